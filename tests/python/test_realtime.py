@@ -1,0 +1,87 @@
+"""Chirp's Socket.IO endpoint as the official Python client (python-socketio) sees it."""
+
+import queue
+import time
+
+import pytest
+import socketio
+
+QUIET = 0.3  # seconds in which nothing (else) may arrive
+
+TRANSPORTS = {
+    "websocket": ["websocket"],
+    "polling": ["polling"],
+    "default": None,  # polling, then upgrade to websocket
+}
+
+
+class Listener:
+    """A connected python-socketio client that records every event it receives."""
+
+    def __init__(self, url, transports, auth=None):
+        self.events = queue.Queue()
+        self.sio = socketio.Client(reconnection=False, handle_sigint=False)
+        self.sio.on("*", self._record)
+        self.sio.connect(url, transports=transports, auth=auth, wait_timeout=5)
+
+    def _record(self, event, *args):
+        self.events.put((event, args))
+
+    def next(self, timeout=5.0):
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no event within {timeout} s") from None
+
+    def assert_quiet(self):
+        time.sleep(QUIET)
+        leftover = []
+        while not self.events.empty():
+            leftover.append(self.events.get_nowait())
+        assert leftover == [], f"unexpected events: {leftover}"
+
+    def close(self):
+        self.sio.disconnect()
+
+
+def new_tweet_args(tweet):
+    return (True, {"id": tweet["id"], "author": {"id": tweet["author"]["id"], "username": tweet["author"]["username"]}})
+
+
+@pytest.fixture
+def listeners():
+    opened = []
+    yield opened
+    for listener in opened:
+        listener.close()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_new_tweet_reaches_others_but_not_the_author(chirp, listeners, transport):
+    author = chirp.sign_up("author")
+    reader = chirp.sign_up("reader")
+    anon = Listener(chirp.url, TRANSPORTS[transport])
+    signed_in = Listener(chirp.url, TRANSPORTS[transport], auth={"token": reader["token"]})
+    own = Listener(chirp.url, TRANSPORTS[transport], auth={"token": author["token"]})
+    listeners.extend([anon, signed_in, own])
+    if TRANSPORTS[transport]:
+        for listener in listeners:
+            assert listener.sio.transport() == TRANSPORTS[transport][0]
+
+    tweet = chirp.post_tweet(author["token"], "hello from the python test")
+
+    for listener in (anon, signed_in):
+        assert listener.next() == ("newTweet", new_tweet_args(tweet))
+    for listener in (anon, signed_in, own):
+        listener.assert_quiet()
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_unknown_token_is_refused(chirp, transport):
+    errors = []
+    sio = socketio.Client(reconnection=False, handle_sigint=False)
+    sio.on("connect_error", errors.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        sio.connect(chirp.url, transports=TRANSPORTS[transport], auth={"token": "not-a-real-token"}, wait_timeout=5)
+    assert errors == [{"message": "invalid token"}]
+    assert not sio.connected
