@@ -1,0 +1,191 @@
+//! Assembling and running the server: connect storage, build the socket layer and the
+//! routers, bind the listener, serve until a shutdown signal, then close sockets and let
+//! in-flight requests finish (for at most `--shutdown-timeout` seconds).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderValue, Method, header};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::config::ServeConfig;
+use crate::http::{self, AppState, track_latency};
+use crate::origin::OriginPolicy;
+use crate::realtime::{HandshakeContext, Realtime};
+use crate::storage::{self, Store, StoreConfig};
+use crate::web;
+
+/// A bound, ready-to-run Chirp server.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    realtime: Realtime,
+    shutdown_timeout: Duration,
+}
+
+impl App {
+    /// Connect storage, build everything and bind `config.addr`.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let origins = Arc::new(OriginPolicy::parse(&config.cors_origin)?);
+        let store = connect_store(config).await?;
+        let (socket_layer, realtime) =
+            Realtime::build(HandshakeContext { store: store.clone(), origins: origins.clone() });
+        let state = AppState {
+            store,
+            realtime: realtime.clone(),
+            origins: origins.clone(),
+            metrics: metrics_handle(),
+            tweet_order: Arc::default(),
+        };
+        let router = Router::new()
+            .merge(http::router())
+            .merge(web::pages())
+            .fallback(|| async { http::ApiError::NotFound("There is nothing here.".into()) })
+            .with_state(state)
+            .layer(socket_layer)
+            .merge(web::client_bundle())
+            .layer(axum::middleware::from_fn(track_latency))
+            .layer(cors(&origins))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(CatchPanicLayer::new());
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        Ok(Self {
+            listener,
+            router,
+            realtime,
+            shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        // A bound TcpListener always has a local address.
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// Serve until `shutdown` completes, then shut down gracefully.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let realtime = self.realtime.clone();
+        let notify = stopping.clone();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing sockets and finishing requests");
+            notify.notify_one();
+            realtime.shutdown().await;
+        };
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(signal);
+        let deadline = async {
+            stopping.notified().await;
+            tokio::time::sleep(self.shutdown_timeout).await;
+        };
+        tokio::select! {
+            result = server => result.context("server failed")?,
+            () = deadline => tracing::warn!("in-flight requests did not finish in time; exiting anyway"),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Connect to the database, waiting up to 30 s for one that is still starting.
+async fn connect_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
+    let store_config =
+        StoreConfig { url: config.database_url.clone(), pool_size: config.db_pool_size };
+    let mut attempt = 0;
+    loop {
+        match storage::connect(&store_config).await {
+            Ok(store) => return Ok(store),
+            Err(e) if attempt < 15 && is_connection_error(&e) => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "database not answering yet; retrying in 2 s");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => return Err(e.context(format!("cannot open {}", redact(&config.database_url)))),
+        }
+    }
+}
+
+fn is_connection_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut)
+        )
+    })
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn cors(origins: &OriginPolicy) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(Duration::from_secs(3600));
+    if origins.any {
+        layer.allow_origin(Any)
+    } else {
+        let listed = origins.listed.iter().filter_map(|o| HeaderValue::from_str(o).ok());
+        layer.allow_origin(AllowOrigin::list(listed)).allow_credentials(true)
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every `App`).
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("chirp_http_request_duration_seconds".into()),
+                    &buckets,
+                )
+                // Only fails for an empty bucket list.
+                .expect("bucket list is not empty")
+                .install_recorder()
+                // Only fails if another recorder was installed, and this is the only place.
+                .expect("no other metrics recorder")
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://chirp.db"), "sqlite://chirp.db");
+    }
+}

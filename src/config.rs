@@ -1,0 +1,97 @@
+//! Command line and environment: every knob is a flag with a `CHIRP_*` variable and a
+//! default that works on a fresh machine (SQLite file in the working directory, no Redis).
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `chirp`: a real-time microblog server.
+#[derive(Debug, Parser)]
+#[command(name = "chirp", version, about = "Chirp: a real-time microblog server")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: JSON API, web app and Socket.IO endpoint.
+    Serve(ServeConfig),
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Settings for `chirp serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on (port 0 picks a free port and logs it).
+    #[arg(long, env = "CHIRP_ADDR", default_value = "127.0.0.1:8000")]
+    pub addr: SocketAddr,
+
+    /// Storage: `sqlite://PATH` (created on first start) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "CHIRP_DATABASE_URL", default_value = "sqlite://chirp.db")]
+    pub database_url: String,
+
+    /// Connections in the database pool.
+    #[arg(long, env = "CHIRP_DB_POOL_SIZE", default_value_t = 8)]
+    pub db_pool_size: u32,
+
+    /// Redis URL for fan-out across several nodes (`redis://127.0.0.1:6379`); unset means
+    /// in-process fan-out only.
+    #[arg(long, env = "CHIRP_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Origins allowed by CORS and for cookie-authenticated requests from other sites:
+    /// `*` (any origin may read; cookies count only from this server's own origin) or a
+    /// comma-separated list such as `https://a.example,https://b.example`.
+    #[arg(long, env = "CHIRP_CORS_ORIGIN", default_value = "*")]
+    pub cors_origin: String,
+
+    /// Log format.
+    #[arg(long, env = "CHIRP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Seconds to wait for in-flight requests after SIGTERM/Ctrl-C before exiting anyway.
+    #[arg(long, env = "CHIRP_SHUTDOWN_TIMEOUT", default_value_t = 10)]
+    pub shutdown_timeout: u64,
+}
+
+impl ServeConfig {
+    /// The defaults, as `chirp serve` with no flags and no environment would have them.
+    pub fn defaults() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            database_url: "sqlite://chirp.db".into(),
+            db_pool_size: 8,
+            redis_url: None,
+            cors_origin: "*".into(),
+            log_format: LogFormat::Text,
+            shutdown_timeout: 10,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let cli = Cli::try_parse_from(["chirp", "serve"]).unwrap();
+        let Command::Serve(c) = cli.command;
+        let d = ServeConfig::defaults();
+        assert_eq!(c.addr, d.addr);
+        assert_eq!(c.database_url, d.database_url);
+        assert_eq!(c.cors_origin, "*");
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+}

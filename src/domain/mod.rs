@@ -1,0 +1,32 @@
+//! Domain types: validated input (`Username`, `Password`, `TweetText`, `Page`) and the
+//! records the rest of Chirp passes around (`User`, `Tweet`).
+//!
+//! Invariant: a value of a `parse`d newtype is always valid, so nothing past the HTTP edge
+//! re-checks it. This module knows nothing about HTTP, sockets or databases.
+
+mod page;
+mod password;
+mod records;
+mod tweet_text;
+mod username;
+
+pub use page::{Page, PageCursor};
+pub use password::Password;
+pub use records::{Author, Tweet, User, format_time, now_micros};
+pub use tweet_text::TweetText;
+pub use username::Username;
+
+/// Why an input was refused: which field, and a sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The input field at fault (`username`, `password`, `text`, `limit`…).
+    pub field: &'static str,
+    /// A human sentence saying what is wrong.
+    pub message: String,
+}
+
+impl Invalid {
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}

@@ -1,0 +1,126 @@
+//! `ApiError`: every way a request can fail, rendered as the contract's error shape
+//! `{"error": {"code", "message", "field"?}}` with the matching status.
+//!
+//! Internal errors are logged with their cause chain and answered with a generic sentence;
+//! bad input never becomes a 500.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::domain::Invalid;
+use crate::storage::StoreError;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field failed validation (400).
+    #[error("{}", .0.message)]
+    Invalid(Invalid),
+    /// The body is not the JSON we expect (400).
+    #[error("{0}")]
+    InvalidJson(String),
+    /// The body is not `application/json` (415).
+    #[error("Send the body as application/json.")]
+    UnsupportedMediaType,
+    /// The body is over the limit (413).
+    #[error("The request body is too large.")]
+    PayloadTooLarge,
+    /// Not signed in, or the token is not valid (401).
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Wrong username or password (401).
+    #[error("Wrong username or password.")]
+    InvalidCredentials,
+    /// Signed in, but not allowed to do this (403).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No such thing (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Wrong HTTP method for this path (405).
+    #[error("This path does not accept that method.")]
+    MethodNotAllowed,
+    /// The username is taken (409).
+    #[error("That username is taken.")]
+    UsernameTaken,
+    /// The database (or another dependency) is away (503).
+    #[error("The service is temporarily unavailable; try again shortly.")]
+    Unavailable(String),
+    /// A bug or a broken dependency (500).
+    #[error("Something went wrong on our side.")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Invalid(invalid) => (StatusCode::BAD_REQUEST, invalid_code(invalid.field)),
+            Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            Self::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// The input field at fault, when there is one.
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid(invalid) => Some(invalid.field),
+            Self::UsernameTaken => Some("username"),
+            _ => None,
+        }
+    }
+}
+
+fn invalid_code(field: &str) -> &'static str {
+    match field {
+        "username" => "invalid_username",
+        "password" => "invalid_password",
+        "text" => "invalid_text",
+        _ => "invalid_query",
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(invalid)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::NotFound("Not found.".into()),
+            StoreError::Conflict => Self::UsernameTaken,
+            StoreError::Unavailable(why) => Self::Unavailable(why),
+            StoreError::Other(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        match &self {
+            Self::Internal(err) => tracing::error!(error = ?err, "request failed"),
+            Self::Unavailable(why) => tracing::warn!(%why, "dependency unavailable"),
+            _ => {}
+        }
+        let mut body = json!({ "code": code, "message": self.to_string() });
+        if let Some(field) = self.field() {
+            body["field"] = json!(field);
+        }
+        (status, Json(json!({ "error": body }))).into_response()
+    }
+}

@@ -1,0 +1,162 @@
+//! Extractors that turn raw requests into trusted values: `ApiJson` (JSON bodies with our
+//! error shape), `PageQuery` (paging parameters), `CurrentUser` / `MaybeUser` (who is asking).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::{ApiError, AppState};
+use crate::auth::token_hash;
+use crate::domain::{Page, User};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "chirp_session";
+
+/// A JSON body; wrong content type → 415, too large → 413, anything malformed → 400.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        _ => ApiError::InvalidJson(format!("The body is not valid JSON for this request: {}", rejection.body_text())),
+    }
+}
+
+#[derive(Deserialize)]
+struct RawPage {
+    limit: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// `limit`, `before`, `after` from the query string, validated.
+pub struct PageQuery(pub Page);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(raw) = Query::<RawPage>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                ApiError::Invalid(crate::domain::Invalid {
+                    field: "query",
+                    message: format!("The query string is malformed: {}", e.body_text()),
+                })
+            })?;
+        let page = Page::parse(raw.limit.as_deref(), raw.before.as_deref(), raw.after.as_deref())?;
+        Ok(Self(page))
+    }
+}
+
+/// A signed-in user, and the hash of the token that proved it.
+pub struct CurrentUser {
+    /// Who is asking.
+    pub user: User,
+    /// The session's token hash (to sign this session out).
+    pub token_hash: String,
+}
+
+/// The signed-in user if any; anonymous when there is no (acceptable) credential.
+pub struct MaybeUser(pub Option<User>);
+
+/// A credential found on a request.
+enum Credential {
+    Bearer(String),
+    Cookie(String),
+    /// A cookie sent from an origin that may not use it.
+    ForeignCookie,
+}
+
+/// Where a request's session token comes from: `Authorization: Bearer` first, then the
+/// cookie (only under the origin rule).
+fn credential(headers: &HeaderMap, state: &AppState) -> Result<Option<Credential>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized("The Authorization header must be `Bearer <token>`."))?;
+        return Ok(Some(Credential::Bearer(token.to_owned())));
+    }
+    let Some(cookie) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    if state.origins.cookie_counts(headers) {
+        Ok(Some(Credential::Cookie(cookie)))
+    } else {
+        Ok(Some(Credential::ForeignCookie))
+    }
+}
+
+/// The `chirp_session` cookie's value, if the request carries one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+async fn session(state: &AppState, token: &str) -> Result<Option<(User, String)>, ApiError> {
+    let hash = token_hash(token);
+    Ok(state.store.session_user(&hash).await?.map(|user| (user, hash)))
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let found = match credential(&parts.headers, state)? {
+            None => return Err(ApiError::Unauthorized("Sign in first.")),
+            Some(Credential::ForeignCookie) => {
+                return Err(ApiError::Forbidden(
+                    "The session cookie is not accepted from another site; use a bearer token.",
+                ));
+            }
+            Some(Credential::Bearer(token) | Credential::Cookie(token)) => {
+                session(state, &token).await?
+            }
+        };
+        let (user, token_hash) =
+            found.ok_or(ApiError::Unauthorized("Your session has ended; sign in again."))?;
+        Ok(Self { user, token_hash })
+    }
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match credential(&parts.headers, state)? {
+            None | Some(Credential::ForeignCookie) => Ok(Self(None)),
+            Some(Credential::Bearer(token)) => match session(state, &token).await? {
+                Some((user, _)) => Ok(Self(Some(user))),
+                None => Err(ApiError::Unauthorized("Your session has ended; sign in again.")),
+            },
+            // A stale cookie is no reason to refuse a public read.
+            Some(Credential::Cookie(token)) => Ok(Self(session(state, &token).await?.map(|s| s.0))),
+        }
+    }
+}

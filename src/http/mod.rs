@@ -1,0 +1,64 @@
+//! The JSON API: one router per resource, merged here, sharing `AppState`.
+//!
+//! Every failure is an `ApiError`; unknown `/api/…` paths and wrong methods answer in the
+//! same error shape. Request bodies are limited to 16 KiB.
+
+mod error;
+mod extract;
+mod health;
+mod sessions;
+mod tweets;
+mod users;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+pub use error::ApiError;
+pub use extract::{SESSION_COOKIE, session_cookie};
+pub use health::track_latency;
+
+use crate::origin::OriginPolicy;
+use crate::realtime::Realtime;
+use crate::storage::Store;
+
+/// Largest JSON body the API accepts.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Announcements to sockets.
+    pub realtime: Realtime,
+    /// The origin rule for cookies.
+    pub origins: Arc<OriginPolicy>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+    /// Held while a tweet is stored and announced, so announcements go out in id order.
+    pub tweet_order: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The API routes (`/api/…`, `/healthz`, `/metrics`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(users::router())
+        .merge(sessions::router())
+        .merge(tweets::router())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(health::router())
+        .route("/api", axum::routing::any(api_not_found))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("There is no such API endpoint.".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

@@ -1,0 +1,64 @@
+//! Sessions: sign in (`POST /api/sessions`) and sign out (`DELETE /api/sessions`).
+//!
+//! Sign-in answers the token in the body (for API clients: `Authorization: Bearer`) and as
+//! the `chirp_session` cookie (for the web app). Unknown users and wrong passwords get the
+//! same answer after the same work.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::extract::{ApiJson, CurrentUser, SESSION_COOKIE};
+use super::users::Credentials;
+use super::{ApiError, AppState};
+use crate::auth::{new_token, token_hash, verify_password};
+use crate::domain::Username;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/sessions", post(sign_in).delete(sign_out))
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<Response, ApiError> {
+    // A malformed name cannot exist; it still pays for a verification, like any unknown name.
+    let found = match Username::parse(&body.username) {
+        Ok(name) => state.store.credentials(&name).await?,
+        Err(_) => None,
+    };
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let password: String = body.password.chars().take(256).collect();
+    let verified = verify_password(password, hash).await?;
+    let user = match user {
+        Some(user) if verified => user,
+        _ => return Err(ApiError::InvalidCredentials),
+    };
+    let token = new_token();
+    state.store.create_session(&token_hash(&token), user.id).await?;
+    tracing::info!(user = %user.username, "user signed in");
+    let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/");
+    let mut response = Json(json!({ "token": token, "user": user })).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, header_value(cookie)?);
+    Ok(response)
+}
+
+async fn sign_out(State(state): State<AppState>, current: CurrentUser) -> Result<Response, ApiError> {
+    state.store.delete_session(&current.token_hash).await?;
+    tracing::info!(user = %current.user.username, "user signed out");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    response.headers_mut().insert(header::SET_COOKIE, header_value(expired)?);
+    Ok(response)
+}
+
+fn header_value(value: String) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&value).map_err(|e| ApiError::Internal(e.into()))
+}

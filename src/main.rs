@@ -1,0 +1,44 @@
+//! The `chirp` binary: parse the command line, start logging, run the server until
+//! SIGTERM or Ctrl-C.
+
+use clap::Parser;
+
+use chirp::App;
+use chirp::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Cli { command: Command::Serve(config) } = Cli::parse();
+    chirp::telemetry::init(config.log_format);
+    let app = App::build(&config).await?;
+    tracing::info!("listening on http://{}", app.local_addr());
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,53 @@
+//! The socket events Chirp sends, with their payloads, in one place.
+//!
+//! Server → client: `newTweet` with `(true, {id, author})` and `tweetDeleted` with `{id}`.
+//! Nothing here ever carries a socket id: that id is the Engine.IO session id, and whoever
+//! knows it can post packets into that socket's long-polling session.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Author;
+
+/// Event name: a tweet was stored.
+pub const NEW_TWEET: &str = "newTweet";
+/// Event name: a tweet was deleted.
+pub const TWEET_DELETED: &str = "tweetDeleted";
+
+/// What a node announces (and, with Redis, tells the other nodes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Announcement {
+    /// A tweet was stored.
+    Tweet {
+        /// The tweet's id.
+        id: i64,
+        /// Its author, whose own sockets are not told.
+        author: Author,
+    },
+    /// A tweet was deleted.
+    Deleted {
+        /// The deleted tweet's id.
+        id: i64,
+    },
+}
+
+/// Second argument of `newTweet` (the first is the literal `true`, as in the tutorial).
+#[derive(Debug, Serialize)]
+pub struct NewTweetNotice<'a> {
+    /// The tweet's id.
+    pub id: i64,
+    /// Who wrote it.
+    pub author: &'a Author,
+}
+
+/// Argument of `tweetDeleted`.
+#[derive(Debug, Serialize)]
+pub struct TweetDeletedNotice {
+    /// The deleted tweet's id.
+    pub id: i64,
+}
+
+/// The room every signed-in socket of one user joins.
+pub fn user_room(user_id: i64) -> String {
+    format!("user:{user_id}")
+}

@@ -1,0 +1,84 @@
+//! Storage: one `Store` trait, one implementation per database (`sqlite`, `postgres`),
+//! chosen by the URL's scheme in `connect`.
+//!
+//! Both implementations run the same SQL (`sql.rs`) wherever the dialects agree; only
+//! connecting, migrating and ordering tweet ids differ. Storage knows nothing about HTTP.
+
+mod error;
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use crate::domain::{Page, Tweet, TweetText, User, Username};
+
+/// Everything Chirp keeps. Implementations must be cheap to share (`Arc<dyn Store>`).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Create an account. `Conflict` when the name is taken (case-insensitively).
+    async fn create_user(&self, username: &Username, password_hash: &str)
+    -> Result<User, StoreError>;
+    /// The user and their password hash, for signing in.
+    async fn credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError>;
+    /// Look a user up by name, case-insensitively.
+    async fn user_by_name(&self, username: &Username) -> Result<Option<User>, StoreError>;
+    /// Remember a session by the hash of its token.
+    async fn create_session(&self, token_hash: &str, user_id: i64) -> Result<(), StoreError>;
+    /// Who a session (by token hash) belongs to, if it still exists.
+    async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// Forget a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Store a tweet. Ids are handed out in commit order, so they grow with time.
+    async fn create_tweet(&self, author: &User, text: &TweetText) -> Result<Tweet, StoreError>;
+    /// One tweet as `viewer` sees it.
+    async fn tweet(&self, id: i64, viewer: Option<i64>) -> Result<Option<Tweet>, StoreError>;
+    /// A page of tweets, newest first; only `author`'s when given.
+    async fn tweets(
+        &self,
+        author: Option<i64>,
+        page: Page,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Tweet>, StoreError>;
+    /// Delete a tweet written by `author_id`. `NotFound` when there is no such tweet of theirs.
+    async fn delete_tweet(&self, id: i64, author_id: i64) -> Result<(), StoreError>;
+    /// Like (`true`) or unlike a tweet; idempotent.
+    async fn set_like(&self, tweet_id: i64, user_id: i64, liked: bool) -> Result<(), StoreError>;
+    /// Ids of tweets deleted at or after `since` (UTC microseconds), for catching up.
+    async fn deleted_since(&self, since: i64) -> Result<Vec<i64>, StoreError>;
+    /// Answer when the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite://path` or `postgres://…`.
+    pub url: String,
+    /// Connections in the pool.
+    pub pool_size: u32,
+}
+
+/// Open (creating and migrating if needed) the database the URL names.
+pub async fn connect(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.url.as_str();
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url, config.pool_size).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url, config.pool_size).await?))
+    } else {
+        anyhow::bail!(
+            "unsupported database URL {url:?}: use sqlite://PATH or postgres://USER@HOST/DB"
+        )
+    }
+}
+
+/// How long a request waits for a pooled connection before answering 503.
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);

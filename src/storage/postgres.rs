@@ -1,0 +1,55 @@
+//! PostgreSQL, for running several Chirp nodes on one database.
+//!
+//! Identity columns hand out ids when a row is inserted, not when it commits, so two
+//! concurrent inserts could commit out of id order and a reader paging with `after=<id>`
+//! would skip the late one. Tweet inserts therefore take a transaction-scoped advisory lock:
+//! ids are assigned and committed one at a time, in order, across every node.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use super::sql::{self, shared_store_impl};
+use super::{ACQUIRE_TIMEOUT, StoreError};
+use crate::domain::{Tweet, TweetText, User, now_micros};
+
+/// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).
+const TWEET_ORDER_LOCK: i64 = 0x63_68_69_72_70;
+
+/// `Store` on PostgreSQL.
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connect to `url` and apply migrations.
+    pub async fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let options = PgConnectOptions::from_str(url)?.application_name("chirp");
+        let pool = PgPoolOptions::new()
+            .max_connections(pool_size.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+shared_store_impl!(PostgresStore {
+    async fn create_tweet(&self, author: &User, text: &TweetText) -> Result<Tweet, StoreError> {
+        let created_at = now_micros();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(TWEET_ORDER_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let (id,): (i64,) = sqlx::query_as(sql::INSERT_TWEET)
+            .bind(author.id)
+            .bind(text.as_str())
+            .bind(created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(sql::new_tweet(id, author, text.as_str(), created_at))
+    }
+});
