@@ -46,10 +46,18 @@ impl Api {
             .timeout(Duration::from_secs(60))
             .build()
             .expect("a plain HTTP client builds");
-        Api { http, base: base.to_string() }
+        Api {
+            http,
+            base: base.to_string(),
+        }
     }
 
-    async fn post_json(&self, path: &str, body: String, token: Option<&str>) -> anyhow::Result<(u16, String)> {
+    async fn post_json(
+        &self,
+        path: &str,
+        body: String,
+        token: Option<&str>,
+    ) -> anyhow::Result<(u16, String)> {
         let mut req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -75,7 +83,11 @@ impl Api {
             bail!("sign-in {username}: {status} {text}");
         }
         let s: SessionJson = serde_json::from_str(&text).context("sign-in answer")?;
-        Ok(Author { id: s.user.id, username: s.user.username, token: s.token })
+        Ok(Author {
+            id: s.user.id,
+            username: s.user.username,
+            token: s.token,
+        })
     }
 
     /// Posts a tweet; its id.
@@ -85,19 +97,28 @@ impl Api {
         if status != 201 {
             bail!("POST /api/tweets: {status} {text}");
         }
-        Ok(serde_json::from_str::<TweetJson>(&text).context("tweet answer")?.id)
+        Ok(serde_json::from_str::<TweetJson>(&text)
+            .context("tweet answer")?
+            .id)
     }
 
     /// A cheap request that leaves a warm keep-alive connection in the pool.
     pub async fn warm(&self) -> anyhow::Result<()> {
-        self.http.get(format!("{}/api/tweets?limit=1", self.base)).send().await?.bytes().await?;
+        self.http
+            .get(format!("{}/api/tweets?limit=1", self.base))
+            .send()
+            .await?
+            .bytes()
+            .await?;
         Ok(())
     }
 }
 
 /// A fresh username for this run: `lg` + 12 hex digits of the clock, with a prefix letter.
 pub fn fresh_username(prefix: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     let mut name = format!("{prefix}{:012x}", (nanos / 1000) as u64 & 0xffff_ffff_ffff);
     name.truncate(20);
     name

@@ -23,7 +23,10 @@ mod target;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(version, about = "Load generator for Chirp and the Node baseline (Socket.IO over WebSocket/polling)")]
+#[command(
+    version,
+    about = "Load generator for Chirp and the Node baseline (Socket.IO over WebSocket/polling)"
+)]
 struct Cli {
     #[command(flatten)]
     common: Common,
@@ -34,7 +37,12 @@ struct Cli {
 #[derive(Args, Clone)]
 pub struct Common {
     /// The server, http://<127.x.y.z>:<port>. Only 127.0.0.0/8 is accepted.
-    #[arg(long, global = true, default_value = "http://127.0.0.1:8000", env = "LOADGEN_URL")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "http://127.0.0.1:8000",
+        env = "LOADGEN_URL"
+    )]
     url: String,
     /// Source addresses to spread sockets over ("a-b", "a,b,c" or "none").
     #[arg(long, global = true, default_value = "127.0.0.2-127.0.0.9")]

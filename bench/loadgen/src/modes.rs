@@ -54,13 +54,19 @@ impl Ctx {
     /// The user who posts: `--token`, or a fresh one signed up for this run.
     async fn author(&self) -> anyhow::Result<Author> {
         match &self.token {
-            Some(t) => Ok(Author { id: 0, username: "(from --token)".into(), token: t.clone() }),
+            Some(t) => Ok(Author {
+                id: 0,
+                username: "(from --token)".into(),
+                token: t.clone(),
+            }),
             None => self.api.sign_up(&api::fresh_username("lga")).await,
         }
     }
 
     fn server_json(&self, before: &Snapshot, after: &Snapshot, deliveries: u64) -> Value {
-        let Some(pid) = self.server_pid else { return Value::Null };
+        let Some(pid) = self.server_pid else {
+            return Value::Null;
+        };
         let cpu = after.server_cpu_since(before);
         json!({
             "pid": pid,
@@ -104,11 +110,21 @@ impl Fleet {
     }
 
     fn specs(ctx: &Ctx, token: &Option<String>, role: Role) -> Vec<Arc<ClientSpec>> {
-        let sources: Vec<Option<Ipv4Addr>> =
-            if ctx.sources.is_empty() { vec![None] } else { ctx.sources.iter().copied().map(Some).collect() };
+        let sources: Vec<Option<Ipv4Addr>> = if ctx.sources.is_empty() {
+            vec![None]
+        } else {
+            ctx.sources.iter().copied().map(Some).collect()
+        };
         sources
             .into_iter()
-            .map(|source| Arc::new(ClientSpec { target: ctx.target.clone(), token: token.clone(), role, source }))
+            .map(|source| {
+                Arc::new(ClientSpec {
+                    target: ctx.target.clone(),
+                    token: token.clone(),
+                    role,
+                    source,
+                })
+            })
             .collect()
     }
 
@@ -116,7 +132,12 @@ impl Fleet {
         let specs = Self::specs(ctx, &token, role);
         for i in 0..n {
             let spec = specs[(self.wanted + i) % specs.len()].clone();
-            let task = sio::run_websocket(spec, self.gate.clone(), self.rec.clone(), self.stop.subscribe());
+            let task = sio::run_websocket(
+                spec,
+                self.gate.clone(),
+                self.rec.clone(),
+                self.stop.subscribe(),
+            );
             self.tasks.push(tokio::spawn(task));
         }
         self.wanted += n;
@@ -131,7 +152,13 @@ impl Fleet {
             .expect("a plain HTTP client builds");
         let spec = Self::specs(ctx, &None, Role::Listener).swap_remove(0);
         for _ in 0..n {
-            let task = sio::run_polling(spec.clone(), http.clone(), self.gate.clone(), self.rec.clone(), self.stop.subscribe());
+            let task = sio::run_polling(
+                spec.clone(),
+                http.clone(),
+                self.gate.clone(),
+                self.rec.clone(),
+                self.stop.subscribe(),
+            );
             self.tasks.push(tokio::spawn(task));
         }
         self.wanted += n;
@@ -142,7 +169,8 @@ impl Fleet {
     }
 
     fn alive(&self) -> usize {
-        self.connected().saturating_sub(self.rec.disconnected.load(Ordering::Relaxed))
+        self.connected()
+            .saturating_sub(self.rec.disconnected.load(Ordering::Relaxed))
     }
 
     /// Waits until every client has connected or failed; the seconds it took.
@@ -164,7 +192,12 @@ impl Fleet {
     }
 
     fn connect_json(&self, seconds: f64) -> Value {
-        let first_error = self.rec.first_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let first_error = self
+            .rec
+            .first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         json!({
             "wanted": self.wanted,
             "connected": self.connected(),
@@ -183,7 +216,12 @@ impl Fleet {
 
 fn require_connected(fleet: &Fleet, what: &str) -> anyhow::Result<()> {
     if fleet.connected() == 0 {
-        let err = fleet.rec.first_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let err = fleet
+            .rec
+            .first_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         bail!("no {what} connected: {}", err.unwrap_or_default());
     }
     Ok(())
@@ -216,17 +254,30 @@ pub async fn seed(ctx: &Ctx, a: SeedArgs) -> anyhow::Result<Value> {
     let gate = Arc::new(Semaphore::new(a.concurrency.max(1)));
     let mut posts = Vec::new();
     for i in 0..a.tweets {
-        let (api, token, gate) = (ctx.api.clone(), users[i % users.len()].token.clone(), gate.clone());
+        let (api, token, gate) = (
+            ctx.api.clone(),
+            users[i % users.len()].token.clone(),
+            gate.clone(),
+        );
         posts.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await;
-            api.post_tweet(&token, &format!("Seed tweet number {i}, so timelines have full pages.")).await
+            api.post_tweet(
+                &token,
+                &format!("Seed tweet number {i}, so timelines have full pages."),
+            )
+            .await
         }));
     }
     let mut ids = Vec::new();
     for p in posts {
         ids.push(p.await.context("post task")??);
     }
-    eprintln!("seed: {} users, {} tweets in {:.1} s", users.len(), ids.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "seed: {} users, {} tweets in {:.1} s",
+        users.len(),
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(json!({
         "mode": "seed",
         "users": users.iter().map(|u| json!({"id": u.id, "username": u.username, "token": u.token})).collect::<Vec<_>>(),
@@ -267,7 +318,10 @@ pub async fn idle(ctx: &Ctx, a: IdleArgs) -> anyhow::Result<Value> {
     fleet.stop().await;
 
     let per_socket = |s: &Snapshot| -> Option<f64> {
-        let (b, a) = (before.server_mem?.rss_kib as f64, s.server_mem?.rss_kib as f64);
+        let (b, a) = (
+            before.server_mem?.rss_kib as f64,
+            s.server_mem?.rss_kib as f64,
+        );
         Some(((a - b) * 1024.0 / connected as f64).round())
     };
     let report = json!({
@@ -286,10 +340,7 @@ pub async fn idle(ctx: &Ctx, a: IdleArgs) -> anyhow::Result<Value> {
     });
     eprintln!(
         "idle: {connected}/{} sockets in {connect_secs:.1} s, {disconnected} dropped; server RSS {} → {} KiB: {} bytes per socket",
-        a.sockets,
-        report["rss_kib_before"],
-        report["rss_kib_held"],
-        report["bytes_per_socket"],
+        a.sockets, report["rss_kib_before"], report["rss_kib_held"], report["bytes_per_socket"],
     );
     Ok(report)
 }
@@ -336,7 +387,11 @@ pub async fn fanout(ctx: &Ctx, a: FanoutArgs) -> anyhow::Result<Value> {
     let connect_secs = fleet.wait_connected("fanout").await;
     require_connected(&fleet, "socket")?;
     if a.hold_secs > 0.0 {
-        eprintln!("  holding {} sockets for {} s", fleet.connected(), a.hold_secs);
+        eprintln!(
+            "  holding {} sockets for {} s",
+            fleet.connected(),
+            a.hold_secs
+        );
         tokio::time::sleep(Duration::from_secs_f64(a.hold_secs)).await;
     }
     let dropped_while_holding = fleet.rec.disconnected.load(Ordering::Relaxed);
@@ -350,7 +405,13 @@ pub async fn fanout(ctx: &Ctx, a: FanoutArgs) -> anyhow::Result<Value> {
     for k in 0..a.tweets {
         let expected = fleet.alive();
         let t0 = Instant::now();
-        let id = ctx.api.post_tweet(&author.token, &format!("Fan-out tweet {k} from the load generator.")).await?;
+        let id = ctx
+            .api
+            .post_tweet(
+                &author.token,
+                &format!("Fan-out tweet {k} from the load generator."),
+            )
+            .await?;
         fleet.rec.start(id, t0);
         let deadline = t0 + Duration::from_millis(a.timeout_ms);
         let last = loop {
@@ -462,11 +523,22 @@ pub async fn rate(ctx: &Ctx, a: RateArgs) -> anyhow::Result<Value> {
     for i in 0..total {
         let scheduled = start + period * i as u32;
         tokio::time::sleep_until(scheduled.into()).await;
-        record::record_duration(&mut post_lag, Instant::now().saturating_duration_since(scheduled));
-        let (api, token, rec, posted, failed) =
-            (ctx.api.clone(), author.token.clone(), fleet.rec.clone(), posted.clone(), failed.clone());
+        record::record_duration(
+            &mut post_lag,
+            Instant::now().saturating_duration_since(scheduled),
+        );
+        let (api, token, rec, posted, failed) = (
+            ctx.api.clone(),
+            author.token.clone(),
+            fleet.rec.clone(),
+            posted.clone(),
+            failed.clone(),
+        );
         posts.push(tokio::spawn(async move {
-            match api.post_tweet(&token, &format!("Rate tweet {i} from the load generator.")).await {
+            match api
+                .post_tweet(&token, &format!("Rate tweet {i} from the load generator."))
+                .await
+            {
                 Ok(id) => {
                     rec.start(id, scheduled);
                     posted.fetch_add(1, Ordering::Relaxed);
@@ -488,7 +560,9 @@ pub async fn rate(ctx: &Ctx, a: RateArgs) -> anyhow::Result<Value> {
     let posted = posted.load(Ordering::Relaxed);
     let expected = posted * listeners as u64;
     let drain_deadline = Instant::now() + Duration::from_secs_f64(a.drain_secs);
-    while fleet.rec.own_deliveries() < expected.min(posted * fleet.alive() as u64) && Instant::now() < drain_deadline {
+    while fleet.rec.own_deliveries() < expected.min(posted * fleet.alive() as u64)
+        && Instant::now() < drain_deadline
+    {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let after = Snapshot::take(ctx.server_pid);
@@ -496,7 +570,10 @@ pub async fn rate(ctx: &Ctx, a: RateArgs) -> anyhow::Result<Value> {
 
     let delivered = fleet.rec.own_deliveries();
     let last = fleet.rec.last_delivery().unwrap_or(window_end);
-    let active = last.saturating_duration_since(start).as_secs_f64().max(1e-9);
+    let active = last
+        .saturating_duration_since(start)
+        .as_secs_f64()
+        .max(1e-9);
     let report = json!({
         "mode": "rate",
         "sockets": a.sockets,
@@ -575,7 +652,13 @@ pub async fn polling(ctx: &Ctx, a: PollingArgs) -> anyhow::Result<Value> {
     for k in 0..a.tweets {
         let expected = fleet.alive();
         let t0 = Instant::now();
-        let id = ctx.api.post_tweet(&author.token, &format!("Polling tweet {k} from the load generator.")).await?;
+        let id = ctx
+            .api
+            .post_tweet(
+                &author.token,
+                &format!("Polling tweet {k} from the load generator."),
+            )
+            .await?;
         fleet.rec.start(id, t0);
         let deadline = t0 + Duration::from_millis(a.timeout_ms);
         let last = loop {
@@ -600,7 +683,10 @@ pub async fn polling(ctx: &Ctx, a: PollingArgs) -> anyhow::Result<Value> {
     let delivered = fleet.rec.own_deliveries();
     let expected = (clients * a.tweets) as u64;
     let per_client = (|| {
-        let (b, a) = (before_connect.server_mem?.rss_kib as f64, before.server_mem?.rss_kib as f64);
+        let (b, a) = (
+            before_connect.server_mem?.rss_kib as f64,
+            before.server_mem?.rss_kib as f64,
+        );
         Some(((a - b) * 1024.0 / clients as f64).round())
     })();
     let report = json!({

@@ -12,7 +12,10 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
 
 /// CPU seconds used by this load generator so far.
 pub fn own_cpu_seconds() -> f64 {
-    fs::read_to_string("/proc/self/stat").ok().and_then(|s| stat_cpu(&s)).unwrap_or(0.0)
+    fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| stat_cpu(&s))
+        .unwrap_or(0.0)
 }
 
 fn stat_cpu(stat: &str) -> Option<f64> {
@@ -42,9 +45,17 @@ pub fn memory(pid: u32) -> Option<Memory> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(name))?;
-        line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+        line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
     };
-    Some(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
+    Some(Memory {
+        rss_kib: field("VmRSS:")?,
+        hwm_kib: field("VmHWM:")?,
+    })
 }
 
 /// A snapshot of the server (if its pid is known) and of this process, to diff later.

@@ -112,7 +112,11 @@ impl Recorder {
     /// Deliveries of tweets this run posted (ids given to `start`).
     pub fn own_deliveries(&self) -> u64 {
         let g = self.lock();
-        g.started.keys().filter_map(|id| g.tweets.get(id)).map(|t| t.count as u64).sum()
+        g.started
+            .keys()
+            .filter_map(|id| g.tweets.get(id))
+            .map(|t| t.count as u64)
+            .sum()
     }
 
     /// Every delivery so far, whoever posted.

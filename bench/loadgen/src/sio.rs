@@ -86,7 +86,10 @@ struct Seen {
 
 impl Seen {
     fn new(role: Role) -> Self {
-        Seen { role, last_id: i64::MIN }
+        Seen {
+            role,
+            last_id: i64::MIN,
+        }
     }
 
     fn tweet(&mut self, rec: &Recorder, id: i64, at: Instant) {
@@ -103,7 +106,12 @@ impl Seen {
 
 /// Runs one WebSocket client until `stop` turns true. The connect holds a permit of `gate`
 /// (so only so many handshakes are in flight) and reports into `rec`.
-pub async fn run_websocket(spec: Arc<ClientSpec>, gate: Arc<Semaphore>, rec: Arc<Recorder>, mut stop: watch::Receiver<bool>) {
+pub async fn run_websocket(
+    spec: Arc<ClientSpec>,
+    gate: Arc<Semaphore>,
+    rec: Arc<Recorder>,
+    mut stop: watch::Receiver<bool>,
+) {
     let permit = gate.acquire_owned().await;
     let ws = tokio::time::timeout(Duration::from_secs(30), ws_connect(&spec)).await;
     drop(permit);
@@ -154,18 +162,26 @@ pub async fn run_websocket(spec: Arc<ClientSpec>, gate: Arc<Semaphore>, rec: Arc
 type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 async fn ws_connect(spec: &ClientSpec) -> anyhow::Result<Ws> {
-    let tcp = target::connect(spec.target.addr, spec.source).await.context("tcp connect")?;
-    // Small buffers: thousands of these sockets each read a few hundred bytes at a time.
-    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(spec.target.ws_url(), tcp, Some(config))
+    let tcp = target::connect(spec.target.addr, spec.source)
         .await
-        .context("websocket handshake")?;
+        .context("tcp connect")?;
+    // Small buffers: thousands of these sockets each read a few hundred bytes at a time.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(spec.target.ws_url(), tcp, Some(config))
+            .await
+            .context("websocket handshake")?;
     let mut sent_connect = false;
     while let Some(msg) = ws.next().await {
-        let Message::Text(text) = msg.context("websocket read")? else { continue };
+        let Message::Text(text) = msg.context("websocket read")? else {
+            continue;
+        };
         let text = text.as_str();
         if text.starts_with('0') && !sent_connect {
-            ws.send(Message::Text(connect_packet(&spec.token).into())).await?;
+            ws.send(Message::Text(connect_packet(&spec.token).into()))
+                .await?;
             sent_connect = true;
             continue;
         }
@@ -189,7 +205,8 @@ pub async fn run_polling(
     mut stop: watch::Receiver<bool>,
 ) {
     let permit = gate.acquire_owned().await;
-    let session = tokio::time::timeout(Duration::from_secs(30), polling_connect(&spec, &http)).await;
+    let session =
+        tokio::time::timeout(Duration::from_secs(30), polling_connect(&spec, &http)).await;
     drop(permit);
     let (url, early) = match session {
         Ok(Ok(s)) => s,
@@ -238,7 +255,10 @@ type Timed = (String, Instant);
 
 /// Opens an Engine.IO polling session and connects to `/`; the session URL and any packets
 /// that arrived after the connect acknowledgement in the same response.
-async fn polling_connect(spec: &ClientSpec, http: &reqwest::Client) -> anyhow::Result<(String, Vec<Timed>)> {
+async fn polling_connect(
+    spec: &ClientSpec,
+    http: &reqwest::Client,
+) -> anyhow::Result<(String, Vec<Timed>)> {
     #[derive(Deserialize)]
     struct Open {
         sid: String,
@@ -247,7 +267,9 @@ async fn polling_connect(spec: &ClientSpec, http: &reqwest::Client) -> anyhow::R
     let res = http.get(&base).send().await.context("polling open")?;
     let body = res.text().await?;
     let open = body.split('\x1e').next().unwrap_or_default();
-    let Some(json) = open.strip_prefix('0') else { bail!("unexpected open packet {body:?}") };
+    let Some(json) = open.strip_prefix('0') else {
+        bail!("unexpected open packet {body:?}")
+    };
     let open: Open = serde_json::from_str(json).context("open packet")?;
     let url = format!("{base}&sid={}", open.sid);
     post(http, &url, &connect_packet(&spec.token)).await?;
@@ -272,7 +294,11 @@ async fn poll(http: &reqwest::Client, url: &str) -> anyhow::Result<Vec<Timed>> {
     }
     let body = res.text().await?;
     let at = Instant::now();
-    Ok(body.split('\x1e').filter(|p| !p.is_empty()).map(|p| (p.to_string(), at)).collect())
+    Ok(body
+        .split('\x1e')
+        .filter(|p| !p.is_empty())
+        .map(|p| (p.to_string(), at))
+        .collect())
 }
 
 async fn post(http: &reqwest::Client, url: &str, packet: &str) -> anyhow::Result<()> {
@@ -299,10 +325,16 @@ mod tests {
         assert!(matches!(parse(p), Packet::NewTweet(42)));
         let p = r#"42["newTweet",true,{"id":7,"author":{"id":1,"username":"a"}}]"#;
         assert!(matches!(parse(p), Packet::NewTweet(7)));
-        assert!(matches!(parse(r#"42["tweetDeleted",{"id":7}]"#), Packet::Other));
+        assert!(matches!(
+            parse(r#"42["tweetDeleted",{"id":7}]"#),
+            Packet::Other
+        ));
         assert!(matches!(parse("2"), Packet::Ping));
         assert!(matches!(parse(r#"40{"sid":"x"}"#), Packet::Connected));
-        assert!(matches!(parse(r#"44{"message":"unauthorized"}"#), Packet::ConnectError(_)));
+        assert!(matches!(
+            parse(r#"44{"message":"unauthorized"}"#),
+            Packet::ConnectError(_)
+        ));
         assert!(matches!(parse("41"), Packet::Closed));
     }
 

@@ -25,13 +25,16 @@ impl Target {
             .strip_prefix("http://")
             .context("the server URL must start with http://")?
             .trim_end_matches('/');
-        let addr: SocketAddr = rest
-            .parse()
-            .with_context(|| format!("the server URL must be http://<loopback ip>:<port>, got {url}"))?;
+        let addr: SocketAddr = rest.parse().with_context(|| {
+            format!("the server URL must be http://<loopback ip>:<port>, got {url}")
+        })?;
         if !is_loopback_v4(addr.ip()) {
             bail!("refusing to load {addr}: only 127.0.0.0/8 is a target");
         }
-        Ok(Target { addr, base: format!("http://{addr}") })
+        Ok(Target {
+            addr,
+            base: format!("http://{addr}"),
+        })
     }
 
     pub fn ws_url(&self) -> String {
@@ -97,7 +100,10 @@ pub async fn connect(server: SocketAddr, source: Option<Ipv4Addr>) -> std::io::R
 /// connections (plus a reserve for HTTP and the runtime) fit in it.
 pub fn ensure_open_files(sockets: usize) -> anyhow::Result<u64> {
     const RESERVE: u64 = 64;
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit with a pointer to a live rlimit struct.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {

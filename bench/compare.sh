@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Runs the same benchmark suite against Chirp and against the tutorial's Node stack
+# (bench/baseline-node), one server at a time, each on a fresh SQLite database, and writes a
+# side-by-side table with Chirp ÷ Node ratios to stdout and bench/results/latest.{md,json}.
+#
+#   bench/compare.sh            the full suite (~10 min on 2 cores)
+#   bench/compare.sh --quick    the same stages, smaller (~3 min), to check the setup
+#
+# Options: --only chirp|node, --no-build, --out DIR (default bench/results).
+# Everything it starts it stops (trap), and it only ever talks to 127.0.0.0/8.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH="$ROOT/bench"
+OUT="$BENCH/results"
+QUICK=0
+BUILD=1
+SERVERS=(chirp node)
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --no-build) BUILD=0 ;;
+    --only) SERVERS=("$2"); shift ;;
+    --out) OUT="$2"; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# ----------------------------------------------------------------------------- the suite
+if [[ $QUICK == 1 ]]; then
+  IDLE_SOCKETS=1000;  IDLE_HOLD=4
+  FAN_A_SOCKETS=200;  FAN_A_TWEETS=20
+  FAN_B_SOCKETS=2000; FAN_B_TWEETS=10
+  RATE_SOCKETS=500;   RATE_TPS=20; RATE_SECS=5
+  POLL_CLIENTS=100;   POLL_TWEETS=5
+  WRK_SECS=3; WRK_WARM=1
+else
+  IDLE_SOCKETS=10000; IDLE_HOLD=10
+  FAN_A_SOCKETS=1000; FAN_A_TWEETS=100
+  FAN_B_SOCKETS=10000; FAN_B_TWEETS=30
+  RATE_SOCKETS=5000;  RATE_TPS=20; RATE_SECS=20
+  POLL_CLIENTS=500;   POLL_TWEETS=20
+  WRK_SECS=10; WRK_WARM=2
+fi
+WRK_THREADS=2
+WRK_CONNECTIONS=50
+SEED_TWEETS=200
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+
+# ------------------------------------------------------------------ cleanup of what we start
+exec 3>&2 # the terminal's stderr, for progress from inside redirected groups
+STARTED=()
+cleanup() {
+  local rc=$? pid
+  for pid in "${STARTED[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  if [[ -n "${WORK:-}" && -d "$WORK" ]]; then
+    if [[ $rc == 0 ]]; then rm -rf "$WORK"; else echo "compare.sh: logs kept in $WORK" >&2; fi
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ----------------------------------------------------------------------------- preflight
+need() { command -v "$1" >/dev/null 2>&1; }
+need cargo || die "cargo is needed (https://rustup.rs)"
+need node || die "Node.js 20+ and npm are needed"
+need npm || die "npm is needed"
+if ! need wrk; then
+  log "installing wrk (Debian package)"
+  if [[ $(id -u) == 0 ]]; then apt-get install -y wrk >&2
+  elif need sudo; then sudo apt-get install -y wrk >&2
+  else die "wrk is missing: apt-get install wrk"; fi
+fi
+
+TICKS=$(getconf CLK_TCK)
+if [[ $BUILD == 1 ]]; then
+  log "building chirp and loadgen (release)"
+  (cd "$ROOT" && cargo build --release -p chirp -p loadgen) >&2
+fi
+CHIRP="$ROOT/target/release/chirp"
+LOADGEN="$ROOT/target/release/loadgen"
+[[ -x $LOADGEN ]] || die "missing $LOADGEN: run without --no-build"
+if [[ " ${SERVERS[*]} " == *" chirp "* && ! -x $CHIRP ]]; then die "missing $CHIRP: run without --no-build"; fi
+if [[ $BUILD == 1 || ! -d $BENCH/baseline-node/node_modules ]]; then
+  log "installing the Node baseline (npm ci)"
+  (cd "$BENCH/baseline-node" && npm ci --no-audit --no-fund) >&2
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/chirp-bench.XXXXXX")
+mkdir -p "$OUT"
+
+# --------------------------------------------------------------------------- /proc readers
+cpu_s() { # CPU seconds (utime + stime) of a pid
+  local stat; stat=$(<"/proc/$1/stat") || { echo 0; return; }
+  awk -v t="$TICKS" '{ printf "%.3f", ($12 + $13) / t }' <<<"${stat##*) }"
+}
+status_kib() { # a kB field of /proc/pid/status (VmRSS, VmHWM)
+  awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+
+# ----------------------------------------------------------------------- server lifecycle
+start_server() { # name → sets PID, URL
+  local name=$1 dir="$WORK/$1" logf="$WORK/$1/server.log"
+  mkdir -p "$dir"
+  case "$name" in
+    chirp) NO_COLOR=1 "$CHIRP" serve --addr 127.0.0.1:0 --database-url "sqlite://$dir/chirp.db" >"$logf" 2>&1 & ;;
+    node) node "$BENCH/baseline-node/server.js" --port 0 --db "$dir/node.db" >"$logf" 2>&1 & ;;
+    *) die "unknown server $name" ;;
+  esac
+  PID=$!
+  STARTED+=("$PID")
+  URL=
+  for _ in $(seq 300); do
+    URL=$(grep -aoE 'listening on http://127\.[0-9.]+:[0-9]+' "$logf" | head -1 | sed 's/listening on //') || true
+    [[ -n $URL ]] && break
+    kill -0 "$PID" 2>/dev/null || { cat "$logf" >&2; die "$name exited at start"; }
+    sleep 0.1
+  done
+  [[ -n $URL ]] || { cat "$logf" >&2; die "$name did not say where it listens within 30 s"; }
+  log "$name: pid $PID at $URL"
+}
+
+stop_server() {
+  kill -TERM "$PID" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$PID" 2>/dev/null || true
+}
+
+# --------------------------------------------------------------------------------- stages
+# stage NAME TOOL ARGS… : runs a load tool, records the server's CPU and memory around it,
+# the tool's own CPU, and the last JSON line the tool printed.
+stage() {
+  local name=$1; shift
+  local out="$WORK/$SERVER/$name.out" tool_t="$WORK/$SERVER/$name.time"
+  log "$SERVER: $name"
+  sleep 1 # let the previous stage's sockets finish closing
+  local cpu0 t0 cpu1 t1 rc=0
+  cpu0=$(cpu_s "$PID"); t0=$(date +%s.%N)
+  TIMEFORMAT='%3U %3S'
+  { time "$@" >"$out" 2> >(tee -a "$WORK/$SERVER/tools.log" >&3) ; } 2>"$tool_t" || rc=$?
+  t1=$(date +%s.%N); cpu1=$(cpu_s "$PID")
+  kill -0 "$PID" 2>/dev/null || die "$SERVER died during $name (log: $WORK/$SERVER/server.log)"
+  local result; result=$(grep -a '^{' "$out" | tail -1)
+  [[ -n $result ]] || result='{"error":"no JSON line from the tool"}'
+  [[ $rc == 0 ]] || log "$SERVER: $name exited with $rc"
+  local tool_cpu; tool_cpu=$(tail -1 "$tool_t" | awk '{ printf "%.3f", $1 + $2 }')
+  printf '{"server":"%s","stage":"%s","exit":%d,"wall_s":%s,"server_cpu_s":%s,"server_rss_kib":%s,"server_hwm_kib":%s,"tool_cpu_s":%s,"result":%s}\n' \
+    "$SERVER" "$name" "$rc" "$(fsub "$t1" "$t0")" "$(fsub "$cpu1" "$cpu0")" \
+    "$(status_kib "$PID" VmRSS)" "$(status_kib "$PID" VmHWM)" "${tool_cpu:-0}" "$result" \
+    >>"$RESULTS"
+  LAST_RESULT=$result
+}
+
+wrk_stage() { # name script url [env…]
+  local name=$1 script=$2 url=$3; shift 3
+  # Warm up (JITs, caches, connection pools) without recording, then measure.
+  env "$@" wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_WARM}s" -s "$script" "$url" >/dev/null 2>&1 || true
+  stage "$name" env "$@" wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECS}s" --latency -s "$script" "$url"
+}
+
+run_suite() {
+  SERVER=$1
+  start_server "$SERVER"
+  local L=("$LOADGEN" --url "$URL" --server-pid "$PID")
+  stage seed "${L[@]}" seed --users 1 --tweets "$SEED_TWEETS" --prefix seed
+  local token; token=$(sed -E 's/.*"token":"([^"]+)".*/\1/' <<<"$LAST_RESULT")
+  stage idle "${L[@]}" idle --sockets "$IDLE_SOCKETS" --hold-secs "$IDLE_HOLD"
+  stage fanout_a "${L[@]}" fanout --sockets "$FAN_A_SOCKETS" --tweets "$FAN_A_TWEETS"
+  stage fanout_b "${L[@]}" fanout --sockets "$FAN_B_SOCKETS" --tweets "$FAN_B_TWEETS"
+  stage rate "${L[@]}" rate --sockets "$RATE_SOCKETS" --rate "$RATE_TPS" --seconds "$RATE_SECS" --drain-secs 90
+  stage polling "${L[@]}" polling --clients "$POLL_CLIENTS" --tweets "$POLL_TWEETS"
+  wrk_stage http_get "$BENCH/wrk/get.lua" "$URL/api/tweets?limit=20"
+  wrk_stage http_post "$BENCH/wrk/post.lua" "$URL" CHIRP_TOKEN="$token"
+  local hwm; hwm=$(status_kib "$PID" VmHWM)
+  printf '{"server":"%s","stage":"total","pid":%s,"server_cpu_s":%s,"server_hwm_kib":%s}\n' \
+    "$SERVER" "$PID" "$(cpu_s "$PID")" "${hwm:-0}" >>"$RESULTS"
+  stop_server
+}
+
+# ----------------------------------------------------------------------------------- run
+RESULTS="$WORK/results.jsonl"
+: >"$RESULTS"
+started=$(date +%s)
+for s in "${SERVERS[@]}"; do run_suite "$s"; done
+
+META="$WORK/meta.json"
+cat >"$META" <<EOF
+{
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "quick": $([[ $QUICK == 1 ]] && echo true || echo false),
+  "seconds": $(( $(date +%s) - started )),
+  "cpu": "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo | tr -d '"')",
+  "cores": $(nproc),
+  "memory_gib": $(awk '/MemTotal/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo),
+  "kernel": "$(uname -r)",
+  "os": "$(. /etc/os-release && echo "$PRETTY_NAME")",
+  "open_files": $(ulimit -n),
+  "rustc": "$(rustc --version)",
+  "node": "$(node --version)",
+  "wrk": "$(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }')",
+  "chirp_commit": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo '+dirty')",
+  "node_packages": $(cd "$BENCH/baseline-node" && node -e '
+    const l = require("./package-lock.json").packages;
+    const v = (n) => l["node_modules/" + n]?.version;
+    console.log(JSON.stringify({ express: v("express"), "socket.io": v("socket.io"), "better-sqlite3": v("better-sqlite3"), ws: v("ws") }));'),
+  "suite": {
+    "idle": [$IDLE_SOCKETS, $IDLE_HOLD], "fanout_a": [$FAN_A_SOCKETS, $FAN_A_TWEETS],
+    "fanout_b": [$FAN_B_SOCKETS, $FAN_B_TWEETS], "rate": [$RATE_SOCKETS, $RATE_TPS, $RATE_SECS],
+    "polling": [$POLL_CLIENTS, $POLL_TWEETS], "wrk": [$WRK_THREADS, $WRK_CONNECTIONS, $WRK_SECS]
+  }
+}
+EOF
+node "$BENCH/report.mjs" "$META" "$RESULTS" "$OUT/latest.md" "$OUT/latest.json"
+cat "$OUT/latest.md"
+log "wrote $OUT/latest.md and $OUT/latest.json in $(( $(date +%s) - started )) s"

@@ -1,0 +1,166 @@
+// Turns one run of bench/compare.sh into a side-by-side Markdown table (Chirp, Node,
+// Chirp ÷ Node) and one JSON document.
+//
+//   node bench/report.mjs META.json RESULTS.jsonl OUT.md OUT.json
+//
+// RESULTS.jsonl holds one line per (server, stage): the server's CPU and memory around the
+// stage, the load tool's CPU, and the tool's own JSON figures under `result`.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const [metaPath, resultsPath, mdPath, jsonPath] = process.argv.slice(2);
+if (!jsonPath) {
+  console.error('usage: node bench/report.mjs META.json RESULTS.jsonl OUT.md OUT.json');
+  process.exit(2);
+}
+const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+const lines = readFileSync(resultsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+const servers = {};
+for (const l of lines) (servers[l.server] ??= {})[l.stage] = l;
+const C = servers.chirp ?? {};
+const N = servers.node ?? {};
+
+const [idleN] = meta.suite.idle;
+const [faN, faK] = meta.suite.fanout_a;
+const [fbN, fbK] = meta.suite.fanout_b;
+const [rN, rR, rS] = meta.suite.rate;
+const [pN, pK] = meta.suite.polling;
+const [, wrkC, wrkS] = meta.suite.wrk;
+
+const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const get = (s, stage, path) => path.split('.').reduce((o, k) => (o == null ? null : o[k]), s[stage]);
+const perDelivery = (s, stage) => num(get(s, stage, 'result.server.cpu_us_per_delivery'));
+const perRequest = (s, stage) => {
+  const cpu = num(get(s, stage, 'server_cpu_s'));
+  const n = num(get(s, stage, 'result.requests'));
+  return cpu != null && n ? (cpu * 1e6) / n : null;
+};
+const us2ms = (x) => (num(x) == null ? null : x / 1000);
+const kib = (x) => (num(x) == null ? null : x / 1024);
+const mib = (x) => (num(x) == null ? null : x / 1024);
+
+// [label, unit, getter(server) → number, better: 'lower' | 'higher' | null]
+const sections = [
+  [`Idle WebSockets (${idleN} held ${meta.suite.idle[1]} s)`, [
+    ['server memory per idle socket', 'KiB', (s) => kib(get(s, 'idle', 'result.bytes_per_socket')), 'lower'],
+    ['server RSS while holding them', 'MiB', (s) => mib(get(s, 'idle', 'result.rss_kib_held')), 'lower'],
+    ['sockets dropped while held', '', (s) => get(s, 'idle', 'result.disconnected'), null],
+  ]],
+  ...[['fanout_a', faN, faK], ['fanout_b', fbN, fbK]].map(([st, n, k]) => [
+    `Fan-out: ${n} sockets × ${k} tweets, one at a time`, [
+      ['delivery latency p50', 'ms', (s) => get(s, st, 'result.latency.p50_ms'), 'lower'],
+      ['delivery latency p99', 'ms', (s) => get(s, st, 'result.latency.p99_ms'), 'lower'],
+      ['time to the last delivery, median', 'ms', (s) => get(s, st, 'result.time_to_last.p50_ms'), 'lower'],
+      ['time to the last delivery, worst', 'ms', (s) => get(s, st, 'result.time_to_last.max_ms'), 'lower'],
+      ['server CPU per delivery', 'µs', (s) => perDelivery(s, st), 'lower'],
+      ['missed / to the author / duplicates', '', (s) => triple(s, st), null],
+    ]]),
+  [`Sustained posting: ${rN} sockets, ${rR} tweets/s for ${rS} s (open loop, ${rN * rR} deliveries/s offered)`, [
+    ['deliveries per second achieved', '/s', (s) => get(s, 'rate', 'result.deliveries_per_s'), 'higher'],
+    ['delivery latency p50 (from the scheduled post)', 'ms', (s) => get(s, 'rate', 'result.latency.p50_ms'), 'lower'],
+    ['delivery latency p99', 'ms', (s) => get(s, 'rate', 'result.latency.p99_ms'), 'lower'],
+    ['deliveries still owed when posting stopped', '', (s) => get(s, 'rate', 'result.behind_at_end'), 'lower'],
+    ['backlog drained after posting stopped', 'ms', (s) => get(s, 'rate', 'result.drain_ms'), 'lower'],
+    ['server CPU per delivery', 'µs', (s) => perDelivery(s, 'rate'), 'lower'],
+    ['missed / to the author / duplicates', '', (s) => triple(s, 'rate'), null],
+  ]],
+  [`Long-polling: ${pN} clients × ${pK} tweets`, [
+    ['delivery latency p50', 'ms', (s) => get(s, 'polling', 'result.latency.p50_ms'), 'lower'],
+    ['delivery latency p99', 'ms', (s) => get(s, 'polling', 'result.latency.p99_ms'), 'lower'],
+    ['time to the last delivery, median', 'ms', (s) => get(s, 'polling', 'result.time_to_last.p50_ms'), 'lower'],
+    ['server memory per polling client', 'KiB', (s) => kib(get(s, 'polling', 'result.bytes_per_client')), 'lower'],
+    ['server CPU per delivery', 'µs', (s) => perDelivery(s, 'polling'), 'lower'],
+    ['missed / to the author / duplicates', '', (s) => triple(s, 'polling'), null],
+  ]],
+  ...[['http_get', 'GET /api/tweets?limit=20'], ['http_post', 'POST /api/tweets (bearer token)']].map(([st, what]) => [
+    `HTTP: ${what}, wrk ${wrkC} connections × ${wrkS} s`, [
+      ['requests per second', '/s', (s) => get(s, st, 'result.requests_per_s'), 'higher'],
+      ['latency p50', 'ms', (s) => us2ms(get(s, st, 'result.latency_us.p50')), 'lower'],
+      ['latency p99', 'ms', (s) => us2ms(get(s, st, 'result.latency_us.p99')), 'lower'],
+      ['server CPU per request', 'µs', (s) => perRequest(s, st), 'lower'],
+      ['non-2xx answers / socket errors', '', (s) => httpErrors(s, st), null],
+    ]]),
+  ['Whole run', [
+    ['peak server RSS (VmHWM)', 'MiB', (s) => mib(get(s, 'total', 'server_hwm_kib')), 'lower'],
+    ['server CPU, whole run', 's', (s) => get(s, 'total', 'server_cpu_s'), 'lower'],
+    ['load tools\' CPU (loadgen + wrk)', 's', (s) => toolCpu(s), null],
+  ]],
+];
+
+function triple(s, st) {
+  const r = s[st]?.result;
+  if (!r) return null;
+  return `${r.missed ?? '–'} / ${r.to_author ?? '–'} / ${r.duplicates ?? '–'}`;
+}
+function httpErrors(s, st) {
+  const e = s[st]?.result?.errors;
+  if (!e) return null;
+  return `${e.status} / ${e.connect + e.read + e.write + e.timeout}`;
+}
+function toolCpu(s) {
+  const stages = Object.values(s).filter((x) => num(x.tool_cpu_s) != null);
+  return stages.length ? stages.reduce((a, x) => a + x.tool_cpu_s, 0) : null;
+}
+
+function fmt(x) {
+  if (x == null) return '–';
+  if (typeof x === 'string') return x;
+  if (Number.isInteger(x) && Math.abs(x) < 1000) return String(x);
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+function ratio(c, n) {
+  if (num(c) == null || num(n) == null || n === 0) return null;
+  return c / n;
+}
+const fmtRatio = (r) => (r == null ? '–' : `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`);
+
+const json = { meta, servers, rows: [], bars: [] };
+const md = [];
+md.push(`Run ${meta.date}${meta.quick ? ' (**--quick**: a smoke test, not the published suite)' : ''}, ` +
+  `${meta.seconds} s. Chirp ${meta.chirp_commit} (${meta.rustc}); Node ${meta.node} with ` +
+  Object.entries(meta.node_packages).map(([k, v]) => `${k} ${v}`).join(', ') + '. ' +
+  `${meta.cores} cores (${meta.cpu}), ${meta.memory_gib} GiB, ${meta.os}, Linux ${meta.kernel}.`);
+md.push('');
+md.push('↓ lower is better, ↑ higher is better; ✓ where Chirp does better than Node.');
+md.push('');
+md.push('| measure | Chirp | Node | Chirp ÷ Node |');
+md.push('|---|---:|---:|---:|');
+for (const [title, rows] of sections) {
+  md.push(`| **${title}** | | | |`);
+  for (const [label, unit, fn, better] of rows) {
+    const c = fn(C);
+    const n = fn(N);
+    const r = better ? ratio(c, n) : null;
+    const mark = r == null ? '' : (better === 'lower' ? r < 1 : r > 1) ? ' ✓' : '';
+    const tags = [unit, better === 'lower' ? '↓' : better === 'higher' ? '↑' : ''].filter(Boolean).join(', ');
+    md.push(`| ${label}${tags ? ` (${tags})` : ''} | ${fmt(c)} | ${fmt(n)} | ${fmtRatio(r)}${mark} |`);
+    json.rows.push({ section: title, measure: label, unit, better, chirp: c, node: n, ratio: r });
+  }
+}
+
+// The bars the issues set, judged on this run.
+const bar = (name, c, n, test, want) => {
+  const r = ratio(c, n);
+  const ok = r == null ? null : test(r);
+  json.bars.push({ bar: name, want, ratio: r, met: ok });
+  md.push(`| ${name} | ${want} | ${fmtRatio(r)} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`);
+};
+md.push('');
+md.push('| bar (Chirp ÷ Node, this run) | wanted | measured | |');
+md.push('|---|---|---:|---|');
+const rps = (s, st) => get(s, st, 'result.requests_per_s');
+const p99 = (s, st) => get(s, st, 'result.latency_us.p99');
+bar('GET /api/tweets?limit=20: requests/s', rps(C, 'http_get'), rps(N, 'http_get'), (r) => r >= 8, '≥ 8×');
+bar('GET /api/tweets?limit=20: p99 latency', p99(C, 'http_get'), p99(N, 'http_get'), (r) => r < 1, '< 1×');
+bar('POST /api/tweets: requests/s', rps(C, 'http_post'), rps(N, 'http_post'), (r) => r >= 4, '≥ 4×');
+bar('POST /api/tweets: p99 latency', p99(C, 'http_post'), p99(N, 'http_post'), (r) => r < 1, '< 1×');
+bar('server memory per idle WebSocket', get(C, 'idle', 'result.bytes_per_socket'), get(N, 'idle', 'result.bytes_per_socket'), (r) => r <= 1 / 6, '≤ ⅙ (0.17×)');
+bar('server CPU per delivery, sustained posting', perDelivery(C, 'rate'), perDelivery(N, 'rate'), (r) => r <= 0.5, '≤ ½');
+bar(`time to the last of ${fbN} deliveries (median)`, get(C, 'fanout_b', 'result.time_to_last.p50_ms'), get(N, 'fanout_b', 'result.time_to_last.p50_ms'), (r) => r <= 0.5, '≤ ½');
+
+writeFileSync(mdPath, md.join('\n') + '\n');
+writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');
