@@ -36,8 +36,10 @@ impl App {
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         let origins = Arc::new(OriginPolicy::parse(&config.cors_origin)?);
         let store = connect_store(config).await?;
-        let (socket_layer, realtime) =
-            Realtime::build(HandshakeContext { store: store.clone(), origins: origins.clone() });
+        let (socket_layer, realtime) = Realtime::build(HandshakeContext {
+            store: store.clone(),
+            origins: origins.clone(),
+        });
         let state = AppState {
             store,
             realtime: realtime.clone(),
@@ -73,7 +75,9 @@ impl App {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         // A bound TcpListener always has a local address.
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// Serve until `shutdown` completes, then shut down gracefully.
@@ -106,8 +110,10 @@ impl App {
 
 /// Connect to the database, waiting up to 30 s for one that is still starting.
 async fn connect_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
-    let store_config =
-        StoreConfig { url: config.database_url.clone(), pool_size: config.db_pool_size };
+    let store_config = StoreConfig {
+        url: config.database_url.clone(),
+        pool_size: config.db_pool_size,
+    };
     let mut attempt = 0;
     loop {
         match storage::connect(&store_config).await {
@@ -117,7 +123,9 @@ async fn connect_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
                 tracing::warn!(error = %e, attempt, "database not answering yet; retrying in 2 s");
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
-            Err(e) => return Err(e.context(format!("cannot open {}", redact(&config.database_url)))),
+            Err(e) => {
+                return Err(e.context(format!("cannot open {}", redact(&config.database_url))));
+            }
         }
     }
 }
@@ -153,8 +161,13 @@ fn cors(origins: &OriginPolicy) -> CorsLayer {
     if origins.any {
         layer.allow_origin(Any)
     } else {
-        let listed = origins.listed.iter().filter_map(|o| HeaderValue::from_str(o).ok());
-        layer.allow_origin(AllowOrigin::list(listed)).allow_credentials(true)
+        let listed = origins
+            .listed
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok());
+        layer
+            .allow_origin(AllowOrigin::list(listed))
+            .allow_credentials(true)
     }
 }
 
@@ -163,7 +176,9 @@ fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+            let buckets = [
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ];
             PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full("chirp_http_request_duration_seconds".into()),

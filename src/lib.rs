@@ -6,16 +6,16 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: command line and `CHIRP_*` environment.
-//! - [`telemetry`]: logging.
-//! - [`app`]: assembles storage, HTTP and sockets; binds; graceful shutdown.
-//! - [`domain`]: validated input and the records served (`Username`, `TweetText`, `Tweet`…).
-//! - [`storage`]: the `Store` trait with SQLite and PostgreSQL implementations.
-//! - [`auth`]: password hashing and session tokens.
-//! - [`origin`]: which origins may use the session cookie.
-//! - [`http`]: the JSON API, health and metrics.
-//! - [`realtime`]: the Socket.IO endpoint and tweet announcements.
-//! - [`web`]: the embedded web app and Socket.IO client bundle.
+//! - `config`: command line and `CHIRP_*` environment.
+//! - `telemetry`: logging.
+//! - `app`: assembles storage, HTTP and sockets; binds; graceful shutdown.
+//! - `domain`: validated input and the records served (`Username`, `TweetText`, `Tweet`…).
+//! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
+//! - `auth`: password hashing and session tokens.
+//! - `origin`: which origins may use the session cookie.
+//! - `http`: the JSON API, health and metrics.
+//! - `realtime`: the Socket.IO endpoint and tweet announcements.
+//! - `web`: the embedded web app and Socket.IO client bundle.
 //!
 //! Data flows one way: `http`/`realtime` → `domain` → `storage`.
 

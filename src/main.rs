@@ -8,7 +8,9 @@ use chirp::config::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Cli { command: Command::Serve(config) } = Cli::parse();
+    let Cli {
+        command: Command::Serve(config),
+    } = Cli::parse();
     chirp::telemetry::init(config.log_format);
     let app = App::build(&config).await?;
     tracing::info!("listening on http://{}", app.local_addr());

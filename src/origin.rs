@@ -21,12 +21,17 @@ pub struct OriginPolicy {
 impl OriginPolicy {
     /// Parse `*` or a comma-separated list of origins.
     pub fn parse(raw: &str) -> anyhow::Result<Self> {
-        let mut policy = Self { any: false, listed: Vec::new() };
+        let mut policy = Self {
+            any: false,
+            listed: Vec::new(),
+        };
         for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if item == "*" {
                 policy.any = true;
             } else if item.starts_with("http://") || item.starts_with("https://") {
-                policy.listed.push(item.trim_end_matches('/').to_ascii_lowercase());
+                policy
+                    .listed
+                    .push(item.trim_end_matches('/').to_ascii_lowercase());
             } else {
                 anyhow::bail!("--cors-origin: {item:?} is neither * nor an http(s) origin");
             }
@@ -52,7 +57,7 @@ impl OriginPolicy {
 
     fn is_listed(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-        self.listed.iter().any(|o| *o == origin)
+        self.listed.contains(&origin)
     }
 
     fn is_own(&self, origin: &str, headers: &HeaderMap) -> bool {

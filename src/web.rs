@@ -71,9 +71,17 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
     };
     let etag = format!(
         "\"{}\"",
-        file.metadata.sha256_hash().iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
+        file.metadata
+            .sha256_hash()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
-    let cache = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, "no-cache".to_owned())];
+    let cache = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+    ];
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -83,12 +91,28 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
     }
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let textual = mime.type_() == mime_guess::mime::TEXT
-        || matches!(mime.essence_str(), "application/javascript" | "application/json" | "image/svg+xml");
-    let content_type = if textual { format!("{mime}; charset=utf-8") } else { mime.to_string() };
-    (cache, [(header::CONTENT_TYPE, content_type)], file.data.into_owned()).into_response()
+        || matches!(
+            mime.essence_str(),
+            "application/javascript" | "application/json" | "image/svg+xml"
+        );
+    let content_type = if textual {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
+    };
+    (
+        cache,
+        [(header::CONTENT_TYPE, content_type)],
+        file.data.into_owned(),
+    )
+        .into_response()
 }
 
 fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found.")
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Not found.",
+    )
         .into_response()
 }

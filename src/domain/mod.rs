@@ -27,6 +27,9 @@ pub struct Invalid {
 
 impl Invalid {
     pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }

@@ -74,10 +74,19 @@ mod tests {
     fn defaults_and_bounds() {
         assert_eq!(
             Page::parse(None, None, None).unwrap(),
-            Page { limit: 20, cursor: PageCursor::Newest }
+            Page {
+                limit: 20,
+                cursor: PageCursor::Newest
+            }
         );
-        assert_eq!(Page::parse(Some("100"), Some("7"), None).unwrap().cursor, PageCursor::Before(7));
-        assert_eq!(Page::parse(None, None, Some("3")).unwrap().cursor, PageCursor::After(3));
+        assert_eq!(
+            Page::parse(Some("100"), Some("7"), None).unwrap().cursor,
+            PageCursor::Before(7)
+        );
+        assert_eq!(
+            Page::parse(None, None, Some("3")).unwrap().cursor,
+            PageCursor::After(3)
+        );
         for bad in ["0", "101", "-1", "x", ""] {
             assert!(Page::parse(Some(bad), None, None).is_err(), "limit {bad:?}");
         }

@@ -17,7 +17,10 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let len = raw.chars().count();
         if !(8..=128).contains(&len) {
-            return Err(Invalid::new("password", "Password must be 8 to 128 characters long."));
+            return Err(Invalid::new(
+                "password",
+                "Password must be 8 to 128 characters long.",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -38,6 +41,9 @@ mod tests {
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"é".repeat(128)).is_ok());
         assert!(Password::parse(&"é".repeat(129)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret-secret").unwrap()), "Password(…)");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret-secret").unwrap()),
+            "Password(…)"
+        );
     }
 }

@@ -65,6 +65,9 @@ mod tests {
     #[test]
     fn times_render_as_rfc3339_utc() {
         assert_eq!(format_time(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_time(1_764_106_563_123_456), "2025-11-25T21:36:03.123Z");
+        assert_eq!(
+            format_time(1_764_106_563_123_456),
+            "2025-11-25T21:36:03.123Z"
+        );
     }
 }

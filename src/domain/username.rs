@@ -12,7 +12,10 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let len = raw.chars().count();
         if !(3..=20).contains(&len) {
-            return Err(Invalid::new("username", "Username must be 3 to 20 characters long."));
+            return Err(Invalid::new(
+                "username",
+                "Username must be 3 to 20 characters long.",
+            ));
         }
         if !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(Invalid::new(
@@ -45,7 +48,14 @@ mod tests {
 
     #[test]
     fn refuses_bad_lengths_and_characters() {
-        for bad in ["ab", "a".repeat(21).as_str(), "has space", "dash-no", "émile", ""] {
+        for bad in [
+            "ab",
+            "a".repeat(21).as_str(),
+            "has space",
+            "dash-no",
+            "émile",
+            "",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(Username::parse(&"a".repeat(20)).is_ok());

@@ -33,7 +33,10 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-        _ => ApiError::InvalidJson(format!("The body is not valid JSON for this request: {}", rejection.body_text())),
+        _ => ApiError::InvalidJson(format!(
+            "The body is not valid JSON for this request: {}",
+            rejection.body_text()
+        )),
     }
 }
 
@@ -59,7 +62,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
                     message: format!("The query string is malformed: {}", e.body_text()),
                 })
             })?;
-        let page = Page::parse(raw.limit.as_deref(), raw.before.as_deref(), raw.after.as_deref())?;
+        let page = Page::parse(
+            raw.limit.as_deref(),
+            raw.before.as_deref(),
+            raw.after.as_deref(),
+        )?;
         Ok(Self(page))
     }
 }
@@ -90,10 +97,15 @@ fn credential(headers: &HeaderMap, state: &AppState) -> Result<Option<Credential
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthorized("The Authorization header must be `Bearer <token>`."))?;
+            .ok_or(ApiError::Unauthorized(
+                "The Authorization header must be `Bearer <token>`.",
+            ))?;
         return Ok(Some(Credential::Bearer(token.to_owned())));
     }
     let Some(cookie) = session_cookie(headers) else {
@@ -121,7 +133,11 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 async fn session(state: &AppState, token: &str) -> Result<Option<(User, String)>, ApiError> {
     let hash = token_hash(token);
-    Ok(state.store.session_user(&hash).await?.map(|user| (user, hash)))
+    Ok(state
+        .store
+        .session_user(&hash)
+        .await?
+        .map(|user| (user, hash)))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -139,8 +155,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                 session(state, &token).await?
             }
         };
-        let (user, token_hash) =
-            found.ok_or(ApiError::Unauthorized("Your session has ended; sign in again."))?;
+        let (user, token_hash) = found.ok_or(ApiError::Unauthorized(
+            "Your session has ended; sign in again.",
+        ))?;
         Ok(Self { user, token_hash })
     }
 }
@@ -153,7 +170,9 @@ impl FromRequestParts<AppState> for MaybeUser {
             None | Some(Credential::ForeignCookie) => Ok(Self(None)),
             Some(Credential::Bearer(token)) => match session(state, &token).await? {
                 Some((user, _)) => Ok(Self(Some(user))),
-                None => Err(ApiError::Unauthorized("Your session has ended; sign in again.")),
+                None => Err(ApiError::Unauthorized(
+                    "Your session has ended; sign in again.",
+                )),
             },
             // A stale cookie is no reason to refuse a public read.
             Some(Credential::Cookie(token)) => Ok(Self(session(state, &token).await?.map(|s| s.0))),

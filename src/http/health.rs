@@ -14,7 +14,9 @@ use super::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(render_metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(render_metrics))
 }
 
 /// How long a health check waits for each dependency.
@@ -26,8 +28,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(Err(e)) => Err(format!("storage unavailable: {e}")),
         Err(_) => Err("storage unavailable: no answer in 2 s".to_owned()),
     };
-    let problems: Vec<String> =
-        [storage, state.realtime.health().await].into_iter().filter_map(Result::err).collect();
+    let problems: Vec<String> = [storage, state.realtime.health().await]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
     if problems.is_empty() {
         (StatusCode::OK, "ok").into_response()
     } else {

@@ -42,20 +42,30 @@ async fn sign_in(
         _ => return Err(ApiError::InvalidCredentials),
     };
     let token = new_token();
-    state.store.create_session(&token_hash(&token), user.id).await?;
+    state
+        .store
+        .create_session(&token_hash(&token), user.id)
+        .await?;
     tracing::info!(user = %user.username, "user signed in");
     let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/");
     let mut response = Json(json!({ "token": token, "user": user })).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, header_value(cookie)?);
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, header_value(cookie)?);
     Ok(response)
 }
 
-async fn sign_out(State(state): State<AppState>, current: CurrentUser) -> Result<Response, ApiError> {
+async fn sign_out(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Response, ApiError> {
     state.store.delete_session(&current.token_hash).await?;
     tracing::info!(user = %current.user.username, "user signed out");
     let mut response = StatusCode::NO_CONTENT.into_response();
     let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
-    response.headers_mut().insert(header::SET_COOKIE, header_value(expired)?);
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, header_value(expired)?);
     Ok(response)
 }
 

@@ -71,7 +71,11 @@ fn no_tweet(id: impl std::fmt::Display) -> ApiError {
 
 async fn find(state: &AppState, raw_id: &str, viewer: Option<i64>) -> Result<Tweet, ApiError> {
     let id = tweet_id(raw_id)?;
-    state.store.tweet(id, viewer).await?.ok_or_else(|| no_tweet(id))
+    state
+        .store
+        .tweet(id, viewer)
+        .await?
+        .ok_or_else(|| no_tweet(id))
 }
 
 async fn one_tweet(
@@ -91,10 +95,14 @@ async fn delete_tweet(
     if tweet.author.id != current.user.id {
         return Err(ApiError::Forbidden("Only its author can delete a tweet."));
     }
-    state.store.delete_tweet(tweet.id, current.user.id).await.map_err(|e| match e {
-        StoreError::NotFound => no_tweet(tweet.id),
-        other => other.into(),
-    })?;
+    state
+        .store
+        .delete_tweet(tweet.id, current.user.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => no_tweet(tweet.id),
+            other => other.into(),
+        })?;
     state.realtime.announce_delete(tweet.id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -107,8 +115,17 @@ async fn set_like(
 ) -> Result<Json<Tweet>, ApiError> {
     let me = Some(current.user.id);
     let tweet = find(&state, raw_id, me).await?;
-    state.store.set_like(tweet.id, current.user.id, liked).await?;
-    Ok(Json(state.store.tweet(tweet.id, me).await?.ok_or_else(|| no_tweet(tweet.id))?))
+    state
+        .store
+        .set_like(tweet.id, current.user.id, liked)
+        .await?;
+    Ok(Json(
+        state
+            .store
+            .tweet(tweet.id, me)
+            .await?
+            .ok_or_else(|| no_tweet(tweet.id))?,
+    ))
 }
 
 async fn like(

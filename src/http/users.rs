@@ -37,10 +37,14 @@ async fn sign_up(
     let username = Username::parse(&body.username)?;
     let password = Password::parse(&body.password)?;
     let hash = hash_password(password.expose().to_owned()).await?;
-    let user = state.store.create_user(&username, &hash).await.map_err(|e| match e {
-        StoreError::Conflict => ApiError::UsernameTaken,
-        other => other.into(),
-    })?;
+    let user = state
+        .store
+        .create_user(&username, &hash)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => ApiError::UsernameTaken,
+            other => other.into(),
+        })?;
     tracing::info!(user = %user.username, "user signed up");
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -57,7 +61,14 @@ async fn user_tweets(
 ) -> Result<Json<TweetList>, ApiError> {
     let not_found = || ApiError::NotFound(format!("There is no user {username:?}."));
     let name = Username::parse(&username).map_err(|_| not_found())?;
-    let author = state.store.user_by_name(&name).await?.ok_or_else(not_found)?;
-    let tweets = state.store.tweets(Some(author.id), page, viewer.map(|u| u.id)).await?;
+    let author = state
+        .store
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(not_found)?;
+    let tweets = state
+        .store
+        .tweets(Some(author.id), page, viewer.map(|u| u.id))
+        .await?;
     Ok(Json(TweetList { tweets }))
 }

@@ -40,11 +40,11 @@ pub async fn authenticate(
     if !ctx.origins.socket_allowed(headers) {
         return Err("origin not allowed");
     }
-    let token = auth.ok().and_then(|a| a.get("token").and_then(|t| t.as_str()).map(str::to_owned));
+    let token = auth
+        .ok()
+        .and_then(|a| a.get("token").and_then(|t| t.as_str()).map(str::to_owned));
     let user = match token {
-        Some(token) => {
-            Some(lookup(&ctx, &token).await?.ok_or("invalid token")?)
-        }
+        Some(token) => Some(lookup(&ctx, &token).await?.ok_or("invalid token")?),
         None => match session_cookie(headers) {
             // A stale cookie, or one from a foreign page, just means "anonymous".
             Some(cookie) if ctx.origins.cookie_counts(headers) => lookup(&ctx, &cookie).await?,
@@ -60,7 +60,10 @@ pub async fn authenticate(
 
 async fn lookup(ctx: &HandshakeContext, token: &str) -> Result<Option<SocketUser>, &'static str> {
     match ctx.store.session_user(&token_hash(token)).await {
-        Ok(user) => Ok(user.map(|u| SocketUser { id: u.id, username: u.username })),
+        Ok(user) => Ok(user.map(|u| SocketUser {
+            id: u.id,
+            username: u.username,
+        })),
         Err(e) => {
             tracing::warn!(error = %e, "socket handshake could not check its session");
             Err("server unavailable")

@@ -35,6 +35,8 @@ impl Realtime {
     pub fn build(ctx: HandshakeContext) -> (SocketIoLayer, Self) {
         let (layer, io) = SocketIo::builder().with_state(ctx).build_layer();
         io.ns("/", on_connect.with(authenticate));
+        // Register the gauge so /metrics shows it before the first socket arrives.
+        metrics::gauge!("chirp_connected_sockets").increment(0.0);
         let (queue, pending) = mpsc::unbounded_channel();
         tokio::spawn(deliver(io.clone(), pending));
         (layer, Self { io, queue })
@@ -42,7 +44,10 @@ impl Realtime {
 
     /// Tell every socket but the author's own that a tweet was stored.
     pub fn announce_tweet(&self, tweet: &Tweet) {
-        self.enqueue(Announcement::Tweet { id: tweet.id, author: tweet.author.clone() });
+        self.enqueue(Announcement::Tweet {
+            id: tweet.id,
+            author: tweet.author.clone(),
+        });
     }
 
     /// Tell every socket that a tweet was deleted.
@@ -74,11 +79,18 @@ async fn deliver(io: SocketIo, mut pending: mpsc::UnboundedReceiver<Announcement
         let (event, result) = match &announcement {
             Announcement::Tweet { id, author } => {
                 let notice = (true, NewTweetNotice { id: *id, author });
-                (NEW_TWEET, io.except(user_room(author.id)).emit(NEW_TWEET, &notice).await)
+                (
+                    NEW_TWEET,
+                    io.except(user_room(author.id))
+                        .emit(NEW_TWEET, &notice)
+                        .await,
+                )
             }
-            Announcement::Deleted { id } => {
-                (TWEET_DELETED, io.emit(TWEET_DELETED, &TweetDeletedNotice { id: *id }).await)
-            }
+            Announcement::Deleted { id } => (
+                TWEET_DELETED,
+                io.emit(TWEET_DELETED, &TweetDeletedNotice { id: *id })
+                    .await,
+            ),
         };
         metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
         if let Err(e) = result {

@@ -24,8 +24,11 @@ use crate::domain::{Page, Tweet, TweetText, User, Username};
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Create an account. `Conflict` when the name is taken (case-insensitively).
-    async fn create_user(&self, username: &Username, password_hash: &str)
-    -> Result<User, StoreError>;
+    async fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
+    ) -> Result<User, StoreError>;
     /// The user and their password hash, for signing in.
     async fn credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError>;
     /// Look a user up by name, case-insensitively.
@@ -72,7 +75,9 @@ pub async fn connect(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url, config.pool_size).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url, config.pool_size).await?))
+        Ok(Arc::new(
+            PostgresStore::connect(url, config.pool_size).await?,
+        ))
     } else {
         anyhow::bail!(
             "unsupported database URL {url:?}: use sqlite://PATH or postgres://USER@HOST/DB"

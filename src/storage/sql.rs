@@ -18,11 +18,15 @@ macro_rules! tweet_select {
 
 pub(super) const TWEET_BY_ID: &str = concat!(tweet_select!(), "WHERE t.id = $2");
 /// `$2` = exclusive upper bound, `$3` = limit.
-pub(super) const TWEETS_BEFORE: &str =
-    concat!(tweet_select!(), "WHERE t.id < $2 ORDER BY t.id DESC LIMIT $3");
+pub(super) const TWEETS_BEFORE: &str = concat!(
+    tweet_select!(),
+    "WHERE t.id < $2 ORDER BY t.id DESC LIMIT $3"
+);
 /// `$2` = exclusive lower bound, `$3` = limit; oldest first (the caller reverses).
-pub(super) const TWEETS_AFTER: &str =
-    concat!(tweet_select!(), "WHERE t.id > $2 ORDER BY t.id ASC LIMIT $3");
+pub(super) const TWEETS_AFTER: &str = concat!(
+    tweet_select!(),
+    "WHERE t.id > $2 ORDER BY t.id ASC LIMIT $3"
+);
 /// As `TWEETS_BEFORE`, `$4` = author id.
 pub(super) const AUTHOR_TWEETS_BEFORE: &str = concat!(
     tweet_select!(),
@@ -46,8 +50,7 @@ pub(super) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash =
 pub(super) const INSERT_TWEET: &str =
     "INSERT INTO tweets (author_id, text, created_at) VALUES ($1, $2, $3) RETURNING id";
 pub(super) const DELETE_TWEET: &str = "DELETE FROM tweets WHERE id = $1 AND author_id = $2";
-pub(super) const RECORD_DELETION: &str =
-    "INSERT INTO deletions (tweet_id, deleted_at) VALUES ($1, $2) ON CONFLICT (tweet_id) DO NOTHING";
+pub(super) const RECORD_DELETION: &str = "INSERT INTO deletions (tweet_id, deleted_at) VALUES ($1, $2) ON CONFLICT (tweet_id) DO NOTHING";
 pub(super) const DELETED_SINCE: &str =
     "SELECT tweet_id FROM deletions WHERE deleted_at >= $1 ORDER BY tweet_id";
 pub(super) const INSERT_LIKE: &str = "INSERT INTO likes (tweet_id, user_id, created_at) VALUES ($1, $2, $3) \
@@ -65,7 +68,11 @@ pub(super) struct UserRow {
 
 impl UserRow {
     pub fn into_user(self) -> User {
-        User { id: self.id, username: self.username, created_at: self.created_at }
+        User {
+            id: self.id,
+            username: self.username,
+            created_at: self.created_at,
+        }
     }
 }
 
@@ -85,7 +92,10 @@ impl From<TweetRow> for Tweet {
     fn from(row: TweetRow) -> Self {
         Tweet {
             id: row.id,
-            author: Author { id: row.author_id, username: row.username },
+            author: Author {
+                id: row.author_id,
+                username: row.username,
+            },
             text: row.text,
             created_at: row.created_at,
             like_count: row.like_count,
@@ -289,7 +299,10 @@ pub(super) use shared_store_impl;
 pub(super) fn new_tweet(id: i64, author: &User, text: &str, created_at: i64) -> Tweet {
     Tweet {
         id,
-        author: Author { id: author.id, username: author.username.clone() },
+        author: Author {
+            id: author.id,
+            username: author.username.clone(),
+        },
         text: text.to_owned(),
         created_at,
         like_count: 0,

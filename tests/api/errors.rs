@@ -1,0 +1,93 @@
+//! Bad requests of every kind get the contract's error shape and status, never a 500.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+crate::on_every_backend!(
+    bodies_must_be_json_of_the_right_shape,
+    bodies_over_16_kib_are_refused,
+    unknown_api_paths_and_methods_answer_json,
+);
+
+async fn bodies_must_be_json_of_the_right_shape(app: &TestApp) {
+    let (_, token) = app.user("xena").await;
+    let no_type = app
+        .request(Method::POST, "/api/users")
+        .body(r#"{"username":"a","password":"b"}"#);
+    app.send(no_type)
+        .await
+        .assert_error(415, "unsupported_media_type");
+    let form = app
+        .request(Method::POST, "/api/tweets")
+        .bearer_auth(&token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("text=hi");
+    app.send(form)
+        .await
+        .assert_error(415, "unsupported_media_type");
+    for body in ["{", "not json", r#"{"text": 5}"#, r#"{"text": null}"#, ""] {
+        let bad = app
+            .request(Method::POST, "/api/tweets")
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body);
+        app.send(bad).await.assert_error(400, "invalid_json");
+    }
+    let wrong_types = app
+        .post(
+            "/api/users",
+            json!({"username": 12, "password": true}),
+            None,
+        )
+        .await;
+    wrong_types.assert_error(400, "invalid_json");
+}
+
+async fn bodies_over_16_kib_are_refused(app: &TestApp) {
+    let (_, token) = app.user("yuri").await;
+    let huge = json!({"text": "a".repeat(17 * 1024)});
+    app.post("/api/tweets", huge.clone(), Some(&token))
+        .await
+        .assert_error(413, "payload_too_large");
+    app.post(
+        "/api/users",
+        json!({"username": "zed", "password": "p".repeat(20_000)}),
+        None,
+    )
+    .await
+    .assert_error(413, "payload_too_large");
+    // Without a Content-Length header (chunked), the limit still holds.
+    let stream = futures_util::stream::iter(
+        (0..20).map(|_| Ok::<_, std::io::Error>(bytes_of(&"b".repeat(1024)))),
+    );
+    let chunked = app
+        .request(Method::POST, "/api/tweets")
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream));
+    app.send(chunked)
+        .await
+        .assert_error(413, "payload_too_large");
+}
+
+fn bytes_of(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+async fn unknown_api_paths_and_methods_answer_json(app: &TestApp) {
+    app.get("/api/nothing", None)
+        .await
+        .assert_error(404, "not_found");
+    app.get("/api", None).await.assert_error(404, "not_found");
+    app.call(Method::PATCH, "/api/tweets", None)
+        .await
+        .assert_error(405, "method_not_allowed");
+    app.call(Method::PUT, "/api/users", None)
+        .await
+        .assert_error(405, "method_not_allowed");
+    app.get("/no/such/page", None)
+        .await
+        .assert_error(404, "not_found");
+}

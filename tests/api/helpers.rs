@@ -1,0 +1,280 @@
+//! Test support: start the real app on 127.0.0.1:0 with a fresh database (a SQLite file in
+//! a temporary directory, or a PostgreSQL database created for the test and dropped after),
+//! and talk to it over HTTP.
+
+use chirp::App;
+use chirp::config::{LogFormat, ServeConfig};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Admin URL for creating throwaway PostgreSQL databases.
+pub fn postgres_admin_url() -> String {
+    std::env::var("CHIRP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A running app and an HTTP client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+    postgres_db: Option<String>,
+}
+
+/// Start the app on `backend` with otherwise default settings.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Start the app after letting the test adjust its configuration.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        chirp::telemetry::init(LogFormat::Text);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, postgres_db) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("chirp.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let name = format!("chirp_test_{}", rand_suffix());
+            admin_sql(&format!("CREATE DATABASE {name}")).await;
+            let admin = postgres_admin_url();
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .unwrap_or(admin);
+            (format!("{base}/{name}"), Some(name))
+        }
+    };
+    let mut config = ServeConfig::defaults();
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    config.database_url = database_url;
+    adjust(&mut config);
+    let app = App::build(&config).await.expect("app builds");
+    let addr = app.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder().build().unwrap(),
+        stop: Some(stop),
+        _dir: dir,
+        postgres_db,
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}_{}_{nanos}",
+        std::process::id(),
+        chirp::auth::new_token()[..6]
+            .to_ascii_lowercase()
+            .replace('-', "_")
+    )
+}
+
+async fn admin_sql(sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+        .await
+        .expect("PostgreSQL answers at CHIRP_TEST_POSTGRES_URL (the test command starts it)");
+    sqlx::query(sql).execute(&mut conn).await.expect(sql);
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(name) = self.postgres_db.take() {
+            // Drop the throwaway database from a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(admin_sql(&format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )));
+            })
+            .join();
+        }
+    }
+}
+
+/// A decoded response: status, headers and JSON body (Null when empty or not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    async fn from(response: Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Assert this is the contract's error shape with `status` and `code`.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(self.body["error"]["code"], code, "body: {}", self.text);
+        assert!(
+            self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "error without a message: {}",
+            self.text
+        );
+    }
+}
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    pub async fn send(&self, request: RequestBuilder) -> Answer {
+        Answer::from(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.send(with_token(self.request(Method::GET, path), token))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Answer {
+        self.send(with_token(
+            self.request(Method::POST, path).json(&body),
+            token,
+        ))
+        .await
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>) -> Answer {
+        self.send(with_token(self.request(method, path), token))
+            .await
+    }
+
+    /// Create an account; returns the user JSON.
+    pub async fn sign_up(&self, username: &str) -> Value {
+        let answer = self
+            .post(
+                "/api/users",
+                json!({"username": username, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "sign-up: {}",
+            answer.text
+        );
+        answer.body
+    }
+
+    /// Sign in; returns the token.
+    pub async fn sign_in(&self, username: &str) -> String {
+        let answer = self
+            .post(
+                "/api/sessions",
+                json!({"username": username, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "sign-in: {}", answer.text);
+        answer.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sign up and sign in; returns (user id, token).
+    pub async fn user(&self, username: &str) -> (i64, String) {
+        let user = self.sign_up(username).await;
+        (user["id"].as_i64().unwrap(), self.sign_in(username).await)
+    }
+
+    /// Post a tweet; returns the tweet JSON.
+    pub async fn tweet(&self, token: &str, text: &str) -> Value {
+        let answer = self
+            .post("/api/tweets", json!({"text": text}), Some(token))
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "post: {}", answer.text);
+        answer.body
+    }
+
+    /// Ids of a timeline response.
+    pub async fn ids(&self, path: &str) -> Vec<i64> {
+        let answer = self.get(path, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text);
+        answer.body["tweets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_i64().unwrap())
+            .collect()
+    }
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+fn with_token(request: RequestBuilder, token: Option<&str>) -> RequestBuilder {
+    match token {
+        Some(t) => request.bearer_auth(t),
+        None => request,
+    }
+}
+
+/// Generate one `#[tokio::test]` per backend for each named `async fn name(app: &TestApp)`,
+/// so the same behaviour is checked on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
+                    super::$test(&app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
+                    super::$test(&app).await;
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,11 @@
+//! Chirp's integration tests: the real app over real HTTP, on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod binary;
+mod errors;
+mod likes;
+mod sessions;
+mod site;
+mod tweets;
