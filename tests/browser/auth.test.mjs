@@ -1,0 +1,100 @@
+// Signing up, in and out in the page; the API's errors appear next to the field at fault.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setUp, ready, post, PASSWORD, bannerMatching } from './helpers.mjs';
+
+let env;
+let author;
+before(async () => {
+  env = await setUp();
+  author = await env.client.signUp('penny');
+  await post(env.client, author.token, 'Welcome to Chirp! Sign in to join the conversation.');
+  await post(env.client, author.token, 'New tweets show up live: no refreshing, ever.');
+});
+after(async () => { await env?.close(); });
+
+const $err = (page, field) => page.locator(`#auth-${field}-error`);
+
+test('signed out: the sign-in form, no compose box, liking asks to sign in', async () => {
+  const { page, context, errors } = await env.open();
+  assert.equal(await page.locator('#auth').isVisible(), true);
+  assert.equal(await page.locator('#compose').isVisible(), false);
+  assert.equal(await page.locator('#timeline > li').count(), 2);
+
+  // Anonymous readers still get the banner.
+  await post(env.client, author.token, 'Anyone can read along.');
+  await bannerMatching(page, /Show 1 new tweet\b/);
+
+  await page.locator('#timeline button.like').first().click();
+  await page.locator('#auth-lede').filter({ hasText: 'Sign in to like' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'auth-username');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('sign-up errors appear next to the field that caused them', async () => {
+  const { page, context } = await env.open();
+  await page.locator('#mode-signup').click();
+  assert.equal(await page.locator('#auth-submit').textContent(), 'Create account');
+
+  await page.locator('#auth-username').fill('ab');
+  await page.locator('#auth-password').fill(PASSWORD);
+  await page.locator('#auth-submit').click();
+  await $err(page, 'username').filter({ hasText: /./ }).waitFor();
+  assert.equal(await page.locator('#auth-username').getAttribute('aria-invalid'), 'true');
+  assert.equal(await $err(page, 'password').textContent(), '');
+
+  await page.locator('#auth-username').fill('newbie');
+  assert.equal(await $err(page, 'username').textContent(), '', 'typing clears the error');
+  await page.locator('#auth-password').fill('short');
+  await page.locator('#auth-submit').click();
+  await $err(page, 'password').filter({ hasText: /./ }).waitFor();
+  assert.equal(await $err(page, 'username').textContent(), '');
+
+  await page.locator('#auth-username').fill('Penny'); // taken, case-insensitively
+  await page.locator('#auth-password').fill(PASSWORD);
+  await page.locator('#auth-submit').click();
+  await $err(page, 'username').filter({ hasText: /./ }).waitFor();
+
+  // And then it works: signed in at once, the compose box appears.
+  await page.locator('#auth-username').fill('newbie');
+  await page.locator('#auth-submit').click();
+  await page.locator('#account .me').filter({ hasText: '@newbie' }).waitFor();
+  assert.equal(await page.locator('#compose').isVisible(), true);
+  assert.equal(await page.locator('#auth').isVisible(), false);
+  await context.close();
+});
+
+test('sign-in errors, sign in, sign out', async () => {
+  await env.client.signUp('quinn');
+  const { page, context } = await env.open();
+  await page.locator('#auth-username').fill('quinn');
+  await page.locator('#auth-password').fill('not the password');
+  await page.locator('#auth-submit').click();
+  await page.locator('#auth-form .field-error, #auth-form-error').filter({ hasText: /./ }).first().waitFor();
+  assert.equal(await page.locator('#account .me').count(), 0);
+
+  await page.locator('#auth-password').fill(PASSWORD);
+  await page.locator('#auth-submit').click();
+  await page.locator('#account .me').filter({ hasText: '@quinn' }).waitFor();
+  await ready(page);
+  // The socket reconnected with the session: quinn's own tweet is not announced to quinn.
+  await page.locator('#compose-text').fill('Signed in and posting');
+  await page.locator('#compose-submit').click();
+  await page.locator('#timeline > li').first().filter({ hasText: 'Signed in and posting' }).waitFor();
+  await post(env.client, author.token, 'Hi Quinn!');
+  const text = await bannerMatching(page, /Show 1 new tweet\b/);
+  assert.match(text, /penny/);
+
+  // After a reload the cookie still says who we are.
+  await page.reload();
+  await ready(page);
+  await page.locator('#account .me').filter({ hasText: '@quinn' }).waitFor();
+
+  await page.locator('#sign-out').click();
+  await page.locator('#auth').waitFor();
+  assert.equal(await page.locator('#compose').isVisible(), false);
+  const me = await page.evaluate(() => fetch('/api/me').then((r) => r.status));
+  assert.equal(me, 401);
+  await context.close();
+});

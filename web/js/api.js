@@ -1,0 +1,69 @@
+// The HTTP API client: one function per endpoint of the contract, JSON in and out.
+// Requests are same-origin, so the HttpOnly `chirp_session` cookie carries the session;
+// a non-2xx answer becomes an ApiError carrying the server's `code`, `message` and `field`.
+
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+async function request(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'Can’t reach Chirp. Check your connection and try again.');
+  }
+  if (res.status === 204) return null;
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: handled below */ }
+  if (!res.ok) {
+    const e = json && json.error;
+    throw new ApiError(
+      res.status,
+      (e && e.code) || 'http_' + res.status,
+      (e && e.message) || `Something went wrong (${res.status}).`,
+      e && e.field,
+    );
+  }
+  return json;
+}
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.set(k, String(v));
+  const s = q.toString();
+  return s ? '?' + s : '';
+}
+
+export const getMe = () => request('GET', '/api/me');
+export const signUp = (username, password) => request('POST', '/api/users', { username, password });
+export const signIn = (username, password) => request('POST', '/api/sessions', { username, password });
+export const signOut = () => request('DELETE', '/api/sessions');
+
+export const getTweet = (id) => request('GET', `/api/tweets/${encodeURIComponent(id)}`);
+export const postTweet = (text) => request('POST', '/api/tweets', { text });
+export const deleteTweet = (id) => request('DELETE', `/api/tweets/${encodeURIComponent(id)}`);
+export const setLike = (id, liked) =>
+  request(liked ? 'PUT' : 'DELETE', `/api/tweets/${encodeURIComponent(id)}/like`);
+
+/**
+ * One page of a timeline, newest first. `username` picks a user's timeline, otherwise
+ * everyone's; `before`/`after` are tweet ids; `limit` is 1–100.
+ */
+export async function listTweets({ username, before, after, limit } = {}) {
+  const base = username ? `/api/users/${encodeURIComponent(username)}/tweets` : '/api/tweets';
+  const page = await request('GET', base + query({ limit, before, after }));
+  return (page && page.tweets) || [];
+}

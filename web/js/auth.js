@@ -1,0 +1,149 @@
+// Sign up, sign in, sign out. The session lives in the HttpOnly `chirp_session` cookie the
+// server sets; the page learns who is signed in only from GET /api/me. API errors are shown
+// next to the field the server names in `error.field`, others above the submit button.
+
+import * as api from './api.js';
+import { h, replaceChildren } from './dom.js';
+import { avatar } from './avatar.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** The signed-in user, or null. */
+export async function currentUser() {
+  try {
+    return await api.getMe();
+  } catch (e) {
+    if (e.status === 401) return null;
+    throw e;
+  }
+}
+
+export class AuthForm {
+  /** `onSignedIn(user)` runs after a successful sign-in or sign-up. */
+  constructor({ onSignedIn }) {
+    this.onSignedIn = onSignedIn;
+    this.section = $('auth');
+    this.form = $('auth-form');
+    this.lede = $('auth-lede');
+    this.defaultLede = this.lede.textContent;
+    this.fields = {
+      username: { input: $('auth-username'), error: $('auth-username-error'), hint: $('auth-username-hint') },
+      password: { input: $('auth-password'), error: $('auth-password-error'), hint: $('auth-password-hint') },
+    };
+    this.formError = $('auth-form-error');
+    this.submitButton = $('auth-submit');
+    this.modeButtons = { signin: $('mode-signin'), signup: $('mode-signup') };
+    this.busy = false;
+    this.modeButtons.signin.addEventListener('click', () => this.setMode('signin'));
+    this.modeButtons.signup.addEventListener('click', () => this.setMode('signup'));
+    this.form.addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
+    for (const { input } of Object.values(this.fields)) {
+      input.addEventListener('input', () => this.clearError(input.name));
+    }
+    this.setMode('signin');
+  }
+
+  setMode(mode) {
+    this.mode = mode;
+    const signup = mode === 'signup';
+    this.modeButtons.signin.setAttribute('aria-pressed', String(!signup));
+    this.modeButtons.signup.setAttribute('aria-pressed', String(signup));
+    this.submitButton.textContent = signup ? 'Create account' : 'Sign in';
+    this.fields.password.input.autocomplete = signup ? 'new-password' : 'current-password';
+    this.fields.username.hint.hidden = !signup;
+    this.fields.password.hint.hidden = !signup;
+    this.clearErrors();
+  }
+
+  show(visible) {
+    this.section.hidden = !visible;
+    if (!visible) {
+      this.fields.password.input.value = '';
+      this.lede.textContent = this.defaultLede;
+      this.clearErrors();
+    }
+  }
+
+  /** Bring the form into view and focus it, optionally saying why ("Sign in to like"). */
+  prompt(mode, message) {
+    this.show(true);
+    if (mode) this.setMode(mode);
+    this.lede.textContent = message || this.defaultLede;
+    this.section.scrollIntoView({ block: 'nearest' });
+    this.fields.username.input.focus();
+  }
+
+  clearError(name) {
+    const f = this.fields[name];
+    if (!f) return;
+    f.error.textContent = '';
+    f.input.removeAttribute('aria-invalid');
+  }
+
+  clearErrors() {
+    for (const name of Object.keys(this.fields)) this.clearError(name);
+    this.formError.textContent = '';
+  }
+
+  showError(e) {
+    const f = this.fields[e.field];
+    if (f) {
+      f.error.textContent = e.message;
+      f.input.setAttribute('aria-invalid', 'true');
+      f.input.focus();
+    } else {
+      this.formError.textContent = e.message;
+    }
+  }
+
+  async submit() {
+    if (this.busy) return;
+    this.clearErrors();
+    const username = this.fields.username.input.value.trim();
+    const password = this.fields.password.input.value;
+    this.busy = true;
+    this.submitButton.disabled = true;
+    const label = this.submitButton.textContent;
+    this.submitButton.textContent = this.mode === 'signup' ? 'Creating account…' : 'Signing in…';
+    try {
+      if (this.mode === 'signup') await api.signUp(username, password);
+      const session = await api.signIn(username, password);
+      this.fields.password.input.value = '';
+      await this.onSignedIn(session.user);
+    } catch (e) {
+      this.showError(e);
+    } finally {
+      this.busy = false;
+      this.submitButton.disabled = false;
+      this.submitButton.textContent = label;
+    }
+  }
+}
+
+/** The account area of the top bar, for `me` (or signed out when null). */
+export function renderAccount(nav, me, { onSignOut, onPrompt }) {
+  if (me) {
+    const out = h('button', { type: 'button', className: 'btn btn-quiet btn-small', id: 'sign-out' }, 'Sign out');
+    out.addEventListener('click', onSignOut);
+    replaceChildren(nav,
+      h('a', { className: 'me', href: `/users/${encodeURIComponent(me.username)}`, title: 'Your profile' },
+        avatar(me.username, 's'), h('span', { className: 'me-name' }, '@' + me.username)),
+      out,
+    );
+  } else {
+    const signIn = h('button', { type: 'button', className: 'btn btn-quiet btn-small' }, 'Sign in');
+    const signUp = h('button', { type: 'button', className: 'btn btn-primary btn-small' }, 'Sign up');
+    signIn.addEventListener('click', () => onPrompt('signin'));
+    signUp.addEventListener('click', () => onPrompt('signup'));
+    replaceChildren(nav, signIn, signUp);
+  }
+}
+
+/** End the session on the server (the cookie stops working everywhere). */
+export async function signOut() {
+  try {
+    await api.signOut();
+  } catch (e) {
+    if (e.status !== 401) throw e; // already signed out: fine
+  }
+}

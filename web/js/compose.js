@@ -1,0 +1,84 @@
+// The compose box: a live counter that counts exactly like the server (Unicode scalar values
+// after trimming Unicode white space), a Post button that is disabled when the text is empty
+// or too long, and a draft that survives navigation and reloads (sessionStorage).
+
+import * as api from './api.js';
+
+export const MAX_CHARS = 280;
+const DRAFT_KEY = 'chirp:draft';
+
+/** Trim like Rust's str::trim (Unicode White_Space), which is what the server does. */
+export const trimText = (text) => text.replace(/^\p{White_Space}+|\p{White_Space}+$/gu, '');
+
+/** Length as the server measures it: Unicode scalar values (not UTF-16 units) after trim. */
+export const charCount = (text) => [...trimText(text)].length;
+
+function loadDraft() {
+  try { return sessionStorage.getItem(DRAFT_KEY) || ''; } catch { return ''; }
+}
+function saveDraft(text) {
+  try {
+    if (text) sessionStorage.setItem(DRAFT_KEY, text);
+    else sessionStorage.removeItem(DRAFT_KEY);
+  } catch { /* storage unavailable: the draft just lives in the textarea */ }
+}
+
+export class Compose {
+  /** `onPosted(tweet)` receives the created tweet. */
+  constructor({ form, textarea, left, counter, submit, error, onPosted }) {
+    Object.assign(this, { form, textarea, left, counter, submit, error, onPosted });
+    this.posting = false;
+    if (!textarea.value) textarea.value = loadDraft();
+    textarea.addEventListener('input', () => {
+      this.clearError();
+      saveDraft(textarea.value);
+      this.update();
+    });
+    textarea.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        this.post();
+      }
+    });
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.post();
+    });
+    this.update();
+  }
+
+  update() {
+    const n = charCount(this.textarea.value);
+    const remaining = MAX_CHARS - n;
+    this.left.textContent = String(remaining);
+    this.counter.classList.toggle('warn', remaining <= 20 && remaining >= 0);
+    this.counter.classList.toggle('over', remaining < 0);
+    this.textarea.setAttribute('aria-invalid', remaining < 0 ? 'true' : 'false');
+    this.submit.disabled = this.posting || n === 0 || n > MAX_CHARS;
+  }
+
+  clearError() {
+    this.error.textContent = '';
+  }
+
+  async post() {
+    const n = charCount(this.textarea.value);
+    if (this.posting || n === 0 || n > MAX_CHARS) return;
+    this.posting = true;
+    this.update();
+    this.submit.textContent = 'Posting…';
+    try {
+      const tweet = await api.postTweet(this.textarea.value);
+      this.textarea.value = '';
+      saveDraft('');
+      this.onPosted(tweet);
+    } catch (e) {
+      // The text stays in the box: nothing the user typed is lost on an error.
+      this.error.textContent = e.message;
+    } finally {
+      this.posting = false;
+      this.submit.textContent = 'Post';
+      this.update();
+    }
+  }
+}

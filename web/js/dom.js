@@ -1,0 +1,54 @@
+// Tiny DOM helpers. Everything is built with createElement and textContent: data from users
+// or the network never goes through an HTML parser.
+
+/**
+ * h('a', {className: 'x', href: '/'}, 'text', child) → element. Attributes are set as
+ * properties when the element has one (className, href, hidden …), else with setAttribute;
+ * `dataset` takes an object. Children are nodes or strings (inserted as text).
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key.includes('-') || !(key in el)) el.setAttribute(key, value === true ? '' : String(value));
+    else el[key] = value;
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replace all children of `el`. */
+export function replaceChildren(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+const ICONS = {
+  heart: 'M12 21.1l-1.5-1.3C5.4 15.2 2 12.1 2 8.4 2 5.4 4.4 3 7.4 3c1.7 0 3.4.8 4.6 2.1C13.2 3.8 14.9 3 16.6 3 19.6 3 22 5.4 22 8.4c0 3.7-3.4 6.8-8.5 11.4L12 21.1z',
+  heartOutline: 'M16.6 3c-1.7 0-3.4.8-4.6 2.1C10.8 3.8 9.1 3 7.4 3 4.4 3 2 5.4 2 8.4c0 3.7 3.4 6.8 8.5 11.4l1.5 1.3 1.5-1.3C18.6 15.2 22 12.1 22 8.4 22 5.4 19.6 3 16.6 3zm-4.5 15.3l-.1.1-.1-.1C7.1 14.1 4 11.3 4 8.4 4 6.4 5.5 5 7.4 5c1.5 0 3 1 3.5 2.3h2.2C13.6 6 15.1 5 16.6 5c1.9 0 3.4 1.4 3.4 3.4 0 2.9-3.1 5.7-7.9 9.9z',
+  trash: 'M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm2.5 0v8H14v-8h-1.5z',
+  arrowUp: 'M12 4l7 7-1.4 1.4-4.6-4.6V20h-2V7.8l-4.6 4.6L5 11l7-7z',
+  back: 'M20 11H7.8l5.6-5.6L12 4l-8 8 8 8 1.4-1.4L7.8 13H20v-2z',
+};
+
+/** A decorative inline SVG icon (hidden from assistive technology). */
+export function icon(name) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.classList.add('icon', `icon-${name}`);
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', ICONS[name]);
+  svg.append(path);
+  return svg;
+}

@@ -1,0 +1,186 @@
+// Chirp's web app: wires the modules together and renders the three pages.
+//
+//   api.js      HTTP client            socket.js   Socket.IO connection
+//   router.js   pushState routes       auth.js     sign in / up / out, account area
+//   timeline.js the list of tweets     tweet.js    one tweet
+//   pending.js  honest new-tweet count banner.js   the "Show N new tweets" button
+//   compose.js  the post box           time.js     relative times
+//
+// Data flow: the socket and the API feed `pending` and `timeline`; the banner only shows
+// what `pending` counts; nothing the user typed is ever replaced by a re-render.
+
+import * as router from './router.js';
+import * as live from './socket.js';
+import { AuthForm, currentUser, renderAccount, signOut } from './auth.js';
+import { Banner } from './banner.js';
+import { Compose } from './compose.js';
+import { Pending } from './pending.js';
+import { Timeline } from './timeline.js';
+import { startClock } from './time.js';
+import { h, icon, replaceChildren } from './dom.js';
+import { avatar, paintAvatar } from './avatar.js';
+
+const $ = (id) => document.getElementById(id);
+const root = document.documentElement;
+
+const state = { me: null, route: null, socketUp: false, renderSeq: 0 };
+
+let toastTimer = 0;
+function toast(message) {
+  const el = $('toast');
+  el.textContent = message;
+  el.classList.add('show');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.classList.remove('show'); el.textContent = ''; }, 5000);
+}
+
+const timeline = new Timeline({
+  list: $('timeline'),
+  status: $('timeline-status'),
+  more: $('load-more'),
+  topbar: $('topbar'),
+  toast,
+});
+const banner = new Banner({ button: $('banner'), onActivate: (opts) => pending.show(opts) });
+const pending = new Pending({ timeline, banner, toast });
+
+const compose = new Compose({
+  form: $('compose'),
+  textarea: $('compose-text'),
+  left: $('compose-left'),
+  counter: $('compose-counter'),
+  submit: $('compose-submit'),
+  error: $('compose-error'),
+  // Our own tweet goes straight to the top; the server sends us no announcement for it.
+  onPosted: (tweet) => timeline.insert([tweet]),
+});
+
+const authForm = new AuthForm({
+  onSignedIn: async (user) => {
+    setMe(user);
+    connection.reconnect();
+    await renderRoute(state.route);
+  },
+});
+timeline.on('needAuth', (message) => authForm.prompt('signin', message));
+
+function setMe(me) {
+  state.me = me;
+  root.dataset.signedIn = me ? 'true' : 'false';
+  renderAccount($('account'), me, {
+    onSignOut: async () => {
+      try {
+        await signOut();
+      } catch (e) {
+        toast(e.message);
+        return;
+      }
+      setMe(null);
+      connection.reconnect();
+      await renderRoute(state.route);
+    },
+    onPrompt: (mode) => authForm.prompt(mode),
+  });
+  if (me) paintAvatar($('compose-avatar'), me.username);
+}
+
+function setConnection(status) {
+  root.dataset.socket = status;
+  const note = $('conn-note');
+  if (status === 'down') {
+    note.textContent = 'Reconnecting…';
+    note.classList.add('show');
+  } else if (status === 'unavailable') {
+    note.textContent = 'Live updates unavailable';
+    note.classList.add('show');
+  } else {
+    note.textContent = '';
+    note.classList.remove('show');
+  }
+}
+
+const connection = live.connect({
+  onNewTweet: (tweet) => pending.announced(tweet),
+  onTweetDeleted: (id) => pending.deleted(id),
+  onStatus: (status) => {
+    state.socketUp = status === 'up';
+    setConnection(status);
+  },
+  // Announcements made while we were disconnected are gone: ask the API instead.
+  onConnect: () => pending.catchUp(),
+});
+
+function backButton() {
+  const btn = h('button', { type: 'button', className: 'icon-btn', title: 'Back' },
+    icon('back'), h('span', { className: 'visually-hidden' }, 'Back'));
+  btn.addEventListener('click', () => router.back());
+  return btn;
+}
+
+function renderHeader(route) {
+  const header = $('view-header');
+  switch (route.name) {
+    case 'home':
+      replaceChildren(header, h('h1', {}, 'Home'));
+      return 'Chirp';
+    case 'user':
+      replaceChildren(header, backButton(), avatar(route.username, 'l'),
+        h('div', { className: 'view-title' },
+          h('h1', {}, '@' + route.username),
+          h('p', { className: 'muted' }, 'Tweets')));
+      return `@${route.username} · Chirp`;
+    case 'tweet':
+      replaceChildren(header, backButton(), h('h1', {}, 'Tweet'));
+      return 'Tweet · Chirp';
+    default:
+      replaceChildren(header, backButton(), h('h1', {}, 'Page not found'));
+      return 'Not found · Chirp';
+  }
+}
+
+/** Render `route` for the current user. Safe to call again (sign-in, back button). */
+async function renderRoute(route, { restoreScroll = 0 } = {}) {
+  const seq = ++state.renderSeq;
+  state.route = route;
+  const me = state.me;
+  const own = me && route.name === 'user' && route.username.toLowerCase() === me.username.toLowerCase();
+
+  authForm.show(!me && route.name === 'home');
+  $('compose').hidden = !(me && (route.name === 'home' || own));
+  banner.setBaseTitle(renderHeader(route));
+
+  const username = route.name === 'user' ? route.username : null;
+  timeline.reset({ username, single: route.name === 'tweet', me });
+  pending.reset({ enabled: route.name === 'home' || route.name === 'user', me, username });
+  root.dataset.view = route.name;
+  root.dataset.loading = 'true';
+
+  if (route.name === 'tweet') {
+    const tweet = await timeline.loadSingle(route.id);
+    if (seq === state.renderSeq && tweet) banner.setBaseTitle(`@${tweet.author.username}: “${tweet.text.slice(0, 40)}” · Chirp`);
+  } else if (route.name === 'notfound') {
+    timeline.setStatus('There’s nothing here. Try the home timeline.');
+  } else {
+    try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
+  }
+  if (seq !== state.renderSeq) return;
+  window.scrollTo(0, restoreScroll);
+  root.dataset.loading = 'false';
+  root.dataset.ready = 'true';
+  pending.render();
+  if (state.socketUp) pending.catchUp();
+}
+
+// A handle for debugging in the console and for the browser tests (e.g. to cut the socket).
+window.chirp = { connection, pending, timeline, banner, compose };
+
+startClock();
+(async () => {
+  try {
+    setMe(await currentUser());
+  } catch (e) {
+    setMe(null);
+    toast(e.message);
+  }
+  router.start((route, opts) => renderRoute(route, opts));
+})();

@@ -1,0 +1,166 @@
+// Honest bookkeeping for "new tweets": which tweets exist that this page has not shown yet.
+//
+// - `newTweet` events add an id to `pending` (unless it is ours, shown, or not from the user
+//   whose profile this is). `tweetDeleted` takes it out again.
+// - After every socket (re)connect, the API is asked what is newer than the timeline's
+//   `syncedId`; everything found that is not ours counts. Announcements are not replayed
+//   after a drop, so this is how tweets posted while we were away are never skipped.
+// - Showing loads `after=syncedId` (paging by 100 until a short page), then fetches one by
+//   one any pending id still missing: ids can commit out of order (PostgreSQL), so a tweet
+//   with an id below the newest shown may be announced late.
+
+import * as api from './api.js';
+
+const PAGE = 100;
+const MAX_PAGES = 50;
+
+export class Pending {
+  constructor({ timeline, banner, toast }) {
+    this.timeline = timeline;
+    this.banner = banner;
+    this.toast = toast;
+    this.pending = new Map(); // id → username
+    this.enabled = false;
+    this.me = null;
+    this.username = null;
+    this.loading = false;
+    this.generation = 0;
+    timeline.on('removed', (id) => this.forget(id));
+  }
+
+  /** Start counting for a new view. `username` limits counting to one author (profile page). */
+  reset({ enabled, me, username = null }) {
+    this.generation++;
+    this.enabled = enabled;
+    this.me = me;
+    this.username = username;
+    this.pending.clear();
+    this.loading = false;
+    this.render();
+  }
+
+  counts(author) {
+    if (!this.enabled || !author) return false;
+    if (this.me && author.id === this.me.id) return false;
+    return !this.username || author.username.toLowerCase() === this.username.toLowerCase();
+  }
+
+  /** A `newTweet` announcement. */
+  announced(tweet) {
+    if (!this.counts(tweet.author) || this.timeline.has(tweet.id)) return;
+    this.pending.set(tweet.id, tweet.author.username);
+    this.render();
+  }
+
+  /** A `tweetDeleted` announcement. */
+  deleted(id) {
+    this.forget(id);
+    this.timeline.remove(id);
+  }
+
+  forget(id) {
+    if (this.pending.delete(id)) this.render();
+  }
+
+  render() {
+    if (!this.enabled) { this.banner.hide(); return; }
+    const entries = [...this.pending]
+      .filter(([id]) => !this.timeline.has(id))
+      .sort((a, b) => b[0] - a[0])
+      .map(([id, username]) => ({ id, username }));
+    this.banner.show(entries);
+  }
+
+  /** Every tweet of this view's source newer than `after`, following pages until done. */
+  async fetchAfter(after) {
+    const all = [];
+    if (after > 0) {
+      let cursor = after;
+      for (let i = 0; i < MAX_PAGES; i++) {
+        const page = await this.timeline.fetch({ after: cursor, limit: PAGE });
+        all.push(...page);
+        if (page.length < PAGE) return { tweets: all, complete: true };
+        const newest = page.reduce((m, t) => Math.max(m, t.id), cursor);
+        if (newest <= cursor) break;
+        cursor = newest;
+      }
+    } else {
+      // Nothing shown yet: everything is new. Walk down from the newest.
+      let before;
+      for (let i = 0; i < MAX_PAGES; i++) {
+        const page = await this.timeline.fetch({ before, limit: PAGE });
+        all.push(...page);
+        if (page.length < PAGE) return { tweets: all, complete: true };
+        before = page.reduce((m, t) => Math.min(m, t.id), Infinity);
+      }
+    }
+    return { tweets: all, complete: false };
+  }
+
+  /** After a (re)connect: count what was posted while no announcement could reach us. */
+  async catchUp() {
+    if (!this.enabled || !this.timeline.ready) return;
+    const gen = this.generation;
+    const since = this.timeline.syncedId;
+    const before = new Set(this.pending.keys());
+    let result;
+    try {
+      result = await this.fetchAfter(since);
+    } catch {
+      return; // the next reconnect or click tries again; nothing is lost by waiting
+    }
+    if (gen !== this.generation || since !== this.timeline.syncedId) return;
+    const found = new Set();
+    for (const t of result.tweets) {
+      found.add(t.id);
+      if (this.counts(t.author) && !this.timeline.has(t.id)) this.pending.set(t.id, t.author.username);
+    }
+    // A pending id newer than `since` that the complete answer lacks was deleted while the
+    // socket was down (its tweetDeleted is lost). Ids announced during the request stay.
+    if (result.complete) {
+      for (const id of before) if (id > since && !found.has(id)) this.pending.delete(id);
+    }
+    this.render();
+  }
+
+  /** The banner was activated: bring every pending tweet in at the top. */
+  async show({ hadFocus = false } = {}) {
+    if (this.loading) return;
+    const gen = this.generation;
+    this.loading = true;
+    this.banner.busy(true);
+    const wanted = [...this.pending.keys()];
+    try {
+      const since = this.timeline.syncedId;
+      const { tweets, complete } = await this.fetchAfter(since);
+      if (gen !== this.generation) return;
+      const byId = new Map(tweets.map((t) => [t.id, t]));
+      for (const id of wanted) {
+        if (byId.has(id) || this.timeline.has(id)) continue;
+        try {
+          byId.set(id, await api.getTweet(id));
+        } catch (e) {
+          if (e.status === 404) this.pending.delete(id); // deleted meanwhile
+          else throw e;
+        }
+        if (gen !== this.generation) return;
+      }
+      const added = this.timeline.insert([...byId.values()]);
+      if (complete) {
+        const newest = tweets.reduce((m, t) => Math.max(m, t.id), since);
+        this.timeline.syncedId = Math.max(this.timeline.syncedId, newest);
+      }
+      for (const id of [...this.pending.keys()]) if (this.timeline.has(id)) this.pending.delete(id);
+      // Keyboard users who pressed the banner land on the first new tweet, not on <body>.
+      if (hadFocus && added.length) added[0].querySelector('article').focus({ preventScroll: true });
+    } catch (e) {
+      if (gen === this.generation) this.toast(e.message || 'Couldn’t load new tweets.');
+    } finally {
+      if (gen === this.generation) {
+        this.loading = false;
+        this.banner.busy(false);
+        this.render();
+      }
+    }
+  }
+}

@@ -1,0 +1,266 @@
+// The list of tweets on screen: newest first, "load more" at the bottom, and insertion or
+// removal anywhere without moving what the reader is looking at.
+//
+// Invariants: the list is sorted by id, descending, with no duplicates. `syncedId` is the
+// newest id up to which this page has seen every tweet of its source (shown or counted as
+// pending); the user's own posts are inserted at once but do not advance it, so "what is
+// newer than syncedId" never skips someone else's tweet that landed just before ours.
+
+import * as api from './api.js';
+import { h, replaceChildren } from './dom.js';
+import { renderTweet, updateLike } from './tweet.js';
+
+const PAGE = 20;
+
+export class Timeline {
+  /**
+   * `list` is the <ol>, `status` a <p role=status>, `more` the load-more button, `topbar`
+   * the sticky header (its bottom edge is the top of what the reader can see).
+   */
+  constructor({ list, status, more, topbar, toast }) {
+    this.list = list;
+    this.status = status;
+    this.more = more;
+    this.topbar = topbar;
+    this.toast = toast;
+    this.items = new Map();
+    this.me = null;
+    this.username = null;
+    this.single = false;
+    this.syncedId = 0;
+    this.oldestId = null;
+    this.generation = 0;
+    this.listeners = { removed: [] };
+    more.addEventListener('click', () => this.loadMore());
+  }
+
+  /** Start over for a new source: everyone (username null) or one user's tweets. */
+  reset({ username = null, single = false, me = null }) {
+    this.generation++;
+    this.username = username;
+    this.single = single;
+    this.me = me;
+    this.items.clear();
+    this.syncedId = 0;
+    this.oldestId = null;
+    this.ready = false;
+    this.list.replaceChildren();
+    this.more.hidden = true;
+    this.setStatus('');
+    this.list.classList.toggle('single', single);
+  }
+
+  /** Fetch a page of the current source (for the pending tracker and catch-up). */
+  fetch(params) {
+    return api.listTweets({ username: this.username, ...params });
+  }
+
+  setStatus(text, retry) {
+    replaceChildren(this.status, text || '');
+    if (retry) {
+      const btn = h('button', { type: 'button', className: 'btn btn-quiet' }, 'Try again');
+      btn.addEventListener('click', retry);
+      this.status.append(' ', btn);
+    }
+  }
+
+  /** First page of the timeline. Resolves once it is on screen (or failed). */
+  async loadInitial() {
+    const gen = this.generation;
+    this.setStatus('Loading…');
+    this.list.setAttribute('aria-busy', 'true');
+    try {
+      const tweets = await this.fetch({ limit: PAGE });
+      if (gen !== this.generation) return;
+      this.setStatus('');
+      this.append(tweets);
+      this.syncedId = tweets.reduce((m, t) => Math.max(m, t.id), 0);
+      this.oldestId = tweets.length ? tweets[tweets.length - 1].id : null;
+      this.more.hidden = tweets.length < PAGE;
+      this.ready = true;
+      if (!tweets.length) this.setStatus(this.emptyText());
+    } catch (e) {
+      if (gen !== this.generation) return;
+      if (e.status === 404 && this.username) this.setStatus('This account doesn’t exist.');
+      else this.setStatus(e.message || 'Couldn’t load tweets.', () => { this.reset(this); this.loadInitial(); });
+      throw e;
+    } finally {
+      if (gen === this.generation) this.list.removeAttribute('aria-busy');
+    }
+  }
+
+  /** Show one tweet on its own (the /tweets/{id} page). */
+  async loadSingle(id) {
+    const gen = this.generation;
+    this.setStatus('Loading…');
+    try {
+      const tweet = await api.getTweet(id);
+      if (gen !== this.generation) return null;
+      this.setStatus('');
+      this.append([tweet], { big: true });
+      return tweet;
+    } catch (e) {
+      if (gen !== this.generation) return null;
+      if (e.status === 404) this.setStatus('This tweet doesn’t exist. It may have been deleted.');
+      else this.setStatus(e.message, () => { this.reset(this); this.loadSingle(id); });
+      return null;
+    }
+  }
+
+  emptyText() {
+    if (this.username) {
+      return this.me && this.me.username.toLowerCase() === this.username.toLowerCase()
+        ? 'You haven’t posted yet. Say hello!'
+        : `@${this.username} hasn’t posted yet.`;
+    }
+    return 'No tweets yet. Be the first to chirp!';
+  }
+
+  async loadMore() {
+    if (this.oldestId === null || this.more.disabled) return;
+    const gen = this.generation;
+    this.more.disabled = true;
+    this.more.textContent = 'Loading…';
+    try {
+      const tweets = await this.fetch({ before: this.oldestId, limit: PAGE });
+      if (gen !== this.generation) return;
+      this.append(tweets);
+      if (tweets.length) this.oldestId = tweets[tweets.length - 1].id;
+      this.more.hidden = tweets.length < PAGE;
+    } catch (e) {
+      if (gen === this.generation) this.toast(e.message);
+    } finally {
+      this.more.disabled = false;
+      this.more.textContent = 'Load more';
+    }
+  }
+
+  has(id) { return this.items.has(id); }
+  get size() { return this.items.size; }
+
+  /** The newest id on screen (0 when empty). */
+  newestShown() {
+    const first = this.list.firstElementChild;
+    return first ? Number(first.dataset.id) : 0;
+  }
+
+  render(tweet, big = false) {
+    return renderTweet(tweet, {
+      me: this.me,
+      big,
+      onLike: (id, liked, btn) => this.like(id, liked, btn),
+      onDelete: (id, btn) => this.deleteOwn(id, btn),
+    });
+  }
+
+  /** Add older tweets at the bottom (first page, load more). */
+  append(tweets, { big = false } = {}) {
+    for (const t of tweets) {
+      if (this.items.has(t.id)) continue;
+      const li = this.render(t, big);
+      this.items.set(t.id, li);
+      this.placeSorted(li, t.id);
+    }
+  }
+
+  placeSorted(li, id) {
+    for (const child of this.list.children) {
+      if (Number(child.dataset.id) < id) { this.list.insertBefore(li, child); return; }
+    }
+    this.list.append(li);
+  }
+
+  /**
+   * Insert newer tweets in id order, keeping the reader's place, and mark them as new.
+   * Returns the inserted elements (newest first).
+   */
+  insert(tweets, { highlight = true } = {}) {
+    const fresh = tweets.filter((t) => !this.items.has(t.id)).sort((a, b) => b.id - a.id);
+    const added = [];
+    this.keepingPlace(() => {
+      for (const t of fresh) {
+        if (this.items.has(t.id)) continue;
+        const li = this.render(t);
+        if (highlight) li.classList.add('is-new');
+        this.items.set(t.id, li);
+        this.placeSorted(li, t.id);
+        added.push(li);
+      }
+      if (this.items.size) this.setStatus('');
+    });
+    return added;
+  }
+
+  /** Remove a tweet from the page (deleted here or elsewhere). */
+  remove(id) {
+    const li = this.items.get(id);
+    if (!li) return false;
+    // If focus is inside the tweet (its delete button), hand it to a neighbour, not <body>.
+    const hadFocus = li.contains(document.activeElement);
+    const next = li.nextElementSibling || li.previousElementSibling;
+    this.keepingPlace(() => {
+      li.remove();
+      this.items.delete(id);
+    }, li);
+    if (hadFocus && next) next.querySelector('article').focus({ preventScroll: true });
+    if (!this.items.size) {
+      this.setStatus(this.single ? 'This tweet was deleted.' : this.emptyText());
+    }
+    for (const fn of this.listeners.removed) fn(id);
+    return true;
+  }
+
+  /**
+   * Run `mutate` (which adds or removes list items) so that the tweet the reader is looking
+   * at stays exactly where it is on screen: measure the first visible tweet below the sticky
+   * header before and after, and scroll by the difference. When the top of the list is in
+   * view the reader is at the top of the timeline, and new tweets simply appear there.
+   */
+  keepingPlace(mutate, excluded) {
+    const viewTop = this.topbar.getBoundingClientRect().bottom;
+    let anchor = null;
+    if (this.list.getBoundingClientRect().top < viewTop) {
+      for (const li of this.list.children) {
+        if (li === excluded) continue;
+        const rect = li.getBoundingClientRect();
+        if (rect.bottom > viewTop) { anchor = { el: li, top: rect.top }; break; }
+      }
+    }
+    mutate();
+    if (anchor && anchor.el.isConnected) {
+      const delta = anchor.el.getBoundingClientRect().top - anchor.top;
+      if (delta) window.scrollBy({ top: delta, left: 0, behavior: 'instant' });
+    }
+  }
+
+  async like(id, liked, btn) {
+    if (!this.me) {
+      for (const fn of this.listeners.needAuth || []) fn('Sign in to like tweets.');
+      return;
+    }
+    btn.disabled = true;
+    try {
+      const tweet = await api.setLike(id, liked);
+      updateLike(btn, tweet);
+    } catch (e) {
+      this.toast(e.message);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async deleteOwn(id, btn) {
+    btn.disabled = true;
+    try {
+      await api.deleteTweet(id);
+      this.remove(id);
+    } catch (e) {
+      if (e.status === 404) this.remove(id);
+      else { btn.disabled = false; this.toast(e.message); }
+    }
+  }
+
+  on(event, fn) {
+    (this.listeners[event] ||= []).push(fn);
+  }
+}

@@ -1,0 +1,96 @@
+// One tweet as a list item: avatar, author, relative time, text, like and delete.
+// The tweet's text only ever becomes text nodes; @mentions and http(s) links become <a>
+// elements built from the matched text, never parsed as HTML.
+
+import { h, icon } from './dom.js';
+import { avatar } from './avatar.js';
+import { timeElement } from './time.js';
+
+const TOKEN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]{3,20})(?![A-Za-z0-9_])/g;
+
+/** The tweet's text as nodes, with mentions and web links made clickable. */
+export function textNodes(text) {
+  const nodes = [];
+  let last = 0;
+  for (const m of text.matchAll(TOKEN)) {
+    if (m[1]) {
+      nodes.push(text.slice(last, m.index));
+      const a = h('a', { href: m[1], className: 'ext', rel: 'noopener noreferrer nofollow ugc', target: '_blank' }, m[1]);
+      nodes.push(a);
+      last = m.index + m[0].length;
+    } else {
+      const start = m.index + m[2].length;
+      nodes.push(text.slice(last, start));
+      nodes.push(h('a', { href: `/users/${m[3]}`, className: 'mention' }, '@' + m[3]));
+      last = start + 1 + m[3].length;
+    }
+  }
+  nodes.push(text.slice(last));
+  return nodes.filter((n) => n !== '');
+}
+
+function likeButton(tweet, onLike) {
+  const count = h('span', { className: 'count' });
+  const label = h('span', { className: 'visually-hidden' });
+  const btn = h('button', { type: 'button', className: 'action like' }, icon('heart'), label, count);
+  btn.addEventListener('click', () => onLike(tweet.id, btn.getAttribute('aria-pressed') !== 'true', btn));
+  updateLike(btn, tweet);
+  return btn;
+}
+
+/** Reflect a tweet's like state on its like button. */
+export function updateLike(btn, tweet) {
+  const n = Number(tweet.like_count) || 0;
+  btn.setAttribute('aria-pressed', tweet.liked_by_me ? 'true' : 'false');
+  btn.querySelector('.count').textContent = n ? String(n) : '';
+  btn.querySelector('.visually-hidden').textContent = n === 1 ? 'Like (1 like)' : `Like (${n} likes)`;
+  btn.title = tweet.liked_by_me ? 'Unlike' : 'Like';
+}
+
+function deleteButton(tweet, onDelete) {
+  const label = h('span', { className: 'label' }, 'Delete');
+  const btn = h('button', { type: 'button', className: 'action delete', title: 'Delete this tweet' }, icon('trash'), label);
+  let timer = 0;
+  const reset = () => { clearTimeout(timer); btn.classList.remove('confirm'); label.textContent = 'Delete'; };
+  btn.addEventListener('click', () => {
+    if (!btn.classList.contains('confirm')) {
+      // Two steps instead of a modal dialog: the first click arms, the second deletes.
+      btn.classList.add('confirm');
+      label.textContent = 'Delete? Click again';
+      timer = setTimeout(reset, 4000);
+      return;
+    }
+    reset();
+    onDelete(tweet.id, btn);
+  });
+  btn.addEventListener('blur', reset);
+  return btn;
+}
+
+/**
+ * Build the <li> for `tweet`. `me` is the signed-in user or null; `onLike(id, liked, btn)`
+ * and `onDelete(id, btn)` are called on those actions; `big` renders the single-tweet page.
+ */
+export function renderTweet(tweet, { me, onLike, onDelete, big = false }) {
+  const username = tweet.author.username;
+  const profile = `/users/${encodeURIComponent(username)}`;
+  const headId = `tweet-${tweet.id}-head`;
+
+  const head = h('div', { className: 'tweet-head', id: headId },
+    h('a', { className: 'author', href: profile }, username),
+    h('span', { className: 'sep', 'aria-hidden': 'true' }, '·'),
+    h('a', { className: 'time', href: `/tweets/${tweet.id}` }, timeElement(tweet.created_at)),
+  );
+  const actions = h('div', { className: 'tweet-actions' }, likeButton(tweet, onLike));
+  if (me && me.id === tweet.author.id) actions.append(deleteButton(tweet, onDelete));
+
+  const article = h('article', { className: big ? 'tweet tweet-big' : 'tweet', 'aria-labelledby': headId, tabIndex: -1 },
+    h('a', { className: 'avatar-link', href: profile, tabIndex: -1, 'aria-hidden': 'true' }, avatar(username)),
+    h('div', { className: 'tweet-body' },
+      head,
+      h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text)),
+      actions,
+    ),
+  );
+  return h('li', { className: 'tweet-item', dataset: { id: String(tweet.id), author: String(tweet.author.id) } }, article);
+}
