@@ -17,9 +17,10 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::ServeConfig;
+use crate::domain::{Page, PageCursor};
 use crate::http::{self, AppState, track_latency};
 use crate::origin::OriginPolicy;
-use crate::realtime::{HandshakeContext, Realtime};
+use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, Store, StoreConfig};
 use crate::web;
 
@@ -36,10 +37,24 @@ impl App {
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         let origins = Arc::new(OriginPolicy::parse(&config.cors_origin)?);
         let store = connect_store(config).await?;
-        let (socket_layer, realtime) = Realtime::build(HandshakeContext {
-            store: store.clone(),
-            origins: origins.clone(),
-        });
+        let newest = store
+            .tweets(
+                None,
+                Page {
+                    limit: 1,
+                    cursor: PageCursor::Newest,
+                },
+                None,
+            )
+            .await?;
+        let (socket_layer, realtime) = Realtime::build(RealtimeConfig {
+            handshake: HandshakeContext {
+                store: store.clone(),
+                origins: origins.clone(),
+            },
+            redis_url: config.redis_url.clone(),
+            newest_tweet_id: newest.first().map_or(0, |t| t.id),
+        })?;
         let state = AppState {
             store,
             realtime: realtime.clone(),

@@ -3,10 +3,16 @@
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
 //! `health`, `shutdown`. Announcements are queued in call order and delivered by one task,
-//! so every socket receives them in the order they were made.
+//! so every socket receives them in the order they were made. With Redis configured, that
+//! task also publishes them to the other nodes and delivers theirs (`redis_bus`).
 
 mod events;
 mod handshake;
+mod redis_bus;
+mod seen;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use socketioxide::SocketIo;
 use socketioxide::extract::{MaybeExtension, SocketRef};
@@ -18,6 +24,9 @@ use tokio::sync::mpsc;
 pub use events::Announcement;
 pub use handshake::HandshakeContext;
 
+use redis_bus::{Delivery, RedisBus};
+use seen::Seen;
+
 use events::{NEW_TWEET, NewTweetNotice, TWEET_DELETED, TweetDeletedNotice, user_room};
 use handshake::{SocketUser, authenticate};
 
@@ -27,19 +36,43 @@ use crate::domain::Tweet;
 #[derive(Clone)]
 pub struct Realtime {
     io: SocketIo,
-    queue: mpsc::UnboundedSender<Announcement>,
+    queue: mpsc::UnboundedSender<Delivery>,
+    bus: Option<Arc<RedisBus>>,
+}
+
+/// What `Realtime::build` needs.
+pub struct RealtimeConfig {
+    /// For the handshake (sessions) and for catching up after a Redis outage.
+    pub handshake: HandshakeContext,
+    /// Redis URL for fan-out across nodes; `None` for in-process only.
+    pub redis_url: Option<String>,
+    /// The newest tweet id in the store at start: catch-up never reaches below it.
+    pub newest_tweet_id: i64,
 }
 
 impl Realtime {
     /// Build the socket layer (to mount on the router) and its handle.
-    pub fn build(ctx: HandshakeContext) -> (SocketIoLayer, Self) {
-        let (layer, io) = SocketIo::builder().with_state(ctx).build_layer();
+    pub fn build(config: RealtimeConfig) -> anyhow::Result<(SocketIoLayer, Self)> {
+        let store = config.handshake.store.clone();
+        let (layer, io) = SocketIo::builder()
+            .with_state(config.handshake)
+            .build_layer();
         io.ns("/", on_connect.with(authenticate));
         // Register the gauge so /metrics shows it before the first socket arrives.
         metrics::gauge!("chirp_connected_sockets").increment(0.0);
         let (queue, pending) = mpsc::unbounded_channel();
-        tokio::spawn(deliver(io.clone(), pending));
-        (layer, Self { io, queue })
+        let last_delivered = Arc::new(AtomicI64::new(config.newest_tweet_id));
+        let bus = match &config.redis_url {
+            Some(url) => Some(Arc::new(RedisBus::start(
+                url,
+                queue.clone(),
+                store,
+                last_delivered.clone(),
+            )?)),
+            None => None,
+        };
+        tokio::spawn(deliver(io.clone(), pending, bus.clone(), last_delivered));
+        Ok((layer, Self { io, queue, bus }))
     }
 
     /// Tell every socket but the author's own that a tweet was stored.
@@ -57,14 +90,21 @@ impl Realtime {
 
     fn enqueue(&self, announcement: Announcement) {
         // The delivery task lives as long as the process; a send can only fail during shutdown.
-        if self.queue.send(announcement).is_err() {
+        if self
+            .queue
+            .send(Delivery {
+                announcement,
+                publish: true,
+            })
+            .is_err()
+        {
             tracing::debug!("announcement dropped: shutting down");
         }
     }
 
-    /// Whether fan-out works (always, in process).
+    /// Whether fan-out works: always in process; with Redis, while subscribed.
     pub async fn health(&self) -> Result<(), String> {
-        Ok(())
+        self.bus.as_ref().map_or(Ok(()), |bus| bus.health())
     }
 
     /// Close every socket (clients see a server-side disconnect and will reconnect).
@@ -73,9 +113,26 @@ impl Realtime {
     }
 }
 
-/// Deliver announcements in order to the sockets on this node.
-async fn deliver(io: SocketIo, mut pending: mpsc::UnboundedReceiver<Announcement>) {
-    while let Some(announcement) = pending.recv().await {
+/// Deliver announcements in order to the sockets on this node (each once), then hand this
+/// node's own to the bus.
+async fn deliver(
+    io: SocketIo,
+    mut pending: mpsc::UnboundedReceiver<Delivery>,
+    bus: Option<Arc<RedisBus>>,
+    last_delivered: Arc<AtomicI64>,
+) {
+    let mut seen = Seen::default();
+    while let Some(Delivery {
+        announcement,
+        publish,
+    }) = pending.recv().await
+    {
+        if !seen.first_time(&announcement) {
+            continue;
+        }
+        if let Announcement::Tweet { id, .. } = announcement {
+            last_delivered.fetch_max(id, Ordering::Relaxed);
+        }
         let (event, result) = match &announcement {
             Announcement::Tweet { id, author } => {
                 let notice = (true, NewTweetNotice { id: *id, author });
@@ -97,13 +154,16 @@ async fn deliver(io: SocketIo, mut pending: mpsc::UnboundedReceiver<Announcement
             // Some sockets could not take the message (gone, or their buffer is full).
             tracing::debug!(error = %e, event, "broadcast partly failed");
         }
+        if let (true, Some(bus)) = (publish, &bus) {
+            bus.publish(&announcement);
+        }
     }
 }
 
 async fn on_connect(socket: SocketRef, user: MaybeExtension<SocketUser>) {
     let transport = format!("{:?}", socket.transport_type()).to_lowercase();
     let username = user.0.as_ref().map(|u| u.username.as_str()).unwrap_or("-");
-    tracing::info!(socket = %socket.id, transport, user = username, "socket connected");
+    tracing::info!(socket = %socket.id, %transport, user = %username, "socket connected");
     metrics::gauge!("chirp_connected_sockets").increment(1.0);
 
     // Clients may still emit `newTweet` as the tutorial taught; announcing is the server's
@@ -114,7 +174,7 @@ async fn on_connect(socket: SocketRef, user: MaybeExtension<SocketUser>) {
     socket.on_disconnect(
         async |socket: SocketRef, reason: DisconnectReason, user: MaybeExtension<SocketUser>| {
             let username = user.0.as_ref().map(|u| u.username.as_str()).unwrap_or("-");
-            tracing::info!(socket = %socket.id, user = username, ?reason, "socket disconnected");
+            tracing::info!(socket = %socket.id, user = %username, ?reason, "socket disconnected");
             metrics::gauge!("chirp_connected_sockets").decrement(1.0);
         },
     );

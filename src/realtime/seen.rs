@@ -1,0 +1,87 @@
+//! `Seen`: which announcements this node has already delivered, so that one arriving twice
+//! (from Redis and again from a catch-up) reaches sockets once. Bounded: it remembers the
+//! most recent `CAPACITY` of each kind.
+
+use std::collections::{HashSet, VecDeque};
+
+use super::events::Announcement;
+
+/// How many ids of each kind are remembered.
+const CAPACITY: usize = 20_000;
+
+/// A bounded set of recently seen ids.
+#[derive(Default)]
+struct Recent {
+    ids: HashSet<i64>,
+    order: VecDeque<i64>,
+}
+
+impl Recent {
+    fn insert(&mut self, id: i64) -> bool {
+        if !self.ids.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+/// Recently delivered tweets and deletions.
+#[derive(Default)]
+pub struct Seen {
+    tweets: Recent,
+    deletions: Recent,
+}
+
+impl Seen {
+    /// True the first time an announcement is offered, false after.
+    pub fn first_time(&mut self, announcement: &Announcement) -> bool {
+        match announcement {
+            Announcement::Tweet { id, .. } => self.tweets.insert(*id),
+            Announcement::Deleted { id } => self.deletions.insert(*id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Author;
+
+    #[test]
+    fn each_announcement_passes_once() {
+        let mut seen = Seen::default();
+        let tweet = Announcement::Tweet {
+            id: 7,
+            author: Author {
+                id: 1,
+                username: "a".into(),
+            },
+        };
+        assert!(seen.first_time(&tweet));
+        assert!(!seen.first_time(&tweet));
+        assert!(
+            seen.first_time(&Announcement::Deleted { id: 7 }),
+            "kinds are separate"
+        );
+        assert!(!seen.first_time(&Announcement::Deleted { id: 7 }));
+    }
+
+    #[test]
+    fn forgets_the_oldest_beyond_capacity() {
+        let mut seen = Seen::default();
+        for id in 0..(CAPACITY as i64 + 1) {
+            assert!(seen.first_time(&Announcement::Deleted { id }));
+        }
+        assert!(
+            seen.first_time(&Announcement::Deleted { id: 0 }),
+            "0 was forgotten"
+        );
+        assert!(!seen.first_time(&Announcement::Deleted { id: 5 }));
+    }
+}
