@@ -139,7 +139,7 @@ function renderHeader(route) {
 }
 
 /** Render `route` for the current user. Safe to call again (sign-in, back button). */
-async function renderRoute(route, { restoreScroll = 0 } = {}) {
+async function renderRoute(route, { restoreScroll = 0, navigated = false } = {}) {
   const seq = ++state.renderSeq;
   state.route = route;
   const me = state.me;
@@ -148,6 +148,13 @@ async function renderRoute(route, { restoreScroll = 0 } = {}) {
   authForm.show(!me && route.name === 'home');
   $('compose').hidden = !(me && (route.name === 'home' || own));
   banner.setBaseTitle(renderHeader(route));
+  // After an in-app navigation, start screen readers and keyboards at the new page's title
+  // (the link that had focus is gone).
+  if (navigated) {
+    const h1 = $('view-header').querySelector('h1');
+    h1.tabIndex = -1;
+    h1.focus({ preventScroll: true });
+  }
 
   const username = route.name === 'user' ? route.username : null;
   timeline.reset({ username, single: route.name === 'tweet', me });

@@ -33,7 +33,7 @@ export function navigate(path, { replace = false } = {}) {
   // `inApp` tells a "Back" button that history.back() stays inside Chirp.
   if (replace) history.replaceState({ ...(history.state || {}), scrollY: 0 }, '', url.pathname + url.search + url.hash);
   else history.pushState({ inApp: true }, '', url.pathname + url.search + url.hash);
-  render(parse(url.pathname), { restoreScroll: 0 });
+  render(parse(url.pathname), { restoreScroll: 0, navigated: true });
 }
 
 function onClick(e) {
@@ -52,13 +52,13 @@ export function back() {
   else navigate('/');
 }
 
-/** Start routing: `onRoute(route, {restoreScroll})` renders a route. */
+/** Start routing: `onRoute(route, {restoreScroll, navigated})` renders a route. */
 export function start(onRoute) {
   render = onRoute;
   if ('scrollRestoration' in history) history.scrollRestoration = 'manual';
   document.addEventListener('click', onClick);
   window.addEventListener('popstate', (e) => {
-    render(parse(location.pathname), { restoreScroll: (e.state && e.state.scrollY) || 0 });
+    render(parse(location.pathname), { restoreScroll: (e.state && e.state.scrollY) || 0, navigated: true });
   });
   // Remember where we were if the page is reloaded or left.
   window.addEventListener('pagehide', saveScroll);
