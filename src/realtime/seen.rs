@@ -22,10 +22,10 @@ impl Recent {
             return false;
         }
         self.order.push_back(id);
-        if self.order.len() > CAPACITY {
-            if let Some(old) = self.order.pop_front() {
-                self.ids.remove(&old);
-            }
+        if self.order.len() > CAPACITY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.ids.remove(&old);
         }
         true
     }
