@@ -81,7 +81,8 @@ export class Timeline {
       if (!tweets.length) this.setStatus(this.emptyText());
     } catch (e) {
       if (gen !== this.generation) return;
-      if (e.status === 404 && this.username) this.setStatus('This account doesn’t exist.');
+      // 400: not even a valid username; 404: no such user.
+      if ((e.status === 404 || e.status === 400) && this.username) this.setStatus('This account doesn’t exist.');
       else this.setStatus(e.message || 'Couldn’t load tweets.', () => { this.reset(this); this.loadInitial(); });
       throw e;
     } finally {

@@ -4,7 +4,7 @@
 
 import { h, icon } from './dom.js';
 import { avatar } from './avatar.js';
-import { timeElement } from './time.js';
+import { timeElement, exactTime } from './time.js';
 
 const TOKEN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]{3,20})(?![A-Za-z0-9_])/g;
 
@@ -81,6 +81,9 @@ export function renderTweet(tweet, { me, onLike, onDelete, big = false }) {
     h('span', { className: 'sep', 'aria-hidden': 'true' }, '·'),
     h('a', { className: 'time', href: `/tweets/${tweet.id}` }, timeElement(tweet.created_at)),
   );
+  const when = big && !Number.isNaN(new Date(tweet.created_at).getTime())
+    ? h('p', { className: 'tweet-when' }, exactTime(new Date(tweet.created_at)))
+    : null;
   const actions = h('div', { className: 'tweet-actions' }, likeButton(tweet, onLike));
   if (me && me.id === tweet.author.id) actions.append(deleteButton(tweet, onDelete));
 
@@ -89,6 +92,7 @@ export function renderTweet(tweet, { me, onLike, onDelete, big = false }) {
     h('div', { className: 'tweet-body' },
       head,
       h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text)),
+      when,
       actions,
     ),
   );
