@@ -18,7 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
-use crate::http::{self, AppState, track_latency};
+use crate::http::{self, AppState, AuthLimiter, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, Store, StoreConfig};
@@ -55,12 +55,15 @@ impl App {
             redis_url: config.redis_url.clone(),
             newest_tweet_id: newest.first().map_or(0, |t| t.id),
         })?;
+        let auth_limiter = AuthLimiter::new(config.auth_rate_limit);
+        spawn_forgetting(auth_limiter.clone());
         let state = AppState {
             store,
             realtime: realtime.clone(),
             origins: origins.clone(),
             metrics: metrics_handle(),
             tweet_order: Arc::default(),
+            auth_limiter: auth_limiter.clone(),
         };
         let router = Router::new()
             .merge(http::router())
@@ -109,7 +112,10 @@ impl App {
             notify.notify_one();
             realtime.shutdown().await;
         };
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(signal);
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
         let deadline = async {
             stopping.notified().await;
             tokio::time::sleep(self.shutdown_timeout).await;
@@ -121,6 +127,17 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Every minute, let the rate limiter forget addresses that have gone quiet.
+fn spawn_forgetting(limiter: AuthLimiter) {
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            limiter.forget_idle();
+        }
+    });
 }
 
 /// Connect to the database, waiting up to 30 s for one that is still starting.

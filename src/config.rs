@@ -56,6 +56,10 @@ pub struct ServeConfig {
     #[arg(long, env = "CHIRP_CORS_ORIGIN", default_value = "*")]
     pub cors_origin: String,
 
+    /// Sign-up and sign-in attempts allowed per client address per minute (0: no limit).
+    #[arg(long, env = "CHIRP_AUTH_RATE_LIMIT", default_value_t = 60)]
+    pub auth_rate_limit: u32,
+
     /// Log format.
     #[arg(long, env = "CHIRP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -74,6 +78,7 @@ impl ServeConfig {
             db_pool_size: 8,
             redis_url: None,
             cors_origin: "*".into(),
+            auth_rate_limit: 60,
             log_format: LogFormat::Text,
             shutdown_timeout: 10,
         }

@@ -5,7 +5,7 @@
 //! bad input never becomes a 500.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -45,6 +45,9 @@ pub enum ApiError {
     /// The username is taken (409).
     #[error("That username is taken.")]
     UsernameTaken,
+    /// Too many attempts; retry after this many seconds (429).
+    #[error("Too many attempts; try again in {0} s.")]
+    RateLimited(u64),
     /// The database (or another dependency) is away (503).
     #[error("The service is temporarily unavailable; try again shortly.")]
     Unavailable(String),
@@ -68,6 +71,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
+            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -121,6 +125,12 @@ impl IntoResponse for ApiError {
         if let Some(field) = self.field() {
             body["field"] = json!(field);
         }
-        (status, Json(json!({ "error": body }))).into_response()
+        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        if let Self::RateLimited(seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -6,6 +6,7 @@
 mod error;
 mod extract;
 mod health;
+mod limit;
 mod sessions;
 mod tweets;
 mod users;
@@ -19,6 +20,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 pub use error::ApiError;
 pub use extract::{SESSION_COOKIE, session_cookie};
 pub use health::track_latency;
+pub use limit::AuthLimiter;
 
 use crate::origin::OriginPolicy;
 use crate::realtime::Realtime;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Held while a tweet is stored and announced, so announcements go out in id order.
     pub tweet_order: Arc<tokio::sync::Mutex<()>>,
+    /// Limits sign-up and sign-in attempts per address.
+    pub auth_limiter: AuthLimiter,
 }
 
 /// The API routes (`/api/…`, `/healthz`, `/metrics`).

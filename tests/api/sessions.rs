@@ -176,3 +176,31 @@ async fn listed_origin_may_use_the_cookie() {
     );
     assert_eq!(answer.headers["access-control-allow-credentials"], "true");
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited_per_address() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
+        c.auth_rate_limit = 3;
+    })
+    .await;
+    app.sign_up("kate").await;
+    let attempt = || {
+        app.post(
+            "/api/sessions",
+            json!({"username": "kate", "password": "guess1234"}),
+            None,
+        )
+    };
+    attempt().await.assert_error(401, "invalid_credentials");
+    attempt().await.assert_error(401, "invalid_credentials");
+    let limited = attempt().await;
+    limited.assert_error(429, "rate_limited");
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    // Reads are never limited.
+    assert_eq!(app.get("/api/tweets", None).await.status, StatusCode::OK);
+}
