@@ -138,19 +138,18 @@ pub async fn run_websocket(
                     }
                     Some(Ok(_)) => continue,
                 };
-                match parse(text.as_str()) {
-                    Packet::NewTweet(id) => seen.tweet(&rec, id, at),
-                    Packet::Ping => {
-                        if ws.send(Message::Text("3".into())).await.is_err() {
-                            rec.disconnected.fetch_add(1, Ordering::Relaxed);
-                            return;
-                        }
+                let lost = match parse(text.as_str()) {
+                    Packet::NewTweet(id) => {
+                        seen.tweet(&rec, id, at);
+                        false
                     }
-                    Packet::Closed => {
-                        rec.disconnected.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
-                    _ => {}
+                    Packet::Ping => ws.send(Message::Text("3".into())).await.is_err(),
+                    Packet::Closed => true,
+                    _ => false,
+                };
+                if lost {
+                    rec.disconnected.fetch_add(1, Ordering::Relaxed);
+                    return;
                 }
             }
         }
@@ -218,19 +217,18 @@ pub async fn run_polling(
     let mut pending = early;
     loop {
         for p in std::mem::take(&mut pending) {
-            match parse(&p.0) {
-                Packet::NewTweet(id) => seen.tweet(&rec, id, p.1),
-                Packet::Ping => {
-                    if post(&http, &url, "3").await.is_err() {
-                        rec.disconnected.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
+            let lost = match parse(&p.0) {
+                Packet::NewTweet(id) => {
+                    seen.tweet(&rec, id, p.1);
+                    false
                 }
-                Packet::Closed => {
-                    rec.disconnected.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                _ => {}
+                Packet::Ping => post(&http, &url, "3").await.is_err(),
+                Packet::Closed => true,
+                _ => false,
+            };
+            if lost {
+                rec.disconnected.fetch_add(1, Ordering::Relaxed);
+                return;
             }
         }
         tokio::select! {
