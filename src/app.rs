@@ -18,10 +18,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
+use crate::feed::Feed;
 use crate::http::{self, AppState, AuthLimiter, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
-use crate::storage::{self, Store, StoreConfig};
+use crate::storage::{self, SessionCache, Store, StoreConfig};
 use crate::web;
 
 /// A bound, ready-to-run Chirp server.
@@ -36,7 +37,11 @@ impl App {
     /// Connect storage, build everything and bind `config.addr`.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         let origins = Arc::new(OriginPolicy::parse(&config.cors_origin)?);
-        let store = connect_store(config).await?;
+        let mut store = connect_store(config).await?;
+        let single_node = config.redis_url.is_none();
+        if single_node {
+            store = Arc::new(SessionCache::new(store));
+        }
         let newest = store
             .tweets(
                 None,
@@ -58,11 +63,11 @@ impl App {
         let auth_limiter = AuthLimiter::new(config.auth_rate_limit);
         spawn_forgetting(auth_limiter.clone());
         let state = AppState {
-            store,
+            store: store.clone(),
             realtime: realtime.clone(),
             origins: origins.clone(),
             metrics: metrics_handle(),
-            tweet_order: Arc::default(),
+            feed: Feed::start(store.clone(), realtime.clone(), single_node),
             auth_limiter: auth_limiter.clone(),
         };
         let router = Router::new()

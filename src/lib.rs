@@ -10,6 +10,7 @@
 //! - `telemetry`: logging.
 //! - `app`: assembles storage, HTTP and sockets; binds; graceful shutdown.
 //! - `domain`: validated input and the records served (`Username`, `TweetText`, `Tweet`…).
+//! - `feed`: posting in batches and in order; the first timeline page from memory.
 //! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
 //! - `auth`: password hashing and session tokens.
 //! - `origin`: which origins may use the session cookie.
@@ -23,6 +24,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod feed;
 pub mod http;
 pub mod origin;
 pub mod realtime;

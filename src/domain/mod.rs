@@ -12,7 +12,7 @@ mod username;
 
 pub use page::{Page, PageCursor};
 pub use password::Password;
-pub use records::{Author, Tweet, User, format_time, now_micros};
+pub use records::{Author, Draft, Tweet, User, format_time, now_micros};
 pub use tweet_text::TweetText;
 pub use username::Username;
 

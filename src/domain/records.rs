@@ -40,6 +40,15 @@ pub struct Author {
     pub username: String,
 }
 
+/// A tweet about to be stored: who wrote it and what it says.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The signed-in author.
+    pub author: User,
+    /// The validated text.
+    pub text: super::TweetText,
+}
+
 /// A tweet as the API shows it to one viewer (`liked_by_me` depends on who asks).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tweet {

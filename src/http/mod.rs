@@ -22,6 +22,7 @@ pub use extract::{SESSION_COOKIE, session_cookie};
 pub use health::track_latency;
 pub use limit::AuthLimiter;
 
+use crate::feed::Feed;
 use crate::origin::OriginPolicy;
 use crate::realtime::Realtime;
 use crate::storage::Store;
@@ -40,8 +41,8 @@ pub struct AppState {
     pub origins: Arc<OriginPolicy>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
-    /// Held while a tweet is stored and announced, so announcements go out in id order.
-    pub tweet_order: Arc<tokio::sync::Mutex<()>>,
+    /// Posting and the cached first page.
+    pub feed: Feed,
     /// Limits sign-up and sign-in attempts per address.
     pub auth_limiter: AuthLimiter,
 }

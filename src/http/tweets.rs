@@ -1,17 +1,18 @@
 //! Tweets: post, read (timeline, one tweet), delete, like and unlike.
 //!
-//! Storing a tweet and announcing it happen under one lock, so announcements leave this
-//! node in id order.
+//! Posting goes through the feed's writer (stored and announced in id order); the
+//! anonymous first page comes from the feed's cache; every other change tells the feed.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiJson, CurrentUser, MaybeUser, PageQuery};
 use super::{ApiError, AppState};
-use crate::domain::{Tweet, TweetText};
+use crate::domain::{Draft, PageCursor, Tweet, TweetText};
 use crate::storage::StoreError;
 
 /// Routes of this module.
@@ -41,13 +42,13 @@ async fn post_tweet(
     ApiJson(body): ApiJson<NewTweet>,
 ) -> Result<(StatusCode, Json<Tweet>), ApiError> {
     let text = TweetText::parse(&body.text)?;
-    let tweet = {
-        let _in_order = state.tweet_order.lock().await;
-        let tweet = state.store.create_tweet(&current.user, &text).await?;
-        state.realtime.announce_tweet(&tweet);
-        tweet
-    };
-    metrics::counter!("chirp_tweets_created_total").increment(1);
+    let tweet = state
+        .feed
+        .post(Draft {
+            author: current.user,
+            text,
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(tweet)))
 }
 
@@ -55,9 +56,13 @@ async fn timeline(
     State(state): State<AppState>,
     PageQuery(page): PageQuery,
     MaybeUser(viewer): MaybeUser,
-) -> Result<Json<TweetList>, ApiError> {
+) -> Result<Response, ApiError> {
+    if let (None, PageCursor::Newest) = (&viewer, page.cursor) {
+        let json = state.feed.newest_json(page.limit).await?;
+        return Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response());
+    }
     let tweets = state.store.tweets(None, page, viewer.map(|u| u.id)).await?;
-    Ok(Json(TweetList { tweets }))
+    Ok(Json(TweetList { tweets }).into_response())
 }
 
 /// A tweet id from the path; anything that is not one names no tweet (404).
@@ -103,6 +108,7 @@ async fn delete_tweet(
             StoreError::NotFound => no_tweet(tweet.id),
             other => other.into(),
         })?;
+    state.feed.changed();
     state.realtime.announce_delete(tweet.id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,6 +6,7 @@
 
 mod error;
 mod postgres;
+mod session_cache;
 mod sql;
 mod sqlite;
 
@@ -16,9 +17,10 @@ use async_trait::async_trait;
 
 pub use error::StoreError;
 pub use postgres::PostgresStore;
+pub use session_cache::SessionCache;
 pub use sqlite::SqliteStore;
 
-use crate::domain::{Page, Tweet, TweetText, User, Username};
+use crate::domain::{Draft, Page, Tweet, User, Username};
 
 /// Everything Chirp keeps. Implementations must be cheap to share (`Arc<dyn Store>`).
 #[async_trait]
@@ -39,8 +41,9 @@ pub trait Store: Send + Sync + 'static {
     async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
     /// Forget a session.
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-    /// Store a tweet. Ids are handed out in commit order, so they grow with time.
-    async fn create_tweet(&self, author: &User, text: &TweetText) -> Result<Tweet, StoreError>;
+    /// Store tweets in one transaction, in order. Ids are handed out in commit order, so
+    /// they grow with time (on every node).
+    async fn create_tweets(&self, drafts: &[Draft]) -> Result<Vec<Tweet>, StoreError>;
     /// One tweet as `viewer` sees it.
     async fn tweet(&self, id: i64, viewer: Option<i64>) -> Result<Option<Tweet>, StoreError>;
     /// A page of tweets, newest first; only `author`'s when given.

@@ -9,9 +9,10 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::sql::{self, shared_store_impl};
+use sqlx::{Postgres, Transaction};
+
+use super::sql::shared_store_impl;
 use super::{ACQUIRE_TIMEOUT, StoreError};
-use crate::domain::{Tweet, TweetText, User, now_micros};
 
 /// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).
 const TWEET_ORDER_LOCK: i64 = 0x63_68_69_72_70;
@@ -33,23 +34,16 @@ impl PostgresStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
-}
 
-shared_store_impl!(PostgresStore {
-    async fn create_tweet(&self, author: &User, text: &TweetText) -> Result<Tweet, StoreError> {
-        let created_at = now_micros();
+    /// A transaction holding the tweet-order lock until it commits.
+    async fn begin_tweet_batch(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(TWEET_ORDER_LOCK)
             .execute(&mut *tx)
             .await?;
-        let (id,): (i64,) = sqlx::query_as(sql::INSERT_TWEET)
-            .bind(author.id)
-            .bind(text.as_str())
-            .bind(created_at)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(sql::new_tweet(id, author, text.as_str(), created_at))
+        Ok(tx)
     }
-});
+}
+
+shared_store_impl!(PostgresStore);

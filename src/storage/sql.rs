@@ -4,7 +4,7 @@
 //! Placeholders are `$n` (both dialects accept them); counts are `COUNT(*)`, which both
 //! return as 64-bit integers, so the same row types decode on either database.
 
-use crate::domain::{Author, Tweet, User};
+use crate::domain::{Author, Draft, Tweet, User};
 
 /// Columns and joins that make a `TweetRow`; `$1` is the viewer's user id (or NULL).
 macro_rules! tweet_select {
@@ -104,13 +104,32 @@ impl From<TweetRow> for Tweet {
     }
 }
 
-/// Implements `Store` for a struct with a `pool` field. The methods that differ between
-/// databases (`create_tweet`) are passed in and placed in the same `impl` block.
+/// Implements `Store` for a struct with a `pool` field and an inherent
+/// `begin_tweet_batch()` that opens the transaction tweets are inserted in (where each
+/// database makes sure ids commit in order).
 macro_rules! shared_store_impl {
-    ($store:ty { $($specific:tt)* }) => {
+    ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::storage::Store for $store {
-            $($specific)*
+            async fn create_tweets(
+                &self,
+                drafts: &[$crate::domain::Draft],
+            ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
+                let mut tx = self.begin_tweet_batch().await?;
+                let mut tweets = Vec::with_capacity(drafts.len());
+                for draft in drafts {
+                    let created_at = $crate::domain::now_micros();
+                    let (id,): (i64,) = sqlx::query_as($crate::storage::sql::INSERT_TWEET)
+                        .bind(draft.author.id)
+                        .bind(draft.text.as_str())
+                        .bind(created_at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    tweets.push($crate::storage::sql::new_tweet(id, draft, created_at));
+                }
+                tx.commit().await?;
+                Ok(tweets)
+            }
 
             async fn create_user(
                 &self,
@@ -125,7 +144,11 @@ macro_rules! shared_store_impl {
                     .bind(created_at)
                     .fetch_one(&self.pool)
                     .await?;
-                Ok($crate::domain::User { id, username: username.as_str().to_owned(), created_at })
+                Ok($crate::domain::User {
+                    id,
+                    username: username.as_str().to_owned(),
+                    created_at,
+                })
             }
 
             async fn credentials(
@@ -181,7 +204,10 @@ macro_rules! shared_store_impl {
                 Ok(row.map($crate::storage::sql::UserRow::into_user))
             }
 
-            async fn delete_session(&self, token_hash: &str) -> Result<(), $crate::storage::StoreError> {
+            async fn delete_session(
+                &self,
+                token_hash: &str,
+            ) -> Result<(), $crate::storage::StoreError> {
                 sqlx::query($crate::storage::sql::DELETE_SESSION)
                     .bind(token_hash)
                     .execute(&self.pool)
@@ -227,14 +253,19 @@ macro_rules! shared_store_impl {
                     q = q.bind(author);
                 }
                 let rows = q.fetch_all(&self.pool).await?;
-                let mut tweets: Vec<$crate::domain::Tweet> = rows.into_iter().map(Into::into).collect();
+                let mut tweets: Vec<$crate::domain::Tweet> =
+                    rows.into_iter().map(Into::into).collect();
                 if ascending {
                     tweets.reverse();
                 }
                 Ok(tweets)
             }
 
-            async fn delete_tweet(&self, id: i64, author_id: i64) -> Result<(), $crate::storage::StoreError> {
+            async fn delete_tweet(
+                &self,
+                id: i64,
+                author_id: i64,
+            ) -> Result<(), $crate::storage::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query($crate::storage::sql::DELETE_TWEET)
                     .bind(id)
@@ -265,7 +296,9 @@ macro_rules! shared_store_impl {
                         .bind(user_id)
                         .bind($crate::domain::now_micros())
                 } else {
-                    sqlx::query($crate::storage::sql::DELETE_LIKE).bind(tweet_id).bind(user_id)
+                    sqlx::query($crate::storage::sql::DELETE_LIKE)
+                        .bind(tweet_id)
+                        .bind(user_id)
                 };
                 query.execute(&self.pool).await.map_err(|e| match e {
                     // The tweet vanished between the caller's check and the insert.
@@ -277,7 +310,10 @@ macro_rules! shared_store_impl {
                 Ok(())
             }
 
-            async fn deleted_since(&self, since: i64) -> Result<Vec<i64>, $crate::storage::StoreError> {
+            async fn deleted_since(
+                &self,
+                since: i64,
+            ) -> Result<Vec<i64>, $crate::storage::StoreError> {
                 let rows: Vec<(i64,)> = sqlx::query_as($crate::storage::sql::DELETED_SINCE)
                     .bind(since)
                     .fetch_all(&self.pool)
@@ -296,14 +332,14 @@ macro_rules! shared_store_impl {
 pub(super) use shared_store_impl;
 
 /// The tweet a successful insert produced, as its author sees it.
-pub(super) fn new_tweet(id: i64, author: &User, text: &str, created_at: i64) -> Tweet {
+pub(super) fn new_tweet(id: i64, draft: &Draft, created_at: i64) -> Tweet {
     Tweet {
         id,
         author: Author {
-            id: author.id,
-            username: author.username.clone(),
+            id: draft.author.id,
+            username: draft.author.username.clone(),
         },
-        text: text.to_owned(),
+        text: draft.text.as_str().to_owned(),
         created_at,
         like_count: 0,
         liked_by_me: false,

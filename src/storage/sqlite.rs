@@ -12,9 +12,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::sql::{self, shared_store_impl};
+use sqlx::{Sqlite, Transaction};
+
+use super::sql::shared_store_impl;
 use super::{ACQUIRE_TIMEOUT, StoreError};
-use crate::domain::{Tweet, TweetText, User, now_micros};
 
 /// `Store` on a SQLite file.
 pub struct SqliteStore {
@@ -38,17 +39,12 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// `BEGIN IMMEDIATE`: take the write lock up front, so the batch waits (busy timeout)
+    /// rather than failing on a lock upgrade.
+    async fn begin_tweet_batch(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
 }
 
-shared_store_impl!(SqliteStore {
-    async fn create_tweet(&self, author: &User, text: &TweetText) -> Result<Tweet, StoreError> {
-        let created_at = now_micros();
-        let (id,): (i64,) = sqlx::query_as(sql::INSERT_TWEET)
-            .bind(author.id)
-            .bind(text.as_str())
-            .bind(created_at)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(sql::new_tweet(id, author, text.as_str(), created_at))
-    }
-});
+shared_store_impl!(SqliteStore);

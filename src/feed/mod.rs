@@ -1,0 +1,62 @@
+//! The feed's hot paths: posting (a writer that stores tweets in batches, in order, and
+//! announces them) and the first timeline page (served from memory while nothing changed).
+//!
+//! Why a writer task: the database takes one writer at a time anyway, so tweets posted
+//! concurrently are queued and stored together in one transaction; ids, commits and
+//! announcements then all follow the same order, and a burst costs one commit, not many.
+
+mod first_page;
+mod writer;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+pub use first_page::FirstPage;
+
+use crate::domain::{Draft, Tweet};
+use crate::realtime::Realtime;
+use crate::storage::{Store, StoreError};
+
+/// Handle to the feed. Cheap to clone.
+#[derive(Clone)]
+pub struct Feed {
+    store: Arc<dyn Store>,
+    writer: writer::Writer,
+    first_page: Option<Arc<FirstPage>>,
+}
+
+impl Feed {
+    /// Start the writer. `cache_first_page` is only safe when this process is the only one
+    /// writing (no other node could change the page behind its back).
+    pub fn start(store: Arc<dyn Store>, realtime: Realtime, cache_first_page: bool) -> Self {
+        let first_page = cache_first_page.then(|| Arc::new(FirstPage::default()));
+        let writer = writer::Writer::start(store.clone(), realtime, first_page.clone());
+        Self {
+            store,
+            writer,
+            first_page,
+        }
+    }
+
+    /// Store a tweet and announce it; answers once it is committed.
+    pub async fn post(&self, draft: Draft) -> Result<Tweet, StoreError> {
+        self.writer.post(draft).await
+    }
+
+    /// The newest `limit` tweets as an anonymous visitor sees them, as the JSON body of
+    /// `GET /api/tweets` — from memory when nothing changed since it was last read.
+    pub async fn newest_json(&self, limit: i64) -> Result<Bytes, StoreError> {
+        match &self.first_page {
+            Some(cache) => cache.get_or_load(&*self.store, limit).await,
+            None => first_page::load(&*self.store, limit).await,
+        }
+    }
+
+    /// Something on the timeline changed (a like, a deletion): forget cached pages.
+    pub fn changed(&self) {
+        if let Some(cache) = &self.first_page {
+            cache.invalidate();
+        }
+    }
+}
