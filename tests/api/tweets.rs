@@ -16,6 +16,7 @@ crate::on_every_backend!(
     user_timeline_has_only_their_tweets,
     only_the_author_can_delete,
     ids_grow_and_are_never_reused,
+    first_page_reflects_every_change_at_once,
 );
 
 async fn posting_answers_the_stored_tweet(app: &TestApp) {
@@ -242,4 +243,53 @@ async fn ids_grow_and_are_never_reused(app: &TestApp) {
     .await;
     let third = app.tweet(&token, "three").await["id"].as_i64().unwrap();
     assert!(third > second, "a deleted id is not handed out again");
+}
+
+async fn first_page_reflects_every_change_at_once(app: &TestApp) {
+    let (_, token) = app.user("yara").await;
+    let first = app.tweet(&token, "first").await["id"].as_i64().unwrap();
+    let page = || app.get("/api/tweets", None);
+    assert_eq!(page().await.body["tweets"][0]["id"], first);
+    assert_eq!(
+        page().await.body["tweets"][0]["id"],
+        first,
+        "served twice, the same"
+    );
+    let second = app.tweet(&token, "second").await["id"].as_i64().unwrap();
+    assert_eq!(
+        page().await.body["tweets"][0]["id"],
+        second,
+        "a new tweet shows at once"
+    );
+    app.call(
+        Method::PUT,
+        &format!("/api/tweets/{second}/like"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(
+        page().await.body["tweets"][0]["like_count"],
+        1,
+        "a like shows at once"
+    );
+    app.call(
+        Method::DELETE,
+        &format!("/api/tweets/{second}"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(
+        page().await.body["tweets"][0]["id"],
+        first,
+        "a deletion shows at once"
+    );
+    assert_eq!(
+        app.get("/api/tweets?limit=1", None).await.body["tweets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let mine = app.get("/api/tweets", Some(&token)).await;
+    assert_eq!(mine.body["tweets"][0]["liked_by_me"], false);
 }
