@@ -125,6 +125,7 @@ async fn set_like(
         .store
         .set_like(tweet.id, current.user.id, liked)
         .await?;
+    state.feed.changed();
     Ok(Json(
         state
             .store
