@@ -111,8 +111,8 @@ status_kib() { # a kB field of /proc/pid/status (VmRSS, VmHWM)
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 
 # ----------------------------------------------------------------------- server lifecycle
-start_server() { # name → sets PID, URL
-  local name=$1 dir="$WORK/$1" logf="$WORK/$1/server.log"
+start_server() { # name instance → sets PID, URL
+  local name=$1 dir="$WORK/$1/$2" logf="$WORK/$1/$2/server.log"
   mkdir -p "$dir"
   case "$name" in
     chirp) NO_COLOR=1 "$CHIRP" serve --addr 127.0.0.1:0 --database-url "sqlite://$dir/chirp.db" >"$logf" 2>&1 & ;;
@@ -129,7 +129,7 @@ start_server() { # name → sets PID, URL
     sleep 0.1
   done
   [[ -n $URL ]] || { cat "$logf" >&2; die "$name did not say where it listens within 30 s"; }
-  log "$name: pid $PID at $URL"
+  log "$name ($2): pid $PID at $URL"
 }
 
 stop_server() {
@@ -151,7 +151,7 @@ stage() {
   TIMEFORMAT='%3U %3S'
   { time "$@" >"$out" 2> >(tee -a "$WORK/$SERVER/tools.log" >&3) ; } 2>"$tool_t" || rc=$?
   t1=$(date +%s.%N); cpu1=$(cpu_s "$PID")
-  kill -0 "$PID" 2>/dev/null || die "$SERVER died during $name (log: $WORK/$SERVER/server.log)"
+  kill -0 "$PID" 2>/dev/null || die "$SERVER died during $name (logs: $WORK/$SERVER/*/server.log)"
   local result; result=$(grep -a '^{' "$out" | tail -1)
   [[ -n $result ]] || result='{"error":"no JSON line from the tool"}'
   [[ $rc == 0 ]] || log "$SERVER: $name exited with $rc"
@@ -170,9 +170,15 @@ wrk_stage() { # name script url [env…]
   stage "$name" env "$@" wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECS}s" --latency -s "$script" "$url"
 }
 
+record_total() { # instance: the server process's CPU and peak RSS over its whole life
+  local hwm; hwm=$(status_kib "$PID" VmHWM)
+  printf '{"server":"%s","stage":"total_%s","pid":%s,"server_cpu_s":%s,"server_hwm_kib":%s}\n' \
+    "$SERVER" "$1" "$PID" "$(cpu_s "$PID")" "${hwm:-0}" >>"$RESULTS"
+}
+
 run_suite() {
   SERVER=$1
-  start_server "$SERVER"
+  start_server "$SERVER" main
   local L=("$LOADGEN" --url "$URL" --server-pid "$PID")
   stage seed "${L[@]}" seed --users 1 --tweets "$SEED_TWEETS" --prefix seed
   local token; token=$(sed -E 's/.*"token":"([^"]+)".*/\1/' <<<"$LAST_RESULT")
@@ -180,12 +186,16 @@ run_suite() {
   stage fanout_a "${L[@]}" fanout --sockets "$FAN_A_SOCKETS" --tweets "$FAN_A_TWEETS"
   stage fanout_b "${L[@]}" fanout --sockets "$FAN_B_SOCKETS" --tweets "$FAN_B_TWEETS"
   stage rate "${L[@]}" rate --sockets "$RATE_SOCKETS" --rate "$RATE_TPS" --seconds "$RATE_SECS" --drain-secs 90
-  stage polling "${L[@]}" polling --clients "$POLL_CLIENTS" --tweets "$POLL_TWEETS"
   wrk_stage http_get "$BENCH/wrk/get.lua" "$URL/api/tweets?limit=20"
   wrk_stage http_post "$BENCH/wrk/post.lua" "$URL" CHIRP_TOKEN="$token"
-  local hwm; hwm=$(status_kib "$PID" VmHWM)
-  printf '{"server":"%s","stage":"total","pid":%s,"server_cpu_s":%s,"server_hwm_kib":%s}\n' \
-    "$SERVER" "$PID" "$(cpu_s "$PID")" "${hwm:-0}" >>"$RESULTS"
+  record_total main
+  stop_server
+  # Long-polling gets a process of its own: memory the socket stages freed would otherwise
+  # be reused by the polling sessions and flatter their per-client figure.
+  start_server "$SERVER" polling
+  L=("$LOADGEN" --url "$URL" --server-pid "$PID")
+  stage polling "${L[@]}" polling --clients "$POLL_CLIENTS" --tweets "$POLL_TWEETS"
+  record_total polling
   stop_server
 }
 

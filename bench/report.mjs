@@ -68,7 +68,7 @@ const sections = [
     ['delivery latency p50', 'ms', (s) => get(s, 'polling', 'result.latency.p50_ms'), 'lower'],
     ['delivery latency p99', 'ms', (s) => get(s, 'polling', 'result.latency.p99_ms'), 'lower'],
     ['time to the last delivery, median', 'ms', (s) => get(s, 'polling', 'result.time_to_last.p50_ms'), 'lower'],
-    ['server memory per polling client', 'KiB', (s) => kib(get(s, 'polling', 'result.bytes_per_client')), 'lower'],
+    ['server memory per polling client (fresh process)', 'KiB', (s) => kib(get(s, 'polling', 'result.bytes_per_client')), 'lower'],
     ['server CPU per delivery', 'µs', (s) => perDelivery(s, 'polling'), 'lower'],
     ['missed / to the author / duplicates', '', (s) => triple(s, 'polling'), null],
   ]],
@@ -81,12 +81,17 @@ const sections = [
       ['non-2xx answers / socket errors', '', (s) => httpErrors(s, st), null],
     ]]),
   ['Whole run', [
-    ['peak server RSS (VmHWM)', 'MiB', (s) => mib(get(s, 'total', 'server_hwm_kib')), 'lower'],
-    ['server CPU, whole run', 's', (s) => get(s, 'total', 'server_cpu_s'), 'lower'],
+    ['peak server RSS (VmHWM), main process', 'MiB', (s) => mib(get(s, 'total_main', 'server_hwm_kib')), 'lower'],
+    ['peak server RSS (VmHWM), long-polling process', 'MiB', (s) => mib(get(s, 'total_polling', 'server_hwm_kib')), 'lower'],
+    ['server CPU, both processes', 's', (s) => sum(get(s, 'total_main', 'server_cpu_s'), get(s, 'total_polling', 'server_cpu_s')), 'lower'],
     ['load tools\' CPU (loadgen + wrk)', 's', (s) => toolCpu(s), null],
   ]],
 ];
 
+function sum(...xs) {
+  const ok = xs.filter((x) => num(x) != null);
+  return ok.length ? ok.reduce((a, b) => a + b, 0) : null;
+}
 function triple(s, st) {
   const r = s[st]?.result;
   if (!r) return null;
