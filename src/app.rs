@@ -52,7 +52,7 @@ impl App {
                 None,
             )
             .await?;
-        let (socket_layer, realtime) = Realtime::build(RealtimeConfig {
+        let realtime = Realtime::build(RealtimeConfig {
             handshake: HandshakeContext {
                 store: store.clone(),
                 origins: origins.clone(),
@@ -70,12 +70,13 @@ impl App {
             feed: Feed::start(store.clone(), realtime.clone(), single_node),
             auth_limiter: auth_limiter.clone(),
         };
-        let router = Router::new()
+        let app = Router::new()
             .merge(http::router())
             .merge(web::pages())
             .fallback(|| async { http::ApiError::NotFound("There is nothing here.".into()) })
-            .with_state(state)
-            .layer(socket_layer)
+            .with_state(state);
+        let router = realtime
+            .mount(app)
             .merge(web::client_bundle())
             .layer(axum::middleware::from_fn(track_latency))
             .layer(cors(&origins))

@@ -14,6 +14,7 @@ mod seen;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use axum::Router;
 use socketioxide::SocketIo;
 use socketioxide::extract::{MaybeExtension, SocketRef};
 use socketioxide::handler::ConnectHandler;
@@ -36,6 +37,7 @@ use crate::domain::Tweet;
 #[derive(Clone)]
 pub struct Realtime {
     io: SocketIo,
+    layer: SocketIoLayer,
     queue: mpsc::UnboundedSender<Delivery>,
     bus: Option<Arc<RedisBus>>,
 }
@@ -51,8 +53,8 @@ pub struct RealtimeConfig {
 }
 
 impl Realtime {
-    /// Build the socket layer (to mount on the router) and its handle.
-    pub fn build(config: RealtimeConfig) -> anyhow::Result<(SocketIoLayer, Self)> {
+    /// Start the real-time side; `mount` puts its endpoint on a router.
+    pub fn build(config: RealtimeConfig) -> anyhow::Result<Self> {
         let store = config.handshake.store.clone();
         let (layer, io) = SocketIo::builder()
             .with_state(config.handshake)
@@ -72,7 +74,18 @@ impl Realtime {
             None => None,
         };
         tokio::spawn(deliver(io.clone(), pending, bus.clone(), last_delivered));
-        Ok((layer, Self { io, queue, bus }))
+        Ok(Self {
+            io,
+            layer,
+            queue,
+            bus,
+        })
+    }
+
+    /// Serve the Socket.IO endpoint (`/socket.io/`) in front of `router`. Routes added to the
+    /// result afterwards are not seen by the endpoint.
+    pub fn mount(&self, router: Router) -> Router {
+        router.layer(self.layer.clone())
     }
 
     /// Tell every socket but the author's own that a tweet was stored.
