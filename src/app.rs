@@ -39,6 +39,12 @@ impl App {
         let origins = Arc::new(OriginPolicy::parse(&config.cors_origin)?);
         let mut store = connect_store(config).await?;
         let single_node = config.redis_url.is_none();
+        if single_node && !config.database_url.starts_with("sqlite:") {
+            tracing::warn!(
+                "no --redis-url: this node assumes it is the only one on this database \
+                 (sessions and the first page are cached); give every node --redis-url"
+            );
+        }
         if single_node {
             store = Arc::new(SessionCache::new(store));
         }

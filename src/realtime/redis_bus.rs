@@ -117,51 +117,63 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250u64.saturating_mul(1 << attempt.min(5))).min(MAX_BACKOFF)
 }
 
-/// Publish queued messages in order. While Redis is away, messages are dropped (other
-/// nodes catch up from the store) and reconnection is tried at most once per backoff step.
+/// Publish queued messages in order. A connection that broke while idle is only found out
+/// by using it, so a failed PUBLISH gets one fresh connection and one retry: the first
+/// message after an outage is not lost. While Redis stays away, messages are dropped (the
+/// other nodes catch up from the store when they resubscribe) and reconnection is tried at
+/// most once per backoff step.
 async fn publish_loop(client: redis::Client, mut pending: mpsc::UnboundedReceiver<String>) {
     let mut connection: Option<redis::aio::MultiplexedConnection> = None;
     let mut failures = 0u32;
     let mut retry_at = tokio::time::Instant::now();
     while let Some(message) = pending.recv().await {
-        if connection.is_none() && tokio::time::Instant::now() >= retry_at {
-            match client.get_multiplexed_async_connection().await {
-                Ok(c) => {
-                    if failures > 0 {
-                        tracing::info!("redis publisher reconnected");
+        let mut attempts = 0;
+        let sent = loop {
+            if connection.is_none() && tokio::time::Instant::now() >= retry_at {
+                match client.get_multiplexed_async_connection().await {
+                    Ok(c) => {
+                        if failures > 0 {
+                            tracing::info!("redis publisher reconnected");
+                        }
+                        failures = 0;
+                        connection = Some(c);
                     }
-                    failures = 0;
-                    connection = Some(c);
-                }
-                Err(e) => {
-                    if failures == 0 {
-                        tracing::warn!(error = %e, "redis publisher cannot connect; retrying with backoff");
+                    Err(e) => {
+                        if failures == 0 {
+                            tracing::warn!(error = %e, "redis publisher cannot connect; retrying with backoff");
+                        }
+                        retry_at = tokio::time::Instant::now() + backoff(failures);
+                        failures += 1;
                     }
-                    retry_at = tokio::time::Instant::now() + backoff(failures);
-                    failures += 1;
                 }
             }
-        }
-        let Some(conn) = connection.as_mut() else {
-            metrics::counter!("chirp_redis_publish_dropped_total").increment(1);
-            continue;
-        };
-        let sent = tokio::time::timeout(
-            PUBLISH_TIMEOUT,
-            redis::cmd("PUBLISH")
-                .arg(CHANNEL)
-                .arg(&message)
-                .query_async::<i64>(conn),
-        )
-        .await;
-        if !matches!(sent, Ok(Ok(_))) {
-            tracing::warn!("redis publish failed; reconnecting with backoff");
-            metrics::counter!("chirp_redis_publish_dropped_total").increment(1);
+            let Some(conn) = connection.as_mut() else {
+                break false;
+            };
+            if publish(conn, &message).await {
+                break true;
+            }
             connection = None;
-            failures = 1;
-            retry_at = tokio::time::Instant::now() + backoff(0);
+            attempts += 1;
+            if attempts == 2 {
+                tracing::warn!("redis publish failed; reconnecting with backoff");
+                failures = failures.max(1);
+                retry_at = tokio::time::Instant::now() + backoff(0);
+                break false;
+            }
+        };
+        if !sent {
+            metrics::counter!("chirp_redis_publish_dropped_total").increment(1);
         }
     }
+}
+
+/// One PUBLISH, bounded in time; true when Redis took it.
+async fn publish(conn: &mut redis::aio::MultiplexedConnection, message: &str) -> bool {
+    let mut command = redis::cmd("PUBLISH");
+    command.arg(CHANNEL).arg(message);
+    let sent = tokio::time::timeout(PUBLISH_TIMEOUT, command.query_async::<i64>(conn)).await;
+    matches!(sent, Ok(Ok(_)))
 }
 
 /// Stay subscribed; after every outage, catch up from the store.

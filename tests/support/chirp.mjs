@@ -44,7 +44,7 @@ export async function startChirp({ args = [], env = {}, databaseUrl } = {}) {
     proc,
     logs: () => output,
     async stop() {
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
         await exited;
