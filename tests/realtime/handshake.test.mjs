@@ -1,7 +1,9 @@
 // The edges of the Socket.IO endpoint: token checks on the handshake, the browser client
 // served at /socket.io/socket.io.js, CORS for pages on other origins, connect/disconnect logs.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -42,6 +44,21 @@ for (const mode of TRANSPORTS) {
     });
   });
 }
+
+test('web/vendor holds the socket.io-client dist files that package.json pins, as SHA256SUMS says', () => {
+  const require = createRequire(import.meta.url);
+  const pinned = JSON.parse(readFileSync(join(vendor, '..', '..', 'package.json'), 'utf8')).devDependencies['socket.io-client'];
+  const installed = dirname(require.resolve('socket.io-client/package.json'));
+  assert.equal(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version, pinned);
+  const sums = readFileSync(join(vendor, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+\*?/));
+  assert.deepEqual(sums.map(([, f]) => f).sort(), ['LICENSE', 'socket.io.js', 'socket.io.js.map', 'socket.io.min.js', 'socket.io.min.js.map']);
+  for (const [sum, file] of sums) {
+    const bytes = readFileSync(join(vendor, file));
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), sum, `web/vendor/${file} does not match SHA256SUMS`);
+    const upstream = readFileSync(join(installed, file === 'LICENSE' ? file : join('dist', file)));
+    assert.ok(bytes.equals(upstream), `web/vendor/${file} differs from socket.io-client@${pinned}; run scripts/vendor-socketio.sh`);
+  }
+});
 
 for (const file of ['socket.io.js', 'socket.io.min.js']) {
   test(`GET /socket.io/${file} serves the vendored client, loadable from another origin`, async () => {
