@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the same benchmark suite against Chirp and against the tutorial's Node stack
-# (bench/baseline-node), one server at a time, each on a fresh SQLite database, and writes a
-# side-by-side table with Chirp ÷ Node ratios to stdout and bench/results/latest.{md,json}.
+# (bench/baseline-node), each on a fresh SQLite database, and writes a side-by-side table
+# with Chirp ÷ Node ratios to stdout and bench/results/latest.{md,json}. Each stage runs on
+# one server right after the other (one load at a time), and the full suite runs three
+# rounds on fresh processes and reports the median of each figure.
 #
-#   bench/compare.sh            the full suite (~10 min on 2 cores)
-#   bench/compare.sh --quick    the same stages, smaller (~3 min), to check the setup
+#   bench/compare.sh            the full suite: 3 rounds, ~10 min on 2 cores
+#   bench/compare.sh --quick    the same stages, smaller, 1 round (~1–2 min), to check the setup
 #
-# Options: --only chirp|node, --no-build, --out DIR (default bench/results).
+# Options: --repeat N (rounds), --only chirp|node, --no-build, --out DIR (default bench/results).
 # Everything it starts it stops (trap), and it only ever talks to 127.0.0.0/8.
 set -euo pipefail
 
@@ -16,14 +18,16 @@ OUT="$BENCH/results"
 QUICK=0
 BUILD=1
 SERVERS=(chirp node)
+REPEAT=
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --no-build) BUILD=0 ;;
     --only) SERVERS=("$2"); shift ;;
+    --repeat) REPEAT="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -37,6 +41,7 @@ if [[ $QUICK == 1 ]]; then
   RATE_SOCKETS=500;   RATE_TPS=20; RATE_SECS=5
   POLL_CLIENTS=100;   POLL_TWEETS=5
   WRK_SECS=3; WRK_WARM=1
+  DEFAULT_REPEAT=1
 else
   IDLE_SOCKETS=10000; IDLE_HOLD=10
   FAN_A_SOCKETS=1000; FAN_A_TWEETS=100
@@ -44,6 +49,7 @@ else
   RATE_SOCKETS=5000;  RATE_TPS=20; RATE_SECS=20
   POLL_CLIENTS=500;   POLL_TWEETS=20
   WRK_SECS=10; WRK_WARM=2
+  DEFAULT_REPEAT=3
 fi
 WRK_THREADS=2
 WRK_CONNECTIONS=50
@@ -51,6 +57,8 @@ SEED_TWEETS=200
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+REPEAT=${REPEAT:-$DEFAULT_REPEAT}
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat wants a positive number"
 
 # ------------------------------------------------------------------ cleanup of what we start
 exec 3>&2 # the terminal's stderr, for progress from inside redirected groups
@@ -111,105 +119,132 @@ status_kib() { # a kB field of /proc/pid/status (VmRSS, VmHWM)
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 
 # ----------------------------------------------------------------------- server lifecycle
-start_server() { # name instance → sets PID, URL
-  local name=$1 dir="$WORK/$1/$2" logf="$WORK/$1/$2/server.log"
+declare -A PID_OF URL_OF TOKEN_OF
+
+start_server() { # name instance → PID_OF[name], URL_OF[name]
+  local name=$1 dir="$WORK/run$ROUND/$1/$2"
+  local logf="$dir/server.log" pid url=
   mkdir -p "$dir"
   case "$name" in
     chirp) NO_COLOR=1 "$CHIRP" serve --addr 127.0.0.1:0 --database-url "sqlite://$dir/chirp.db" >"$logf" 2>&1 & ;;
     node) node "$BENCH/baseline-node/server.js" --port 0 --db "$dir/node.db" >"$logf" 2>&1 & ;;
     *) die "unknown server $name" ;;
   esac
-  PID=$!
-  STARTED+=("$PID")
-  URL=
+  pid=$!
+  STARTED+=("$pid")
   for _ in $(seq 300); do
-    URL=$(grep -aoE 'listening on http://127\.[0-9.]+:[0-9]+' "$logf" | head -1 | sed 's/listening on //') || true
-    [[ -n $URL ]] && break
-    kill -0 "$PID" 2>/dev/null || { cat "$logf" >&2; die "$name exited at start"; }
+    url=$(grep -aoE 'listening on http://127\.[0-9.]+:[0-9]+' "$logf" | head -1 | sed 's/listening on //') || true
+    [[ -n $url ]] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$logf" >&2; die "$name exited at start"; }
     sleep 0.1
   done
-  [[ -n $URL ]] || { cat "$logf" >&2; die "$name did not say where it listens within 30 s"; }
-  log "$name ($2): pid $PID at $URL"
+  [[ -n $url ]] || { cat "$logf" >&2; die "$name did not say where it listens within 30 s"; }
+  PID_OF[$name]=$pid
+  URL_OF[$name]=$url
+  log "$name ($2): pid $pid at $url"
 }
 
-stop_server() {
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$PID" 2>/dev/null || true
+stop_server() { # name
+  local pid=${PID_OF[$1]}
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+record_total() { # name instance: the server process's CPU and peak RSS over its whole life
+  local pid=${PID_OF[$1]} hwm
+  hwm=$(status_kib "$pid" VmHWM)
+  printf '{"run":%d,"server":"%s","stage":"total_%s","pid":%s,"server_cpu_s":%s,"server_hwm_kib":%s}\n' \
+    "$ROUND" "$1" "$2" "$pid" "$(cpu_s "$pid")" "${hwm:-0}" >>"$RESULTS"
 }
 
 # --------------------------------------------------------------------------------- stages
-# stage NAME TOOL ARGS… : runs a load tool, records the server's CPU and memory around it,
-# the tool's own CPU, and the last JSON line the tool printed.
-stage() {
-  local name=$1; shift
-  local out="$WORK/$SERVER/$name.out" tool_t="$WORK/$SERVER/$name.time"
-  log "$SERVER: $name"
+# measure SERVER STAGE TOOL ARGS… : runs a load tool, records the server's CPU and memory
+# around it, the tool's own CPU, and the last JSON line the tool printed.
+measure() {
+  local server=$1 name=$2; shift 2
+  local pid=${PID_OF[$server]} dir="$WORK/run$ROUND/$server"
+  local out="$dir/$name.out" tool_t="$dir/$name.time"
+  log "round $ROUND/$REPEAT, $server: $name"
   sleep 1 # let the previous stage's sockets finish closing
   local cpu0 t0 cpu1 t1 rc=0
-  cpu0=$(cpu_s "$PID"); t0=$(date +%s.%N)
+  cpu0=$(cpu_s "$pid"); t0=$(date +%s.%N)
   TIMEFORMAT='%3U %3S'
-  { time "$@" >"$out" 2> >(tee -a "$WORK/$SERVER/tools.log" >&3) ; } 2>"$tool_t" || rc=$?
-  t1=$(date +%s.%N); cpu1=$(cpu_s "$PID")
-  kill -0 "$PID" 2>/dev/null || die "$SERVER died during $name (logs: $WORK/$SERVER/*/server.log)"
+  { time "$@" >"$out" 2> >(tee -a "$dir/tools.log" >&3) ; } 2>"$tool_t" || rc=$?
+  t1=$(date +%s.%N); cpu1=$(cpu_s "$pid")
+  kill -0 "$pid" 2>/dev/null || die "$server died during $name (logs: $dir/*/server.log)"
   local result; result=$(grep -a '^{' "$out" | tail -1)
   [[ -n $result ]] || result='{"error":"no JSON line from the tool"}'
-  [[ $rc == 0 ]] || log "$SERVER: $name exited with $rc"
+  [[ $rc == 0 ]] || log "$server: $name exited with $rc"
   local tool_cpu; tool_cpu=$(tail -1 "$tool_t" | awk '{ printf "%.3f", $1 + $2 }')
-  printf '{"server":"%s","stage":"%s","exit":%d,"wall_s":%s,"server_cpu_s":%s,"server_rss_kib":%s,"server_hwm_kib":%s,"tool_cpu_s":%s,"result":%s}\n' \
-    "$SERVER" "$name" "$rc" "$(fsub "$t1" "$t0")" "$(fsub "$cpu1" "$cpu0")" \
-    "$(status_kib "$PID" VmRSS)" "$(status_kib "$PID" VmHWM)" "${tool_cpu:-0}" "$result" \
+  printf '{"run":%d,"server":"%s","stage":"%s","exit":%d,"wall_s":%s,"server_cpu_s":%s,"server_rss_kib":%s,"server_hwm_kib":%s,"tool_cpu_s":%s,"result":%s}\n' \
+    "$ROUND" "$server" "$name" "$rc" "$(fsub "$t1" "$t0")" "$(fsub "$cpu1" "$cpu0")" \
+    "$(status_kib "$pid" VmRSS)" "$(status_kib "$pid" VmHWM)" "${tool_cpu:-0}" "$result" \
     >>"$RESULTS"
   LAST_RESULT=$result
 }
 
-wrk_stage() { # name script url [env…]
-  local name=$1 script=$2 url=$3; shift 3
+measure_wrk() { # server stage script url [env…]
+  local server=$1 name=$2 script=$3 url=$4; shift 4
   # Warm up (JITs, caches, connection pools) without recording, then measure.
   env "$@" wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_WARM}s" -s "$script" "$url" >/dev/null 2>&1 || true
-  stage "$name" env "$@" wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECS}s" --latency -s "$script" "$url"
+  measure "$server" "$name" env "$@" wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECS}s" --latency -s "$script" "$url"
 }
 
-record_total() { # instance: the server process's CPU and peak RSS over its whole life
-  local hwm; hwm=$(status_kib "$PID" VmHWM)
-  printf '{"server":"%s","stage":"total_%s","pid":%s,"server_cpu_s":%s,"server_hwm_kib":%s}\n' \
-    "$SERVER" "$1" "$PID" "$(cpu_s "$PID")" "${hwm:-0}" >>"$RESULTS"
+run_stage() { # server stage
+  local s=$1 st=$2
+  local L=("$LOADGEN" --url "${URL_OF[$s]}" --server-pid "${PID_OF[$s]}")
+  case "$st" in
+    seed)
+      measure "$s" seed "${L[@]}" seed --users 1 --tweets "$SEED_TWEETS" --prefix seed
+      TOKEN_OF[$s]=$(sed -nE 's/.*"token":"([^"]+)".*/\1/p' <<<"$LAST_RESULT")
+      [[ -n ${TOKEN_OF[$s]} ]] || die "$s: seeding gave no token: $LAST_RESULT" ;;
+    idle) measure "$s" idle "${L[@]}" idle --sockets "$IDLE_SOCKETS" --hold-secs "$IDLE_HOLD" ;;
+    fanout_a) measure "$s" fanout_a "${L[@]}" fanout --sockets "$FAN_A_SOCKETS" --tweets "$FAN_A_TWEETS" ;;
+    fanout_b) measure "$s" fanout_b "${L[@]}" fanout --sockets "$FAN_B_SOCKETS" --tweets "$FAN_B_TWEETS" ;;
+    rate) measure "$s" rate "${L[@]}" rate --sockets "$RATE_SOCKETS" --rate "$RATE_TPS" --seconds "$RATE_SECS" --drain-secs 90 ;;
+    polling) measure "$s" polling "${L[@]}" polling --clients "$POLL_CLIENTS" --tweets "$POLL_TWEETS" ;;
+    http_get) measure_wrk "$s" http_get "$BENCH/wrk/get.lua" "${URL_OF[$s]}/api/tweets?limit=20" ;;
+    http_post) measure_wrk "$s" http_post "$BENCH/wrk/post.lua" "${URL_OF[$s]}" CHIRP_TOKEN="${TOKEN_OF[$s]}" ;;
+  esac
 }
 
-run_suite() {
-  SERVER=$1
-  start_server "$SERVER" main
-  local L=("$LOADGEN" --url "$URL" --server-pid "$PID")
-  stage seed "${L[@]}" seed --users 1 --tweets "$SEED_TWEETS" --prefix seed
-  local token; token=$(sed -E 's/.*"token":"([^"]+)".*/\1/' <<<"$LAST_RESULT")
-  stage idle "${L[@]}" idle --sockets "$IDLE_SOCKETS" --hold-secs "$IDLE_HOLD"
-  stage fanout_a "${L[@]}" fanout --sockets "$FAN_A_SOCKETS" --tweets "$FAN_A_TWEETS"
-  stage fanout_b "${L[@]}" fanout --sockets "$FAN_B_SOCKETS" --tweets "$FAN_B_TWEETS"
-  stage rate "${L[@]}" rate --sockets "$RATE_SOCKETS" --rate "$RATE_TPS" --seconds "$RATE_SECS" --drain-secs 90
-  wrk_stage http_get "$BENCH/wrk/get.lua" "$URL/api/tweets?limit=20"
-  wrk_stage http_post "$BENCH/wrk/post.lua" "$URL" CHIRP_TOKEN="$token"
-  record_total main
-  stop_server
-  # Long-polling gets a process of its own: memory the socket stages freed would otherwise
-  # be reused by the polling sessions and flatter their per-client figure.
-  start_server "$SERVER" polling
-  L=("$LOADGEN" --url "$URL" --server-pid "$PID")
-  stage polling "${L[@]}" polling --clients "$POLL_CLIENTS" --tweets "$POLL_TWEETS"
-  record_total polling
-  stop_server
+# The servers in the order they take stage number $1 of this round: each stage runs on one
+# server right after the other, so a noisy neighbour hits both alike, and who goes first
+# alternates from stage to stage and from round to round.
+order() {
+  if (( ($1 + ROUND) % 2 == 0 )); then printf '%s\n' "${SERVERS[@]}"
+  else printf '%s\n' "${SERVERS[@]}" | tac; fi
+}
+
+run_round() {
+  local s st i=0
+  for s in "${SERVERS[@]}"; do start_server "$s" main; done
+  for st in seed idle fanout_a fanout_b rate http_get http_post; do
+    for s in $(order $i); do run_stage "$s" "$st"; done
+    i=$((i + 1))
+  done
+  for s in "${SERVERS[@]}"; do record_total "$s" main; stop_server "$s"; done
+  # Long-polling gets processes of their own: memory the socket stages freed would
+  # otherwise be reused by the polling sessions and flatter their per-client figure.
+  for s in "${SERVERS[@]}"; do start_server "$s" polling; done
+  for s in $(order $i); do run_stage "$s" polling; done
+  for s in "${SERVERS[@]}"; do record_total "$s" polling; stop_server "$s"; done
 }
 
 # ----------------------------------------------------------------------------------- run
 RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
 started=$(date +%s)
-for s in "${SERVERS[@]}"; do run_suite "$s"; done
+for ROUND in $(seq "$REPEAT"); do run_round; done
 
 META="$WORK/meta.json"
 cat >"$META" <<EOF
 {
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "quick": $([[ $QUICK == 1 ]] && echo true || echo false),
+  "rounds": $REPEAT,
+  "rebuilt": $([[ $BUILD == 1 ]] && echo true || echo false),
   "seconds": $(( $(date +%s) - started )),
   "cpu": "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo | tr -d '"')",
   "cores": $(nproc),

@@ -15,10 +15,10 @@ if (!jsonPath) {
 const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
 const lines = readFileSync(resultsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
-const servers = {};
-for (const l of lines) (servers[l.server] ??= {})[l.stage] = l;
-const C = servers.chirp ?? {};
-const N = servers.node ?? {};
+// runs[round][server][stage]
+const runs = {};
+for (const l of lines) ((runs[l.run ?? 1] ??= {})[l.server] ??= {})[l.stage] = l;
+const rounds = Object.keys(runs).sort((a, b) => a - b).map((r) => runs[r]);
 
 const [idleN] = meta.suite.idle;
 const [faN, faK] = meta.suite.fanout_a;
@@ -44,7 +44,7 @@ const sections = [
   [`Idle WebSockets (${idleN} held ${meta.suite.idle[1]} s)`, [
     ['server memory per idle socket', 'KiB', (s) => kib(get(s, 'idle', 'result.bytes_per_socket')), 'lower'],
     ['server RSS while holding them', 'MiB', (s) => mib(get(s, 'idle', 'result.rss_kib_held')), 'lower'],
-    ['sockets dropped while held', '', (s) => get(s, 'idle', 'result.disconnected'), null],
+    ['sockets dropped while held', '', (s) => [get(s, 'idle', 'result.disconnected')], null],
   ]],
   ...[['fanout_a', faN, faK], ['fanout_b', fbN, fbK]].map(([st, n, k]) => [
     `Fan-out: ${n} sockets × ${k} tweets, one at a time`, [
@@ -84,7 +84,7 @@ const sections = [
     ['peak server RSS (VmHWM), main process', 'MiB', (s) => mib(get(s, 'total_main', 'server_hwm_kib')), 'lower'],
     ['peak server RSS (VmHWM), long-polling process', 'MiB', (s) => mib(get(s, 'total_polling', 'server_hwm_kib')), 'lower'],
     ['server CPU, both processes', 's', (s) => sum(get(s, 'total_main', 'server_cpu_s'), get(s, 'total_polling', 'server_cpu_s')), 'lower'],
-    ['load tools\' CPU (loadgen + wrk)', 's', (s) => toolCpu(s), null],
+    ['load tools\' CPU (loadgen + wrk) per round', 's', (s) => toolCpu(s), null],
   ]],
 ];
 
@@ -92,15 +92,16 @@ function sum(...xs) {
   const ok = xs.filter((x) => num(x) != null);
   return ok.length ? ok.reduce((a, b) => a + b, 0) : null;
 }
+// Count rows give arrays of counts, summed over the rounds.
 function triple(s, st) {
   const r = s[st]?.result;
   if (!r) return null;
-  return `${r.missed ?? '–'} / ${r.to_author ?? '–'} / ${r.duplicates ?? '–'}`;
+  return [r.missed ?? null, r.to_author ?? null, r.duplicates ?? null];
 }
 function httpErrors(s, st) {
   const e = s[st]?.result?.errors;
   if (!e) return null;
-  return `${e.status} / ${e.connect + e.read + e.write + e.timeout}`;
+  return [e.status, e.connect + e.read + e.write + e.timeout];
 }
 function toolCpu(s) {
   const stages = Object.values(s).filter((x) => num(x.tool_cpu_s) != null);
@@ -123,10 +124,25 @@ function ratio(c, n) {
 }
 const fmtRatio = (r) => (r == null ? '–' : `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`);
 
-const json = { meta, servers, rows: [], bars: [] };
+/** One figure over the rounds: the median of numbers, the sum of count arrays. */
+function across(fn, server) {
+  const vals = rounds.map((r) => fn(r[server] ?? {})).filter((v) => v != null);
+  if (!vals.length) return null;
+  if (Array.isArray(vals[0])) {
+    const sums = vals[0].map((_, i) => vals.reduce((a, v) => (v[i] == null ? a : (a ?? 0) + v[i]), null));
+    return sums.map((x) => (x == null ? '–' : String(x))).join(' / ');
+  }
+  const nums = vals.map(Number).filter(Number.isFinite).sort((a, b) => a - b);
+  if (!nums.length) return null;
+  const m = nums.length >> 1;
+  return nums.length % 2 ? nums[m] : (nums[m - 1] + nums[m]) / 2;
+}
+
+const json = { meta, rows: [], bars: [], runs: rounds };
 const md = [];
-md.push(`Run ${meta.date}${meta.quick ? ' (**--quick**: a smoke test, not the published suite)' : ''}, ` +
-  `${meta.seconds} s. Chirp ${meta.chirp_commit} (${meta.rustc}); Node ${meta.node} with ` +
+md.push(`Run ${meta.date}${meta.quick ? ' (**--quick**: a smoke test, not the published suite)' : ''}: ` +
+  `${meta.rounds ?? 1} round${(meta.rounds ?? 1) > 1 ? 's, each figure the median of the rounds' : ''}, ${meta.seconds} s. ` +
+  `Chirp ${meta.chirp_commit}${meta.rebuilt === false ? ' (HEAD; --no-build: the binary may be older)' : ''} (${meta.rustc}); Node ${meta.node} with ` +
   Object.entries(meta.node_packages).map(([k, v]) => `${k} ${v}`).join(', ') + '. ' +
   `${meta.cores} cores (${meta.cpu}), ${meta.memory_gib} GiB, ${meta.os}, Linux ${meta.kernel}.`);
 md.push('');
@@ -137,8 +153,8 @@ md.push('|---|---:|---:|---:|');
 for (const [title, rows] of sections) {
   md.push(`| **${title}** | | | |`);
   for (const [label, unit, fn, better] of rows) {
-    const c = fn(C);
-    const n = fn(N);
+    const c = across(fn, 'chirp');
+    const n = across(fn, 'node');
     const r = better ? ratio(c, n) : null;
     const mark = r == null ? '' : (better === 'lower' ? r < 1 : r > 1) ? ' ✓' : '';
     const tags = [unit, better === 'lower' ? '↓' : better === 'higher' ? '↑' : ''].filter(Boolean).join(', ');
@@ -147,25 +163,27 @@ for (const [title, rows] of sections) {
   }
 }
 
-// The bars the issues set, judged on this run.
-const bar = (name, c, n, test, want) => {
-  const r = ratio(c, n);
+// The bars the issues set, judged on the medians, with each round's own ratio beside them.
+const bar = (name, fn, test, want) => {
+  const r = ratio(across(fn, 'chirp'), across(fn, 'node'));
+  const each = rounds.map((x) => ratio(fn(x.chirp ?? {}), fn(x.node ?? {})));
   const ok = r == null ? null : test(r);
-  json.bars.push({ bar: name, want, ratio: r, met: ok });
-  md.push(`| ${name} | ${want} | ${fmtRatio(r)} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`);
+  json.bars.push({ bar: name, want, ratio: r, rounds: each, met: ok });
+  const spread = rounds.length > 1 ? ` (rounds: ${each.map(fmtRatio).join(', ')})` : '';
+  md.push(`| ${name} | ${want} | ${fmtRatio(r)}${spread} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`);
 };
 md.push('');
 md.push('| bar (Chirp ÷ Node, this run) | wanted | measured | |');
 md.push('|---|---|---:|---|');
-const rps = (s, st) => get(s, st, 'result.requests_per_s');
-const p99 = (s, st) => get(s, st, 'result.latency_us.p99');
-bar('GET /api/tweets?limit=20: requests/s', rps(C, 'http_get'), rps(N, 'http_get'), (r) => r >= 8, '≥ 8×');
-bar('GET /api/tweets?limit=20: p99 latency', p99(C, 'http_get'), p99(N, 'http_get'), (r) => r < 1, '< 1×');
-bar('POST /api/tweets: requests/s', rps(C, 'http_post'), rps(N, 'http_post'), (r) => r >= 4, '≥ 4×');
-bar('POST /api/tweets: p99 latency', p99(C, 'http_post'), p99(N, 'http_post'), (r) => r < 1, '< 1×');
-bar('server memory per idle WebSocket', get(C, 'idle', 'result.bytes_per_socket'), get(N, 'idle', 'result.bytes_per_socket'), (r) => r <= 1 / 6, '≤ ⅙ (0.17×)');
-bar('server CPU per delivery, sustained posting', perDelivery(C, 'rate'), perDelivery(N, 'rate'), (r) => r <= 0.5, '≤ ½');
-bar(`time to the last of ${fbN} deliveries (median)`, get(C, 'fanout_b', 'result.time_to_last.p50_ms'), get(N, 'fanout_b', 'result.time_to_last.p50_ms'), (r) => r <= 0.5, '≤ ½');
+const rps = (st) => (s) => get(s, st, 'result.requests_per_s');
+const p99 = (st) => (s) => get(s, st, 'result.latency_us.p99');
+bar('GET /api/tweets?limit=20: requests/s', rps('http_get'), (r) => r >= 8, '≥ 8×');
+bar('GET /api/tweets?limit=20: p99 latency', p99('http_get'), (r) => r < 1, '< 1×');
+bar('POST /api/tweets: requests/s', rps('http_post'), (r) => r >= 4, '≥ 4×');
+bar('POST /api/tweets: p99 latency', p99('http_post'), (r) => r < 1, '< 1×');
+bar('server memory per idle WebSocket', (s) => get(s, 'idle', 'result.bytes_per_socket'), (r) => r <= 1 / 6, '≤ ⅙ (0.17×)');
+bar('server CPU per delivery, sustained posting', (s) => perDelivery(s, 'rate'), (r) => r <= 0.5, '≤ ½');
+bar(`time to the last of ${fbN} deliveries (median)`, (s) => get(s, 'fanout_b', 'result.time_to_last.p50_ms'), (r) => r <= 0.5, '≤ ½');
 
 writeFileSync(mdPath, md.join('\n') + '\n');
 writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');
