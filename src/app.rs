@@ -2,7 +2,7 @@
 //! routers, bind the listener, serve until a shutdown signal, then close sockets and let
 //! in-flight requests finish (for at most `--shutdown-timeout` seconds).
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -19,7 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
 use crate::feed::Feed;
-use crate::http::{self, AppState, AuthLimiter, track_latency};
+use crate::http::{self, AppState, AuthLimiter, InFlight, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
@@ -30,6 +30,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     realtime: Realtime,
+    in_flight: InFlight,
     shutdown_timeout: Duration,
 }
 
@@ -81,10 +82,15 @@ impl App {
             .merge(web::pages())
             .fallback(|| async { http::ApiError::NotFound("There is nothing here.".into()) })
             .with_state(state);
+        let in_flight = InFlight::default();
         let router = realtime
             .mount(app)
             .merge(web::client_bundle())
             .layer(axum::middleware::from_fn(track_latency))
+            .layer(axum::middleware::from_fn_with_state(
+                in_flight.clone(),
+                count_in_flight,
+            ))
             .layer(cors(&origins))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
@@ -98,6 +104,7 @@ impl App {
             listener,
             router,
             realtime,
+            in_flight,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
         })
     }
@@ -128,14 +135,30 @@ impl App {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
-        let deadline = async {
-            stopping.notified().await;
-            tokio::time::sleep(self.shutdown_timeout).await;
-        };
+        let mut server = std::pin::pin!(server.into_future());
         tokio::select! {
-            result = server => result.context("server failed")?,
-            () = deadline => tracing::warn!("in-flight requests did not finish in time; exiting anyway"),
+            result = &mut server => {
+                result.context("server failed")?;
+                tracing::info!("stopped");
+                return Ok(());
+            }
+            () = stopping.notified() => {}
         }
+        // Sockets are being closed; wait for the requests being answered (not for idle
+        // long-polls, which only end with their sessions), then give the server a moment to
+        // write the last answers out.
+        let drained = tokio::select! {
+            idle = self.in_flight.wait_idle(self.shutdown_timeout) => idle,
+            result = &mut server => {
+                result.context("server failed")?;
+                tracing::info!("stopped");
+                return Ok(());
+            }
+        };
+        if !drained {
+            tracing::warn!("in-flight requests did not finish in time; exiting anyway");
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(250), &mut server).await;
         tracing::info!("stopped");
         Ok(())
     }

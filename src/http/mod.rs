@@ -6,6 +6,7 @@
 mod error;
 mod extract;
 mod health;
+mod in_flight;
 mod limit;
 mod sessions;
 mod tweets;
@@ -20,6 +21,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 pub use error::ApiError;
 pub use extract::{SESSION_COOKIE, session_cookie};
 pub use health::track_latency;
+pub use in_flight::{InFlight, count_in_flight};
 pub use limit::AuthLimiter;
 
 use crate::feed::Feed;
