@@ -8,7 +8,8 @@
 #   bench/compare.sh            the full suite: 3 rounds, ~10 min on 2 cores
 #   bench/compare.sh --quick    the same stages, smaller, 1 round (~1–2 min), to check the setup
 #
-# Options: --repeat N (rounds), --only chirp|node, --no-build, --out DIR (default bench/results).
+# Options: --repeat N (rounds), --only chirp|node, --no-build, --no-soak (skip the 19k-socket
+# hold), --out DIR (default bench/results).
 # Everything it starts it stops (trap), and it only ever talks to 127.0.0.0/8.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ QUICK=0
 BUILD=1
 SERVERS=(chirp node)
 REPEAT=
+SOAK=1
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -26,8 +28,9 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --only) SERVERS=("$2"); shift ;;
     --repeat) REPEAT="$2"; shift ;;
+    --no-soak) SOAK=0 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -41,6 +44,7 @@ if [[ $QUICK == 1 ]]; then
   RATE_SOCKETS=500;   RATE_TPS=20; RATE_SECS=5
   POLL_CLIENTS=100;   POLL_TWEETS=5
   WRK_SECS=3; WRK_WARM=1
+  SOAK_SOCKETS=2000;  SOAK_HOLD=5
   DEFAULT_REPEAT=1
 else
   IDLE_SOCKETS=10000; IDLE_HOLD=10
@@ -49,6 +53,7 @@ else
   RATE_SOCKETS=5000;  RATE_TPS=20; RATE_SECS=20
   POLL_CLIENTS=500;   POLL_TWEETS=20
   WRK_SECS=10; WRK_WARM=2
+  SOAK_SOCKETS=19000; SOAK_HOLD=60
   DEFAULT_REPEAT=3
 fi
 WRK_THREADS=2
@@ -100,9 +105,22 @@ CHIRP="$ROOT/target/release/chirp"
 LOADGEN="$ROOT/target/release/loadgen"
 [[ -x $LOADGEN ]] || die "missing $LOADGEN: run without --no-build"
 if [[ " ${SERVERS[*]} " == *" chirp "* && ! -x $CHIRP ]]; then die "missing $CHIRP: run without --no-build"; fi
-if [[ $BUILD == 1 || ! -d $BENCH/baseline-node/node_modules ]]; then
+# npm ci wipes node_modules and compiles better-sqlite3 (minutes on 2 cores): only when the
+# lockfile is newer than what is installed.
+NODE_DIR="$BENCH/baseline-node"
+if [[ ! -f $NODE_DIR/node_modules/.package-lock.json || $NODE_DIR/package-lock.json -nt $NODE_DIR/node_modules/.package-lock.json ]]; then
   log "installing the Node baseline (npm ci)"
-  (cd "$BENCH/baseline-node" && npm ci --no-audit --no-fund) >&2
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund) >&2
+fi
+
+# The servers and loadgen inherit this: thousands of sockets need thousands of descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if (( $(ulimit -n) < IDLE_SOCKETS + 100 )); then
+  die "the open-file limit is $(ulimit -n); the suite needs more than $IDLE_SOCKETS sockets per process"
+fi
+if [[ $SOAK == 1 ]] && (( $(ulimit -n) < SOAK_SOCKETS + 100 )); then
+  log "the open-file limit ($(ulimit -n)) is below $SOAK_SOCKETS sockets: skipping the soak stage"
+  SOAK=0
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/chirp-bench.XXXXXX")
@@ -203,6 +221,7 @@ run_stage() { # server stage
     fanout_a) measure "$s" fanout_a "${L[@]}" fanout --sockets "$FAN_A_SOCKETS" --tweets "$FAN_A_TWEETS" ;;
     fanout_b) measure "$s" fanout_b "${L[@]}" fanout --sockets "$FAN_B_SOCKETS" --tweets "$FAN_B_TWEETS" ;;
     rate) measure "$s" rate "${L[@]}" rate --sockets "$RATE_SOCKETS" --rate "$RATE_TPS" --seconds "$RATE_SECS" --drain-secs 90 ;;
+    soak) measure "$s" soak "${L[@]}" fanout --sockets "$SOAK_SOCKETS" --tweets 1 --hold-secs "$SOAK_HOLD" ;;
     polling) measure "$s" polling "${L[@]}" polling --clients "$POLL_CLIENTS" --tweets "$POLL_TWEETS" ;;
     http_get) measure_wrk "$s" http_get "$BENCH/wrk/get.lua" "${URL_OF[$s]}/api/tweets?limit=20" ;;
     http_post) measure_wrk "$s" http_post "$BENCH/wrk/post.lua" "${URL_OF[$s]}" CHIRP_TOKEN="${TOKEN_OF[$s]}" ;;
@@ -224,6 +243,11 @@ run_round() {
     for s in $(order $i); do run_stage "$s" "$st"; done
     i=$((i + 1))
   done
+  # Near the per-process open-file limit, held past two heartbeats, then one tweet to all:
+  # once, in the first round.
+  if [[ $SOAK == 1 && $ROUND == 1 ]]; then
+    for s in $(order $i); do run_stage "$s" soak; done
+  fi
   for s in "${SERVERS[@]}"; do record_total "$s" main; stop_server "$s"; done
   # Long-polling gets processes of their own: memory the socket stages freed would
   # otherwise be reused by the polling sessions and flatter their per-client figure.
@@ -235,8 +259,13 @@ run_round() {
 # ----------------------------------------------------------------------------------- run
 RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
+# Busy CPU of the whole machine (user, nice, system, irq, softirq, steal), to tell how much
+# other work shared the cores during the run.
+busy_s() { awk -v t="$TICKS" '$1 == "cpu" { printf "%.1f", ($2 + $3 + $4 + $7 + $8 + $9) / t }' /proc/stat; }
 started=$(date +%s)
+busy0=$(busy_s); load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for ROUND in $(seq "$REPEAT"); do run_round; done
+busy1=$(busy_s); load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 META="$WORK/meta.json"
 cat >"$META" <<EOF
@@ -245,6 +274,9 @@ cat >"$META" <<EOF
   "quick": $([[ $QUICK == 1 ]] && echo true || echo false),
   "rounds": $REPEAT,
   "rebuilt": $([[ $BUILD == 1 ]] && echo true || echo false),
+  "machine_busy_cpu_s": $(fsub "$busy1" "$busy0"),
+  "loadavg_start": "$load0",
+  "loadavg_end": "$load1",
   "seconds": $(( $(date +%s) - started )),
   "cpu": "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo | tr -d '"')",
   "cores": $(nproc),
@@ -263,7 +295,8 @@ cat >"$META" <<EOF
   "suite": {
     "idle": [$IDLE_SOCKETS, $IDLE_HOLD], "fanout_a": [$FAN_A_SOCKETS, $FAN_A_TWEETS],
     "fanout_b": [$FAN_B_SOCKETS, $FAN_B_TWEETS], "rate": [$RATE_SOCKETS, $RATE_TPS, $RATE_SECS],
-    "polling": [$POLL_CLIENTS, $POLL_TWEETS], "wrk": [$WRK_THREADS, $WRK_CONNECTIONS, $WRK_SECS]
+    "polling": [$POLL_CLIENTS, $POLL_TWEETS], "wrk": [$WRK_THREADS, $WRK_CONNECTIONS, $WRK_SECS],
+    "soak": $([[ $SOAK == 1 ]] && echo "[$SOAK_SOCKETS, $SOAK_HOLD]" || echo null)
   }
 }
 EOF

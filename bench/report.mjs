@@ -80,6 +80,12 @@ const sections = [
       ['server CPU per request', 'µs', (s) => perRequest(s, st), 'lower'],
       ['non-2xx answers / socket errors', '', (s) => httpErrors(s, st), null],
     ]]),
+  ...(meta.suite.soak ? [[`Soak: ${meta.suite.soak[0]} sockets held ${meta.suite.soak[1]} s, then one tweet to all (first round)`, [
+    ['sockets connected', '', (s) => get(s, 'soak', 'result.connect.connected'), null],
+    ['dropped while held / missed / to the author', '', (s) => soakCounts(s), null],
+    ['time to the last delivery', 'ms', (s) => get(s, 'soak', 'result.time_to_last.max_ms'), 'lower'],
+    ['server RSS holding them', 'MiB', (s) => mib(get(s, 'soak', 'result.server.rss_kib_after')), 'lower'],
+  ]]] : []),
   ['Whole run', [
     ['peak server RSS (VmHWM), main process', 'MiB', (s) => mib(get(s, 'total_main', 'server_hwm_kib')), 'lower'],
     ['peak server RSS (VmHWM), long-polling process', 'MiB', (s) => mib(get(s, 'total_polling', 'server_hwm_kib')), 'lower'],
@@ -93,6 +99,11 @@ function sum(...xs) {
   return ok.length ? ok.reduce((a, b) => a + b, 0) : null;
 }
 // Count rows give arrays of counts, summed over the rounds.
+function soakCounts(s) {
+  const r = s.soak?.result;
+  if (!r) return null;
+  return [r.disconnected ?? null, r.missed ?? null, r.to_author ?? null];
+}
 function triple(s, st) {
   const r = s[st]?.result;
   if (!r) return null;
@@ -145,6 +156,15 @@ md.push(`Run ${meta.date}${meta.quick ? ' (**--quick**: a smoke test, not the pu
   `Chirp ${meta.chirp_commit}${meta.rebuilt === false ? ' (HEAD; --no-build: the binary may be older)' : ''} (${meta.rustc}); Node ${meta.node} with ` +
   Object.entries(meta.node_packages).map(([k, v]) => `${k} ${v}`).join(', ') + '. ' +
   `${meta.cores} cores (${meta.cpu}), ${meta.memory_gib} GiB, ${meta.os}, Linux ${meta.kernel}.`);
+if (num(meta.machine_busy_cpu_s) != null) {
+  let ours = 0;
+  for (const l of lines) ours += (l.stage.startsWith('total_') ? l.server_cpu_s : l.tool_cpu_s) || 0;
+  const other = Math.max(0, meta.machine_busy_cpu_s - ours);
+  md.push('');
+  md.push(`The cores were busy for ${fmt(meta.machine_busy_cpu_s)} CPU-s during the run: ${fmt(ours)} by the ` +
+    `servers and load tools, ${fmt(other)} (${Math.round((100 * other) / (meta.seconds * meta.cores))}% of the ` +
+    `machine) by other work sharing it; load average ${meta.loadavg_start} at the start, ${meta.loadavg_end} at the end.`);
+}
 md.push('');
 md.push('↓ lower is better, ↑ higher is better; ✓ where Chirp does better than Node.');
 md.push('');
@@ -184,6 +204,25 @@ bar('POST /api/tweets: p99 latency', p99('http_post'), (r) => r < 1, '< 1×');
 bar('server memory per idle WebSocket', (s) => get(s, 'idle', 'result.bytes_per_socket'), (r) => r <= 1 / 6, '≤ ⅙ (0.17×)');
 bar('server CPU per delivery, sustained posting', (s) => perDelivery(s, 'rate'), (r) => r <= 0.5, '≤ ½');
 bar(`time to the last of ${fbN} deliveries (median)`, (s) => get(s, 'fanout_b', 'result.time_to_last.p50_ms'), (r) => r <= 0.5, '≤ ½');
+
+// Pass/fail rows of issue 6 that are not ratios: judged on Chirp alone.
+const check = (name, want, ok, detail) => {
+  json.bars.push({ bar: name, want, met: ok, detail });
+  md.push(`| ${name} | ${want} | ${detail} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`);
+};
+if (meta.suite.soak) {
+  const r = rounds.map((x) => x.chirp?.soak?.result).find(Boolean);
+  check(`Chirp: ${meta.suite.soak[0]} sockets held ${meta.suite.soak[1]} s, then one tweet to all`, 'all delivered, no disconnects',
+    r ? r.connect.connected === meta.suite.soak[0] && r.missed === 0 && r.disconnected === 0 : null,
+    r ? `${r.delivered}/${r.connect.wanted} delivered, ${r.disconnected} dropped` : '–');
+}
+{
+  const rs = rounds.map((x) => x.chirp?.polling?.result).filter(Boolean);
+  const missed = rs.reduce((a, r) => a + (r.missed ?? 0) + (r.connect.failed ?? 0), 0);
+  const delivered = rs.reduce((a, r) => a + (r.delivered ?? 0), 0);
+  check(`Chirp: ${pN} long-polling clients`, 'every tweet delivered', rs.length ? missed === 0 : null,
+    rs.length ? `${delivered} delivered, ${missed} missed or not connected` : '–');
+}
 
 writeFileSync(mdPath, md.join('\n') + '\n');
 writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');
