@@ -9,7 +9,7 @@
 #   bench/compare.sh --quick    the same stages, smaller, 1 round (~1–2 min), to check the setup
 #
 # Options: --repeat N (rounds), --only chirp|node, --no-build, --no-soak (skip the 19k-socket
-# hold), --out DIR (default bench/results).
+# hold), --out DIR (default bench/results), --publish (put the table into BENCHMARKS.md).
 # Everything it starts it stops (trap), and it only ever talks to 127.0.0.0/8.
 set -euo pipefail
 
@@ -21,6 +21,7 @@ BUILD=1
 SERVERS=(chirp node)
 REPEAT=
 SOAK=1
+PUBLISH=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -29,6 +30,7 @@ while [[ $# -gt 0 ]]; do
     --only) SERVERS=("$2"); shift ;;
     --repeat) REPEAT="$2"; shift ;;
     --no-soak) SOAK=0 ;;
+    --publish) PUBLISH=1 ;;
     --out) OUT="$2"; shift ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -302,4 +304,16 @@ cat >"$META" <<EOF
 EOF
 node "$BENCH/report.mjs" "$META" "$RESULTS" "$OUT/latest.md" "$OUT/latest.json"
 cat "$OUT/latest.md"
+if [[ $PUBLISH == 1 ]]; then
+  # Replace the table between the markers in BENCHMARKS.md with this run's.
+  node -e '
+    const fs = require("fs");
+    const [doc, table] = process.argv.slice(1);
+    const text = fs.readFileSync(doc, "utf8");
+    const re = /(<!-- latest-run:start -->\n)[\s\S]*?(<!-- latest-run:end -->)/;
+    if (!re.test(text)) { console.error("no latest-run markers in " + doc); process.exit(1); }
+    fs.writeFileSync(doc, text.replace(re, (_, a, b) => a + fs.readFileSync(table, "utf8") + b));
+  ' "$ROOT/BENCHMARKS.md" "$OUT/latest.md"
+  log "published the table in BENCHMARKS.md"
+fi
 log "wrote $OUT/latest.md and $OUT/latest.json in $(( $(date +%s) - started )) s"
