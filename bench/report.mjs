@@ -15,9 +15,14 @@ if (!jsonPath) {
 const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
 const lines = readFileSync(resultsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
-// runs[round][server][stage]
+// runs[round][server][stage]. The seed stage's session tokens are of throwaway databases,
+// but tokens have no business in a published file.
 const runs = {};
-for (const l of lines) ((runs[l.run ?? 1] ??= {})[l.server] ??= {})[l.stage] = l;
+for (const l of lines) {
+  if (l.result?.token) l.result.token = '(redacted)';
+  for (const u of l.result?.users ?? []) u.token = '(redacted)';
+  ((runs[l.run ?? 1] ??= {})[l.server] ??= {})[l.stage] = l;
+}
 const rounds = Object.keys(runs).sort((a, b) => a - b).map((r) => runs[r]);
 
 const [idleN] = meta.suite.idle;
