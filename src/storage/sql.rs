@@ -47,8 +47,6 @@ pub(super) const INSERT_SESSION: &str =
 pub(super) const SESSION_USER: &str = "SELECT u.id, u.username, u.created_at, '' AS password_hash \
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
 pub(super) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
-pub(super) const INSERT_TWEET: &str =
-    "INSERT INTO tweets (author_id, text, created_at) VALUES ($1, $2, $3) RETURNING id";
 pub(super) const DELETE_TWEET: &str = "DELETE FROM tweets WHERE id = $1 AND author_id = $2";
 pub(super) const RECORD_DELETION: &str = "INSERT INTO deletions (tweet_id, deleted_at) VALUES ($1, $2) ON CONFLICT (tweet_id) DO NOTHING";
 pub(super) const DELETED_SINCE: &str =
@@ -115,18 +113,37 @@ macro_rules! shared_store_impl {
                 &self,
                 drafts: &[$crate::domain::Draft],
             ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
-                let mut tx = self.begin_tweet_batch().await?;
-                let mut tweets = Vec::with_capacity(drafts.len());
-                for draft in drafts {
-                    let created_at = $crate::domain::now_micros();
-                    let (id,): (i64,) = sqlx::query_as($crate::storage::sql::INSERT_TWEET)
-                        .bind(draft.author.id)
-                        .bind(draft.text.as_str())
-                        .bind(created_at)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    tweets.push($crate::storage::sql::new_tweet(id, draft, created_at));
+                if drafts.is_empty() {
+                    return Ok(Vec::new());
                 }
+                let created_at = $crate::domain::now_micros();
+                let mut insert =
+                    sqlx::QueryBuilder::new("INSERT INTO tweets (author_id, text, created_at) ");
+                insert.push_values(drafts, |mut row, draft| {
+                    row.push_bind(draft.author.id)
+                        .push_bind(draft.text.as_str())
+                        .push_bind(created_at);
+                });
+                insert.push(" RETURNING id");
+                let mut tx = self.begin_tweet_batch().await?;
+                let rows: Vec<(i64,)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+                // Inside the batch transaction nobody else inserts tweets, so the rows took
+                // consecutive ids in VALUES order; RETURNING's own order is not promised.
+                let mut ids: Vec<i64> = rows.into_iter().map(|(id,)| id).collect();
+                ids.sort_unstable();
+                if ids.len() != drafts.len() {
+                    return Err(anyhow::anyhow!(
+                        "inserted {} tweets, expected {}",
+                        ids.len(),
+                        drafts.len()
+                    )
+                    .into());
+                }
+                let tweets = ids
+                    .into_iter()
+                    .zip(drafts)
+                    .map(|(id, draft)| $crate::storage::sql::new_tweet(id, draft, created_at))
+                    .collect();
                 tx.commit().await?;
                 Ok(tweets)
             }

@@ -17,6 +17,7 @@ crate::on_every_backend!(
     only_the_author_can_delete,
     ids_grow_and_are_never_reused,
     first_page_reflects_every_change_at_once,
+    concurrent_posts_each_get_their_own_text_and_id,
 );
 
 async fn posting_answers_the_stored_tweet(app: &TestApp) {
@@ -292,4 +293,34 @@ async fn first_page_reflects_every_change_at_once(app: &TestApp) {
     );
     let mine = app.get("/api/tweets", Some(&token)).await;
     assert_eq!(mine.body["tweets"][0]["liked_by_me"], false);
+}
+
+async fn concurrent_posts_each_get_their_own_text_and_id(app: &TestApp) {
+    let (_, alice) = app.user("zoe").await;
+    let (_, bob) = app.user("zack").await;
+    // Posted all at once, they are stored in batches; each answer must still be its own.
+    let posts = (0..60).map(|i| {
+        let token = if i % 2 == 0 { &alice } else { &bob };
+        async move { (i, app.tweet(token, &format!("concurrent {i}")).await) }
+    });
+    let answers = futures_util::future::join_all(posts).await;
+    let mut ids = Vec::new();
+    for (i, tweet) in &answers {
+        assert_eq!(tweet["text"], format!("concurrent {i}"));
+        assert_eq!(
+            tweet["author"]["username"],
+            if i % 2 == 0 { "zoe" } else { "zack" }
+        );
+        let id = tweet["id"].as_i64().unwrap();
+        let stored = app.get(&format!("/api/tweets/{id}"), None).await;
+        assert_eq!(
+            stored.body["text"], tweet["text"],
+            "id {id} holds another tweet's text"
+        );
+        ids.push(id);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "every post got its own id");
+    assert_eq!(app.ids("/api/tweets?limit=100").await.len(), 60);
 }
