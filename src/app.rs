@@ -2,16 +2,23 @@
 //! routers, bind the listener, serve until a shutdown signal, then close sockets and let
 //! in-flight requests finish (for at most `--shutdown-timeout` seconds).
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Method, header};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tokio::net::TcpListener;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -66,6 +73,8 @@ impl App {
             },
             redis_url: config.redis_url.clone(),
             newest_tweet_id: newest.first().map_or(0, |t| t.id),
+            ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
+            ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
         })?;
         let auth_limiter = AuthLimiter::new(config.auth_rate_limit);
         spawn_forgetting(auth_limiter.clone());
@@ -117,51 +126,81 @@ impl App {
             .expect("bound listener has an address")
     }
 
-    /// Serve until `shutdown` completes, then shut down gracefully.
+    /// Serve until `shutdown` completes, then shut down gracefully: stop accepting, close
+    /// sockets, let in-flight requests finish (at most the shutdown timeout).
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let stopping = Arc::new(tokio::sync::Notify::new());
-        let realtime = self.realtime.clone();
-        let notify = stopping.clone();
-        let signal = async move {
-            shutdown.await;
-            tracing::info!("shutting down: closing sockets and finishing requests");
-            notify.notify_one();
-            realtime.shutdown().await;
-        };
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(signal);
-        let mut server = std::pin::pin!(server.into_future());
-        tokio::select! {
-            result = &mut server => {
-                result.context("server failed")?;
-                tracing::info!("stopped");
-                return Ok(());
+        let (stop, stopping) = watch::channel(false);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        serve_connection(stream, peer, self.router.clone(), stopping.clone());
+                    }
+                    Err(e) => {
+                        // Out of file descriptors, most likely: give connections time to end.
+                        tracing::warn!(error = %e, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
             }
-            () = stopping.notified() => {}
         }
-        // Sockets are being closed; wait for the requests being answered (not for idle
-        // long-polls, which only end with their sessions), then give the server a moment to
-        // write the last answers out.
-        let drained = tokio::select! {
-            idle = self.in_flight.wait_idle(self.shutdown_timeout) => idle,
-            result = &mut server => {
-                result.context("server failed")?;
-                tracing::info!("stopped");
-                return Ok(());
-            }
-        };
-        if !drained {
+        drop(self.listener);
+        drop(stopping);
+        tracing::info!("shutting down: closing sockets and finishing requests");
+        self.realtime.shutdown().await;
+        let _ = stop.send(true);
+        // Sockets are closed; wait for the requests being answered (not for idle long-polls,
+        // which ended with their sessions), then give the connections a moment to write the
+        // last answers out.
+        if !self.in_flight.wait_idle(self.shutdown_timeout).await {
             tracing::warn!("in-flight requests did not finish in time; exiting anyway");
         }
-        let _ = tokio::time::timeout(Duration::from_millis(250), &mut server).await;
+        let _ = tokio::time::timeout(Duration::from_millis(250), stop.closed()).await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Serve one connection with hyper's plain HTTP/1.1 builder (so that a WebSocket upgrade
+/// hands back the raw `TcpStream`), until it ends or the server stops.
+fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = TowerToHyperService::new(router.map_request(
+        move |mut request: axum::http::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        },
+    ));
+    tokio::spawn(async move {
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        tokio::pin!(connection);
+        let stopped = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        let result = tokio::select! {
+            result = connection.as_mut() => result,
+            () = stopped => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+    });
 }
 
 /// Every minute, let the rate limiter forget addresses that have gone quiet.

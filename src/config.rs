@@ -67,6 +67,15 @@ pub struct ServeConfig {
     /// Seconds to wait for in-flight requests after SIGTERM/Ctrl-C before exiting anyway.
     #[arg(long, env = "CHIRP_SHUTDOWN_TIMEOUT", default_value_t = 10)]
     pub shutdown_timeout: u64,
+
+    /// Socket.IO heartbeat: milliseconds between the server's pings (Engine.IO
+    /// `pingInterval`). For tests and tuning; the default is socket.io's.
+    #[arg(long, env = "CHIRP_PING_INTERVAL_MS", default_value_t = 25_000, hide = true)]
+    pub ping_interval_ms: u64,
+
+    /// Socket.IO heartbeat: milliseconds a ping may go unanswered (`pingTimeout`).
+    #[arg(long, env = "CHIRP_PING_TIMEOUT_MS", default_value_t = 20_000, hide = true)]
+    pub ping_timeout_ms: u64,
 }
 
 impl ServeConfig {
@@ -81,6 +90,8 @@ impl ServeConfig {
             auth_rate_limit: 60,
             log_format: LogFormat::Text,
             shutdown_timeout: 10,
+            ping_interval_ms: 25_000,
+            ping_timeout_ms: 20_000,
         }
     }
 }

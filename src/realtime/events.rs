@@ -1,8 +1,8 @@
 //! The socket events Chirp sends, with their payloads, in one place.
 //!
 //! Server → client: `newTweet` with `(true, {id, author})` and `tweetDeleted` with `{id}`.
-//! Nothing here ever carries a socket id: that id is the Engine.IO session id, and whoever
-//! knows it can post packets into that socket's long-polling session.
+//! Nothing here ever carries a socket or session id: whoever knows a session's Engine.IO id
+//! can post packets into its long-polling session.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,9 +45,4 @@ pub struct NewTweetNotice<'a> {
 pub struct TweetDeletedNotice {
     /// The deleted tweet's id.
     pub id: i64,
-}
-
-/// The room every signed-in socket of one user joins.
-pub fn user_room(user_id: i64) -> String {
-    format!("user:{user_id}")
 }

@@ -1,14 +1,12 @@
-//! Who a socket is: the connect middleware that checks the origin, reads `auth.token` or
-//! the session cookie, and joins a signed-in socket to its user's room *before* the
-//! connection is acknowledged (joining later races with the first broadcast).
+//! Who a socket is: at its Socket.IO CONNECT, check the origin of the session's first
+//! request, then read `auth.token` or (when the origin rule lets it count) the session
+//! cookie. The caller records the user in the same step that acknowledges the CONNECT, so a
+//! broadcast can never reach a signed-in socket as if it were anonymous.
 
 use std::sync::Arc;
 
-use socketioxide::extract::{SocketRef, State, TryData};
-
-use super::events::user_room;
+use super::engine::session::Handshake;
 use crate::auth::token_hash;
-use crate::http::session_cookie;
 use crate::origin::OriginPolicy;
 use crate::storage::Store;
 
@@ -21,7 +19,7 @@ pub struct HandshakeContext {
     pub origins: Arc<OriginPolicy>,
 }
 
-/// The user a socket acts for, kept in the socket's extensions.
+/// The user a socket acts for.
 #[derive(Debug, Clone)]
 pub struct SocketUser {
     /// User id.
@@ -30,32 +28,23 @@ pub struct SocketUser {
     pub username: String,
 }
 
-/// Connect middleware; an `Err` becomes the client's `connect_error` with this message.
+/// Decide who a connecting socket is; an `Err` becomes the client's `connect_error` with
+/// this message.
 pub async fn authenticate(
-    socket: SocketRef,
-    TryData(auth): TryData<serde_json::Value>,
-    State(ctx): State<HandshakeContext>,
-) -> Result<(), &'static str> {
-    let headers = &socket.req_parts().headers;
-    if !ctx.origins.socket_allowed(headers) {
+    ctx: &HandshakeContext,
+    handshake: &Handshake,
+    auth: Option<&serde_json::Value>,
+) -> Result<Option<SocketUser>, &'static str> {
+    if !handshake.origin_allowed {
         return Err("origin not allowed");
     }
-    let token = auth
-        .ok()
-        .and_then(|a| a.get("token").and_then(|t| t.as_str()).map(str::to_owned));
-    let user = match token {
-        Some(token) => Some(lookup(&ctx, &token).await?.ok_or("invalid token")?),
-        None => match session_cookie(headers) {
-            // A stale cookie, or one from a foreign page, just means "anonymous".
-            Some(cookie) if ctx.origins.cookie_counts(headers) => lookup(&ctx, &cookie).await?,
-            _ => None,
-        },
-    };
-    if let Some(user) = user {
-        socket.join(user_room(user.id));
-        socket.extensions.insert(user);
+    let token = auth.and_then(|a| a.get("token")).and_then(|t| t.as_str());
+    match (token, &handshake.cookie) {
+        (Some(token), _) => Ok(Some(lookup(ctx, token).await?.ok_or("invalid token")?)),
+        // A stale cookie just means "anonymous".
+        (None, Some(cookie)) => lookup(ctx, cookie).await,
+        (None, None) => Ok(None),
     }
-    Ok(())
 }
 
 async fn lookup(ctx: &HandshakeContext, token: &str) -> Result<Option<SocketUser>, &'static str> {

@@ -1,25 +1,35 @@
-//! Real-time delivery over Socket.IO (socketioxide): the `/socket.io/` endpoint and the
-//! announcements of stored and deleted tweets.
+//! Real-time delivery over Socket.IO: the `/socket.io/` endpoint (Chirp's own Engine.IO v4 /
+//! Socket.IO v5 server, built for fan-out) and the announcements of stored and deleted tweets.
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
 //! `health`, `shutdown`. Announcements are queued in call order and delivered by one task,
 //! so every socket receives them in the order they were made. With Redis configured, that
-//! task also publishes them to the other nodes and delivers theirs (`redis_bus`).
+//! task also publishes them to the other nodes and delivers theirs (`redis_bus`). Each
+//! announcement is encoded once, as one WebSocket frame and one polling packet, and the same
+//! bytes are written to every socket (`engine::Hub::broadcast`).
+//!
+//! # Layout
+//!
+//! - `engine`: Engine.IO sessions, transports, heartbeat, broadcast.
+//! - `socketio`: Socket.IO packets, the `/` namespace, connect and events.
+//! - `handshake`: who a socket is (origin rule, `auth.token`, cookie).
+//! - `events`: event names and payloads.
+//! - `redis_bus`, `seen`: fan-out across nodes, without duplicates.
 
+mod engine;
 mod events;
 mod handshake;
 mod redis_bus;
 mod seen;
+mod socketio;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use std::time::Duration;
+
 use axum::Router;
-use socketioxide::SocketIo;
-use socketioxide::extract::{MaybeExtension, SocketRef};
-use socketioxide::handler::ConnectHandler;
-use socketioxide::layer::SocketIoLayer;
-use socketioxide::socket::DisconnectReason;
+use axum::routing::any;
 use tokio::sync::mpsc;
 
 pub use events::Announcement;
@@ -28,16 +38,15 @@ pub use handshake::HandshakeContext;
 use redis_bus::{Delivery, RedisBus};
 use seen::Seen;
 
-use events::{NEW_TWEET, NewTweetNotice, TWEET_DELETED, TweetDeletedNotice, user_room};
-use handshake::{SocketUser, authenticate};
+use engine::{Broadcast, EngineConfig, Hub};
+use events::{NEW_TWEET, NewTweetNotice, TWEET_DELETED, TweetDeletedNotice};
 
 use crate::domain::Tweet;
 
 /// Handle to the real-time side. Cheap to clone.
 #[derive(Clone)]
 pub struct Realtime {
-    io: SocketIo,
-    layer: SocketIoLayer,
+    hub: Arc<Hub>,
     queue: mpsc::UnboundedSender<Delivery>,
     bus: Option<Arc<RedisBus>>,
 }
@@ -50,16 +59,25 @@ pub struct RealtimeConfig {
     pub redis_url: Option<String>,
     /// The newest tweet id in the store at start: catch-up never reaches below it.
     pub newest_tweet_id: i64,
+    /// Engine.IO heartbeat: how often the server pings (default 25 s)…
+    pub ping_interval: Duration,
+    /// …and how long it waits for the pong (default 20 s).
+    pub ping_timeout: Duration,
 }
 
 impl Realtime {
     /// Start the real-time side; `mount` puts its endpoint on a router.
     pub fn build(config: RealtimeConfig) -> anyhow::Result<Self> {
         let store = config.handshake.store.clone();
-        let (layer, io) = SocketIo::builder()
-            .with_state(config.handshake)
-            .build_layer();
-        io.ns("/", on_connect.with(authenticate));
+        let hub = Hub::new(
+            EngineConfig {
+                ping_interval: config.ping_interval,
+                ping_timeout: config.ping_timeout,
+                ..EngineConfig::default()
+            },
+            config.handshake,
+        );
+        hub.start();
         // Register the gauge so /metrics shows it before the first socket arrives.
         metrics::gauge!("chirp_connected_sockets").increment(0.0);
         let (queue, pending) = mpsc::unbounded_channel();
@@ -73,19 +91,22 @@ impl Realtime {
             )?)),
             None => None,
         };
-        tokio::spawn(deliver(io.clone(), pending, bus.clone(), last_delivered));
+        tokio::spawn(deliver(hub.clone(), pending, bus.clone(), last_delivered));
         Ok(Self {
-            io,
-            layer,
+            hub,
             queue,
             bus,
         })
     }
 
-    /// Serve the Socket.IO endpoint (`/socket.io/`) in front of `router`. Routes added to the
-    /// result afterwards are not seen by the endpoint.
+    /// Serve the Socket.IO endpoint (`/socket.io/`) on `router`. The WebSocket upgrade needs
+    /// the connection served by hyper's plain http1 builder (see `app`).
     pub fn mount(&self, router: Router) -> Router {
-        router.layer(self.layer.clone())
+        let hub = self.hub.clone();
+        router.route(
+            "/socket.io/",
+            any(move |request| engine::http::handle(hub.clone(), request)),
+        )
     }
 
     /// Tell every socket but the author's own that a tweet was stored.
@@ -122,14 +143,14 @@ impl Realtime {
 
     /// Close every socket (clients see a server-side disconnect and will reconnect).
     pub async fn shutdown(&self) {
-        self.io.close().await;
+        self.hub.shutdown();
     }
 }
 
 /// Deliver announcements in order to the sockets on this node (each once), then hand this
 /// node's own to the bus.
 async fn deliver(
-    io: SocketIo,
+    hub: Arc<Hub>,
     mut pending: mpsc::UnboundedReceiver<Delivery>,
     bus: Option<Arc<RedisBus>>,
     last_delivered: Arc<AtomicI64>,
@@ -146,49 +167,27 @@ async fn deliver(
         if let Announcement::Tweet { id, .. } = announcement {
             last_delivered.fetch_max(id, Ordering::Relaxed);
         }
-        let (event, result) = match &announcement {
+        let encoded = match &announcement {
             Announcement::Tweet { id, author } => {
-                let notice = (true, NewTweetNotice { id: *id, author });
-                (
-                    NEW_TWEET,
-                    io.except(user_room(author.id))
-                        .emit(NEW_TWEET, &notice)
-                        .await,
-                )
+                let notice = (NEW_TWEET, true, NewTweetNotice { id: *id, author });
+                serde_json::to_string(&notice).map(|json| (NEW_TWEET, json, Some(author.id)))
             }
-            Announcement::Deleted { id } => (
-                TWEET_DELETED,
-                io.emit(TWEET_DELETED, &TweetDeletedNotice { id: *id })
-                    .await,
-            ),
+            Announcement::Deleted { id } => {
+                serde_json::to_string(&(TWEET_DELETED, TweetDeletedNotice { id: *id }))
+                    .map(|json| (TWEET_DELETED, json, None))
+            }
         };
-        metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
-        if let Err(e) = result {
-            // Some sockets could not take the message (gone, or their buffer is full).
-            tracing::debug!(error = %e, event, "broadcast partly failed");
+        match encoded {
+            Ok((event, json, except_user)) => {
+                let broadcast = Broadcast::new(socketio::packet::event(&json), except_user);
+                let sockets = hub.broadcast(&broadcast);
+                metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
+                tracing::debug!(event, sockets, "broadcast");
+            }
+            Err(e) => tracing::error!(error = %e, "cannot encode announcement"),
         }
         if let (true, Some(bus)) = (publish, &bus) {
             bus.publish(&announcement);
         }
     }
-}
-
-async fn on_connect(socket: SocketRef, user: MaybeExtension<SocketUser>) {
-    let transport = format!("{:?}", socket.transport_type()).to_lowercase();
-    let username = user.0.as_ref().map(|u| u.username.as_str()).unwrap_or("-");
-    tracing::info!(socket = %socket.id, %transport, user = %username, "socket connected");
-    metrics::gauge!("chirp_connected_sockets").increment(1.0);
-
-    // Clients may still emit `newTweet` as the tutorial taught; announcing is the server's
-    // job, so it is acknowledged (if asked) and goes no further.
-    socket.on(NEW_TWEET, async |ack: socketioxide::extract::AckSender| {
-        ack.send(&()).ok();
-    });
-    socket.on_disconnect(
-        async |socket: SocketRef, reason: DisconnectReason, user: MaybeExtension<SocketUser>| {
-            let username = user.0.as_ref().map(|u| u.username.as_str()).unwrap_or("-");
-            tracing::info!(socket = %socket.id, user = %username, ?reason, "socket disconnected");
-            metrics::gauge!("chirp_connected_sockets").decrement(1.0);
-        },
-    );
 }

@@ -1,0 +1,89 @@
+//! Socket.IO v5 on top of the engine: the `/` namespace only (others are refused with
+//! `Invalid namespace`), CONNECT with the handshake's `auth`, client events (a client's
+//! `newTweet` is acknowledged if it asks, and goes nowhere), DISCONNECT, and the
+//! connect/disconnect log lines.
+
+pub mod packet;
+
+use std::sync::Arc;
+
+use packet::{Packet, PacketError};
+
+use super::engine::Hub;
+use super::engine::session::{Session, Sid, Sio};
+use super::events::NEW_TWEET;
+use super::handshake::authenticate;
+
+/// Handle the data of one Engine.IO message. `Err` carries the reason to close the session.
+pub async fn on_message(
+    hub: &Arc<Hub>,
+    session: &Arc<Session>,
+    data: &str,
+) -> Result<(), &'static str> {
+    let packet = match packet::parse(data) {
+        Ok(packet) => packet,
+        Err(PacketError::Binary) => return Err("binary packets are not supported"),
+        Err(PacketError::Malformed) => return Err("parse error"),
+    };
+    let connected = session.lock().connected_user().is_some();
+    match packet {
+        Packet::Connect { nsp, .. } if nsp != "/" => {
+            hub.send(session, &packet::connect_error(nsp, "Invalid namespace"));
+            Ok(())
+        }
+        Packet::Connect { auth, .. } if !connected => connect(hub, session, auth).await,
+        Packet::Disconnect { nsp: "/" } if connected => Err("client namespace disconnect"),
+        Packet::Event {
+            nsp: "/",
+            name,
+            ack: Some(id),
+        } if connected && name == NEW_TWEET => {
+            // Announcing is the server's job: acknowledged, never relayed.
+            hub.send(session, &packet::ack(id));
+            Ok(())
+        }
+        // Events nobody listens to, packets for namespaces not joined, acks, repeated CONNECTs.
+        _ => Ok(()),
+    }
+}
+
+async fn connect(
+    hub: &Arc<Hub>,
+    session: &Arc<Session>,
+    auth: Option<serde_json::Value>,
+) -> Result<(), &'static str> {
+    let handshake = match &session.lock().sio {
+        Sio::Waiting(handshake) => (**handshake).clone(),
+        Sio::Connected { .. } => return Ok(()),
+    };
+    let user = match authenticate(&hub.handshake, &handshake, auth.as_ref()).await {
+        Ok(user) => user,
+        Err(message) => {
+            hub.send(session, &packet::connect_error("/", message));
+            return Ok(());
+        }
+    };
+    let id = Sid::random();
+    let username = user.as_ref().map(|u| u.username.clone());
+    let transport = {
+        let mut state = session.lock();
+        if state.closed || state.connected_user().is_some() {
+            return Ok(());
+        }
+        // Joined (the user is known to broadcasts) in the same critical section that
+        // acknowledges: no announcement can slip between the two.
+        state.sio = Sio::Connected {
+            id,
+            user: user.map(Box::new),
+        };
+        let written = state.send_text(&packet::connect_ok(id.as_str()), hub.config.max_backlog);
+        let transport = state.transport_name();
+        drop(state);
+        session.after_write(written);
+        transport
+    };
+    let user = username.as_deref().unwrap_or("-");
+    tracing::info!(socket = %id, %transport, %user, "socket connected");
+    metrics::gauge!("chirp_connected_sockets").increment(1.0);
+    Ok(())
+}
