@@ -21,7 +21,7 @@ use super::frame;
 use crate::realtime::handshake::SocketUser;
 
 /// A 20-character random id (120 bits, base64url), for Engine.IO and Socket.IO sessions.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sid([u8; 20]);
 
 impl Sid {

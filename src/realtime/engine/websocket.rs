@@ -310,7 +310,7 @@ mod tests {
     fn accept_key_matches_rfc_6455_example() {
         assert_eq!(
             accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBWOAKoBqmO7HM8bQ9DiS4="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 }

@@ -52,8 +52,11 @@ pub enum PacketError {
 
 /// Parse the data of an Engine.IO message packet.
 pub fn parse(text: &str) -> Result<Packet<'_>, PacketError> {
-    let bytes = text.as_bytes();
-    let kind = *bytes.first().ok_or(PacketError::Malformed)?;
+    let kind = *text.as_bytes().first().ok_or(PacketError::Malformed)?;
+    if !kind.is_ascii_digit() {
+        return Err(PacketError::Malformed);
+    }
+    // The first byte is ASCII, so 1 is a character boundary.
     let mut rest = &text[1..];
     if matches!(kind, b'5' | b'6') {
         return Err(PacketError::Binary);
