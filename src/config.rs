@@ -70,11 +70,21 @@ pub struct ServeConfig {
 
     /// Socket.IO heartbeat: milliseconds between the server's pings (Engine.IO
     /// `pingInterval`). For tests and tuning; the default is socket.io's.
-    #[arg(long, env = "CHIRP_PING_INTERVAL_MS", default_value_t = 25_000, hide = true)]
+    #[arg(
+        long,
+        env = "CHIRP_PING_INTERVAL_MS",
+        default_value_t = 25_000,
+        hide = true
+    )]
     pub ping_interval_ms: u64,
 
     /// Socket.IO heartbeat: milliseconds a ping may go unanswered (`pingTimeout`).
-    #[arg(long, env = "CHIRP_PING_TIMEOUT_MS", default_value_t = 20_000, hide = true)]
+    #[arg(
+        long,
+        env = "CHIRP_PING_TIMEOUT_MS",
+        default_value_t = 20_000,
+        hide = true
+    )]
     pub ping_timeout_ms: u64,
 }
 

@@ -92,11 +92,7 @@ impl Realtime {
             None => None,
         };
         tokio::spawn(deliver(hub.clone(), pending, bus.clone(), last_delivered));
-        Ok(Self {
-            hub,
-            queue,
-            bus,
-        })
+        Ok(Self { hub, queue, bus })
     }
 
     /// Serve the Socket.IO endpoint (`/socket.io/`) on `router`. The WebSocket upgrade needs

@@ -8,4 +8,5 @@ mod errors;
 mod likes;
 mod sessions;
 mod site;
+mod socket_protocol;
 mod tweets;

@@ -62,9 +62,7 @@ fn sweep(hub: &Hub, ping_frame: &Bytes, ping_packet: &Bytes) {
         } else if now.saturating_sub(state.ping_at) >= interval {
             state.ping_at = now;
             state.pong_pending = true;
-            if state.write(ping_frame, ping_packet, hub.config.max_backlog)
-                == Written::Backlogged
-            {
+            if state.write(ping_frame, ping_packet, hub.config.max_backlog) == Written::Backlogged {
                 backlogged.push(session.clone());
             }
         }

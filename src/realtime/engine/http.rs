@@ -94,7 +94,9 @@ pub async fn handle(hub: Arc<Hub>, request: Request) -> Response {
         Some("websocket") => Kind::WebSocket,
         _ => return EngineError::UnknownTransport.into_response(),
     };
-    let sid = q.sid.map(|raw| Sid::parse(raw).ok_or(EngineError::UnknownSid));
+    let sid = q
+        .sid
+        .map(|raw| Sid::parse(raw).ok_or(EngineError::UnknownSid));
     if sid.is_none() {
         if request.method() != Method::GET {
             return EngineError::BadHandshakeMethod.into_response();
@@ -163,6 +165,9 @@ mod tests {
     #[test]
     fn errors_carry_the_reference_codes() {
         assert_eq!(EngineError::UnknownSid.code_and_message().0, 1);
-        assert_eq!(EngineError::UnsupportedProtocolVersion.code_and_message().0, 5);
+        assert_eq!(
+            EngineError::UnsupportedProtocolVersion.code_and_message().0,
+            5
+        );
     }
 }

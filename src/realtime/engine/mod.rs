@@ -188,7 +188,9 @@ impl Hub {
             let connected = match &state.sio {
                 Sio::Connected { id, user } => Some((
                     *id,
-                    user.as_ref().map(|u| u.username.clone()).unwrap_or_default(),
+                    user.as_ref()
+                        .map(|u| u.username.clone())
+                        .unwrap_or_default(),
                 )),
                 Sio::Waiting(_) => None,
             };

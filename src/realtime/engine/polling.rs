@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
+use super::Hub;
 use super::http::{EngineError, text};
 use super::packet::{self, SEPARATOR};
 use super::session::{Handshake, Polling, Session, Sid, Transport};
-use super::Hub;
 
 /// Open a polling session and answer its `open` packet.
 pub fn open(hub: &Arc<Hub>, handshake: Handshake) -> Response {

@@ -21,11 +21,11 @@ use hyper_util::rt::TokioIo;
 use sha1::{Digest, Sha1};
 use tokio::net::TcpStream;
 
+use super::Hub;
 use super::frame::{self, Decoder, Message};
 use super::http::{EngineError, handshake};
 use super::packet;
 use super::session::{Handshake, Session, Sid, Transport, WebSocket, Written};
-use super::Hub;
 
 /// The GUID of RFC 6455 §1.3.
 const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -261,9 +261,7 @@ fn write_now(stream: &TcpStream, bytes: &[u8]) -> bool {
 
 /// Write a complete frame through the session (in order with everything else it sends).
 fn send_frame(hub: &Hub, session: &Arc<Session>, frame: &Bytes) {
-    let written = session
-        .lock()
-        .write(frame, frame, hub.config.max_backlog);
+    let written = session.lock().write(frame, frame, hub.config.max_backlog);
     session.after_write(written);
 }
 
