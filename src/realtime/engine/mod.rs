@@ -34,6 +34,12 @@ use session::{Session, Sio, Transport, Written};
 use super::handshake::HandshakeContext;
 use super::socketio;
 
+/// Parse one Engine.IO packet, for tests of the layers above; true if it is well formed.
+#[cfg(test)]
+pub fn parse_engine_packet(text: &str) -> bool {
+    packet::parse(text).is_ok()
+}
+
 /// Engine.IO settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -175,8 +181,7 @@ impl Hub {
                     } else {
                         frame::code::NORMAL
                     });
-                    let _ = ws.stream.try_write(&frame::close(code));
-                    let _ = session::shutdown(&ws.stream);
+                    ws.close(code);
                 }
                 Transport::Polling(polling) => {
                     // The pending GET (or the next one) answers with a close packet.

@@ -262,6 +262,14 @@ impl WebSocket {
         }
     }
 
+    /// Send a close frame (unless a backlog would cut into it) and shut the socket down.
+    pub fn close(&self, code: u16) {
+        if self.backlog.is_none() {
+            let _ = self.stream.try_write(&frame::close(code));
+        }
+        let _ = shutdown(&self.stream);
+    }
+
     fn write(&mut self, bytes: &Bytes, max_backlog: usize) -> Written {
         if let Some(backlog) = &mut self.backlog {
             if backlog.bytes + bytes.len() > max_backlog {

@@ -237,4 +237,55 @@ mod tests {
         assert_eq!(ack(7), "437[]");
         assert_eq!(event(r#"["x",1]"#), r#"42["x",1]"#);
     }
+
+    /// Randomized: strings built from the packet grammar's pieces (and random characters)
+    /// are either parsed or refused, never a panic.
+    #[test]
+    fn random_packets_never_panic() {
+        let pieces = [
+            "0",
+            "1",
+            "2",
+            "3",
+            "4",
+            "5",
+            "6",
+            "/",
+            "/admin",
+            ",",
+            "-",
+            "12",
+            "99999999999999999",
+            "[",
+            "]",
+            "{",
+            "}",
+            "\"",
+            "newTweet",
+            "é",
+            "\u{1e}",
+            "null",
+            ":",
+            "true",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..50_000 {
+            let mut text = String::new();
+            for _ in 0..(next() % 8) {
+                if next() % 5 == 0 {
+                    text.push(char::from_u32((next() % 0x3000) as u32).unwrap_or('x'));
+                } else {
+                    text.push_str(pieces[(next() as usize) % pieces.len()]);
+                }
+            }
+            let _ = parse(&text);
+            let _ = crate::realtime::engine::parse_engine_packet(&text);
+        }
+    }
 }
