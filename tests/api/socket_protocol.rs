@@ -395,7 +395,42 @@ async fn websocket_probe_takes_over_a_polling_session() {
     ws.text("5").await;
     ws.text("421[\"newTweet\"]").await;
     assert_eq!(ws.next_text().await, "431[]");
-    // Polling is over for this session.
+    // Polling is over for this session, and another WebSocket for it is closed at once.
+    assert_eq!(poll(&app, &sid).await.0, StatusCode::BAD_REQUEST);
+    let mut late = RawWs::connect(&app, &format!("EIO=4&transport=websocket&sid={sid}")).await;
+    late.expect_close(1008).await;
+    ws.text("421[\"newTweet\"]").await;
+    assert_eq!(
+        ws.next_text().await,
+        "431[]",
+        "the upgraded socket is unharmed"
+    );
+}
+
+#[tokio::test]
+async fn leaving_the_namespace_keeps_the_session_and_a_client_close_ends_the_poll() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (sid, _) = polling_open(&app).await;
+    post(&app, &sid, "40").await;
+    assert!(poll(&app, &sid).await.1.starts_with("40"));
+    post(&app, &sid, "41").await;
+    post(&app, &sid, "40").await;
+    assert!(
+        poll(&app, &sid).await.1.starts_with("40{\"sid\":"),
+        "connects again"
+    );
+    let pending = tokio::spawn({
+        let url = format!("{}{ENGINE}&transport=polling&sid={sid}", app.base);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(post(&app, &sid, "1").await.0, StatusCode::OK);
+    assert_eq!(
+        pending.await.unwrap(),
+        "6",
+        "the client closed: a noop ends its poll"
+    );
     assert_eq!(poll(&app, &sid).await.0, StatusCode::BAD_REQUEST);
 }
 

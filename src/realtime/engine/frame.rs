@@ -29,6 +29,8 @@ pub mod code {
     pub const PROTOCOL_ERROR: u16 = 1002;
     /// Data of a type the server does not accept (binary).
     pub const UNSUPPORTED_DATA: u16 = 1003;
+    /// The request is not allowed (a second WebSocket for an upgraded session).
+    pub const POLICY_VIOLATION: u16 = 1008;
     /// A text message that is not UTF-8.
     pub const INVALID_PAYLOAD: u16 = 1007;
     /// A message over the size limit.

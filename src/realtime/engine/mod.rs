@@ -40,6 +40,9 @@ pub fn parse_engine_packet(text: &str) -> bool {
     packet::parse(text).is_ok()
 }
 
+/// Why a session ends when the client sends a close packet.
+const CLIENT_CLOSE: &str = "client close";
+
 /// Engine.IO settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -185,27 +188,23 @@ impl Hub {
                 }
                 Transport::Polling(polling) => {
                     // The pending GET (or the next one) answers with a close packet.
+                    polling.client_closed = reason == CLIENT_CLOSE;
                     if let Some(waiter) = polling.waiter.take() {
                         let _ = waiter.send(());
                     }
                 }
             }
             let connected = match &state.sio {
-                Sio::Connected { id, user } => Some((
-                    *id,
-                    user.as_ref()
-                        .map(|u| u.username.clone())
-                        .unwrap_or_default(),
-                )),
+                Sio::Connected { id, user } => {
+                    Some((*id, user.as_ref().map(|u| u.username.clone())))
+                }
                 Sio::Waiting(_) => None,
             };
             (connected, state.transport_name())
         };
         self.registry.remove(&session.sid);
         if let Some((id, username)) = was_connected {
-            let user = if username.is_empty() { "-" } else { &username };
-            tracing::info!(socket = %id, %transport, %user, reason, "socket disconnected");
-            metrics::gauge!("chirp_connected_sockets").decrement(1.0);
+            socketio::disconnected(id, username.as_deref(), transport, reason);
         }
     }
 
@@ -230,7 +229,7 @@ impl Hub {
                 Ok(())
             }
             Ok(packet::Packet::Message(data)) => socketio::on_message(self, session, data).await,
-            Ok(packet::Packet::Close) => Err("client close"),
+            Ok(packet::Packet::Close) => Err(CLIENT_CLOSE),
             Ok(packet::Packet::Noop | packet::Packet::Ping(_)) => Ok(()),
             Ok(packet::Packet::Upgrade) => Err("unexpected upgrade"),
             Err(packet::PacketError::Binary) => Err("binary packets are not supported"),

@@ -100,7 +100,9 @@ fn payload(polling: &mut Polling, closed: bool) -> Response {
         if !body.is_empty() {
             body.push(SEPARATOR);
         }
-        body.push(b'1');
+        // The server says goodbye with a close packet; a client that said it first only
+        // needs its pending GET ended (as the reference server does).
+        body.push(if polling.client_closed { b'6' } else { b'1' });
     }
     polling.queue = Vec::new();
     text(Bytes::from(body))

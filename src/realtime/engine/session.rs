@@ -93,6 +93,8 @@ pub struct Polling {
     pub get_active: bool,
     /// A WebSocket is probing to take over.
     pub upgrading: bool,
+    /// The client closed the session: the pending GET ends with a noop, not a close packet.
+    pub client_closed: bool,
 }
 
 /// A WebSocket's write side.

@@ -72,7 +72,12 @@ pub fn upgrade(hub: Arc<Hub>, session: Option<Arc<Session>>, mut request: Reques
                 Transport::Polling(polling) if !polling.upgrading && !closed => {
                     polling.upgrading = true;
                 }
-                _ => return EngineError::BadRequest.into_response(),
+                // Already upgraded (or being probed): like the reference server, complete the
+                // handshake and close at once.
+                _ => {
+                    drop(state);
+                    return refuse(request, accept);
+                }
             }
             None
         }
@@ -104,6 +109,27 @@ pub fn upgrade(hub: Arc<Hub>, session: Option<Arc<Session>>, mut request: Reques
             }
         }
     });
+    switching(accept)
+}
+
+/// Complete a WebSocket handshake only to close the socket straight away.
+fn refuse(mut request: Request, accept: HeaderValue) -> Response {
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    drop(request);
+    tokio::spawn(async move {
+        if let Ok(upgraded) = on_upgrade.await
+            && let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>()
+        {
+            let stream = parts.io.into_inner();
+            let _ = stream.try_write(&frame::close(frame::code::POLICY_VIOLATION));
+            let _ = super::session::shutdown(&stream);
+        }
+    });
+    switching(accept)
+}
+
+/// The `101 Switching Protocols` answer.
+fn switching(accept: HeaderValue) -> Response {
     (
         StatusCode::SWITCHING_PROTOCOLS,
         [
@@ -187,7 +213,9 @@ async fn read(
                     _ => return ("bad upgrade", Some(frame::code::PROTOCOL_ERROR)),
                 },
                 Message::Text(text) => {
-                    if let Err(reason) = hub.on_packet(session, &text).await {
+                    // Boxed: the handshake's database lookup must not make every idle
+                    // reader task as big as its deepest await.
+                    if let Err(reason) = Box::pin(hub.on_packet(session, &text)).await {
                         return (reason, None);
                     }
                 }

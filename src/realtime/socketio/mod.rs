@@ -10,7 +10,7 @@ use std::sync::Arc;
 use packet::{Packet, PacketError};
 
 use super::engine::Hub;
-use super::engine::session::{Session, Sid, Sio};
+use super::engine::session::{Handshake, Session, Sid, Sio};
 use super::events::NEW_TWEET;
 use super::handshake::authenticate;
 
@@ -32,7 +32,10 @@ pub async fn on_message(
             Ok(())
         }
         Packet::Connect { auth, .. } if !connected => connect(hub, session, auth).await,
-        Packet::Disconnect { nsp: "/" } if connected => Err("client namespace disconnect"),
+        Packet::Disconnect { nsp: "/" } if connected => {
+            leave(hub, session);
+            Ok(())
+        }
         Packet::Event {
             nsp: "/",
             name,
@@ -45,6 +48,38 @@ pub async fn on_message(
         // Events nobody listens to, packets for namespaces not joined, acks, repeated CONNECTs.
         _ => Ok(()),
     }
+}
+
+/// The client left `/` but keeps its Engine.IO session (as the reference server does): it
+/// may CONNECT again, by `auth.token` or anonymously (the first request's cookie is gone).
+fn leave(hub: &Hub, session: &Session) {
+    let left = {
+        let mut state = session.lock();
+        let Sio::Connected { id, user } = &state.sio else {
+            return;
+        };
+        let left = (*id, user.as_ref().map(|u| u.username.clone()));
+        state.sio = Sio::Waiting(Box::new(Handshake {
+            origin_allowed: true,
+            cookie: None,
+        }));
+        state.opened_at = hub.now();
+        (left, state.transport_name())
+    };
+    let ((id, username), transport) = left;
+    disconnected(
+        id,
+        username.as_deref(),
+        transport,
+        "client namespace disconnect",
+    );
+}
+
+/// The disconnect log line and gauge, for a socket that was connected to `/`.
+pub fn disconnected(id: Sid, username: Option<&str>, transport: &str, reason: &str) {
+    let user = username.unwrap_or("-");
+    tracing::info!(socket = %id, %transport, %user, reason, "socket disconnected");
+    metrics::gauge!("chirp_connected_sockets").decrement(1.0);
 }
 
 async fn connect(
