@@ -76,7 +76,7 @@ impl App {
             ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
         })?;
-        let auth_limiter = AuthLimiter::new(config.auth_rate_limit);
+        let auth_limiter = AuthLimiter::new(config.auth_rate_limit, &config.trusted_proxies);
         spawn_forgetting(auth_limiter.clone());
         let state = AppState {
             store: store.clone(),

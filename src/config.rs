@@ -60,6 +60,11 @@ pub struct ServeConfig {
     #[arg(long, env = "CHIRP_AUTH_RATE_LIMIT", default_value_t = 60)]
     pub auth_rate_limit: u32,
 
+    /// Reverse proxies (comma-separated IP addresses) whose `X-Forwarded-For` names the
+    /// client for rate limiting; none by default.
+    #[arg(long, env = "CHIRP_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Log format.
     #[arg(long, env = "CHIRP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -98,6 +103,7 @@ impl ServeConfig {
             redis_url: None,
             cors_origin: "*".into(),
             auth_rate_limit: 60,
+            trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             shutdown_timeout: 10,
             ping_interval_ms: 25_000,

@@ -204,3 +204,31 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     // Reads are never limited.
     assert_eq!(app.get("/api/tweets", None).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
+        c.auth_rate_limit = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let attempt = |client: &str| {
+        let request = app
+            .request(Method::POST, "/api/sessions")
+            .header("x-forwarded-for", format!("198.51.100.9, {client}"))
+            .json(&json!({"username": "nobody", "password": "guess1234"}));
+        app.send(request)
+    };
+    attempt("203.0.113.1")
+        .await
+        .assert_error(401, "invalid_credentials");
+    attempt("203.0.113.1")
+        .await
+        .assert_error(401, "invalid_credentials");
+    attempt("203.0.113.1")
+        .await
+        .assert_error(429, "rate_limited");
+    attempt("203.0.113.2")
+        .await
+        .assert_error(401, "invalid_credentials");
+}
