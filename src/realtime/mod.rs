@@ -23,6 +23,13 @@ mod redis_bus;
 mod seen;
 mod socketio;
 
+/// The wire parsers, public only for the fuzz targets in `fuzz/`; not Chirp's interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::engine::{frame, packet as engine_packet};
+    pub use super::socketio::packet as socketio_packet;
+}
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 

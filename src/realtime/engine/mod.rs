@@ -13,10 +13,10 @@
 //! - `websocket`: the WebSocket handshake and the one task per socket that reads it.
 //! - `heartbeat`: the one timer that pings every session and closes the silent ones.
 
-mod frame;
+pub mod frame;
 mod heartbeat;
 pub mod http;
-mod packet;
+pub mod packet;
 mod polling;
 mod registry;
 pub mod session;
