@@ -23,7 +23,8 @@ mod redis_bus;
 mod seen;
 mod socketio;
 
-/// The wire parsers, public only for the fuzz targets in `fuzz/`; not Chirp's interface.
+/// The wire parsers, public only for the fuzz targets in `fuzz/` and the protocol tests;
+/// not Chirp's interface.
 #[doc(hidden)]
 pub mod fuzzing {
     pub use super::engine::{frame, packet as engine_packet};

@@ -280,22 +280,7 @@ impl RawWs {
 }
 
 fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = [7u8, 1, 200, 33];
-    let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
-    match payload.len() {
-        n @ 0..=125 => out.push(0x80 | n as u8),
-        n @ 126..=0xFFFF => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
-    out
+    chirp::realtime::fuzzing::frame::client(fin, opcode, [7, 1, 200, 33], payload)
 }
 
 async fn connected_ws(app: &TestApp) -> RawWs {
