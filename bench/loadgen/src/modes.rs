@@ -168,6 +168,33 @@ impl Fleet {
         self.rec.connected.load(Ordering::Relaxed)
     }
 
+    /// Post one tweet and wait (up to `timeout_ms`) until every live socket has it.
+    /// Returns whether all did, and the time from just before the POST to the last receipt.
+    async fn post_and_wait(
+        &self,
+        ctx: &Ctx,
+        token: &str,
+        text: &str,
+        timeout_ms: u64,
+    ) -> anyhow::Result<(bool, Option<Duration>)> {
+        let expected = self.alive();
+        let t0 = Instant::now();
+        let id = ctx.api.post_tweet(token, text).await?;
+        self.rec.start(id, t0);
+        let deadline = t0 + Duration::from_millis(timeout_ms);
+        loop {
+            let (count, last) = self.rec.tweet(id);
+            let to_last = last.map(|l| l.saturating_duration_since(t0));
+            if count >= expected {
+                return Ok((true, to_last));
+            }
+            if Instant::now() >= deadline {
+                return Ok((false, to_last));
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
     fn alive(&self) -> usize {
         self.connected()
             .saturating_sub(self.rec.disconnected.load(Ordering::Relaxed))
@@ -403,30 +430,13 @@ pub async fn fanout(ctx: &Ctx, a: FanoutArgs) -> anyhow::Result<Value> {
     let before = Snapshot::take(ctx.server_pid);
     let t_start = Instant::now();
     for k in 0..a.tweets {
-        let expected = fleet.alive();
-        let t0 = Instant::now();
-        let id = ctx
-            .api
-            .post_tweet(
-                &author.token,
-                &format!("Fan-out tweet {k} from the load generator."),
-            )
+        let text = format!("Fan-out tweet {k} from the load generator.");
+        let (complete, last) = fleet
+            .post_and_wait(ctx, &author.token, &text, a.timeout_ms)
             .await?;
-        fleet.rec.start(id, t0);
-        let deadline = t0 + Duration::from_millis(a.timeout_ms);
-        let last = loop {
-            let (count, last) = fleet.rec.tweet(id);
-            if count >= expected {
-                break last;
-            }
-            if Instant::now() >= deadline {
-                incomplete += 1;
-                break last;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        };
+        incomplete += usize::from(!complete);
         if let Some(last) = last {
-            record::record_duration(&mut to_last, last.saturating_duration_since(t0));
+            record::record_duration(&mut to_last, last);
         }
         if a.gap_ms > 0 {
             tokio::time::sleep(Duration::from_millis(a.gap_ms)).await;
@@ -650,30 +660,13 @@ pub async fn polling(ctx: &Ctx, a: PollingArgs) -> anyhow::Result<Value> {
     let mut incomplete = 0usize;
     let before = Snapshot::take(ctx.server_pid);
     for k in 0..a.tweets {
-        let expected = fleet.alive();
-        let t0 = Instant::now();
-        let id = ctx
-            .api
-            .post_tweet(
-                &author.token,
-                &format!("Polling tweet {k} from the load generator."),
-            )
+        let text = format!("Polling tweet {k} from the load generator.");
+        let (complete, last) = fleet
+            .post_and_wait(ctx, &author.token, &text, a.timeout_ms)
             .await?;
-        fleet.rec.start(id, t0);
-        let deadline = t0 + Duration::from_millis(a.timeout_ms);
-        let last = loop {
-            let (count, last) = fleet.rec.tweet(id);
-            if count >= expected {
-                break last;
-            }
-            if Instant::now() >= deadline {
-                incomplete += 1;
-                break last;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        };
+        incomplete += usize::from(!complete);
         if let Some(last) = last {
-            record::record_duration(&mut to_last, last.saturating_duration_since(t0));
+            record::record_duration(&mut to_last, last);
         }
         tokio::time::sleep(Duration::from_millis(a.gap_ms)).await;
     }
