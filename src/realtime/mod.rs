@@ -22,6 +22,8 @@ mod handshake;
 mod redis_bus;
 mod seen;
 mod socketio;
+#[allow(dead_code)] // wired into delivery by the watch routing change
+mod watch;
 
 /// The wire parsers, public only for the fuzz targets in `fuzz/` and the protocol tests;
 /// not Chirp's interface.
