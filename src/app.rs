@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, header};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -20,7 +20,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::ServeConfig;
@@ -100,7 +99,7 @@ impl App {
                 in_flight.clone(),
                 count_in_flight,
             ))
-            .layer(cors(&origins))
+            .layer(origins.cors_layer())
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
@@ -256,24 +255,6 @@ fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
-    }
-}
-
-fn cors(origins: &OriginPolicy) -> CorsLayer {
-    let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
-        .max_age(Duration::from_secs(3600));
-    if origins.any {
-        layer.allow_origin(Any)
-    } else {
-        let listed = origins
-            .listed
-            .iter()
-            .filter_map(|o| HeaderValue::from_str(o).ok());
-        layer
-            .allow_origin(AllowOrigin::list(listed))
-            .allow_credentials(true)
     }
 }
 

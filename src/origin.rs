@@ -5,9 +5,31 @@
 //! counts only when the request has no `Origin` (not a browser, or a same-origin GET) or an
 //! `Origin` that is this server's own (same host as the `Host` header) or listed explicitly
 //! in `--cors-origin` (`*` lists none).
+//!
+//! The cookie's name, reading it, and the CORS layer live here too: one home for the rule.
 
-use axum::http::HeaderMap;
-use axum::http::header::{HOST, ORIGIN};
+use std::time::Duration;
+
+use axum::http::header::{self, HOST, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "chirp_session";
+
+/// The `chirp_session` cookie's value, if the request carries one (whether it *counts* is
+/// `OriginPolicy::cookie_counts`).
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
 
 /// The allowed origins, from `--cors-origin`.
 #[derive(Debug, Clone)]
@@ -40,6 +62,32 @@ impl OriginPolicy {
             anyhow::bail!("--cors-origin needs * or at least one origin");
         }
         Ok(policy)
+    }
+
+    /// The CORS layer for these origins: `*` lets any origin read without credentials; a
+    /// list lets those origins read with them.
+    pub fn cors_layer(&self) -> CorsLayer {
+        let layer = CorsLayer::new()
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+            .max_age(Duration::from_secs(3600));
+        if self.any {
+            layer.allow_origin(Any)
+        } else {
+            let listed = self
+                .listed
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok());
+            layer
+                .allow_origin(AllowOrigin::list(listed))
+                .allow_credentials(true)
+        }
     }
 
     /// Whether the request's cookie may authenticate it.

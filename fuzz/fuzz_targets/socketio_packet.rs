@@ -31,11 +31,20 @@ fn encode(packet: &Packet) -> String {
             auth.as_ref().map(Value::to_string).unwrap_or_default()
         ),
         Packet::Disconnect { nsp } => format!("1{}", nsp_part(nsp)),
-        Packet::Event { nsp, name, ack } => format!(
+        Packet::Event {
+            nsp,
+            name,
+            ack,
+            args,
+        } => format!(
             "2{}{}{}",
             nsp_part(nsp),
             ack.map(|id| id.to_string()).unwrap_or_default(),
-            Value::Array(vec![Value::String(name.clone())])
+            Value::Array(
+                std::iter::once(Value::String(name.clone()))
+                    .chain(args.iter().cloned())
+                    .collect()
+            )
         ),
         // The ack id is not kept: any will do.
         Packet::Ack { nsp } => format!("3{}0[]", nsp_part(nsp)),
@@ -74,6 +83,25 @@ fn same_packet(a: &Packet, b: &Packet) -> bool {
                     (None, None) => true,
                     _ => false,
                 }
+        }
+        (
+            Packet::Event {
+                nsp: n1,
+                name: e1,
+                ack: k1,
+                args: a1,
+            },
+            Packet::Event {
+                nsp: n2,
+                name: e2,
+                ack: k2,
+                args: a2,
+            },
+        ) => {
+            n1 == n2
+                && e1 == e2
+                && k1 == k2
+                && same_json(&Value::Array(a1.clone()), &Value::Array(a2.clone()))
         }
         _ => a == b,
     }

@@ -11,9 +11,7 @@ use serde::de::DeserializeOwned;
 use super::{ApiError, AppState};
 use crate::auth::token_hash;
 use crate::domain::{Page, User};
-
-/// Name of the session cookie.
-pub const SESSION_COOKIE: &str = "chirp_session";
+use crate::origin::session_cookie;
 
 /// A JSON body; wrong content type → 415, too large → 413, anything malformed → 400.
 pub struct ApiJson<T>(pub T);
@@ -116,19 +114,6 @@ fn credential(headers: &HeaderMap, state: &AppState) -> Result<Option<Credential
     } else {
         Ok(Some(Credential::ForeignCookie))
     }
-}
-
-/// The `chirp_session` cookie's value, if the request carries one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 async fn session(state: &AppState, token: &str) -> Result<Option<(User, String)>, ApiError> {

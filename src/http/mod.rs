@@ -19,7 +19,6 @@ use axum::extract::DefaultBodyLimit;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use error::ApiError;
-pub use extract::{SESSION_COOKIE, session_cookie};
 pub use health::track_latency;
 pub use in_flight::{InFlight, count_in_flight};
 pub use limit::AuthLimiter;

@@ -11,12 +11,13 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::extract::{ApiJson, CurrentUser, SESSION_COOKIE};
+use super::extract::{ApiJson, CurrentUser};
 use super::limit::AuthAttempt;
 use super::users::Credentials;
 use super::{ApiError, AppState};
 use crate::auth::{new_token, token_hash, verify_password};
 use crate::domain::Username;
+use crate::origin::SESSION_COOKIE;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -1,17 +1,25 @@
-//! The socket events Chirp sends, with their payloads, in one place.
+//! The socket events Chirp sends and takes, with their payloads and their encoding, in one
+//! place; and `Announcement`, what a node announces (and, with Redis, tells the other nodes).
 //!
-//! Server → client: `newTweet` with `(true, {id, author})` and `tweetDeleted` with `{id}`.
-//! Nothing here ever carries a socket or session id: whoever knows a session's Engine.IO id
-//! can post packets into its long-polling session.
+//! Server → client: `newTweet` with `(true, {id, author, reply_to})`, `tweetDeleted` with
+//! `{id}`. Client → server: `newTweet` (acknowledged, never relayed) and `watch` with a
+//! timeline name. Nothing here ever carries a socket or session id: whoever knows a session's
+//! Engine.IO id can post packets into its long-polling session.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
+use super::socketio::packet;
+use super::watch::FollowChange;
 use crate::domain::Author;
 
-/// Event name: a tweet was stored.
+/// Event name: a tweet was stored (server → client), or a tutorial client's own post
+/// (client → server, acknowledged and dropped).
 pub const NEW_TWEET: &str = "newTweet";
 /// Event name: a tweet was deleted.
 pub const TWEET_DELETED: &str = "tweetDeleted";
+/// Event name (client → server): watch a timeline.
+pub const WATCH: &str = "watch";
 
 /// What a node announces (and, with Redis, tells the other nodes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,26 +31,169 @@ pub enum Announcement {
         id: i64,
         /// Its author, whose own sockets are not told.
         author: Author,
+        /// The parent, for a reply.
+        #[serde(default)]
+        reply_to: Option<i64>,
     },
     /// A tweet was deleted.
     Deleted {
         /// The deleted tweet's id.
         id: i64,
     },
+    /// Someone followed or unfollowed someone: `home` watchers' routes change.
+    Follow {
+        /// Who follows.
+        follower: i64,
+        /// Whom.
+        followee: i64,
+        /// True for a follow, false for an unfollow.
+        following: bool,
+    },
+}
+
+impl Announcement {
+    /// The follow change this announces, if it is one.
+    pub fn follow_change(&self) -> Option<FollowChange> {
+        match *self {
+            Self::Follow {
+                follower,
+                followee,
+                following,
+            } => Some(FollowChange {
+                follower,
+                followee,
+                following,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Second argument of `newTweet` (the first is the literal `true`, as in the tutorial).
 #[derive(Debug, Serialize)]
-pub struct NewTweetNotice<'a> {
-    /// The tweet's id.
-    pub id: i64,
-    /// Who wrote it.
-    pub author: &'a Author,
+struct NewTweetNotice<'a> {
+    id: i64,
+    author: &'a Author,
+    // TODO(replies): always present (`null` for a top-level tweet) once replies exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<i64>,
 }
 
 /// Argument of `tweetDeleted`.
 #[derive(Debug, Serialize)]
-pub struct TweetDeletedNotice {
-    /// The deleted tweet's id.
-    pub id: i64,
+struct TweetDeletedNotice {
+    id: i64,
+}
+
+/// The whole Engine.IO packet announcing a stored tweet.
+pub fn new_tweet_packet(id: i64, author: &Author, reply_to: Option<i64>) -> String {
+    let notice = NewTweetNotice {
+        id,
+        author,
+        reply_to,
+    };
+    packet::event(&json!([NEW_TWEET, true, notice]).to_string())
+}
+
+/// The whole Engine.IO packet announcing a deletion.
+pub fn tweet_deleted_packet(id: i64) -> String {
+    packet::event(&json!([TWEET_DELETED, TweetDeletedNotice { id }]).to_string())
+}
+
+/// A timeline named by a client, before its names are looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchRequest {
+    /// `everyone`.
+    Everyone,
+    /// `home`.
+    Home,
+    /// `user:<username>`.
+    User(String),
+    /// `replies:<tweet id>`.
+    Replies(i64),
+}
+
+impl WatchRequest {
+    /// Read `watch`'s first argument; `None` when it names no timeline.
+    pub fn parse(arg: Option<&Value>) -> Option<Self> {
+        let name = arg?.as_str()?;
+        match name {
+            "everyone" => Some(Self::Everyone),
+            "home" => Some(Self::Home),
+            _ => {
+                if let Some(username) = name.strip_prefix("user:") {
+                    return (!username.is_empty()).then(|| Self::User(username.to_owned()));
+                }
+                let id = name.strip_prefix("replies:")?;
+                // Digits only: no sign, no spaces, no leading `+`.
+                if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                id.parse().ok().map(Self::Replies)
+            }
+        }
+    }
+}
+
+/// `watch`'s acknowledgement: `{"ok": true}`.
+pub fn watch_ok() -> Value {
+    json!({ "ok": true })
+}
+
+/// `watch`'s refusal: `{"error": {"code", "message"}}`, as the HTTP API words its errors.
+pub fn watch_error(code: &str, message: &str) -> Value {
+    json!({ "error": { "code": code, "message": message } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_timeline_names() {
+        let parse = |v: Value| WatchRequest::parse(Some(&v));
+        assert_eq!(parse(json!("everyone")), Some(WatchRequest::Everyone));
+        assert_eq!(parse(json!("home")), Some(WatchRequest::Home));
+        assert_eq!(
+            parse(json!("user:ada")),
+            Some(WatchRequest::User("ada".into()))
+        );
+        assert_eq!(parse(json!("replies:42")), Some(WatchRequest::Replies(42)));
+        for bad in [
+            json!("replies:"),
+            json!("replies:-1"),
+            json!("replies:+1"),
+            json!("replies:1x"),
+            json!("replies:99999999999999999999999"),
+            json!("user:"),
+            json!("Everyone"),
+            json!(""),
+            json!(7),
+            json!(null),
+            json!({"timeline": "home"}),
+        ] {
+            assert_eq!(parse(bad.clone()), None, "{bad}");
+        }
+        assert_eq!(WatchRequest::parse(None), None);
+    }
+
+    #[test]
+    fn encodes_each_announcement_once_as_a_packet() {
+        let author = Author {
+            id: 3,
+            username: "ada".into(),
+        };
+        assert_eq!(
+            new_tweet_packet(7, &author, Some(5)),
+            r#"42["newTweet",true,{"author":{"id":3,"username":"ada"},"id":7,"reply_to":5}]"#
+        );
+        assert_eq!(tweet_deleted_packet(7), r#"42["tweetDeleted",{"id":7}]"#);
+    }
+
+    #[test]
+    fn announcements_from_older_nodes_still_read() {
+        let old = r#"{"kind":"tweet","id":1,"author":{"id":2,"username":"b"}}"#;
+        let parsed: Announcement = serde_json::from_str(old).unwrap();
+        assert!(matches!(parsed, Announcement::Tweet { reply_to: None, .. }));
+    }
 }

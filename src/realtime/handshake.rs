@@ -1,14 +1,40 @@
-//! Who a socket is: at its Socket.IO CONNECT, check the origin of the session's first
-//! request, then read `auth.token` or (when the origin rule lets it count) the session
-//! cookie. The caller records the user in the same step that acknowledges the CONNECT, so a
-//! broadcast can never reach a signed-in socket as if it were anonymous.
+//! Who a socket is: what the session's first request said (`Handshake::read`: may its origin
+//! open a socket, and the session cookie if the origin rule lets it count), then at the
+//! Socket.IO CONNECT `auth.token` or that cookie. The caller records the user in the same step
+//! that acknowledges the CONNECT, so a broadcast can never reach a signed-in socket as if it
+//! were anonymous.
 
 use std::sync::Arc;
 
-use super::engine::session::Handshake;
+use axum::http::HeaderMap;
+
 use crate::auth::token_hash;
-use crate::origin::OriginPolicy;
+use crate::origin::{OriginPolicy, session_cookie};
 use crate::storage::Store;
+
+/// What the first HTTP request of a session said about who may act as whom; kept only until
+/// the Socket.IO CONNECT is answered. Nothing else of the request head is kept.
+#[derive(Debug, Clone, Default)]
+pub struct Handshake {
+    /// The request's `Origin` may open a socket at all.
+    pub origin_allowed: bool,
+    /// The session cookie, only when the origin rule lets it count.
+    pub cookie: Option<String>,
+}
+
+impl Handshake {
+    /// Read the first request's head under the origin rule.
+    pub fn read(headers: &HeaderMap, origins: &OriginPolicy) -> Self {
+        Self {
+            origin_allowed: origins.socket_allowed(headers),
+            cookie: if origins.cookie_counts(headers) {
+                session_cookie(headers)
+            } else {
+                None
+            },
+        }
+    }
+}
 
 /// What the handshake needs to know.
 #[derive(Clone)]

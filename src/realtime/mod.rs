@@ -2,18 +2,21 @@
 //! Socket.IO v5 server, built for fan-out) and the announcements of stored and deleted tweets.
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
-//! `health`, `shutdown`. Announcements are queued in call order and delivered by one task,
-//! so every socket receives them in the order they were made. With Redis configured, that
-//! task also publishes them to the other nodes and delivers theirs (`redis_bus`). Each
-//! announcement is encoded once, as one WebSocket frame and one polling packet, and the same
-//! bytes are written to every socket (`engine::Hub::broadcast`).
+//! `announce_follow`, `health`, `shutdown`. Announcements are queued in call order and
+//! delivered by one task, so every socket receives them in the order they were made. With
+//! Redis configured, that task also publishes them to the other nodes and delivers theirs
+//! (`redis_bus`): one bus message per tweet, however many followers its author has; each
+//! node routes it to its own watchers through its watch index. Each announcement is encoded
+//! once, as one WebSocket frame and one polling packet, and the same bytes are written to
+//! every receiving socket (`engine::Hub::write_each`).
 //!
 //! # Layout
 //!
-//! - `engine`: Engine.IO sessions, transports, heartbeat, broadcast.
-//! - `socketio`: Socket.IO packets, the `/` namespace, connect and events.
+//! - `engine`: Engine.IO sessions, transports, heartbeat, writes (knows no Socket.IO).
+//! - `socketio`: Socket.IO packets, the `/` namespace, connect, `watch` and other events.
 //! - `handshake`: who a socket is (origin rule, `auth.token`, cookie).
-//! - `events`: event names and payloads.
+//! - `events`: event names, payloads and their encoding; `Announcement`.
+//! - `watch`: which socket watches which timeline (who receives a tweet).
 //! - `redis_bus`, `seen`: fan-out across nodes, without duplicates.
 
 mod engine;
@@ -22,7 +25,6 @@ mod handshake;
 mod redis_bus;
 mod seen;
 mod socketio;
-#[allow(dead_code)] // wired into delivery by the watch routing change
 mod watch;
 
 /// The wire parsers, public only for the fuzz targets in `fuzz/` and the protocol tests;
@@ -33,9 +35,8 @@ pub mod fuzzing {
     pub use super::socketio::packet as socketio_packet;
 }
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -48,10 +49,26 @@ pub use handshake::HandshakeContext;
 use redis_bus::{Delivery, RedisBus};
 use seen::Seen;
 
+use engine::session::Session;
 use engine::{Broadcast, EngineConfig, Hub};
-use events::{NEW_TWEET, NewTweetNotice, TWEET_DELETED, TweetDeletedNotice};
+use socketio::SocketIo;
+use watch::{Routing, WatchIndex};
 
 use crate::domain::Tweet;
+
+/// The watch index of this node, behind one lock. Lock order: a session's lock may be held
+/// while taking this one (a CONNECT registers under its session's lock), never the reverse —
+/// so a broadcast collects its recipients under this lock and writes after releasing it.
+pub struct Index(Mutex<WatchIndex<Arc<Session>>>);
+
+impl Index {
+    fn lock(&self) -> MutexGuard<'_, WatchIndex<Arc<Session>>> {
+        // Plain data; nothing panics while holding it.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 /// Handle to the real-time side. Cheap to clone.
 #[derive(Clone)]
@@ -79,13 +96,14 @@ impl Realtime {
     /// Start the real-time side; `mount` puts its endpoint on a router.
     pub fn build(config: RealtimeConfig) -> anyhow::Result<Self> {
         let store = config.handshake.store.clone();
+        let index = Arc::new(Index(Mutex::new(WatchIndex::default())));
         let hub = Hub::new(
             EngineConfig {
                 ping_interval: config.ping_interval,
                 ping_timeout: config.ping_timeout,
                 ..EngineConfig::default()
             },
-            config.handshake,
+            Arc::new(SocketIo::new(config.handshake, index.clone())),
         );
         hub.start();
         // Register the gauge so /metrics shows it before the first socket arrives.
@@ -101,7 +119,13 @@ impl Realtime {
             )?)),
             None => None,
         };
-        tokio::spawn(deliver(hub.clone(), pending, bus.clone(), last_delivered));
+        tokio::spawn(deliver(
+            hub.clone(),
+            index.clone(),
+            pending,
+            bus.clone(),
+            last_delivered,
+        ));
         Ok(Self { hub, queue, bus })
     }
 
@@ -115,11 +139,22 @@ impl Realtime {
         )
     }
 
-    /// Tell every socket but the author's own that a tweet was stored.
+    /// Tell every socket watching a timeline that gains the tweet (but the author's own)
+    /// that it was stored.
     pub fn announce_tweet(&self, tweet: &Tweet) {
         self.enqueue(Announcement::Tweet {
             id: tweet.id,
             author: tweet.author.clone(),
+            reply_to: None,
+        });
+    }
+
+    /// Re-route `home` watchers after a follow (`following`) or unfollow, on every node.
+    pub fn announce_follow(&self, follower: i64, followee: i64, following: bool) {
+        self.enqueue(Announcement::Follow {
+            follower,
+            followee,
+            following,
         });
     }
 
@@ -157,6 +192,7 @@ impl Realtime {
 /// node's own to the bus.
 async fn deliver(
     hub: Arc<Hub>,
+    index: Arc<Index>,
     mut pending: mpsc::UnboundedReceiver<Delivery>,
     bus: Option<Arc<RedisBus>>,
     last_delivered: Arc<AtomicI64>,
@@ -173,27 +209,46 @@ async fn deliver(
         if let Announcement::Tweet { id, .. } = announcement {
             last_delivered.fetch_max(id, Ordering::Relaxed);
         }
-        let encoded = match &announcement {
-            Announcement::Tweet { id, author } => {
-                let notice = (NEW_TWEET, true, NewTweetNotice { id: *id, author });
-                serde_json::to_string(&notice).map(|json| (NEW_TWEET, json, Some(author.id)))
-            }
-            Announcement::Deleted { id } => {
-                serde_json::to_string(&(TWEET_DELETED, TweetDeletedNotice { id: *id }))
-                    .map(|json| (TWEET_DELETED, json, None))
-            }
-        };
-        match encoded {
-            Ok((event, json, except_user)) => {
-                let broadcast = Broadcast::new(socketio::packet::event(&json), except_user);
-                let sockets = hub.broadcast(&broadcast);
-                metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
-                tracing::debug!(event, sockets, "broadcast");
-            }
-            Err(e) => tracing::error!(error = %e, "cannot encode announcement"),
-        }
+        route(&hub, &index, &announcement);
         if let (true, Some(bus)) = (publish, &bus) {
             bus.publish(&announcement);
         }
     }
+}
+
+/// Write one announcement to the sockets of this node that should have it.
+fn route(hub: &Hub, index: &Index, announcement: &Announcement) {
+    let mut recipients = Vec::new();
+    let (event, packet) = match announcement {
+        Announcement::Tweet {
+            id,
+            author,
+            reply_to,
+        } => {
+            let routing = Routing {
+                author: author.id,
+                reply_to: *reply_to,
+            };
+            index
+                .lock()
+                .recipients(routing, |s| recipients.push(s.clone()));
+            (
+                events::NEW_TWEET,
+                events::new_tweet_packet(*id, author, *reply_to),
+            )
+        }
+        Announcement::Deleted { id } => {
+            index.lock().all(|s| recipients.push(s.clone()));
+            (events::TWEET_DELETED, events::tweet_deleted_packet(*id))
+        }
+        Announcement::Follow { .. } => {
+            if let Some(change) = announcement.follow_change() {
+                index.lock().follow_changed(change);
+            }
+            return;
+        }
+    };
+    let sockets = hub.write_each(&recipients, &Broadcast::new(packet));
+    metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
+    tracing::debug!(event, sockets, "broadcast");
 }

@@ -267,6 +267,7 @@ async fn catch_up(
             let announcement = Announcement::Tweet {
                 id: tweet.id,
                 author: tweet.author,
+                reply_to: None,
             };
             let _ = deliveries.send(Delivery {
                 announcement,

@@ -44,6 +44,8 @@ impl Seen {
         match announcement {
             Announcement::Tweet { id, .. } => self.tweets.insert(*id),
             Announcement::Deleted { id } => self.deletions.insert(*id),
+            // Follow changes are idempotent and arrive once per bus message.
+            Announcement::Follow { .. } => true,
         }
     }
 }
@@ -62,6 +64,7 @@ mod tests {
                 id: 1,
                 username: "a".into(),
             },
+            reply_to: None,
         };
         assert!(seen.first_time(&tweet));
         assert!(!seen.first_time(&tweet));

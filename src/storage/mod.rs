@@ -59,6 +59,11 @@ pub trait Store: Send + Sync + 'static {
     async fn set_like(&self, tweet_id: i64, user_id: i64, liked: bool) -> Result<(), StoreError>;
     /// Ids of tweets deleted at or after `since` (UTC microseconds), for catching up.
     async fn deleted_since(&self, since: i64) -> Result<Vec<i64>, StoreError>;
+    /// The ids of the users `user_id` follows (for `home` watchers).
+    // Placeholder until the follows storage lands (merged before this branch).
+    async fn following_ids(&self, _user_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(Vec::new())
+    }
     /// Answer when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -56,9 +56,7 @@ fn sweep(hub: &Hub, ping_frame: &Bytes, ping_packet: &Bytes) {
             if now.saturating_sub(state.ping_at) >= timeout {
                 to_close.push((session.clone(), "ping timeout"));
             }
-        } else if state.connected_user().is_none()
-            && now.saturating_sub(state.opened_at) >= connect_timeout
-        {
+        } else if !state.established && now.saturating_sub(state.opened_at) >= connect_timeout {
             to_close.push((session.clone(), "connect timeout"));
         } else if now.saturating_sub(state.ping_at) >= interval {
             state.ping_at = now;

@@ -1,56 +1,16 @@
 //! The `/socket.io/` endpoint: reads the Engine.IO query (`EIO`, `transport`, `sid`), answers
-//! errors as the engine.io reference server does (400 with `{"code","message"}`), and hands
-//! the request to long-polling or the WebSocket handshake.
+//! errors as the engine.io reference server does (`answer`), and hands the request to
+//! long-polling or the WebSocket handshake.
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::session::{Handshake, Sid};
+use super::answer::EngineError;
+use super::session::Sid;
 use super::{Hub, polling, websocket};
-use crate::http::session_cookie;
-
-/// The engine.io reference server's error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineError {
-    /// 0: `transport` is neither `polling` nor `websocket`.
-    UnknownTransport,
-    /// 1: no session with this `sid`.
-    UnknownSid,
-    /// 2: a handshake that is not a GET.
-    BadHandshakeMethod,
-    /// 3: anything else wrong with the request.
-    BadRequest,
-    /// 5: `EIO` is not 4.
-    UnsupportedProtocolVersion,
-}
-
-impl EngineError {
-    fn code_and_message(self) -> (u8, &'static str) {
-        match self {
-            Self::UnknownTransport => (0, "Transport unknown"),
-            Self::UnknownSid => (1, "Session ID unknown"),
-            Self::BadHandshakeMethod => (2, "Bad handshake method"),
-            Self::BadRequest => (3, "Bad request"),
-            Self::UnsupportedProtocolVersion => (5, "Unsupported protocol version"),
-        }
-    }
-}
-
-impl IntoResponse for EngineError {
-    fn into_response(self) -> Response {
-        let (code, message) = self.code_and_message();
-        (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "application/json")],
-            format!(r#"{{"code":{code},"message":"{message}"}}"#),
-        )
-            .into_response()
-    }
-}
 
 /// The transports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,34 +78,11 @@ pub async fn handle(hub: Arc<Hub>, request: Request) -> Response {
     };
     match kind {
         Kind::Polling => match session {
-            None => polling::open(&hub, handshake(request.headers(), &hub)),
+            None => polling::open(&hub, hub.handler.opened(request.headers())),
             Some(session) => polling::request(hub, session, request).await,
         },
         Kind::WebSocket => websocket::upgrade(hub, session, request),
     }
-}
-
-/// What to keep of the first request's head: whether its origin may open a socket, and the
-/// session cookie if the origin rule lets it count. Nothing else is kept.
-pub fn handshake(headers: &HeaderMap, hub: &Hub) -> Handshake {
-    let origins = &hub.handshake.origins;
-    Handshake {
-        origin_allowed: origins.socket_allowed(headers),
-        cookie: if origins.cookie_counts(headers) {
-            session_cookie(headers)
-        } else {
-            None
-        },
-    }
-}
-
-/// A plain-text 200 answer.
-pub fn text(body: impl Into<Body>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; charset=UTF-8")],
-        body.into(),
-    )
-        .into_response()
 }
 
 #[cfg(test)]
@@ -160,14 +97,5 @@ mod tests {
         assert_eq!(q.sid, Some("xyz"));
         let empty = query(None);
         assert!(empty.eio.is_none() && empty.transport.is_none() && empty.sid.is_none());
-    }
-
-    #[test]
-    fn errors_carry_the_reference_codes() {
-        assert_eq!(EngineError::UnknownSid.code_and_message().0, 1);
-        assert_eq!(
-            EngineError::UnsupportedProtocolVersion.code_and_message().0,
-            5
-        );
     }
 }

@@ -1,9 +1,15 @@
 //! Chirp's own Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, the
 //! polling → WebSocket upgrade, one shared heartbeat, and broadcasts written as the same
-//! bytes to every socket.
+//! bytes to every socket of a set.
+//!
+//! The engine is a transport and knows nothing of Socket.IO: the layer above implements
+//! `Handler` (what to keep of a session's first request, a message arrived, a session
+//! closed), keeps its own state in each session's `Attachment`, and addresses sets of
+//! sessions with `Hub::write_each`.
 //!
 //! # Layout
 //!
+//! - `answer`: the reference server's HTTP errors and plain-text answers.
 //! - `packet`: Engine.IO packets and polling payloads.
 //! - `frame`: WebSocket frames (decode from clients, encode for clients).
 //! - `session`: one session's state and its non-blocking writes.
@@ -13,6 +19,7 @@
 //! - `websocket`: the WebSocket handshake and the one task per socket that reads it.
 //! - `heartbeat`: the one timer that pings every session and closes the silent ones.
 
+mod answer;
 pub mod frame;
 mod heartbeat;
 pub mod http;
@@ -26,13 +33,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderMap;
 use bytes::Bytes;
 
 use registry::Registry;
-use session::{Session, Sio, Transport, Written};
-
-use super::handshake::HandshakeContext;
-use super::socketio;
+use session::{Attachment, Session, Transport, Written};
 
 /// Parse one Engine.IO packet, for tests of the layers above; true if it is well formed.
 #[cfg(test)]
@@ -70,14 +75,40 @@ impl Default for EngineConfig {
     }
 }
 
-/// The engine: configuration, the sessions, and what the Socket.IO handshake needs.
+/// The layer above the engine (Socket.IO, for Chirp): the seam between transport and
+/// protocol.
+#[async_trait::async_trait]
+pub trait Handler: Send + Sync + 'static {
+    /// What to keep of a new session's first request (its head is not kept).
+    fn opened(&self, headers: &HeaderMap) -> Attachment;
+    /// The data of one Engine.IO `message` packet. `Err` carries the reason to close the
+    /// session with.
+    async fn message(
+        &self,
+        hub: &Arc<Hub>,
+        session: &Arc<Session>,
+        data: &str,
+    ) -> Result<(), &'static str>;
+    /// A session closed; `attachment` is what was kept in it, `established` whether the layer
+    /// above had taken it on.
+    fn closed(
+        &self,
+        session: &Session,
+        attachment: Attachment,
+        established: bool,
+        transport: &'static str,
+        reason: &'static str,
+    );
+}
+
+/// The engine: configuration, the sessions, and the layer above.
 pub struct Hub {
     /// Settings.
     pub config: EngineConfig,
     /// Live sessions.
     pub registry: Registry,
-    /// Sessions and the origin rule, for the Socket.IO CONNECT.
-    pub handshake: HandshakeContext,
+    /// The layer above.
+    pub handler: Arc<dyn Handler>,
     clock: Instant,
     closing: AtomicBool,
 }
@@ -88,28 +119,25 @@ pub struct Broadcast {
     pub frame: Bytes,
     /// The Engine.IO packet, for long-polling queues.
     pub packet: Bytes,
-    /// Sockets of this user are skipped.
-    pub except_user: Option<i64>,
 }
 
 impl Broadcast {
     /// A broadcast of the Engine.IO packet `packet`.
-    pub fn new(packet: String, except_user: Option<i64>) -> Self {
+    pub fn new(packet: String) -> Self {
         Self {
             frame: frame::text(packet.as_bytes()),
             packet: Bytes::from(packet),
-            except_user,
         }
     }
 }
 
 impl Hub {
     /// A hub with no sessions; `start` its heartbeat.
-    pub fn new(config: EngineConfig, handshake: HandshakeContext) -> Arc<Self> {
+    pub fn new(config: EngineConfig, handler: Arc<dyn Handler>) -> Arc<Self> {
         Arc::new(Self {
             config,
             registry: Registry::default(),
-            handshake,
+            handler,
             clock: Instant::now(),
             closing: AtomicBool::new(false),
         })
@@ -130,27 +158,30 @@ impl Hub {
         self.closing.load(Ordering::Relaxed)
     }
 
-    /// Deliver a broadcast to every connected socket but the excepted user's. Returns how
-    /// many sockets it was written or queued to.
-    pub fn broadcast(&self, broadcast: &Broadcast) -> usize {
+    /// Write a broadcast to each of `sessions` (the caller chose them). Returns how many it
+    /// was written or queued to. Takes each session's lock in turn: call it holding no other
+    /// lock a session's holder might wait for.
+    pub fn write_each<'a>(
+        &self,
+        sessions: impl IntoIterator<Item = &'a Arc<Session>>,
+        broadcast: &Broadcast,
+    ) -> usize {
         let mut delivered = 0;
         let mut backlogged = Vec::new();
         let max = self.config.max_backlog;
-        self.registry.for_each(|session| {
-            let mut state = session.lock();
-            match state.connected_user() {
-                Some(user) if user.is_none() || user != broadcast.except_user => {}
-                _ => return,
-            }
-            match state.write(&broadcast.frame, &broadcast.packet, max) {
+        for session in sessions {
+            let written = session
+                .lock()
+                .write(&broadcast.frame, &broadcast.packet, max);
+            match written {
                 Written::Done => delivered += 1,
                 Written::Backlogged => {
                     delivered += 1;
-                    backlogged.push(session.clone());
+                    backlogged.push(session);
                 }
                 Written::Failed => {}
             }
-        });
+        }
         for session in backlogged {
             session.after_write(Written::Backlogged);
         }
@@ -163,7 +194,7 @@ impl Hub {
     }
 
     /// Close a session (idempotent): tell the client if the transport allows, forget the
-    /// session, and log the disconnect if Socket.IO was connected.
+    /// session, and tell the layer above.
     pub fn close(&self, session: &Arc<Session>, reason: &'static str) {
         self.close_with(session, reason, None);
     }
@@ -171,7 +202,7 @@ impl Hub {
     /// `close`, with the WebSocket close code to send (default: normal, or going away while
     /// shutting down).
     pub fn close_with(&self, session: &Arc<Session>, reason: &'static str, code: Option<u16>) {
-        let (was_connected, transport) = {
+        let (attachment, established, transport) = {
             let mut state = session.lock();
             if state.closed {
                 return;
@@ -194,18 +225,12 @@ impl Hub {
                     }
                 }
             }
-            let connected = match &state.sio {
-                Sio::Connected { id, user } => {
-                    Some((*id, user.as_ref().map(|u| u.username.clone())))
-                }
-                Sio::Waiting(_) => None,
-            };
-            (connected, state.transport_name())
+            let attachment = std::mem::replace(&mut state.attachment, Box::new(()));
+            (attachment, state.established, state.transport_name())
         };
         self.registry.remove(&session.sid);
-        if let Some((id, username)) = was_connected {
-            socketio::disconnected(id, username.as_deref(), transport, reason);
-        }
+        self.handler
+            .closed(session, attachment, established, transport, reason);
     }
 
     /// Refuse new sessions and close every open one.
@@ -228,7 +253,7 @@ impl Hub {
                 session.lock().pong_pending = false;
                 Ok(())
             }
-            Ok(packet::Packet::Message(data)) => socketio::on_message(self, session, data).await,
+            Ok(packet::Packet::Message(data)) => self.handler.message(self, session, data).await,
             Ok(packet::Packet::Close) => Err(CLIENT_CLOSE),
             Ok(packet::Packet::Noop | packet::Packet::Ping(_)) => Ok(()),
             Ok(packet::Packet::Upgrade) => Err("unexpected upgrade"),

@@ -11,17 +11,17 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use super::Hub;
-use super::http::{EngineError, text};
+use super::answer::{EngineError, text};
 use super::packet::{self, SEPARATOR};
-use super::session::{Handshake, Polling, Session, Sid, Transport};
+use super::session::{Attachment, Polling, Session, Sid, Transport};
 
 /// Open a polling session and answer its `open` packet.
-pub fn open(hub: &Arc<Hub>, handshake: Handshake) -> Response {
+pub fn open(hub: &Arc<Hub>, attachment: Attachment) -> Response {
     let sid = Sid::random();
     let session = Arc::new(Session::new(
         sid,
         Transport::Polling(Box::default()),
-        handshake,
+        attachment,
         hub.now(),
     ));
     hub.registry.insert(session);

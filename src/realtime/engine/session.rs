@@ -1,5 +1,5 @@
-//! One Engine.IO session: its transport (long-polling queue or a WebSocket), its Socket.IO
-//! state and its heartbeat, behind one small mutex.
+//! One Engine.IO session: its transport (long-polling queue or a WebSocket), the state the
+//! layer above keeps in it (an opaque `Attachment`) and its heartbeat, behind one small mutex.
 //!
 //! Every write to a session's WebSocket happens under that mutex, as a non-blocking
 //! `try_write` on the shared `TcpStream`; only what the kernel refuses is queued (a backlog
@@ -7,6 +7,7 @@
 //! session whose backlog passes the bound is *doomed*: its socket is shut down at once, so its
 //! reader task ends and closes it, and no other socket ever waits for it.
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::io;
 use std::net::Shutdown;
@@ -18,7 +19,10 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 use super::frame;
-use crate::realtime::handshake::SocketUser;
+
+/// What the layer above keeps in a session (Socket.IO's state, for Chirp). The engine only
+/// stores it, under the session's lock, and hands it back when the session closes.
+pub type Attachment = Box<dyn Any + Send>;
 
 /// A 20-character random id (120 bits, base64url), for Engine.IO and Socket.IO sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,29 +61,6 @@ impl std::fmt::Display for Sid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// What the first HTTP request of a session said about who may act as whom; kept only until
-/// the Socket.IO CONNECT is answered.
-#[derive(Debug, Clone)]
-pub struct Handshake {
-    /// The request's `Origin` may open a socket at all.
-    pub origin_allowed: bool,
-    /// The session cookie, only when the origin rule lets it count.
-    pub cookie: Option<String>,
-}
-
-/// The Socket.IO side of a session.
-pub enum Sio {
-    /// Not yet connected to `/`.
-    Waiting(Box<Handshake>),
-    /// Connected to `/`.
-    Connected {
-        /// The Socket.IO socket id (never the Engine.IO sid).
-        id: Sid,
-        /// The signed-in user, if any.
-        user: Option<Box<SocketUser>>,
-    },
 }
 
 /// Long-polling state.
@@ -123,8 +104,11 @@ pub enum Transport {
 pub struct State {
     /// The transport.
     pub transport: Transport,
-    /// The Socket.IO side.
-    pub sio: Sio,
+    /// The layer above's state (see `Attachment`).
+    pub attachment: Attachment,
+    /// The layer above has taken the session on (Socket.IO: connected to a namespace). A
+    /// session that stays unestablished for `connect_timeout` is closed.
+    pub established: bool,
     /// Closed: nothing more is sent, the registry no longer holds it.
     pub closed: bool,
     /// The transport failed (backlog overflow, write error): close it at the next chance.
@@ -157,12 +141,13 @@ pub enum Written {
 
 impl Session {
     /// A new session.
-    pub fn new(sid: Sid, transport: Transport, handshake: Handshake, now: u64) -> Self {
+    pub fn new(sid: Sid, transport: Transport, attachment: Attachment, now: u64) -> Self {
         Self {
             sid,
             state: Mutex::new(State {
                 transport,
-                sio: Sio::Waiting(Box::new(handshake)),
+                attachment,
+                established: false,
                 closed: false,
                 doomed: false,
                 ping_at: now,
@@ -211,6 +196,8 @@ impl State {
         }
         let written = match &mut self.transport {
             Transport::Polling(polling) => {
+                // A polling queue holds packets, not bytes: allow one packet per 64 bytes of
+                // the byte budget (16k packets for 1 MiB), more than any live client lags.
                 if polling.queue.len() >= max_backlog / 64 {
                     Written::Failed
                 } else {
@@ -235,14 +222,6 @@ impl State {
         self.doomed = true;
         if let Transport::WebSocket(ws) = &self.transport {
             let _ = shutdown(&ws.stream);
-        }
-    }
-
-    /// Whether the Socket.IO side is connected.
-    pub fn connected_user(&self) -> Option<Option<i64>> {
-        match &self.sio {
-            Sio::Connected { user, .. } => Some(user.as_ref().map(|u| u.id)),
-            Sio::Waiting(_) => None,
         }
     }
 

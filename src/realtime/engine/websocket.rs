@@ -22,10 +22,10 @@ use sha1::{Digest, Sha1};
 use tokio::net::TcpStream;
 
 use super::Hub;
+use super::answer::EngineError;
 use super::frame::{self, Decoder, Message};
-use super::http::{EngineError, handshake};
 use super::packet;
-use super::session::{Handshake, Session, Sid, Transport, WebSocket, Written};
+use super::session::{Attachment, Session, Sid, Transport, WebSocket, Written};
 
 /// The GUID of RFC 6455 §1.3.
 const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -64,7 +64,7 @@ pub fn upgrade(hub: Arc<Hub>, session: Option<Arc<Session>>, mut request: Reques
         return EngineError::BadRequest.into_response();
     };
     let opening = match &session {
-        None => Some(handshake(headers, &hub)),
+        None => Some(hub.handler.opened(headers)),
         Some(session) => {
             let mut state = session.lock();
             let closed = state.closed;
@@ -145,7 +145,7 @@ fn switching(accept: HeaderValue) -> Response {
 async fn run(
     hub: Arc<Hub>,
     existing: Option<Arc<Session>>,
-    opening: Option<Handshake>,
+    opening: Option<Attachment>,
     stream: Arc<TcpStream>,
     mut pending: Vec<u8>,
 ) {
@@ -155,10 +155,9 @@ async fn run(
             let session = Arc::new(Session::new(
                 Sid::random(),
                 Transport::WebSocket(WebSocket::new(stream.clone())),
-                handshake.unwrap_or(Handshake {
-                    origin_allowed: false,
-                    cookie: None,
-                }),
+                // `upgrade` gives an attachment to every new session; an empty one (no
+                // headers seen) is refused by the layer above like a foreign origin.
+                handshake.unwrap_or_else(|| Box::new(())),
                 hub.now(),
             ));
             hub.registry.insert(session.clone());

@@ -1,124 +1,288 @@
-//! Socket.IO v5 on top of the engine: the `/` namespace only (others are refused with
-//! `Invalid namespace`), CONNECT with the handshake's `auth`, client events (a client's
-//! `newTweet` is acknowledged if it asks, and goes nowhere), DISCONNECT, and the
-//! connect/disconnect log lines.
+//! Socket.IO v5 on top of the engine (`engine::Handler`): the `/` namespace only (others are
+//! refused with `Invalid namespace`), CONNECT with the handshake's `auth`, client events
+//! (`watch` moves the socket to another timeline; a client's `newTweet` is acknowledged if it
+//! asks, and goes nowhere), DISCONNECT, and the connect/disconnect log lines.
+//!
+//! A session's Socket.IO state (`Sio`) lives in its engine `Attachment`, under the session's
+//! lock. A connected socket is in the watch index from the moment its CONNECT is acknowledged
+//! (both happen under that lock) until its session closes.
 
 pub mod packet;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use axum::http::HeaderMap;
 use packet::{Packet, PacketError};
+use serde_json::Value;
 
-use super::engine::Hub;
-use super::engine::session::{Handshake, Session, Sid, Sio};
-use super::events::NEW_TWEET;
-use super::handshake::authenticate;
+use super::Index;
+use super::engine::session::{Attachment, Session, Sid, State};
+use super::engine::{Handler, Hub};
+use super::events::{self, NEW_TWEET, WATCH, WatchRequest};
+use super::handshake::{Handshake, HandshakeContext, SocketUser, authenticate};
+use super::watch::{Timeline, WatchError};
+use crate::domain::Username;
 
-/// Handle the data of one Engine.IO message. `Err` carries the reason to close the session.
-pub async fn on_message(
-    hub: &Arc<Hub>,
-    session: &Arc<Session>,
-    data: &str,
-) -> Result<(), &'static str> {
-    let packet = match packet::parse(data) {
-        Ok(packet) => packet,
-        Err(PacketError::Binary) => return Err("binary packets are not supported"),
-        Err(PacketError::Malformed) => return Err("parse error"),
-    };
-    let connected = session.lock().connected_user().is_some();
-    match packet {
-        Packet::Connect { nsp, .. } if nsp != "/" => {
-            hub.send(session, &packet::connect_error(nsp, "Invalid namespace"));
-            Ok(())
+/// The Socket.IO side of a session.
+enum Sio {
+    /// Not yet connected to `/`.
+    Waiting(Handshake),
+    /// Connected to `/`.
+    Connected(Connected),
+}
+
+struct Connected {
+    /// The Socket.IO socket id (never the Engine.IO sid).
+    id: Sid,
+    /// The socket's key in the watch index.
+    key: u64,
+    /// The signed-in user, if any.
+    user: Option<SocketUser>,
+}
+
+/// The Socket.IO server: the handshake's context and the watch index it keeps current.
+pub struct SocketIo {
+    context: HandshakeContext,
+    index: Arc<Index>,
+    next_key: AtomicU64,
+}
+
+impl SocketIo {
+    /// A Socket.IO server registering its sockets in `index`.
+    pub fn new(context: HandshakeContext, index: Arc<Index>) -> Self {
+        Self {
+            context,
+            index,
+            next_key: AtomicU64::new(1),
         }
-        Packet::Connect { auth, .. } if !connected => connect(hub, session, auth).await,
-        Packet::Disconnect { nsp: "/" } if connected => {
-            leave(hub, session);
-            Ok(())
-        }
-        Packet::Event {
-            nsp: "/",
-            name,
-            ack: Some(id),
-        } if connected && name == NEW_TWEET => {
-            // Announcing is the server's job: acknowledged, never relayed.
-            hub.send(session, &packet::ack(id));
-            Ok(())
-        }
-        // Events nobody listens to, packets for namespaces not joined, acks, repeated CONNECTs.
-        _ => Ok(()),
     }
 }
 
-/// The client left `/` but keeps its Engine.IO session (as the reference server does): it
-/// may CONNECT again, by `auth.token` or anonymously (the first request's cookie is gone).
-fn leave(hub: &Hub, session: &Session) {
-    let left = {
+fn sio(state: &mut State) -> Option<&mut Sio> {
+    state.attachment.downcast_mut::<Sio>()
+}
+
+#[async_trait::async_trait]
+impl Handler for SocketIo {
+    fn opened(&self, headers: &HeaderMap) -> Attachment {
+        Box::new(Sio::Waiting(Handshake::read(
+            headers,
+            &self.context.origins,
+        )))
+    }
+
+    async fn message(
+        &self,
+        hub: &Arc<Hub>,
+        session: &Arc<Session>,
+        data: &str,
+    ) -> Result<(), &'static str> {
+        let packet = match packet::parse(data) {
+            Ok(packet) => packet,
+            Err(PacketError::Binary) => return Err("binary packets are not supported"),
+            Err(PacketError::Malformed) => return Err("parse error"),
+        };
+        let connected = {
+            let mut state = session.lock();
+            match sio(&mut state) {
+                Some(Sio::Connected(c)) => Some((c.key, c.user.as_ref().map(|u| u.id))),
+                _ => None,
+            }
+        };
+        match packet {
+            Packet::Connect { nsp, .. } if nsp != "/" => {
+                hub.send(session, &packet::connect_error(nsp, "Invalid namespace"));
+                Ok(())
+            }
+            Packet::Connect { auth, .. } if connected.is_none() => {
+                self.connect(hub, session, auth).await;
+                Ok(())
+            }
+            Packet::Disconnect { nsp: "/" } if connected.is_some() => {
+                self.leave(hub, session);
+                Ok(())
+            }
+            Packet::Event {
+                nsp: "/",
+                name,
+                ack,
+                args,
+            } => {
+                let Some((key, user)) = connected else {
+                    return Ok(());
+                };
+                if name == WATCH {
+                    let answer = self.watch(key, user, args.first()).await;
+                    if let Some(id) = ack {
+                        hub.send(session, &packet::ack_with(id, &answer));
+                    }
+                } else if let (NEW_TWEET, Some(id)) = (name.as_str(), ack) {
+                    // Announcing is the server's job: acknowledged, never relayed.
+                    hub.send(session, &packet::ack(id));
+                }
+                Ok(())
+            }
+            // Events nobody listens to, packets for namespaces not joined, acks, repeated CONNECTs.
+            _ => Ok(()),
+        }
+    }
+
+    fn closed(
+        &self,
+        _session: &Session,
+        attachment: Attachment,
+        _established: bool,
+        transport: &'static str,
+        reason: &'static str,
+    ) {
+        if let Ok(sio) = attachment.downcast::<Sio>()
+            && let Sio::Connected(connected) = *sio
+        {
+            self.disconnected(&connected, transport, reason);
+        }
+    }
+}
+
+impl SocketIo {
+    async fn connect(&self, hub: &Hub, session: &Arc<Session>, auth: Option<Value>) {
+        let handshake = match sio(&mut session.lock()) {
+            Some(Sio::Waiting(handshake)) => handshake.clone(),
+            _ => return,
+        };
+        let user = match authenticate(&self.context, &handshake, auth.as_ref()).await {
+            Ok(user) => user,
+            Err(message) => {
+                hub.send(session, &packet::connect_error("/", message));
+                return;
+            }
+        };
+        let id = Sid::random();
+        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        let username = user.as_ref().map(|u| u.username.clone());
         let mut state = session.lock();
-        let Sio::Connected { id, user } = &state.sio else {
+        if state.closed || !matches!(sio(&mut state), Some(Sio::Waiting(_))) {
             return;
-        };
-        let left = (*id, user.as_ref().map(|u| u.username.clone()));
-        state.sio = Sio::Waiting(Box::new(Handshake {
-            origin_allowed: true,
-            cookie: None,
-        }));
-        state.opened_at = hub.now();
-        (left, state.transport_name())
-    };
-    let ((id, username), transport) = left;
-    disconnected(
-        id,
-        username.as_deref(),
-        transport,
-        "client namespace disconnect",
-    );
-}
-
-/// The disconnect log line and gauge, for a socket that was connected to `/`.
-pub fn disconnected(id: Sid, username: Option<&str>, transport: &str, reason: &str) {
-    let user = username.unwrap_or("-");
-    tracing::info!(socket = %id, %transport, %user, reason, "socket disconnected");
-    metrics::gauge!("chirp_connected_sockets").decrement(1.0);
-}
-
-async fn connect(
-    hub: &Arc<Hub>,
-    session: &Arc<Session>,
-    auth: Option<serde_json::Value>,
-) -> Result<(), &'static str> {
-    let handshake = match &session.lock().sio {
-        Sio::Waiting(handshake) => (**handshake).clone(),
-        Sio::Connected { .. } => return Ok(()),
-    };
-    let user = match authenticate(&hub.handshake, &handshake, auth.as_ref()).await {
-        Ok(user) => user,
-        Err(message) => {
-            hub.send(session, &packet::connect_error("/", message));
-            return Ok(());
         }
-    };
-    let id = Sid::random();
-    let username = user.as_ref().map(|u| u.username.clone());
-    let transport = {
-        let mut state = session.lock();
-        if state.closed || state.connected_user().is_some() {
-            return Ok(());
-        }
-        // Joined (the user is known to broadcasts) in the same critical section that
-        // acknowledges: no announcement can slip between the two.
-        state.sio = Sio::Connected {
-            id,
-            user: user.map(Box::new),
-        };
+        // In the index (so broadcasts reach it) in the same critical section that
+        // acknowledges: no announcement can slip between the two, nor come before the ack.
+        self.index
+            .lock()
+            .connect(key, session.clone(), user.as_ref().map(|u| u.id));
+        state.attachment = Box::new(Sio::Connected(Connected { id, key, user }));
+        state.established = true;
         let written = state.send_text(&packet::connect_ok(id.as_str()), hub.config.max_backlog);
         let transport = state.transport_name();
         drop(state);
         session.after_write(written);
-        transport
-    };
-    let user = username.as_deref().unwrap_or("-");
-    tracing::info!(socket = %id, %transport, %user, "socket connected");
-    metrics::gauge!("chirp_connected_sockets").increment(1.0);
-    Ok(())
+        let user = username.as_deref().unwrap_or("-");
+        tracing::info!(socket = %id, %transport, %user, "socket connected");
+        metrics::gauge!("chirp_connected_sockets").increment(1.0);
+    }
+
+    /// The client left `/` but keeps its Engine.IO session (as the reference server does): it
+    /// may CONNECT again, by `auth.token` or anonymously (the first request's cookie is gone).
+    fn leave(&self, hub: &Hub, session: &Session) {
+        let (connected, transport) = {
+            let mut state = session.lock();
+            let waiting = Box::new(Sio::Waiting(Handshake {
+                origin_allowed: true,
+                cookie: None,
+            }));
+            let old = std::mem::replace(&mut state.attachment, waiting);
+            state.established = false;
+            state.opened_at = hub.now();
+            let Ok(old) = old.downcast::<Sio>() else {
+                return;
+            };
+            let Sio::Connected(connected) = *old else {
+                return;
+            };
+            (connected, state.transport_name())
+        };
+        self.disconnected(&connected, transport, "client namespace disconnect");
+    }
+
+    /// Out of the index; the disconnect log line and gauge.
+    fn disconnected(&self, connected: &Connected, transport: &str, reason: &str) {
+        self.index.lock().disconnect(connected.key);
+        let user = connected.user.as_ref().map_or("-", |u| u.username.as_str());
+        let id = connected.id;
+        tracing::info!(socket = %id, %transport, %user, reason, "socket disconnected");
+        metrics::gauge!("chirp_connected_sockets").decrement(1.0);
+    }
+
+    /// Move a socket to the timeline `arg` names; the acknowledgement's value.
+    async fn watch(&self, key: u64, user: Option<i64>, arg: Option<&Value>) -> Value {
+        let Some(request) = WatchRequest::parse(arg) else {
+            return events::watch_error(
+                "invalid_timeline",
+                "Watch \"everyone\", \"home\", \"user:<username>\" or \"replies:<tweet id>\".",
+            );
+        };
+        let store = &self.context.store;
+        let timeline = match request {
+            WatchRequest::Everyone => Timeline::Everyone,
+            WatchRequest::Home => {
+                let Some(user) = user else {
+                    return events::watch_error(
+                        "not_signed_in",
+                        "Sign in to watch your home timeline.",
+                    );
+                };
+                return self.watch_home(key, user).await;
+            }
+            WatchRequest::User(name) => {
+                let found = match Username::parse(&name) {
+                    Ok(username) => store.user_by_name(&username).await,
+                    Err(_) => Ok(None),
+                };
+                match found {
+                    Ok(Some(u)) => Timeline::User(u.id),
+                    Ok(None) => return events::watch_error("not_found", "There is no such user."),
+                    Err(e) => return unavailable(&e),
+                }
+            }
+            WatchRequest::Replies(id) => match store.tweet(id, None).await {
+                Ok(Some(_)) => Timeline::Replies(id),
+                Ok(None) => return events::watch_error("not_found", "There is no such tweet."),
+                Err(e) => return unavailable(&e),
+            },
+        };
+        answer(self.index.lock().watch(key, timeline))
+    }
+
+    /// Watch `home`: read the followees, then register them (replaying follows that landed
+    /// meanwhile); read again if the read was too old to replay onto.
+    async fn watch_home(&self, key: u64, user: i64) -> Value {
+        for _ in 0..3 {
+            let read_at = self.index.lock().follow_seq();
+            let followees = match self.context.store.following_ids(user).await {
+                Ok(ids) => ids,
+                Err(e) => return unavailable(&e),
+            };
+            match self.index.lock().watch_home(key, followees, read_at) {
+                Err(WatchError::Stale) => continue,
+                other => return answer(other),
+            }
+        }
+        events::watch_error("unavailable", "Too busy to watch home; try again.")
+    }
+}
+
+fn answer(result: Result<(), WatchError>) -> Value {
+    match result {
+        Ok(()) => events::watch_ok(),
+        Err(WatchError::NotSignedIn) => {
+            events::watch_error("not_signed_in", "Sign in to watch your home timeline.")
+        }
+        Err(WatchError::UnknownSocket | WatchError::Stale) => {
+            events::watch_error("unavailable", "The socket is closing.")
+        }
+    }
+}
+
+fn unavailable(err: &crate::storage::StoreError) -> Value {
+    tracing::warn!(error = %err, "watch could not read the store");
+    events::watch_error("unavailable", "The server cannot look that up right now.")
 }

@@ -33,6 +33,8 @@ pub enum Packet<'a> {
         name: String,
         /// Ack id, when the client asked for an acknowledgement.
         ack: Option<u64>,
+        /// The event's arguments, in order.
+        args: Vec<Value>,
     },
     /// `3`: the client acknowledges a server event (the server never asks).
     Ack {
@@ -99,10 +101,15 @@ pub fn parse(text: &str) -> Result<Packet<'_>, PacketError> {
         b'1' if ack.is_none() && data.is_empty() => Ok(Packet::Disconnect { nsp }),
         b'2' => match json()? {
             Value::Array(mut items) if matches!(items.first(), Some(Value::String(_))) => {
-                let Value::String(name) = items.swap_remove(0) else {
+                let Value::String(name) = items.remove(0) else {
                     return Err(PacketError::Malformed);
                 };
-                Ok(Packet::Event { nsp, name, ack })
+                Ok(Packet::Event {
+                    nsp,
+                    name,
+                    ack,
+                    args: items,
+                })
             }
             _ => Err(PacketError::Malformed),
         },
@@ -132,6 +139,11 @@ pub fn connect_error(nsp: &str, message: &str) -> String {
 /// `43<id>[]`: an acknowledgement with no arguments.
 pub fn ack(id: u64) -> String {
     format!("43{id}[]")
+}
+
+/// `43<id>[<value>]`: an acknowledgement with one argument.
+pub fn ack_with(id: u64, value: &Value) -> String {
+    format!("43{id}[{value}]")
 }
 
 /// `42[…]`: an event, from its arguments already encoded as a JSON array.
@@ -180,7 +192,8 @@ mod tests {
             Ok(Packet::Event {
                 nsp: "/",
                 name: "newTweet".into(),
-                ack: None
+                ack: None,
+                args: vec![json!({"a": 1})],
             })
         );
         assert_eq!(
@@ -188,7 +201,8 @@ mod tests {
             Ok(Packet::Event {
                 nsp: "/x",
                 name: "e".into(),
-                ack: Some(12)
+                ack: Some(12),
+                args: vec![],
             })
         );
         assert_eq!(parse("31[]"), Ok(Packet::Ack { nsp: "/" }));
