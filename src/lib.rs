@@ -10,15 +10,19 @@
 //! - `telemetry`: logging.
 //! - `app`: assembles storage, HTTP and sockets; binds; graceful shutdown.
 //! - `domain`: validated input and the records served (`Username`, `TweetText`, `Tweet`…).
-//! - `feed`: posting in batches and in order; the first timeline page from memory.
+//! - `feed`: every change of what a timeline shows (posting in batches and in order,
+//!   deleting, liking): stored, cache forgotten, announced; the first page from memory.
 //! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
 //! - `auth`: password hashing and session tokens.
 //! - `origin`: which origins may use the session cookie.
 //! - `http`: the JSON API, health and metrics.
-//! - `realtime`: the Socket.IO endpoint and tweet announcements.
+//! - `realtime`: the Socket.IO endpoint, the watch index and announcements (own Engine.IO
+//!   transport in `realtime::engine`, which knows nothing of Socket.IO).
 //! - `web`: the embedded web app and Socket.IO client bundle.
 //!
-//! Data flows one way: `http`/`realtime` → `domain` → `storage`.
+//! Imports run one way: `main` → `app` → `http` → `feed` → `realtime` → `storage` →
+//! `domain`, with `config`, `telemetry`, `auth`, `origin` and `web` as leaf helpers that
+//! import none of those layers above them.
 
 pub mod app;
 pub mod auth;

@@ -1,5 +1,8 @@
-//! The feed's hot paths: posting (a writer that stores tweets in batches, in order, and
-//! announces them) and the first timeline page (served from memory while nothing changed).
+//! The feed is the only thing that changes what a timeline shows: posting (a writer that
+//! stores tweets in batches, in order, and announces them), deleting, liking — each stores
+//! the change, forgets what is cached and announces it, in one place, so a new kind of change
+//! cannot forget a step. It also serves the first timeline page from memory while nothing
+//! changed.
 //!
 //! Why a writer task: the database takes one writer at a time anyway, so tweets posted
 //! concurrently are queued and stored together in one transaction; ids, commits and
@@ -22,6 +25,7 @@ use crate::storage::{Store, StoreError};
 #[derive(Clone)]
 pub struct Feed {
     store: Arc<dyn Store>,
+    realtime: Realtime,
     writer: writer::Writer,
     first_page: Option<Arc<FirstPage>>,
 }
@@ -31,9 +35,10 @@ impl Feed {
     /// writing (no other node could change the page behind its back).
     pub fn start(store: Arc<dyn Store>, realtime: Realtime, cache_first_page: bool) -> Self {
         let first_page = cache_first_page.then(|| Arc::new(FirstPage::default()));
-        let writer = writer::Writer::start(store.clone(), realtime, first_page.clone());
+        let writer = writer::Writer::start(store.clone(), realtime.clone(), first_page.clone());
         Self {
             store,
+            realtime,
             writer,
             first_page,
         }
@@ -53,8 +58,25 @@ impl Feed {
         }
     }
 
-    /// Something on the timeline changed (a like, a deletion): forget cached pages.
-    pub fn changed(&self) {
+    /// Delete `author`'s tweet, forget cached pages and announce the deletion. `NotFound`
+    /// when `author` has no such tweet.
+    pub async fn delete(&self, id: i64, author: i64) -> Result<(), StoreError> {
+        self.store.delete_tweet(id, author).await?;
+        self.changed();
+        self.realtime.announce_delete(id);
+        Ok(())
+    }
+
+    /// Like (`true`) or unlike a tweet as `user` (idempotent) and forget cached pages (they
+    /// carry like counts).
+    pub async fn set_like(&self, tweet: i64, user: i64, liked: bool) -> Result<(), StoreError> {
+        self.store.set_like(tweet, user, liked).await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Something on the timeline changed: forget cached pages.
+    fn changed(&self) {
         if let Some(cache) = &self.first_page {
             cache.invalidate();
         }

@@ -1,7 +1,8 @@
 //! Tweets: post, read (timeline, one tweet), delete, like and unlike.
 //!
 //! Posting goes through the feed's writer (stored and announced in id order); the
-//! anonymous first page comes from the feed's cache; every other change tells the feed.
+//! anonymous first page comes from the feed's cache; deleting and liking go through the feed
+//! too (stored, cache forgotten, announced).
 
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -101,15 +102,13 @@ async fn delete_tweet(
         return Err(ApiError::Forbidden("Only its author can delete a tweet."));
     }
     state
-        .store
-        .delete_tweet(tweet.id, current.user.id)
+        .feed
+        .delete(tweet.id, current.user.id)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => no_tweet(tweet.id),
             other => other.into(),
         })?;
-    state.feed.changed();
-    state.realtime.announce_delete(tweet.id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -122,10 +121,9 @@ async fn set_like(
     let me = Some(current.user.id);
     let tweet = find(&state, raw_id, me).await?;
     state
-        .store
+        .feed
         .set_like(tweet.id, current.user.id, liked)
         .await?;
-    state.feed.changed();
     Ok(Json(
         state
             .store
