@@ -62,6 +62,7 @@ async fn sign_out(
     current: CurrentUser,
 ) -> Result<Response, ApiError> {
     state.store.delete_session(&current.token_hash).await?;
+    state.realtime.end_session(&current.token_hash);
     tracing::info!(user = %current.user.username, "user signed out");
     let mut response = StatusCode::NO_CONTENT.into_response();
     let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");

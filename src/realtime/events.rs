@@ -29,6 +29,12 @@ pub enum Announcement {
         /// The deleted tweet's id.
         id: i64,
     },
+    /// A session was signed out: every node closes the sockets that authenticated with it.
+    /// Not an event: never sent to any socket.
+    SessionEnded {
+        /// The session's token hash (never the token).
+        token_hash: String,
+    },
 }
 
 /// Second argument of `newTweet` (the first is the literal `true`, as in the tutorial).

@@ -44,6 +44,8 @@ impl Seen {
         match announcement {
             Announcement::Tweet { id, .. } => self.tweets.insert(*id),
             Announcement::Deleted { id } => self.deletions.insert(*id),
+            // Closing a session's sockets twice is harmless.
+            Announcement::SessionEnded { .. } => true,
         }
     }
 }

@@ -208,6 +208,25 @@ impl Hub {
         }
     }
 
+    /// Disconnect every socket signed in with the session whose token hashes to
+    /// `token_hash` (see `socketio::sign_out`). Returns how many there were.
+    pub fn end_session(&self, token_hash: &str) -> usize {
+        let mut signed_in = Vec::new();
+        self.registry.for_each(|session| {
+            if let Sio::Connected {
+                user: Some(user), ..
+            } = &session.lock().sio
+                && user.token_hash == token_hash
+            {
+                signed_in.push(session.clone());
+            }
+        });
+        signed_in
+            .iter()
+            .filter(|session| socketio::sign_out(self, session, token_hash))
+            .count()
+    }
+
     /// Refuse new sessions and close every open one.
     pub fn shutdown(&self) {
         self.closing.store(true, Ordering::Relaxed);
