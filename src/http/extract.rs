@@ -118,6 +118,17 @@ fn credential(headers: &HeaderMap, state: &AppState) -> Result<Option<Credential
     }
 }
 
+/// The `Set-Cookie` value that stores the session `token`, or with `None` clears it.
+/// `Secure` when the server's public URL is https (`--public-url`): the browser then never
+/// sends the session over plain HTTP.
+pub fn session_set_cookie(token: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(token) => format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/{secure}"),
+        None => format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"),
+    }
+}
+
 /// The `chirp_session` cookie's value, if the request carries one.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers

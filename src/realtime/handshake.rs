@@ -4,6 +4,7 @@
 //! broadcast can never reach a signed-in socket as if it were anonymous. A signed-in socket
 //! remembers which session (token hash) let it in, so that signing that session out ends it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::engine::session::Handshake;
@@ -18,6 +19,10 @@ pub struct HandshakeContext {
     pub store: Arc<dyn Store>,
     /// The origin rule.
     pub origins: Arc<OriginPolicy>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap).
+    pub trusted_proxies: Arc<[IpAddr]>,
+    /// Most Engine.IO sessions open at once from one client address (0: no cap).
+    pub max_sockets_per_address: usize,
 }
 
 /// The user a socket acts for.
