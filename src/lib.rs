@@ -14,6 +14,7 @@
 //!   deleting, liking): stored, cache forgotten, announced; the first page from memory.
 //! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
 //! - `auth`: password hashing and session tokens.
+//! - `caps`: the cap on open connections, and the client address per-address caps count.
 //! - `origin`: which origins may use the session cookie.
 //! - `http`: the JSON API, health and metrics.
 //! - `realtime`: the Socket.IO endpoint, the watch index and announcements (own Engine.IO
@@ -26,6 +27,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod caps;
 pub mod config;
 pub mod domain;
 pub mod feed;

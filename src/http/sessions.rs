@@ -17,7 +17,7 @@ use super::users::Credentials;
 use super::{ApiError, AppState};
 use crate::auth::{new_token, token_hash, verify_password};
 use crate::domain::Username;
-use crate::origin::SESSION_COOKIE;
+use crate::origin::session_set_cookie;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -50,7 +50,7 @@ async fn sign_in(
         .create_session(&token_hash(&token), user.id)
         .await?;
     tracing::info!(user = %user.username, "user signed in");
-    let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/");
+    let cookie = session_set_cookie(Some(&token), state.origins.secure_cookie());
     let mut response = Json(json!({ "token": token, "user": user })).into_response();
     response
         .headers_mut()
@@ -63,9 +63,10 @@ async fn sign_out(
     current: CurrentUser,
 ) -> Result<Response, ApiError> {
     state.store.delete_session(&current.token_hash).await?;
+    state.realtime.end_session(&current.token_hash);
     tracing::info!(user = %current.user.username, "user signed out");
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    let expired = session_set_cookie(None, state.origins.secure_cookie());
     response
         .headers_mut()
         .insert(header::SET_COOKIE, header_value(expired)?);

@@ -40,6 +40,12 @@ pub enum Announcement {
         /// The deleted tweet's id.
         id: i64,
     },
+    /// A session was signed out: every node ends the sockets that authenticated with it.
+    /// Not an event: never sent to any socket.
+    SessionEnded {
+        /// The session's token hash (never the token).
+        token_hash: String,
+    },
     /// Someone followed or unfollowed someone: `home` watchers' routes change.
     Follow {
         /// Who follows.

@@ -2,7 +2,8 @@
 //! open a socket, and the session cookie if the origin rule lets it count), then at the
 //! Socket.IO CONNECT `auth.token` or that cookie. The caller records the user in the same step
 //! that acknowledges the CONNECT, so a broadcast can never reach a signed-in socket as if it
-//! were anonymous.
+//! were anonymous. A signed-in socket remembers which session (token hash) let it in, so that
+//! signing that session out ends it.
 
 use std::sync::Arc;
 
@@ -52,6 +53,9 @@ pub struct SocketUser {
     pub id: i64,
     /// Username, for logs.
     pub username: String,
+    /// The hash of the session token it authenticated with (`auth.token` or cookie): when
+    /// that session is signed out, the socket is disconnected.
+    pub token_hash: String,
 }
 
 /// Decide who a connecting socket is; an `Err` becomes the client's `connect_error` with
@@ -74,10 +78,12 @@ pub async fn authenticate(
 }
 
 async fn lookup(ctx: &HandshakeContext, token: &str) -> Result<Option<SocketUser>, &'static str> {
-    match ctx.store.session_user(&token_hash(token)).await {
+    let hash = token_hash(token);
+    match ctx.store.session_user(&hash).await {
         Ok(user) => Ok(user.map(|u| SocketUser {
             id: u.id,
             username: u.username,
+            token_hash: hash,
         })),
         Err(e) => {
             tracing::warn!(error = %e, "socket handshake could not check its session");

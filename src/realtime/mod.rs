@@ -2,7 +2,7 @@
 //! Socket.IO v5 server, built for fan-out) and the announcements of stored and deleted tweets.
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
-//! `announce_follow`, `health`, `shutdown`. Announcements are queued in call order and
+//! `announce_follow`, `end_session`, `health`, `shutdown`. Announcements are queued in call order and
 //! delivered by one task, so every socket receives them in the order they were made. With
 //! Redis configured, that task also publishes them to the other nodes and delivers theirs
 //! (`redis_bus`): one bus message per tweet, however many followers its author has; each
@@ -90,6 +90,10 @@ pub struct RealtimeConfig {
     pub ping_interval: Duration,
     /// …and how long it waits for the pong (default 20 s).
     pub ping_timeout: Duration,
+    /// Most Engine.IO sessions open at once from one client address (0: no cap).
+    pub max_sockets_per_address: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl Realtime {
@@ -97,13 +101,16 @@ impl Realtime {
     pub fn build(config: RealtimeConfig) -> anyhow::Result<Self> {
         let store = config.handshake.store.clone();
         let index = Arc::new(Index(Mutex::new(WatchIndex::default())));
+        let io = Arc::new(SocketIo::new(config.handshake, index.clone()));
         let hub = Hub::new(
             EngineConfig {
                 ping_interval: config.ping_interval,
                 ping_timeout: config.ping_timeout,
+                max_sockets_per_address: config.max_sockets_per_address,
+                trusted_proxies: config.trusted_proxies,
                 ..EngineConfig::default()
             },
-            Arc::new(SocketIo::new(config.handshake, index.clone())),
+            io.clone(),
         );
         hub.start();
         // Register the gauge so /metrics shows it before the first socket arrives.
@@ -121,6 +128,7 @@ impl Realtime {
         };
         tokio::spawn(deliver(
             hub.clone(),
+            io,
             index.clone(),
             pending,
             bus.clone(),
@@ -146,6 +154,14 @@ impl Realtime {
             id: tweet.id,
             author: tweet.author.clone(),
             reply_to: None,
+        });
+    }
+
+    /// A session was signed out: end the sockets that authenticated with it, here at once
+    /// and, with Redis, on every other node.
+    pub fn end_session(&self, token_hash: &str) {
+        self.enqueue(Announcement::SessionEnded {
+            token_hash: token_hash.to_owned(),
         });
     }
 
@@ -192,6 +208,7 @@ impl Realtime {
 /// node's own to the bus.
 async fn deliver(
     hub: Arc<Hub>,
+    io: Arc<SocketIo>,
     index: Arc<Index>,
     mut pending: mpsc::UnboundedReceiver<Delivery>,
     bus: Option<Arc<RedisBus>>,
@@ -209,7 +226,7 @@ async fn deliver(
         if let Announcement::Tweet { id, .. } = announcement {
             last_delivered.fetch_max(id, Ordering::Relaxed);
         }
-        route(&hub, &index, &announcement);
+        route(&hub, &io, &index, &announcement);
         if let (true, Some(bus)) = (publish, &bus) {
             bus.publish(&announcement);
         }
@@ -217,7 +234,7 @@ async fn deliver(
 }
 
 /// Write one announcement to the sockets of this node that should have it.
-fn route(hub: &Hub, index: &Index, announcement: &Announcement) {
+fn route(hub: &Hub, io: &SocketIo, index: &Index, announcement: &Announcement) {
     let mut recipients = Vec::new();
     let (event, packet) = match announcement {
         Announcement::Tweet {
@@ -245,6 +262,12 @@ fn route(hub: &Hub, index: &Index, announcement: &Announcement) {
             if let Some(change) = announcement.follow_change() {
                 index.lock().follow_changed(change);
             }
+            return;
+        }
+        Announcement::SessionEnded { token_hash } => {
+            index.lock().all(|s| recipients.push(s.clone()));
+            let ended = socketio::sign_out(io, hub, &recipients, token_hash);
+            tracing::debug!(ended, "sockets of a signed-out session disconnected");
             return;
         }
     };

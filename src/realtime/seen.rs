@@ -45,7 +45,7 @@ impl Seen {
             Announcement::Tweet { id, .. } => self.tweets.insert(*id),
             Announcement::Deleted { id } => self.deletions.insert(*id),
             // Follow changes are idempotent and arrive once per bus message.
-            Announcement::Follow { .. } => true,
+            Announcement::Follow { .. } | Announcement::SessionEnded { .. } => true,
         }
     }
 }

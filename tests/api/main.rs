@@ -6,6 +6,7 @@ mod accounts;
 mod binary;
 mod errors;
 mod likes;
+mod origins_and_caps;
 mod sessions;
 mod site;
 mod socket_protocol;

@@ -19,6 +19,9 @@ pub enum EngineError {
     BadRequest,
     /// 5: `EIO` is not 4.
     UnsupportedProtocolVersion,
+    /// 4 (the reference's "Forbidden", with its own message), answered 503: the client's
+    /// address has `--max-sockets-per-address` sessions open; it may retry once one closes.
+    TooManySockets,
 }
 
 impl EngineError {
@@ -29,6 +32,14 @@ impl EngineError {
             Self::BadHandshakeMethod => (2, "Bad handshake method"),
             Self::BadRequest => (3, "Bad request"),
             Self::UnsupportedProtocolVersion => (5, "Unsupported protocol version"),
+            Self::TooManySockets => (4, "Too many sockets from this address"),
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::TooManySockets => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -37,7 +48,7 @@ impl IntoResponse for EngineError {
     fn into_response(self) -> Response {
         let (code, message) = self.code_and_message();
         (
-            StatusCode::BAD_REQUEST,
+            self.status(),
             [(header::CONTENT_TYPE, "application/json")],
             format!(r#"{{"code":{code},"message":"{message}"}}"#),
         )

@@ -2,15 +2,17 @@
 //! errors as the engine.io reference server does (`answer`), and hands the request to
 //! long-polling or the WebSocket handshake.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::answer::EngineError;
 use super::session::Sid;
 use super::{Hub, polling, websocket};
+use crate::caps::client_address;
 
 /// The transports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,17 @@ pub async fn handle(hub: Arc<Hub>, request: Request) -> Response {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
+    // A new session takes a place under its address's cap now, before anything is built.
+    let mut address = None;
+    if sid.is_none()
+        && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
+    {
+        let ip = client_address(peer.ip(), request.headers(), &hub.config.trusted_proxies);
+        match hub.addresses.reserve(ip) {
+            Some(slot) => address = Some(slot),
+            None => return EngineError::TooManySockets.into_response(),
+        }
+    }
     let session = match sid {
         None => None,
         Some(Err(e)) => return e.into_response(),
@@ -78,10 +91,10 @@ pub async fn handle(hub: Arc<Hub>, request: Request) -> Response {
     };
     match kind {
         Kind::Polling => match session {
-            None => polling::open(&hub, hub.handler.opened(request.headers())),
+            None => polling::open(&hub, hub.handler.opened(request.headers()), address),
             Some(session) => polling::request(hub, session, request).await,
         },
-        Kind::WebSocket => websocket::upgrade(hub, session, request),
+        Kind::WebSocket => websocket::upgrade(hub, session, address, request),
     }
 }
 

@@ -14,11 +14,13 @@
 //! - `frame`: WebSocket frames (decode from clients, encode for clients).
 //! - `session`: one session's state and its non-blocking writes.
 //! - `registry`: every session by sid.
+//! - `addresses`: sessions per client address, capped.
 //! - `http`: the `/socket.io/` endpoint: handshakes, errors, routing to the transports.
 //! - `polling`: long-polling GET and POST.
 //! - `websocket`: the WebSocket handshake and the one task per socket that reads it.
 //! - `heartbeat`: the one timer that pings every session and closes the silent ones.
 
+mod addresses;
 mod answer;
 pub mod frame;
 mod heartbeat;
@@ -36,6 +38,7 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use bytes::Bytes;
 
+use addresses::Addresses;
 use registry::Registry;
 use session::{Attachment, Session, Transport, Written};
 
@@ -61,6 +64,10 @@ pub struct EngineConfig {
     pub connect_timeout: Duration,
     /// Most bytes queued for a socket the kernel will not take; past it, it is disconnected.
     pub max_backlog: usize,
+    /// Most sessions open at once from one client address (0: no cap).
+    pub max_sockets_per_address: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl Default for EngineConfig {
@@ -71,6 +78,8 @@ impl Default for EngineConfig {
             max_payload: 1_000_000,
             connect_timeout: Duration::from_secs(45),
             max_backlog: 1 << 20,
+            max_sockets_per_address: 0,
+            trusted_proxies: Arc::from([]),
         }
     }
 }
@@ -109,6 +118,8 @@ pub struct Hub {
     pub registry: Registry,
     /// The layer above.
     pub handler: Arc<dyn Handler>,
+    /// Open sessions per client address, against `max_sockets_per_address`.
+    pub addresses: Arc<Addresses>,
     clock: Instant,
     closing: AtomicBool,
 }
@@ -135,6 +146,7 @@ impl Hub {
     /// A hub with no sessions; `start` its heartbeat.
     pub fn new(config: EngineConfig, handler: Arc<dyn Handler>) -> Arc<Self> {
         Arc::new(Self {
+            addresses: Addresses::new(config.max_sockets_per_address),
             config,
             registry: Registry::default(),
             handler,
@@ -208,6 +220,8 @@ impl Hub {
                 return;
             }
             state.closed = true;
+            // Its place under the per-address cap is free again.
+            state.address = None;
             match &mut state.transport {
                 Transport::WebSocket(ws) => {
                     let code = code.unwrap_or(if self.closing() {

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
+use super::addresses::AddressSlot;
 use super::frame;
 
 /// What the layer above keeps in a session (Socket.IO's state, for Chirp). The engine only
@@ -119,6 +120,8 @@ pub struct State {
     pub pong_pending: bool,
     /// When the session opened (ms on the hub's clock).
     pub opened_at: u64,
+    /// Its place under the per-address cap, held until it closes.
+    pub address: Option<AddressSlot>,
 }
 
 /// One Engine.IO session.
@@ -140,8 +143,14 @@ pub enum Written {
 }
 
 impl Session {
-    /// A new session.
-    pub fn new(sid: Sid, transport: Transport, attachment: Attachment, now: u64) -> Self {
+    /// A new session, holding its client address's place (if it is counted).
+    pub fn new(
+        sid: Sid,
+        transport: Transport,
+        attachment: Attachment,
+        address: Option<AddressSlot>,
+        now: u64,
+    ) -> Self {
         Self {
             sid,
             state: Mutex::new(State {
@@ -153,6 +162,7 @@ impl Session {
                 ping_at: now,
                 pong_pending: false,
                 opened_at: now,
+                address,
             }),
         }
     }

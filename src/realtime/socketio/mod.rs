@@ -270,6 +270,51 @@ impl SocketIo {
     }
 }
 
+/// The session a socket signed in with was signed out: the server ends its connection to `/`
+/// (Socket.IO DISCONNECT, sent in the same critical section that makes it no longer signed
+/// in, so no broadcast can reach it as that user afterwards). Like the reference server's
+/// `socket.disconnect()`, the Engine.IO session stays: the official clients report "io server
+/// disconnect", do not retry by themselves and close it; a client that neither connects again
+/// (anonymously, or with a new token) nor closes is closed by the heartbeat's connect
+/// timeout. Closing the transport at once instead would race the DISCONNECT: over
+/// long-polling both travel in one response and the client reports a transport close.
+/// Returns how many of `sessions` were signed in with that session.
+pub fn sign_out(io: &SocketIo, hub: &Hub, sessions: &[Arc<Session>], token_hash: &str) -> usize {
+    let mut ended = 0;
+    for session in sessions {
+        let (connected, transport, written) = {
+            let mut state = session.lock();
+            let signed_in = matches!(
+                sio(&mut state),
+                Some(Sio::Connected(Connected { user: Some(user), .. }))
+                    if user.token_hash == token_hash
+            );
+            if !signed_in {
+                continue;
+            }
+            let waiting = Box::new(Sio::Waiting(Handshake {
+                origin_allowed: true,
+                cookie: None,
+            }));
+            let old = std::mem::replace(&mut state.attachment, waiting);
+            state.established = false;
+            state.opened_at = hub.now();
+            let written = state.send_text(packet::DISCONNECT, hub.config.max_backlog);
+            let Ok(old) = old.downcast::<Sio>() else {
+                continue;
+            };
+            let Sio::Connected(connected) = *old else {
+                continue;
+            };
+            (connected, state.transport_name(), written)
+        };
+        session.after_write(written);
+        io.disconnected(&connected, transport, "signed out");
+        ended += 1;
+    }
+    ended
+}
+
 fn answer(result: Result<(), WatchError>) -> Value {
     match result {
         Ok(()) => events::watch_ok(),
