@@ -35,7 +35,7 @@ test('signed out: the sign-in form, no compose box, liking asks to sign in', asy
 test('sign-up errors appear next to the field that caused them', async () => {
   const { page, context } = await env.open();
   await page.locator('#mode-signup').click();
-  assert.equal(await page.locator('#auth-submit').textContent(), 'Create account');
+  assert.equal(await page.locator('#auth-submit').textContent(), 'Sign up');
 
   await page.locator('#auth-username').fill('ab');
   await page.locator('#auth-password').fill(PASSWORD);

@@ -48,7 +48,7 @@ export class AuthForm {
     const signup = mode === 'signup';
     this.modeButtons.signin.setAttribute('aria-pressed', String(!signup));
     this.modeButtons.signup.setAttribute('aria-pressed', String(signup));
-    this.submitButton.textContent = signup ? 'Create account' : 'Sign in';
+    this.submitButton.textContent = signup ? 'Sign up' : 'Sign in';
     this.fields.password.input.autocomplete = signup ? 'new-password' : 'current-password';
     this.fields.username.hint.hidden = !signup;
     this.fields.password.hint.hidden = !signup;
@@ -104,7 +104,7 @@ export class AuthForm {
     this.busy = true;
     this.submitButton.disabled = true;
     const label = this.submitButton.textContent;
-    this.submitButton.textContent = this.mode === 'signup' ? 'Creating account…' : 'Signing in…';
+    this.submitButton.textContent = this.mode === 'signup' ? 'Signing up…' : 'Signing in…';
     try {
       if (this.mode === 'signup') await api.signUp(username, password);
       const session = await api.signIn(username, password);
