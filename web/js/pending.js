@@ -6,8 +6,10 @@
 //   `syncedId`; everything found that is not ours counts. Announcements are not replayed
 //   after a drop, so this is how tweets posted while we were away are never skipped.
 // - Showing loads `after=syncedId` (paging by 100 until a short page), then fetches one by
-//   one any pending id still missing: ids can commit out of order (PostgreSQL), so a tweet
-//   with an id below the newest shown may be announced late.
+//   one any pending id the pages did not bring (e.g. more than MAX_PAGES pages behind). Ids
+//   commit in id order on both back ends (PostgreSQL inserts tweets under an advisory lock),
+//   so the pages normally bring everything; the by-id fetch is a safety net.
+// - `syncedId` belongs to the timeline, which this module only advances.
 
 import * as api from './api.js';
 
@@ -146,10 +148,7 @@ export class Pending {
         if (gen !== this.generation) return;
       }
       const added = this.timeline.insert([...byId.values()]);
-      if (complete) {
-        const newest = tweets.reduce((m, t) => Math.max(m, t.id), since);
-        this.timeline.syncedId = Math.max(this.timeline.syncedId, newest);
-      }
+      if (complete) this.timeline.advanceSynced(tweets.reduce((m, t) => Math.max(m, t.id), since));
       for (const id of [...this.pending.keys()]) if (this.timeline.has(id)) this.pending.delete(id);
       // Keyboard users who pressed the banner land on the first new tweet, not on <body>.
       if (hadFocus && added.length) added[0].querySelector('article').focus({ preventScroll: true });
