@@ -226,7 +226,19 @@ export class Timeline {
   }
 
   /**
-   * Run `mutate` (which adds or removes list items) so that the tweet the reader is looking
+   * Bring the reader to `li` (a tweet they asked to see): scroll it to just below the sticky
+   * header unless it is already in view, e.g. when the reader is at the top of the page.
+   */
+  reveal(li) {
+    const viewTop = this.topbar.getBoundingClientRect().bottom;
+    const rect = li.getBoundingClientRect();
+    if (rect.top >= viewTop && rect.bottom <= window.innerHeight) return;
+    const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    window.scrollBy({ top: rect.top - viewTop, left: 0, behavior: smooth ? 'smooth' : 'instant' });
+  }
+
+  /**
+   * Run `mutate` (which adds or removes list items, or the banner's row above them) so that the tweet the reader is looking
    * at stays exactly where it is on screen: measure the first visible tweet below the sticky
    * header before and after, and scroll by the difference. When the top of the list is in
    * view the reader is at the top of the timeline, and new tweets simply appear there.
