@@ -61,6 +61,7 @@ mod tests {
             author: Author {
                 id: 1,
                 username: "a".into(),
+                display_name: String::new(),
             },
         };
         assert!(seen.first_time(&tweet));
