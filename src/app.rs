@@ -131,7 +131,12 @@ impl App {
             .layer(CatchPanicLayer::new());
         let listener = TcpListener::bind(config.addr)
             .await
-            .with_context(|| format!("cannot listen on {}", config.addr))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (is another server running there? stop it or pass another --addr)",
+                    config.addr
+                )
+            })?;
         Ok(Self {
             listener,
             router,

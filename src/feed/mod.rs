@@ -17,7 +17,7 @@ use bytes::Bytes;
 
 pub use first_page::FirstPage;
 
-use crate::domain::{Draft, Tweet};
+use crate::domain::{Draft, ProfileUpdate, Tweet};
 use crate::realtime::Realtime;
 use crate::storage::{Store, StoreError};
 
@@ -71,6 +71,31 @@ impl Feed {
     /// carry like counts).
     pub async fn set_like(&self, tweet: i64, user: i64, liked: bool) -> Result<(), StoreError> {
         self.store.set_like(tweet, user, liked).await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Follow (`on`) or unfollow `followee`; answers whether anything changed.
+    ///
+    /// The one door every follow change goes through: a change is announced (here at once,
+    /// then on every node) before the caller answers, so `home` watchers are routed by it from
+    /// the next tweet on. Nothing cached depends on follows: the cached first page is the
+    /// anonymous everyone timeline, which shows no follow state.
+    pub async fn follow(&self, follower: i64, followee: i64, on: bool) -> Result<bool, StoreError> {
+        let changed = self.store.set_follow(follower, followee, on).await?;
+        if changed {
+            self.realtime.announce_follow(follower, followee, on);
+        }
+        Ok(changed)
+    }
+
+    /// Change a profile. Tweets show their author's display name, so cached pages go.
+    pub async fn update_profile(
+        &self,
+        user_id: i64,
+        update: &ProfileUpdate,
+    ) -> Result<(), StoreError> {
+        self.store.update_profile(user_id, update).await?;
         self.changed();
         Ok(())
     }

@@ -5,10 +5,13 @@
 
 mod error;
 mod extract;
+mod follows;
 mod health;
 mod in_flight;
 mod limit;
+mod profiles;
 mod sessions;
+mod timelines;
 mod tweets;
 mod users;
 
@@ -54,6 +57,9 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(sessions::router())
         .merge(tweets::router())
+        .merge(profiles::router())
+        .merge(follows::router())
+        .merge(timelines::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .merge(health::router())
         .route("/api", axum::routing::any(api_not_found))

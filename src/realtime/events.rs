@@ -79,10 +79,21 @@ impl Announcement {
 #[derive(Debug, Serialize)]
 struct NewTweetNotice<'a> {
     id: i64,
+    /// `{id, username}` only, as the tutorial's clients expect (the page fetches the tweet,
+    /// display name included, when it shows it).
+    #[serde(serialize_with = "id_and_username")]
     author: &'a Author,
     // TODO(replies): always present (`null` for a top-level tweet) once replies exist.
     #[serde(skip_serializing_if = "Option::is_none")]
     reply_to: Option<i64>,
+}
+
+fn id_and_username<S: serde::Serializer>(author: &&Author, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut out = s.serialize_struct("Author", 2)?;
+    out.serialize_field("id", &author.id)?;
+    out.serialize_field("username", &author.username)?;
+    out.end()
 }
 
 /// Argument of `tweetDeleted`.
@@ -188,6 +199,7 @@ mod tests {
         let author = Author {
             id: 3,
             username: "ada".into(),
+            display_name: "Ada L.".into(),
         };
         assert_eq!(
             new_tweet_packet(7, &author, Some(5)),

@@ -63,6 +63,7 @@ mod tests {
             author: Author {
                 id: 1,
                 username: "a".into(),
+                display_name: String::new(),
             },
             reply_to: None,
         };
