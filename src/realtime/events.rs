@@ -31,6 +31,17 @@ pub enum Announcement {
     },
 }
 
+impl Announcement {
+    /// The tweet id that puts this announcement in order (`order`), for new tweets; others
+    /// are delivered in arrival order.
+    pub fn tweet_id(&self) -> Option<i64> {
+        match self {
+            Self::Tweet { id, .. } => Some(*id),
+            Self::Deleted { .. } => None,
+        }
+    }
+}
+
 /// Second argument of `newTweet` (the first is the literal `true`, as in the tutorial).
 #[derive(Debug, Serialize)]
 pub struct NewTweetNotice<'a> {

@@ -4,7 +4,8 @@
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
 //! `health`, `shutdown`. Announcements are queued in call order and delivered by one task,
 //! so every socket receives them in the order they were made. With Redis configured, that
-//! task also publishes them to the other nodes and delivers theirs (`redis_bus`). Each
+//! task also publishes them to the other nodes and delivers theirs (`redis_bus`), new tweets
+//! in id order on every node, each once, with any gap filled from the store (`order`). Each
 //! announcement is encoded once, as one WebSocket frame and one polling packet, and the same
 //! bytes are written to every socket (`engine::Hub::broadcast`).
 //!
@@ -14,11 +15,12 @@
 //! - `socketio`: Socket.IO packets, the `/` namespace, connect and events.
 //! - `handshake`: who a socket is (origin rule, `auth.token`, cookie).
 //! - `events`: event names and payloads.
-//! - `redis_bus`, `seen`: fan-out across nodes, without duplicates.
+//! - `redis_bus`, `order`, `seen`: fan-out across nodes, in order, nothing missed or twice.
 
 mod engine;
 mod events;
 mod handshake;
+mod order;
 mod redis_bus;
 mod seen;
 mod socketio;
@@ -32,24 +34,39 @@ pub mod fuzzing {
 }
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::any;
 use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
 
 pub use events::Announcement;
 pub use handshake::HandshakeContext;
 
+use order::Order;
 use redis_bus::{Delivery, RedisBus};
 use seen::Seen;
 
 use engine::{Broadcast, EngineConfig, Hub};
 use events::{NEW_TWEET, NewTweetNotice, TWEET_DELETED, TweetDeletedNotice};
 
-use crate::domain::Tweet;
+use crate::domain::{Page, PageCursor, Tweet};
+use crate::storage::{Store, StoreError};
+
+/// How long a tweet that follows a gap waits for the missing ids to come over the bus before
+/// they are read from the store (only while the bus is up: when it is down, nothing can come).
+const GAP_HOLD: Duration = Duration::from_millis(75);
+/// How soon a gap fill that the store could not answer is tried again…
+const GAP_RETRY: Duration = Duration::from_millis(250);
+/// …and after how long held tweets are delivered anyway, skipping what could not be read.
+const GAP_GIVE_UP: Duration = Duration::from_secs(5);
+/// How often an unsettled node (Redis down or recently back) reads new tweets from the store.
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
+/// Tweets per store read while filling a gap or sweeping.
+const READ_PAGE: i64 = 100;
+/// Most tweets one fill or sweep reads (the rest come with the next).
+const READ_MAX: usize = 10_000;
 
 /// Handle to the real-time side. Cheap to clone.
 #[derive(Clone)]
@@ -88,19 +105,35 @@ impl Realtime {
         hub.start();
         // Register the gauge so /metrics shows it before the first socket arrives.
         metrics::gauge!("chirp_connected_sockets").increment(0.0);
+        metrics::counter!("chirp_announcement_gaps_filled_total").increment(0);
+        metrics::counter!("chirp_announcements_from_store_total").increment(0);
         let (queue, pending) = mpsc::unbounded_channel();
-        let last_delivered = Arc::new(AtomicI64::new(config.newest_tweet_id));
-        let bus = match &config.redis_url {
-            Some(url) => Some(Arc::new(RedisBus::start(
-                url,
-                queue.clone(),
-                store,
-                last_delivered.clone(),
-            )?)),
-            None => None,
-        };
-        tokio::spawn(deliver(hub.clone(), pending, bus.clone(), last_delivered));
-        Ok(Self { hub, queue, bus })
+        match &config.redis_url {
+            Some(url) => {
+                let bus = Arc::new(RedisBus::start(url, queue.clone(), store.clone())?);
+                let order = Order::new(config.newest_tweet_id);
+                tokio::spawn(deliver_in_order(
+                    hub.clone(),
+                    pending,
+                    bus.clone(),
+                    store,
+                    order,
+                ));
+                Ok(Self {
+                    hub,
+                    queue,
+                    bus: Some(bus),
+                })
+            }
+            None => {
+                tokio::spawn(deliver(hub.clone(), pending));
+                Ok(Self {
+                    hub,
+                    queue,
+                    bus: None,
+                })
+            }
+        }
     }
 
     /// Serve the Socket.IO endpoint (`/socket.io/`) on `router`. The WebSocket upgrade needs
@@ -151,47 +184,172 @@ impl Realtime {
     }
 }
 
-/// Deliver announcements in order to the sockets on this node (each once), then hand this
-/// node's own to the bus.
-async fn deliver(
+/// One node alone: announcements come only from this process, already in order, so each is
+/// delivered as it comes (no store reads).
+async fn deliver(hub: Arc<Hub>, mut pending: mpsc::UnboundedReceiver<Delivery>) {
+    let mut seen = Seen::default();
+    while let Some(delivery) = pending.recv().await {
+        if seen.first_time(&delivery.announcement) {
+            broadcast(&hub, &delivery.announcement);
+        }
+    }
+}
+
+/// With Redis: publish this node's own announcements, and deliver everyone's new tweets in
+/// id order, each once (`Order`). A tweet after a gap waits `GAP_HOLD` for the missing ones
+/// to come over the bus, then the gap is read from the store; while the bus is unsettled the
+/// store is also read every `SWEEP_EVERY`, so the newest tweets do not wait for a next one.
+async fn deliver_in_order(
     hub: Arc<Hub>,
     mut pending: mpsc::UnboundedReceiver<Delivery>,
-    bus: Option<Arc<RedisBus>>,
-    last_delivered: Arc<AtomicI64>,
+    bus: Arc<RedisBus>,
+    store: Arc<dyn Store>,
+    mut order: Order,
 ) {
     let mut seen = Seen::default();
-    while let Some(Delivery {
-        announcement,
-        publish,
-    }) = pending.recv().await
-    {
-        if !seen.first_time(&announcement) {
-            continue;
-        }
-        if let Announcement::Tweet { id, .. } = announcement {
-            last_delivered.fetch_max(id, Ordering::Relaxed);
-        }
-        let encoded = match &announcement {
-            Announcement::Tweet { id, author } => {
-                let notice = (NEW_TWEET, true, NewTweetNotice { id: *id, author });
-                serde_json::to_string(&notice).map(|json| (NEW_TWEET, json, Some(author.id)))
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut retry_at: Option<Instant> = None;
+    let mut failing = false;
+    loop {
+        let fill_at = order.gap_since().map(|since| {
+            let hold = if bus.subscribed() {
+                GAP_HOLD
+            } else {
+                Duration::ZERO
+            };
+            retry_at.map_or(since + hold, |retry| retry.max(since + hold))
+        });
+        let sweeping = bus.unsettled();
+        tokio::select! {
+            received = pending.recv() => {
+                let Some(Delivery { announcement, publish }) = received else { return };
+                if publish {
+                    bus.publish(&announcement);
+                }
+                order.offer(announcement);
             }
-            Announcement::Deleted { id } => {
-                serde_json::to_string(&(TWEET_DELETED, TweetDeletedNotice { id: *id }))
-                    .map(|json| (TWEET_DELETED, json, None))
+            () = sleep_until(fill_at), if fill_at.is_some() => {
+                let upto = order.highest_held().unwrap_or(order.last());
+                match read_stored(&*store, &mut order, Some(upto)).await {
+                    Ok(known) => {
+                        retry_at = None;
+                        failing = false;
+                        metrics::counter!("chirp_announcement_gaps_filled_total").increment(1);
+                        for announcement in order.filled(known, Instant::now()) {
+                            emit(&hub, &mut seen, &announcement);
+                        }
+                    }
+                    Err(e) => {
+                        if !failing {
+                            tracing::warn!(error = %e, "cannot read the store to fill a gap in announcements; retrying");
+                            failing = true;
+                        }
+                        let since = order.gap_since().unwrap_or_else(Instant::now);
+                        if since.elapsed() >= GAP_GIVE_UP {
+                            // Deliver what is held rather than stall every socket on this node.
+                            retry_at = None;
+                            for announcement in order.filled(upto, Instant::now()) {
+                                emit(&hub, &mut seen, &announcement);
+                            }
+                        } else {
+                            retry_at = Some(Instant::now() + GAP_RETRY);
+                        }
+                    }
+                }
             }
+            _ = sweep.tick(), if sweeping => {
+                match read_stored(&*store, &mut order, None).await {
+                    Ok(known) => {
+                        for announcement in order.filled(known, Instant::now()) {
+                            emit(&hub, &mut seen, &announcement);
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "sweep could not read the store"),
+                }
+            }
+        }
+        for announcement in order.ready(Instant::now()) {
+            emit(&hub, &mut seen, &announcement);
+        }
+    }
+}
+
+/// Sleeps until `at`; never resolves for `None` (its `select!` branch is disabled then).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Offer `order` every stored tweet after its last delivered id (up to `upto`, or to the
+/// newest), oldest first. Returns the id up to which the store's answer is complete: ids are
+/// handed out in commit order, so every id below the newest one read that is not there never
+/// will be; with `upto` (a tweet known to be stored) the answer covers up to it too.
+async fn read_stored(
+    store: &dyn Store,
+    order: &mut Order,
+    upto: Option<i64>,
+) -> Result<i64, StoreError> {
+    let mut cursor = order.last();
+    let mut read = 0;
+    loop {
+        let page = Page {
+            limit: READ_PAGE,
+            cursor: PageCursor::After(cursor),
         };
-        match encoded {
-            Ok((event, json, except_user)) => {
-                let broadcast = Broadcast::new(socketio::packet::event(&json), except_user);
-                let sockets = hub.broadcast(&broadcast);
-                metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
-                tracing::debug!(event, sockets, "broadcast");
+        // Pages come newest first.
+        let tweets = store.tweets(None, page, None).await?;
+        let complete = (tweets.len() as i64) < READ_PAGE;
+        if let Some(newest) = tweets.first() {
+            cursor = newest.id;
+        }
+        read += tweets.len();
+        for tweet in tweets.into_iter().rev() {
+            let announcement = Announcement::Tweet {
+                id: tweet.id,
+                author: tweet.author,
+            };
+            if order.offer(announcement) {
+                metrics::counter!("chirp_announcements_from_store_total").increment(1);
             }
-            Err(e) => tracing::error!(error = %e, "cannot encode announcement"),
         }
-        if let (true, Some(bus)) = (publish, &bus) {
-            bus.publish(&announcement);
+        if complete {
+            return Ok(upto.map_or(cursor, |upto| upto.max(cursor)));
         }
+        if upto.is_some_and(|upto| cursor >= upto) || read >= READ_MAX {
+            return Ok(cursor);
+        }
+    }
+}
+
+/// Deliver one announcement to this node's sockets, unless it was delivered before.
+fn emit(hub: &Hub, seen: &mut Seen, announcement: &Announcement) {
+    if seen.first_time(announcement) {
+        broadcast(hub, announcement);
+    }
+}
+
+/// Encode an announcement once and write it to every socket on this node it is for.
+fn broadcast(hub: &Hub, announcement: &Announcement) {
+    let encoded = match announcement {
+        Announcement::Tweet { id, author } => {
+            let notice = (NEW_TWEET, true, NewTweetNotice { id: *id, author });
+            serde_json::to_string(&notice).map(|json| (NEW_TWEET, json, Some(author.id)))
+        }
+        Announcement::Deleted { id } => {
+            serde_json::to_string(&(TWEET_DELETED, TweetDeletedNotice { id: *id }))
+                .map(|json| (TWEET_DELETED, json, None))
+        }
+    };
+    match encoded {
+        Ok((event, json, except_user)) => {
+            let broadcast = Broadcast::new(socketio::packet::event(&json), except_user);
+            let sockets = hub.broadcast(&broadcast);
+            metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
+            tracing::debug!(event, sockets, "broadcast");
+        }
+        Err(e) => tracing::error!(error = %e, "cannot encode announcement"),
     }
 }
