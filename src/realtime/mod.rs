@@ -61,8 +61,11 @@ const GAP_HOLD: Duration = Duration::from_millis(75);
 const GAP_RETRY: Duration = Duration::from_millis(250);
 /// …and after how long held tweets are delivered anyway, skipping what could not be read.
 const GAP_GIVE_UP: Duration = Duration::from_secs(5);
-/// How often an unsettled node (Redis down or recently back) reads new tweets from the store.
+/// How often an unsettled node (Redis down or recently back) reads new tweets from the store…
 const SWEEP_EVERY: Duration = Duration::from_millis(250);
+/// …and how often a settled one does: a node killed between storing a tweet and publishing
+/// it never announces it, and if no later tweet shows the gap, this read finds it.
+const QUIET_SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// Tweets per store read while filling a gap or sweeping.
 const READ_PAGE: i64 = 100;
 /// Most tweets one fill or sweep reads (the rest come with the next).
@@ -197,8 +200,9 @@ async fn deliver(hub: Arc<Hub>, mut pending: mpsc::UnboundedReceiver<Delivery>) 
 
 /// With Redis: publish this node's own announcements, and deliver everyone's new tweets in
 /// id order, each once (`Order`). A tweet after a gap waits `GAP_HOLD` for the missing ones
-/// to come over the bus, then the gap is read from the store; while the bus is unsettled the
-/// store is also read every `SWEEP_EVERY`, so the newest tweets do not wait for a next one.
+/// to come over the bus, then the gap is read from the store. The store is also read for new
+/// tweets every `SWEEP_EVERY` while the bus is unsettled (so the newest tweets do not wait
+/// for a next one to show their gap) and every `QUIET_SWEEP_EVERY` otherwise.
 async fn deliver_in_order(
     hub: Arc<Hub>,
     mut pending: mpsc::UnboundedReceiver<Delivery>,
@@ -211,6 +215,7 @@ async fn deliver_in_order(
     sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut retry_at: Option<Instant> = None;
     let mut failing = false;
+    let mut last_sweep = Instant::now();
     loop {
         let fill_at = order.gap_since().map(|since| {
             let hold = if bus.subscribed() {
@@ -220,7 +225,6 @@ async fn deliver_in_order(
             };
             retry_at.map_or(since + hold, |retry| retry.max(since + hold))
         });
-        let sweeping = bus.unsettled();
         tokio::select! {
             received = pending.recv() => {
                 let Some(Delivery { announcement, publish }) = received else { return };
@@ -258,7 +262,11 @@ async fn deliver_in_order(
                     }
                 }
             }
-            _ = sweep.tick(), if sweeping => {
+            now = sweep.tick() => {
+                if !bus.unsettled() && now < last_sweep + QUIET_SWEEP_EVERY {
+                    continue;
+                }
+                last_sweep = now;
                 match read_stored(&*store, &mut order, None).await {
                     Ok(known) => {
                         for announcement in order.filled(known, Instant::now()) {
