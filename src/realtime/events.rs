@@ -75,6 +75,17 @@ impl Announcement {
     }
 }
 
+impl Announcement {
+    /// The tweet id that puts this announcement in order (`order`), for new tweets; others
+    /// are delivered in arrival order.
+    pub fn tweet_id(&self) -> Option<i64> {
+        match self {
+            Self::Tweet { id, .. } => Some(*id),
+            Self::Deleted { .. } | Self::Follow { .. } | Self::SessionEnded { .. } => None,
+        }
+    }
+}
+
 /// Second argument of `newTweet` (the first is the literal `true`, as in the tutorial).
 #[derive(Debug, Serialize)]
 struct NewTweetNotice<'a> {

@@ -2,13 +2,15 @@
 //! Socket.IO v5 server, built for fan-out) and the announcements of stored and deleted tweets.
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
-//! `announce_follow`, `end_session`, `health`, `shutdown`. Announcements are queued in call order and
-//! delivered by one task, so every socket receives them in the order they were made. With
-//! Redis configured, that task also publishes them to the other nodes and delivers theirs
-//! (`redis_bus`): one bus message per tweet, however many followers its author has; each
-//! node routes it to its own watchers through its watch index. Each announcement is encoded
-//! once, as one WebSocket frame and one polling packet, and the same bytes are written to
-//! every receiving socket (`engine::Hub::write_each`).
+//! `announce_follow`, `end_session`, `health`, `shutdown`. Announcements are queued in call
+//! order and delivered by one task, so every socket receives them in the order they were
+//! made. With Redis configured, that task also publishes them to the other nodes and delivers
+//! theirs (`redis_bus`): one bus message per tweet, however many followers its author has,
+//! new tweets in id order on every node, each once, with any gap filled from the store
+//! (`order`). Each node routes a tweet to its own watchers through its watch index (`watch`),
+//! so a tweet costs work in proportion to the sockets that receive it. Each announcement is
+//! encoded once, as one WebSocket frame and one polling packet, and the same bytes are written
+//! to every receiving socket (`engine::Hub::write_each`).
 //!
 //! # Layout
 //!
@@ -17,11 +19,12 @@
 //! - `handshake`: who a socket is (origin rule, `auth.token`, cookie).
 //! - `events`: event names, payloads and their encoding; `Announcement`.
 //! - `watch`: which socket watches which timeline (who receives a tweet).
-//! - `redis_bus`, `seen`: fan-out across nodes, without duplicates.
+//! - `redis_bus`, `order`, `seen`: fan-out across nodes, in order, nothing missed or twice.
 
 mod engine;
 mod events;
 mod handshake;
+mod order;
 mod redis_bus;
 mod seen;
 mod socketio;
@@ -35,17 +38,18 @@ pub mod fuzzing {
     pub use super::socketio::packet as socketio_packet;
 }
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::any;
 use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
 
 pub use events::Announcement;
 pub use handshake::HandshakeContext;
 
+use order::Order;
 use redis_bus::{Delivery, RedisBus};
 use seen::Seen;
 
@@ -54,7 +58,25 @@ use engine::{Broadcast, EngineConfig, Hub};
 use socketio::SocketIo;
 use watch::{Routing, WatchIndex};
 
-use crate::domain::Tweet;
+use crate::domain::{Page, PageCursor, Tweet};
+use crate::storage::{Store, StoreError};
+
+/// How long a tweet that follows a gap waits for the missing ids to come over the bus before
+/// they are read from the store (only while the bus is up: when it is down, nothing can come).
+const GAP_HOLD: Duration = Duration::from_millis(75);
+/// How soon a gap fill that the store could not answer is tried again…
+const GAP_RETRY: Duration = Duration::from_millis(250);
+/// …and after how long held tweets are delivered anyway, skipping what could not be read.
+const GAP_GIVE_UP: Duration = Duration::from_secs(5);
+/// How often an unsettled node (Redis down or recently back) reads new tweets from the store…
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
+/// …and how often a settled one does: a node killed between storing a tweet and publishing
+/// it never announces it, and if no later tweet shows the gap, this read finds it.
+const QUIET_SWEEP_EVERY: Duration = Duration::from_secs(5);
+/// Tweets per store read while filling a gap or sweeping.
+const READ_PAGE: i64 = 100;
+/// Most tweets one fill or sweep reads (the rest come with the next).
+const READ_MAX: usize = 10_000;
 
 /// The watch index of this node, behind one lock. Lock order: a session's lock may be held
 /// while taking this one (a CONNECT registers under its session's lock), never the reverse —
@@ -68,6 +90,13 @@ impl Index {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Where the delivery task writes: this node's sockets, the Socket.IO layer and its index.
+struct Sockets {
+    hub: Arc<Hub>,
+    io: Arc<SocketIo>,
+    index: Arc<Index>,
 }
 
 /// Handle to the real-time side. Cheap to clone.
@@ -112,29 +141,43 @@ impl Realtime {
             },
             io.clone(),
         );
+        let sockets = Sockets {
+            hub: hub.clone(),
+            io,
+            index,
+        };
         hub.start();
         // Register the gauge so /metrics shows it before the first socket arrives.
         metrics::gauge!("chirp_connected_sockets").increment(0.0);
+        metrics::counter!("chirp_announcement_gaps_filled_total").increment(0);
+        metrics::counter!("chirp_announcements_from_store_total").increment(0);
         let (queue, pending) = mpsc::unbounded_channel();
-        let last_delivered = Arc::new(AtomicI64::new(config.newest_tweet_id));
-        let bus = match &config.redis_url {
-            Some(url) => Some(Arc::new(RedisBus::start(
-                url,
-                queue.clone(),
-                store,
-                last_delivered.clone(),
-            )?)),
-            None => None,
-        };
-        tokio::spawn(deliver(
-            hub.clone(),
-            io,
-            index.clone(),
-            pending,
-            bus.clone(),
-            last_delivered,
-        ));
-        Ok(Self { hub, queue, bus })
+        match &config.redis_url {
+            Some(url) => {
+                let bus = Arc::new(RedisBus::start(url, queue.clone(), store.clone())?);
+                let order = Order::new(config.newest_tweet_id);
+                tokio::spawn(deliver_in_order(
+                    sockets,
+                    pending,
+                    bus.clone(),
+                    store,
+                    order,
+                ));
+                Ok(Self {
+                    hub,
+                    queue,
+                    bus: Some(bus),
+                })
+            }
+            None => {
+                tokio::spawn(deliver(sockets, pending));
+                Ok(Self {
+                    hub,
+                    queue,
+                    bus: None,
+                })
+            }
+        }
     }
 
     /// Serve the Socket.IO endpoint (`/socket.io/`) on `router`. The WebSocket upgrade needs
@@ -157,20 +200,20 @@ impl Realtime {
         });
     }
 
-    /// A session was signed out: end the sockets that authenticated with it, here at once
-    /// and, with Redis, on every other node.
-    pub fn end_session(&self, token_hash: &str) {
-        self.enqueue(Announcement::SessionEnded {
-            token_hash: token_hash.to_owned(),
-        });
-    }
-
     /// Re-route `home` watchers after a follow (`following`) or unfollow, on every node.
     pub fn announce_follow(&self, follower: i64, followee: i64, following: bool) {
         self.enqueue(Announcement::Follow {
             follower,
             followee,
             following,
+        });
+    }
+
+    /// A session was signed out: end the sockets that authenticated with it, here at once
+    /// and, with Redis, on every other node.
+    pub fn end_session(&self, token_hash: &str) {
+        self.enqueue(Announcement::SessionEnded {
+            token_hash: token_hash.to_owned(),
         });
     }
 
@@ -204,74 +247,200 @@ impl Realtime {
     }
 }
 
-/// Deliver announcements in order to the sockets on this node (each once), then hand this
-/// node's own to the bus.
-async fn deliver(
-    hub: Arc<Hub>,
-    io: Arc<SocketIo>,
-    index: Arc<Index>,
+/// One node alone: announcements come only from this process, already in order, so each is
+/// delivered as it comes (no store reads).
+async fn deliver(sockets: Sockets, mut pending: mpsc::UnboundedReceiver<Delivery>) {
+    let mut seen = Seen::default();
+    while let Some(delivery) = pending.recv().await {
+        emit(&sockets, &mut seen, &delivery.announcement);
+    }
+}
+
+/// With Redis: publish this node's own announcements, and deliver everyone's new tweets in
+/// id order, each once (`Order`). A tweet after a gap waits `GAP_HOLD` for the missing ones
+/// to come over the bus, then the gap is read from the store. The store is also read for new
+/// tweets every `SWEEP_EVERY` while the bus is unsettled (so the newest tweets do not wait
+/// for a next one to show their gap) and every `QUIET_SWEEP_EVERY` otherwise.
+async fn deliver_in_order(
+    sockets: Sockets,
     mut pending: mpsc::UnboundedReceiver<Delivery>,
-    bus: Option<Arc<RedisBus>>,
-    last_delivered: Arc<AtomicI64>,
+    bus: Arc<RedisBus>,
+    store: Arc<dyn Store>,
+    mut order: Order,
 ) {
     let mut seen = Seen::default();
-    while let Some(Delivery {
-        announcement,
-        publish,
-    }) = pending.recv().await
-    {
-        if !seen.first_time(&announcement) {
-            continue;
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut retry_at: Option<Instant> = None;
+    let mut failing = false;
+    let mut last_sweep = Instant::now();
+    loop {
+        let fill_at = order.gap_since().map(|since| {
+            let hold = if bus.subscribed() {
+                GAP_HOLD
+            } else {
+                Duration::ZERO
+            };
+            retry_at.map_or(since + hold, |retry| retry.max(since + hold))
+        });
+        tokio::select! {
+            received = pending.recv() => {
+                let Some(Delivery { announcement, publish }) = received else { return };
+                if publish {
+                    bus.publish(&announcement);
+                }
+                order.offer(announcement);
+            }
+            () = sleep_until(fill_at), if fill_at.is_some() => {
+                let upto = order.highest_held().unwrap_or(order.last());
+                match read_stored(&*store, &mut order, Some(upto)).await {
+                    Ok(known) => {
+                        retry_at = None;
+                        failing = false;
+                        metrics::counter!("chirp_announcement_gaps_filled_total").increment(1);
+                        for announcement in order.filled(known, Instant::now()) {
+                            emit(&sockets, &mut seen, &announcement);
+                        }
+                    }
+                    Err(e) => {
+                        if !failing {
+                            tracing::warn!(error = %e, "cannot read the store to fill a gap in announcements; retrying");
+                            failing = true;
+                        }
+                        let since = order.gap_since().unwrap_or_else(Instant::now);
+                        if since.elapsed() >= GAP_GIVE_UP {
+                            // Deliver what is held rather than stall every socket on this node.
+                            retry_at = None;
+                            for announcement in order.filled(upto, Instant::now()) {
+                                emit(&sockets, &mut seen, &announcement);
+                            }
+                        } else {
+                            retry_at = Some(Instant::now() + GAP_RETRY);
+                        }
+                    }
+                }
+            }
+            now = sweep.tick() => {
+                if !bus.unsettled() && now < last_sweep + QUIET_SWEEP_EVERY {
+                    continue;
+                }
+                last_sweep = now;
+                match read_stored(&*store, &mut order, None).await {
+                    Ok(known) => {
+                        for announcement in order.filled(known, Instant::now()) {
+                            emit(&sockets, &mut seen, &announcement);
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "sweep could not read the store"),
+                }
+            }
         }
-        if let Announcement::Tweet { id, .. } = announcement {
-            last_delivered.fetch_max(id, Ordering::Relaxed);
-        }
-        route(&hub, &io, &index, &announcement);
-        if let (true, Some(bus)) = (publish, &bus) {
-            bus.publish(&announcement);
+        for announcement in order.ready(Instant::now()) {
+            emit(&sockets, &mut seen, &announcement);
         }
     }
 }
 
-/// Write one announcement to the sockets of this node that should have it.
-fn route(hub: &Hub, io: &SocketIo, index: &Index, announcement: &Announcement) {
-    let mut recipients = Vec::new();
-    let (event, packet) = match announcement {
-        Announcement::Tweet {
-            id,
-            author,
-            reply_to,
-        } => {
-            let routing = Routing {
-                author: author.id,
-                reply_to: *reply_to,
+/// Sleeps until `at`; never resolves for `None` (its `select!` branch is disabled then).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Offer `order` every stored tweet after its last delivered id (up to `upto`, or to the
+/// newest), oldest first. Returns the id up to which the store's answer is complete: ids are
+/// handed out in commit order, so every id below the newest one read that is not there never
+/// will be; with `upto` (a tweet known to be stored) the answer covers up to it too.
+async fn read_stored(
+    store: &dyn Store,
+    order: &mut Order,
+    upto: Option<i64>,
+) -> Result<i64, StoreError> {
+    let mut cursor = order.last();
+    let mut read = 0;
+    loop {
+        let page = Page {
+            limit: READ_PAGE,
+            cursor: PageCursor::After(cursor),
+        };
+        // Pages come newest first.
+        let tweets = store.tweets(None, page, None).await?;
+        let complete = (tweets.len() as i64) < READ_PAGE;
+        if let Some(newest) = tweets.first() {
+            cursor = newest.id;
+        }
+        read += tweets.len();
+        for tweet in tweets.into_iter().rev() {
+            let announcement = Announcement::Tweet {
+                id: tweet.id,
+                author: tweet.author,
+                reply_to: None,
             };
-            index
-                .lock()
-                .recipients(routing, |s| recipients.push(s.clone()));
-            (
-                events::NEW_TWEET,
-                events::new_tweet_packet(*id, author, *reply_to),
-            )
-        }
-        Announcement::Deleted { id } => {
-            index.lock().all(|s| recipients.push(s.clone()));
-            (events::TWEET_DELETED, events::tweet_deleted_packet(*id))
-        }
-        Announcement::Follow { .. } => {
-            if let Some(change) = announcement.follow_change() {
-                index.lock().follow_changed(change);
+            if order.offer(announcement) {
+                metrics::counter!("chirp_announcements_from_store_total").increment(1);
             }
-            return;
         }
-        Announcement::SessionEnded { token_hash } => {
-            index.lock().all(|s| recipients.push(s.clone()));
-            let ended = socketio::sign_out(io, hub, &recipients, token_hash);
-            tracing::debug!(ended, "sockets of a signed-out session disconnected");
-            return;
+        if complete {
+            return Ok(upto.map_or(cursor, |upto| upto.max(cursor)));
         }
-    };
-    let sockets = hub.write_each(&recipients, &Broadcast::new(packet));
-    metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
-    tracing::debug!(event, sockets, "broadcast");
+        if upto.is_some_and(|upto| cursor >= upto) || read >= READ_MAX {
+            return Ok(cursor);
+        }
+    }
+}
+
+/// Deliver one announcement to this node's sockets, unless it was delivered before.
+fn emit(sockets: &Sockets, seen: &mut Seen, announcement: &Announcement) {
+    if seen.first_time(announcement) {
+        sockets.route(announcement);
+    }
+}
+
+impl Sockets {
+    /// Act on one announcement on this node: write a tweet to the sockets watching a timeline
+    /// that gains it (encoded once), a deletion to every socket; re-route home watchers after
+    /// a follow; end a signed-out session's sockets.
+    fn route(&self, announcement: &Announcement) {
+        let mut recipients = Vec::new();
+        let (event, packet) = match announcement {
+            Announcement::Tweet {
+                id,
+                author,
+                reply_to,
+            } => {
+                let routing = Routing {
+                    author: author.id,
+                    reply_to: *reply_to,
+                };
+                self.index
+                    .lock()
+                    .recipients(routing, |s| recipients.push(s.clone()));
+                (
+                    events::NEW_TWEET,
+                    events::new_tweet_packet(*id, author, *reply_to),
+                )
+            }
+            Announcement::Deleted { id } => {
+                self.index.lock().all(|s| recipients.push(s.clone()));
+                (events::TWEET_DELETED, events::tweet_deleted_packet(*id))
+            }
+            Announcement::Follow { .. } => {
+                if let Some(change) = announcement.follow_change() {
+                    self.index.lock().follow_changed(change);
+                }
+                return;
+            }
+            Announcement::SessionEnded { token_hash } => {
+                self.index.lock().all(|s| recipients.push(s.clone()));
+                let ended = socketio::sign_out(&self.io, &self.hub, &recipients, token_hash);
+                tracing::debug!(ended, "sockets of a signed-out session disconnected");
+                return;
+            }
+        };
+        let sockets = self.hub.write_each(&recipients, &Broadcast::new(packet));
+        metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
+        tracing::debug!(event, sockets, "broadcast");
+    }
 }

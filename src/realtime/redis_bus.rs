@@ -1,37 +1,44 @@
 //! Fan-out across nodes through Redis pub/sub, as an application-level event bus.
 //!
-//! Each node delivers its own announcements to its own sockets first, then publishes them on
-//! one channel; every node delivers what others published to its sockets. Redis is never on
-//! the local path, so while it is down a node keeps serving its own sockets, reports
-//! unhealthy, logs once and reconnects with backoff. When the subscription is back, the node
-//! asks the store what it missed (tweets newer than what it had delivered, deletions since
-//! the outage began) and delivers that; `Seen` in the caller drops anything twice-delivered.
+//! Each node publishes its own announcements on one channel and hands what the others
+//! published to its delivery task, which puts everything in tweet-id order and fills any gap
+//! from the store (`order`). Redis is never on the local path: while it is down a node keeps
+//! serving its own sockets, reports unhealthy, logs once and reconnects with backoff. The
+//! publisher keeps what it could not send and sends it when Redis is back, so a message is
+//! late rather than lost. While the subscription is down, and for `SETTLE` after it is back
+//! (until every other node's publisher has had time to reconnect), the node is *unsettled*:
+//! the delivery task then reads new tweets from the store itself. Deletions made during an
+//! outage are read back from the store when the subscription returns.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::events::Announcement;
-use crate::domain::{Page, PageCursor, now_micros};
+use crate::domain::now_micros;
 use crate::storage::Store;
 
 /// The pub/sub channel every node shares.
 const CHANNEL: &str = "chirp:announcements";
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// How long one PUBLISH may take before the connection is considered broken.
+/// How long one PUBLISH (or connect) may take before the connection is considered broken.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
-/// Catch-up re-reads this many ids below the last delivered one, for tweets that were
-/// stored just before the outage but whose announcement was lost in it.
-const CATCH_UP_MARGIN: i64 = 50;
+/// How long after (re)subscribing the node keeps reading new tweets from the store: longer
+/// than another node's publisher can take to notice the restart and reconnect (its backoff
+/// plus one timed-out publish).
+const SETTLE: Duration = Duration::from_secs(10);
+/// Most messages the publisher keeps while Redis is away; beyond that the oldest go (the
+/// other nodes fill tweet gaps from the store, and read deletions back after the outage).
+const MAX_BACKLOG: usize = 10_000;
 /// Catch-up re-reads deletions from this long before the outage began.
 const CATCH_UP_DELETE_MARGIN_MICROS: i64 = 5_000_000;
-/// Most tweets one catch-up delivers (a page at a time).
-const CATCH_UP_MAX: usize = 10_000;
 
 /// One message on the channel.
 #[derive(Debug, Serialize, Deserialize)]
@@ -56,6 +63,9 @@ pub struct RedisBus {
     node: u64,
     outbox: mpsc::UnboundedSender<String>,
     subscribed: Arc<AtomicBool>,
+    publishing: Arc<AtomicBool>,
+    /// Until when the node reads new tweets from the store (see the module doc).
+    settle_until: Arc<Mutex<Instant>>,
 }
 
 impl RedisBus {
@@ -65,26 +75,29 @@ impl RedisBus {
         url: &str,
         deliveries: mpsc::UnboundedSender<Delivery>,
         store: Arc<dyn Store>,
-        last_delivered: Arc<AtomicI64>,
     ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)
             .map_err(|e| anyhow::anyhow!("--redis-url {url:?} is not a Redis URL: {e}"))?;
         let node = rand::random::<u64>();
         let subscribed = Arc::new(AtomicBool::new(false));
+        let publishing = Arc::new(AtomicBool::new(true));
+        let settle_until = Arc::new(Mutex::new(Instant::now() + SETTLE));
         let (outbox, pending) = mpsc::unbounded_channel();
-        tokio::spawn(publish_loop(client.clone(), pending));
+        tokio::spawn(publish_loop(client.clone(), pending, publishing.clone()));
         tokio::spawn(subscribe_loop(
             client,
             node,
             deliveries,
             store,
-            last_delivered,
             subscribed.clone(),
+            settle_until.clone(),
         ));
         Ok(Self {
             node,
             outbox,
             subscribed,
+            publishing,
+            settle_until,
         })
     }
 
@@ -102,12 +115,30 @@ impl RedisBus {
         }
     }
 
-    /// `Err` with a reason while the subscription is down.
+    /// Whether the subscription is up: what the other nodes publish can arrive.
+    pub fn subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
+    }
+
+    /// True while the subscription is down or only recently back: some other node's
+    /// announcements may not come over the bus, so new tweets are read from the store.
+    pub fn unsettled(&self) -> bool {
+        !self.subscribed()
+            || self
+                .settle_until
+                .lock()
+                .map_or(true, |until| Instant::now() < *until)
+    }
+
+    /// `Err` with a reason while the subscription is down or this node's announcements
+    /// cannot be published.
     pub fn health(&self) -> Result<(), String> {
-        if self.subscribed.load(Ordering::Relaxed) {
-            Ok(())
+        if !self.subscribed() {
+            Err("redis unavailable: fan-out from other nodes is paused".into())
+        } else if !self.publishing.load(Ordering::Relaxed) {
+            Err("redis unavailable: this node cannot publish to the other nodes".into())
         } else {
-            Err("redis unavailable: fan-out to other nodes is paused".into())
+            Ok(())
         }
     }
 }
@@ -117,54 +148,81 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250u64.saturating_mul(1 << attempt.min(5))).min(MAX_BACKOFF)
 }
 
-/// Publish queued messages in order. A connection that broke while idle is only found out
-/// by using it, so a failed PUBLISH gets one fresh connection and one retry: the first
-/// message after an outage is not lost. While Redis stays away, messages are dropped (the
-/// other nodes catch up from the store when they resubscribe) and reconnection is tried at
-/// most once per backoff step.
-async fn publish_loop(client: redis::Client, mut pending: mpsc::UnboundedReceiver<String>) {
+/// Publish queued messages in order, keeping (up to `MAX_BACKLOG`) what Redis did not take
+/// until it does. A connection that broke while idle is only found out by using it, so a
+/// failed PUBLISH gets a fresh connection at once; a connection that cannot be made is
+/// retried with backoff, while messages wait. `publishing` is false from the first failure
+/// until everything waiting has been sent.
+async fn publish_loop(
+    client: redis::Client,
+    mut pending: mpsc::UnboundedReceiver<String>,
+    publishing: Arc<AtomicBool>,
+) {
+    let mut backlog: VecDeque<String> = VecDeque::new();
     let mut connection: Option<redis::aio::MultiplexedConnection> = None;
     let mut failures = 0u32;
-    let mut retry_at = tokio::time::Instant::now();
-    while let Some(message) = pending.recv().await {
-        let mut attempts = 0;
-        let sent = loop {
-            if connection.is_none() && tokio::time::Instant::now() >= retry_at {
-                match client.get_multiplexed_async_connection().await {
-                    Ok(c) => {
-                        if failures > 0 {
-                            tracing::info!("redis publisher reconnected");
-                        }
-                        failures = 0;
-                        connection = Some(c);
-                    }
-                    Err(e) => {
+    loop {
+        if backlog.is_empty() {
+            match pending.recv().await {
+                Some(message) => backlog.push_back(message),
+                None => return,
+            }
+        }
+        while let Ok(message) = pending.try_recv() {
+            backlog.push_back(message);
+        }
+        if backlog.len() > MAX_BACKLOG {
+            let dropped = backlog.len() - MAX_BACKLOG;
+            backlog.drain(..dropped);
+            metrics::counter!("chirp_redis_publish_dropped_total").increment(dropped as u64);
+        }
+        let fresh = connection.is_none();
+        let conn = match connection.as_mut() {
+            Some(conn) => conn,
+            None => {
+                let connected = tokio::time::timeout(
+                    PUBLISH_TIMEOUT,
+                    client.get_multiplexed_async_connection(),
+                )
+                .await;
+                match connected {
+                    Ok(Ok(c)) => connection.insert(c),
+                    Ok(Err(_)) | Err(_) => {
+                        publishing.store(false, Ordering::Relaxed);
                         if failures == 0 {
-                            tracing::warn!(error = %e, "redis publisher cannot connect; retrying with backoff");
+                            tracing::warn!("redis publisher cannot connect; retrying with backoff");
                         }
-                        retry_at = tokio::time::Instant::now() + backoff(failures);
+                        tokio::time::sleep(backoff(failures)).await;
                         failures += 1;
+                        continue;
                     }
                 }
             }
-            let Some(conn) = connection.as_mut() else {
-                break false;
-            };
-            if publish(conn, &message).await {
-                break true;
-            }
-            connection = None;
-            attempts += 1;
-            if attempts == 2 {
-                tracing::warn!("redis publish failed; reconnecting with backoff");
-                failures = failures.max(1);
-                retry_at = tokio::time::Instant::now() + backoff(0);
-                break false;
-            }
         };
-        if !sent {
-            metrics::counter!("chirp_redis_publish_dropped_total").increment(1);
+        while let Some(message) = backlog.front() {
+            if !publish(conn, message).await {
+                break;
+            }
+            backlog.pop_front();
         }
+        if backlog.is_empty() {
+            if failures > 0 {
+                tracing::info!(failures, "redis publisher reconnected");
+            }
+            failures = 0;
+            publishing.store(true, Ordering::Relaxed);
+            continue;
+        }
+        // Redis did not take a message: reconnect at once, unless this connection was new.
+        connection = None;
+        publishing.store(false, Ordering::Relaxed);
+        if failures == 0 {
+            tracing::warn!("redis publish failed; reconnecting with backoff");
+        }
+        if fresh {
+            tokio::time::sleep(backoff(failures)).await;
+        }
+        failures += 1;
     }
 }
 
@@ -176,25 +234,26 @@ async fn publish(conn: &mut redis::aio::MultiplexedConnection, message: &str) ->
     matches!(sent, Ok(Ok(_)))
 }
 
-/// Stay subscribed; after every outage, catch up from the store.
+/// Stay subscribed; every (re)subscription starts a settle period, and after an outage the
+/// deletions made during it are read back from the store.
 async fn subscribe_loop(
     client: redis::Client,
     node: u64,
     deliveries: mpsc::UnboundedSender<Delivery>,
     store: Arc<dyn Store>,
-    last_delivered: Arc<AtomicI64>,
     subscribed: Arc<AtomicBool>,
+    settle_until: Arc<Mutex<Instant>>,
 ) {
     let mut failures = 0u32;
-    // Set when a subscription is lost: (last tweet id delivered, when).
-    let mut outage: Option<(i64, i64)> = None;
+    // When the subscription was lost (UTC microseconds), for reading back deletions.
+    let mut outage: Option<i64> = None;
     loop {
         let mut pubsub = match client.get_async_pubsub().await {
             Ok(p) => p,
             Err(e) => {
                 if failures == 0 {
                     tracing::warn!(error = %e, "redis unavailable; fan-out to other nodes paused, retrying with backoff");
-                    outage.get_or_insert((last_delivered.load(Ordering::Relaxed), now_micros()));
+                    outage.get_or_insert(now_micros());
                 }
                 tokio::time::sleep(backoff(failures)).await;
                 failures += 1;
@@ -207,10 +266,15 @@ async fn subscribe_loop(
             failures += 1;
             continue;
         }
+        // Settle first, then say subscribed: the delivery task must not see a settled bus
+        // before another node's publisher had time to come back.
+        if let Ok(mut until) = settle_until.lock() {
+            *until = Instant::now() + SETTLE;
+        }
         subscribed.store(true, Ordering::Relaxed);
         metrics::gauge!("chirp_redis_up").set(1.0);
-        if let Some((last_id, since)) = outage.take() {
-            let caught_up = catch_up(&*store, &deliveries, last_id, since).await;
+        if let Some(since) = outage.take() {
+            let caught_up = catch_up_deletions(&*store, &deliveries, since).await;
             tracing::info!(failures, caught_up, "redis back; fan-out resumed");
         } else {
             tracing::info!("subscribed to redis fan-out");
@@ -233,63 +297,36 @@ async fn subscribe_loop(
         drop(messages);
         subscribed.store(false, Ordering::Relaxed);
         metrics::gauge!("chirp_redis_up").set(0.0);
-        outage = Some((last_delivered.load(Ordering::Relaxed), now_micros()));
+        outage = Some(now_micros());
         tracing::warn!("redis subscription lost; fan-out to other nodes paused, reconnecting");
     }
 }
 
-/// Deliver what was stored or deleted while the subscription was down. Returns how many
-/// announcements were queued (the delivery task drops any already delivered).
-async fn catch_up(
+/// Queue the deletions made since shortly before the outage began (the delivery task drops
+/// any already announced). New tweets need no catch-up here: the delivery task reads them
+/// from the store while the bus is unsettled. Returns how many were queued.
+async fn catch_up_deletions(
     store: &dyn Store,
     deliveries: &mpsc::UnboundedSender<Delivery>,
-    last_id: i64,
     since: i64,
 ) -> usize {
-    let mut queued = 0;
-    let mut cursor = (last_id - CATCH_UP_MARGIN).max(0);
-    while queued < CATCH_UP_MAX {
-        let page = Page {
-            limit: 100,
-            cursor: PageCursor::After(cursor),
-        };
-        let tweets = match store.tweets(None, page, None).await {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(error = %e, "catch-up could not read tweets");
-                break;
-            }
-        };
-        let Some(newest) = tweets.first() else { break };
-        cursor = newest.id;
-        // Pages come newest first; deliver oldest first.
-        for tweet in tweets.into_iter().rev() {
-            let announcement = Announcement::Tweet {
-                id: tweet.id,
-                author: tweet.author,
-                reply_to: None,
-            };
-            let _ = deliveries.send(Delivery {
-                announcement,
-                publish: false,
-            });
-            queued += 1;
-        }
-    }
     match store
         .deleted_since(since - CATCH_UP_DELETE_MARGIN_MICROS)
         .await
     {
         Ok(ids) => {
+            let queued = ids.len();
             for id in ids {
                 let _ = deliveries.send(Delivery {
                     announcement: Announcement::Deleted { id },
                     publish: false,
                 });
-                queued += 1;
             }
+            queued
         }
-        Err(e) => tracing::warn!(error = %e, "catch-up could not read deletions"),
+        Err(e) => {
+            tracing::warn!(error = %e, "catch-up could not read deletions");
+            0
+        }
     }
-    queued
 }

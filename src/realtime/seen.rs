@@ -1,12 +1,13 @@
-//! `Seen`: which announcements this node has already delivered, so that one arriving twice
-//! (from Redis and again from a catch-up) reaches sockets once. Bounded: it remembers the
-//! most recent `CAPACITY` of each kind.
+//! `Seen`: which deletions this node has already announced, so that one arriving twice (from
+//! Redis and again from a catch-up) reaches sockets once. Bounded: it remembers the most
+//! recent `CAPACITY`. New tweets need no memory of their own: `order` delivers them in id
+//! order, so anything at or below the last delivered id is a repeat.
 
 use std::collections::{HashSet, VecDeque};
 
 use super::events::Announcement;
 
-/// How many ids of each kind are remembered.
+/// How many ids are remembered.
 const CAPACITY: usize = 20_000;
 
 /// A bounded set of recently seen ids.
@@ -31,18 +32,18 @@ impl Recent {
     }
 }
 
-/// Recently delivered tweets and deletions.
+/// Recently announced deletions.
 #[derive(Default)]
 pub struct Seen {
-    tweets: Recent,
     deletions: Recent,
 }
 
 impl Seen {
-    /// True the first time an announcement is offered, false after.
+    /// True the first time an announcement is offered, false after (new tweets always pass:
+    /// `order` drops their repeats).
     pub fn first_time(&mut self, announcement: &Announcement) -> bool {
         match announcement {
-            Announcement::Tweet { id, .. } => self.tweets.insert(*id),
+            Announcement::Tweet { .. } => true,
             Announcement::Deleted { id } => self.deletions.insert(*id),
             // Follow changes are idempotent and arrive once per bus message.
             Announcement::Follow { .. } | Announcement::SessionEnded { .. } => true,
@@ -56,7 +57,7 @@ mod tests {
     use crate::domain::Author;
 
     #[test]
-    fn each_announcement_passes_once() {
+    fn each_deletion_passes_once() {
         let mut seen = Seen::default();
         let tweet = Announcement::Tweet {
             id: 7,
@@ -68,11 +69,8 @@ mod tests {
             reply_to: None,
         };
         assert!(seen.first_time(&tweet));
-        assert!(!seen.first_time(&tweet));
-        assert!(
-            seen.first_time(&Announcement::Deleted { id: 7 }),
-            "kinds are separate"
-        );
+        assert!(seen.first_time(&tweet), "tweets are left to `order`");
+        assert!(seen.first_time(&Announcement::Deleted { id: 7 }));
         assert!(!seen.first_time(&Announcement::Deleted { id: 7 }));
     }
 

@@ -1,15 +1,19 @@
 // Redis goes away and comes back under three running nodes. While it is down each node keeps
-// serving HTTP and its own sockets, says so on /healthz and in one log line; when it is back,
-// fan-out resumes by itself and the other nodes' sockets receive what they missed, each
-// announcement exactly once.
+// serving HTTP and its own sockets, says so on /healthz and in one log line, and reads the
+// other nodes' new tweets from the store; when it is back, fan-out resumes by itself and the
+// other nodes' sockets receive what they missed (deletions too), each announcement once.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 
 import { api } from '../support/chirp.mjs';
 import { connect, postTweet, quiet } from '../realtime/helpers.mjs';
 import {
   assertExactlyOnce, closeAfter, createDatabase, eventually, health, newTweetIds, resources, sleep, startNodes, startRedis,
 } from './helpers.mjs';
+
+const run = promisify(execFile);
 
 /** How long Redis stays down after the nodes noticed: a few reconnection attempts. */
 const OUTAGE_MS = 1500;
@@ -67,12 +71,13 @@ test('a Redis restart degrades fan-out for a moment and loses nothing', async (t
     }
   }
 
-  // Stay down long enough for several reconnection attempts (250 ms, 500 ms, 1 s, …), and
-  // meanwhile nothing crosses between nodes: Redis really is the only path.
-  await sleep(OUTAGE_MS);
+  // Even with Redis down, the other nodes' tweets reach C's sockets: a node whose
+  // subscription is down reads new tweets from the store. Then stay down long enough for
+  // several reconnection attempts (250 ms, 500 ms, 1 s, …).
   for (const { node, client } of sockets) {
-    if (node === nodes[2]) assert.deepEqual(newTweetIds(client).filter((id) => outage.some((tw) => tw.id === id)), [], `${client.label} during the outage`);
+    if (node === nodes[2]) await client.until(has(client, outage), 'the outage tweets of A and B, read from the store', 10_000);
   }
+  await sleep(OUTAGE_MS);
 
   // Back on the same port: each node resubscribes (backoff reaches 5 s) and is healthy again.
   await redis.start();
@@ -142,3 +147,53 @@ test('the first tweet after a Redis restart crosses nodes even from a node that 
   await quiet();
   assertExactlyOnce(newTweetIds(onA), [before.id, after.id], onA.label);
 });
+
+// Redis answers everything but PUBLISH (`CLIENT PAUSE … WRITE` holds writes): the node that
+// cannot publish says so on /healthz, keeps what it could not send and sends it once Redis
+// takes writes again, so the other node's sockets get the tweet late, once, not never.
+test('a node that cannot publish reports unhealthy and its tweet arrives once Redis takes it', async (t) => {
+  const res = resources(t);
+  const databaseUrl = await createDatabase(res);
+  const redis = await startRedis(res);
+  const nodes = await startNodes(res, 2, { databaseUrl, redisUrl: redis.url });
+  const [a, b] = nodes.map((n) => api(n.url));
+  const alice = await a.signUp('alice');
+  const [onB] = closeAfter(res, [await connect(nodes[1].url, WS, { label: 'B websocket' })]);
+  const before = await postTweet(a, alice.token, 'before the pause');
+  await onB.until(() => newTweetIds(onB).includes(before.id), 'the tweet from A before the pause', 10_000);
+  // Past the settle period that follows a node's first subscription, so that nothing but
+  // the bus (or a later gap) can bring A's next tweet to B.
+  for (const node of nodes) {
+    await eventually(`${node.label} /healthz to answer 200`, async () => (await health(node.url)).status === 200);
+  }
+  await sleep(SETTLE_MS);
+
+  await redisCli(redis.port, 'CLIENT', 'PAUSE', '60000', 'WRITE');
+  const paused = await postTweet(a, alice.token, 'while Redis takes no writes');
+  const h = await eventually('A /healthz to answer 503', async () => {
+    const r = await health(nodes[0].url);
+    return r.status === 503 && r;
+  }, { ms: 10_000 });
+  assert.match(h.text, /publish/i, 'A /healthz names the reason');
+  assert.equal((await health(nodes[1].url)).status, 200, 'B, which publishes nothing, is healthy');
+
+  await redisCli(redis.port, 'CLIENT', 'UNPAUSE');
+  await onB.until(() => newTweetIds(onB).includes(paused.id), 'the tweet A could not publish', 15_000);
+  await eventually('A /healthz to answer 200 again', async () => (await health(nodes[0].url)).status === 200, { ms: 15_000 });
+  const after = await postTweet(b, alice.token, 'after the pause, on B');
+  const onA = closeAfter(res, [await connect(nodes[0].url, WS, { label: 'A websocket' })]);
+  const last = await postTweet(b, alice.token, 'last, on B');
+  await onA[0].until(() => newTweetIds(onA[0]).includes(last.id), 'a tweet from B on A', 10_000);
+  await onB.until(() => newTweetIds(onB).includes(last.id), 'the last tweet on B', 10_000);
+  await quiet();
+  assertExactlyOnce(newTweetIds(onB), [before.id, paused.id, after.id, last.id], onB.label);
+});
+
+/** Longer than a node's settle period after (re)subscribing (`SETTLE` in redis_bus.rs). */
+const SETTLE_MS = 10_500;
+
+/** Runs a redis-cli command against the test's own Redis. */
+async function redisCli(port, ...args) {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]);
+  assert.equal(stdout.trim(), 'OK', `redis-cli ${args.join(' ')}`);
+}
