@@ -10,3 +10,4 @@ mod sessions;
 mod site;
 mod socket_protocol;
 mod tweets;
+mod writer;
