@@ -26,7 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
 use crate::feed::Feed;
-use crate::http::{self, AppState, AuthLimiter, InFlight, count_in_flight, track_latency};
+use crate::http::{self, AppState, InFlight, RateLimits, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
@@ -76,15 +76,15 @@ impl App {
             ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
         })?;
-        let auth_limiter = AuthLimiter::new(config.auth_rate_limit, &config.trusted_proxies);
-        spawn_forgetting(auth_limiter.clone());
+        let limits = RateLimits::new(config);
+        spawn_forgetting(limits.clone());
         let state = AppState {
             store: store.clone(),
             realtime: realtime.clone(),
             origins: origins.clone(),
             metrics: metrics_handle(),
             feed: Feed::start(store.clone(), realtime.clone(), single_node),
-            auth_limiter: auth_limiter.clone(),
+            limits,
         };
         let app = Router::new()
             .merge(http::router())
@@ -203,8 +203,8 @@ fn serve_connection(
     });
 }
 
-/// Every minute, let the rate limiter forget addresses that have gone quiet.
-fn spawn_forgetting(limiter: AuthLimiter) {
+/// Every minute, let the rate limiters forget addresses and accounts that have gone quiet.
+fn spawn_forgetting(limiter: RateLimits) {
     tokio::spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         loop {

@@ -22,7 +22,7 @@ pub use error::ApiError;
 pub use extract::{SESSION_COOKIE, session_cookie};
 pub use health::track_latency;
 pub use in_flight::{InFlight, count_in_flight};
-pub use limit::AuthLimiter;
+pub use limit::{AccountLimiter, Limiter, RateLimits};
 
 use crate::feed::Feed;
 use crate::origin::OriginPolicy;
@@ -45,8 +45,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Posting and the cached first page.
     pub feed: Feed,
-    /// Limits sign-up and sign-in attempts per address.
-    pub auth_limiter: AuthLimiter,
+    /// Rate limits: sign-in and sign-up per address; posts, likes, follows per account.
+    pub limits: RateLimits,
 }
 
 /// The API routes (`/api/…`, `/healthz`, `/metrics`).

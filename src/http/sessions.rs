@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::extract::{ApiJson, CurrentUser, SESSION_COOKIE};
-use super::limit::AuthAttempt;
+use super::limit::SignInAttempt;
 use super::users::Credentials;
 use super::{ApiError, AppState};
 use crate::auth::{new_token, token_hash, verify_password};
@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn sign_in(
-    _: AuthAttempt,
+    _: SignInAttempt,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {

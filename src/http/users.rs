@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::extract::{ApiJson, CurrentUser, MaybeUser, PageQuery};
-use super::limit::AuthAttempt;
+use super::limit::SignUpAttempt;
 use super::tweets::TweetList;
 use super::{ApiError, AppState};
 use crate::auth::hash_password;
@@ -32,7 +32,7 @@ pub struct Credentials {
 }
 
 async fn sign_up(
-    _: AuthAttempt,
+    _: SignUpAttempt,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {

@@ -6,6 +6,7 @@ mod accounts;
 mod binary;
 mod errors;
 mod likes;
+mod limits;
 mod sessions;
 mod site;
 mod socket_protocol;
