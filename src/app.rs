@@ -23,6 +23,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::auth::Hasher;
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
 use crate::feed::Feed;
@@ -85,6 +86,11 @@ impl App {
             metrics: metrics_handle(),
             feed: Feed::start(store.clone(), realtime.clone(), single_node),
             limits,
+            hasher: Hasher::start(
+                config.hash_threads,
+                Duration::from_millis(config.hash_wait_ms),
+            )
+            .context("cannot start the password-hashing threads")?,
         };
         let app = Router::new()
             .merge(http::router())

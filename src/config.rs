@@ -92,6 +92,16 @@ pub struct ServeConfig {
     #[arg(long, env = "CHIRP_FOLLOW_RATE_LIMIT", default_value_t = 60)]
     pub follow_rate_limit: u32,
 
+    /// Threads that hash and check passwords (0: one per core). Each hash takes ~19 MiB
+    /// while it runs, so this bounds the memory sign-ins can take.
+    #[arg(long, env = "CHIRP_HASH_THREADS", default_value_t = 0)]
+    pub hash_threads: usize,
+
+    /// Milliseconds a sign-up or sign-in may wait for a hashing thread before it is
+    /// answered 503 `unavailable` with `Retry-After`.
+    #[arg(long, env = "CHIRP_HASH_WAIT_MS", default_value_t = 5000)]
+    pub hash_wait_ms: u64,
+
     /// Reverse proxies (comma-separated IP addresses) whose `X-Forwarded-For` names the
     /// client for rate limiting; none by default.
     #[arg(long, env = "CHIRP_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -140,6 +150,8 @@ impl ServeConfig {
             post_rate_limit: 30,
             like_rate_limit: 120,
             follow_rate_limit: 60,
+            hash_threads: 0,
+            hash_wait_ms: 5000,
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             shutdown_timeout: 10,

@@ -24,6 +24,7 @@ pub use health::track_latency;
 pub use in_flight::{InFlight, count_in_flight};
 pub use limit::{AccountLimiter, Limiter, RateLimits};
 
+use crate::auth::Hasher;
 use crate::feed::Feed;
 use crate::origin::OriginPolicy;
 use crate::realtime::Realtime;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Posting and the cached first page.
     pub feed: Feed,
+    /// The password-hashing threads (sign-up, sign-in).
+    pub hasher: Hasher,
     /// Rate limits: sign-in and sign-up per address; posts, likes, follows per account.
     pub limits: RateLimits,
 }

@@ -15,7 +15,7 @@ use super::extract::{ApiJson, CurrentUser, SESSION_COOKIE};
 use super::limit::SignInAttempt;
 use super::users::Credentials;
 use super::{ApiError, AppState};
-use crate::auth::{new_token, token_hash, verify_password};
+use crate::auth::{new_token, token_hash};
 use crate::domain::Username;
 
 /// Routes of this module.
@@ -38,7 +38,7 @@ async fn sign_in(
         None => (None, None),
     };
     let password: String = body.password.chars().take(256).collect();
-    let verified = verify_password(password, hash).await?;
+    let verified = state.hasher.verify_password(password, hash).await?;
     let user = match user {
         Some(user) if verified => user,
         _ => return Err(ApiError::InvalidCredentials),

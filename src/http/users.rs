@@ -10,7 +10,6 @@ use super::extract::{ApiJson, CurrentUser, MaybeUser, PageQuery};
 use super::limit::SignUpAttempt;
 use super::tweets::TweetList;
 use super::{ApiError, AppState};
-use crate::auth::hash_password;
 use crate::domain::{Password, User, Username};
 use crate::storage::StoreError;
 
@@ -38,7 +37,10 @@ async fn sign_up(
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let username = Username::parse(&body.username)?;
     let password = Password::parse(&body.password)?;
-    let hash = hash_password(password.expose().to_owned()).await?;
+    let hash = state
+        .hasher
+        .hash_password(password.expose().to_owned())
+        .await?;
     let user = state
         .store
         .create_user(&username, &hash)

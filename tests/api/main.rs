@@ -7,6 +7,7 @@ mod binary;
 mod errors;
 mod likes;
 mod limits;
+mod memory;
 mod sessions;
 mod site;
 mod socket_protocol;
