@@ -20,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -45,6 +46,9 @@ pub struct App {
 impl App {
     /// Connect storage, build everything and bind `config.addr`.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        // First, so that everything registered below (and while building) is recorded.
+        let metrics = metrics_handle();
+        register_metrics(config.redis_url.is_some());
         let origins = Arc::new(OriginPolicy::parse(&config.cors_origin)?);
         let mut store = connect_store(config).await?;
         let single_node = config.redis_url.is_none();
@@ -83,7 +87,7 @@ impl App {
             store: store.clone(),
             realtime: realtime.clone(),
             origins: origins.clone(),
-            metrics: metrics_handle(),
+            metrics,
             feed: Feed::start(store.clone(), realtime.clone(), single_node),
             limits,
             hasher: Hasher::start(
@@ -96,11 +100,14 @@ impl App {
             .merge(http::router())
             .merge(web::pages())
             .fallback(|| async { http::ApiError::NotFound("There is nothing here.".into()) })
-            .with_state(state);
+            .with_state(state)
+            // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
+            // they are; the app, its files and the JSON answers are compressed.
+            .layer(CompressionLayer::new());
         let in_flight = InFlight::default();
         let router = realtime
             .mount(app)
-            .merge(web::client_bundle())
+            .merge(web::client_bundle().layer(CompressionLayer::new()))
             .layer(axum::middleware::from_fn(track_latency))
             .layer(axum::middleware::from_fn_with_state(
                 in_flight.clone(),
@@ -110,6 +117,11 @@ impl App {
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
+            ))
+            // Pages carry user names in their paths: never tell other sites about them.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
             ))
             .layer(CatchPanicLayer::new());
         let listener = TcpListener::bind(config.addr)
@@ -280,6 +292,21 @@ fn cors(origins: &OriginPolicy) -> CorsLayer {
         layer
             .allow_origin(AllowOrigin::list(listed))
             .allow_credentials(true)
+    }
+}
+
+/// Show every counter and gauge on `/metrics` from the start, at 0, rather than only after
+/// its first event: a dashboard or alert then sees a series, not a gap. (`increment(0)`
+/// registers without touching a value another `App` in this process may have counted.)
+fn register_metrics(with_redis: bool) {
+    metrics::counter!("chirp_tweets_created_total").increment(0);
+    for event in ["newTweet", "tweetDeleted"] {
+        metrics::counter!("chirp_broadcasts_total", "event" => event).increment(0);
+    }
+    metrics::gauge!("chirp_connected_sockets").increment(0.0);
+    if with_redis {
+        metrics::counter!("chirp_redis_publish_dropped_total").increment(0);
+        metrics::gauge!("chirp_redis_up").increment(0.0);
     }
 }
 

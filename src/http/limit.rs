@@ -36,7 +36,7 @@ pub struct Limiter<K: Hash + Eq + Clone> {
 impl<K: Hash + Eq + Clone> Limiter<K> {
     /// A limit named `name` (for metrics) allowing `quota`, or none at all.
     fn new(name: &'static str, quota: Option<Quota>) -> Self {
-        metrics::counter!("chirp_rate_limited_total", "limit" => name).absolute(0);
+        metrics::counter!("chirp_rate_limited_total", "limit" => name).increment(0);
         Self {
             name,
             limiter: quota.map(|q| Arc::new(RateLimiter::keyed(q))),

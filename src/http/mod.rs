@@ -1,8 +1,10 @@
 //! The JSON API: one router per resource, merged here, sharing `AppState`.
 //!
 //! Every failure is an `ApiError`; unknown `/api/…` paths and wrong methods answer in the
-//! same error shape. Request bodies are limited to 16 KiB.
+//! same error shape. Request bodies are limited to 16 KiB; a larger one is drained (within
+//! bounds) before its 413, so the client can read the answer.
 
+mod body;
 mod error;
 mod extract;
 mod health;
@@ -59,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .merge(sessions::router())
         .merge(tweets::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body::limit_body))
         .merge(health::router())
         .route("/api", axum::routing::any(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))

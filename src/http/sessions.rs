@@ -16,7 +16,7 @@ use super::limit::SignInAttempt;
 use super::users::Credentials;
 use super::{ApiError, AppState};
 use crate::auth::{new_token, token_hash};
-use crate::domain::Username;
+use crate::domain::{Invalid, Username};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -28,6 +28,10 @@ async fn sign_in(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
+    // A missing password is a malformed request (as on sign-up), not a wrong guess.
+    if body.password.is_empty() {
+        return Err(Invalid::new("password", "Enter your password.").into());
+    }
     // A malformed name cannot exist; it still pays for a verification, like any unknown name.
     let found = match Username::parse(&body.username) {
         Ok(name) => state.store.credentials(&name).await?,

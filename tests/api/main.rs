@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod binary;
+mod contract;
 mod errors;
 mod likes;
 mod limits;

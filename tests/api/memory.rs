@@ -5,8 +5,7 @@
 //! A memory bound, not a timing one: how many attempts are answered 503 (busy) depends on
 //! the machine's speed, so any of 200/401/429/503 is accepted, but every attempt gets one.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use serde_json::json;
 
@@ -23,28 +22,7 @@ fn peak_rss_kib(child: &Child) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_sign_ins_are_all_answered_within_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chirp"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--rate-limits", "off"])
-        .arg("--database-url")
-        .arg(format!(
-            "sqlite://{}",
-            dir.path().join("chirp.db").display()
-        ))
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chirp starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("chirp logs before exiting").unwrap();
-        if let Some((_, rest)) = line.split_once("listening on ") {
-            break rest.trim().to_owned();
-        }
-    };
-    // Keep reading the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    let (mut child, url) = crate::contract::start_binary(&dir, &["--rate-limits", "off"]);
 
     let client = reqwest::Client::new();
     let signup = client

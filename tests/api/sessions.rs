@@ -57,7 +57,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer(app: &TestApp) {
     let invalid = app
         .post(
             "/api/sessions",
-            json!({"username": "x y", "password": ""}),
+            json!({"username": "x y", "password": "not the password"}),
             None,
         )
         .await;
