@@ -25,13 +25,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, watch};
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
 use crate::feed::Feed;
-use crate::http::{self, AppState, AuthLimiter, InFlight, count_in_flight, track_latency};
+use crate::http::{self, AppState, InFlight, RateLimits, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
@@ -53,6 +55,9 @@ const REFUSAL_TIMEOUT: Duration = Duration::from_secs(5);
 impl App {
     /// Connect storage, build everything and bind `config.addr`.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        // First, so that everything registered below (and while building) is recorded.
+        let metrics = metrics_handle();
+        register_metrics(config.redis_url.is_some());
         let mut origins = OriginPolicy::parse(&config.cors_origin)?;
         if let Some(url) = &config.public_url {
             origins = origins.with_public_url(url)?;
@@ -99,25 +104,33 @@ impl App {
             ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
         })?;
-        let auth_limiter = AuthLimiter::new(config.auth_rate_limit, &config.trusted_proxies);
-        spawn_forgetting(auth_limiter.clone());
+        let limits = RateLimits::new(config);
+        spawn_forgetting(limits.clone());
         let state = AppState {
             store: store.clone(),
             realtime: realtime.clone(),
             origins: origins.clone(),
-            metrics: metrics_handle(),
+            metrics,
             feed: Feed::start(store.clone(), realtime.clone(), single_node),
-            auth_limiter: auth_limiter.clone(),
+            limits,
+            hasher: Hasher::start(
+                config.hash_threads,
+                Duration::from_millis(config.hash_wait_ms),
+            )
+            .context("cannot start the password-hashing threads")?,
         };
         let app = Router::new()
             .merge(http::router())
             .merge(web::pages())
             .fallback(|| async { http::ApiError::NotFound("There is nothing here.".into()) })
-            .with_state(state);
+            .with_state(state)
+            // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
+            // they are; the app, its files and the JSON answers are compressed.
+            .layer(CompressionLayer::new());
         let in_flight = InFlight::default();
         let router = realtime
             .mount(app)
-            .merge(web::client_bundle())
+            .merge(web::client_bundle().layer(CompressionLayer::new()))
             .layer(axum::middleware::from_fn(track_latency))
             .layer(axum::middleware::from_fn_with_state(
                 in_flight.clone(),
@@ -127,6 +140,11 @@ impl App {
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
+            ))
+            // Pages carry user names in their paths: never tell other sites about them.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
             ))
             .layer(CatchPanicLayer::new());
         let listener = TcpListener::bind(config.addr)
@@ -260,8 +278,8 @@ fn refuse_connection(stream: TcpStream, permit: OwnedSemaphorePermit) {
     });
 }
 
-/// Every minute, let the rate limiter forget addresses that have gone quiet.
-fn spawn_forgetting(limiter: AuthLimiter) {
+/// Every minute, let the rate limiters forget addresses and accounts that have gone quiet.
+fn spawn_forgetting(limiter: RateLimits) {
     tokio::spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -313,6 +331,21 @@ fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+/// Show every counter and gauge on `/metrics` from the start, at 0, rather than only after
+/// its first event: a dashboard or alert then sees a series, not a gap. (`increment(0)`
+/// registers without touching a value another `App` in this process may have counted.)
+fn register_metrics(with_redis: bool) {
+    metrics::counter!("chirp_tweets_created_total").increment(0);
+    for event in ["newTweet", "tweetDeleted"] {
+        metrics::counter!("chirp_broadcasts_total", "event" => event).increment(0);
+    }
+    metrics::gauge!("chirp_connected_sockets").increment(0.0);
+    if with_redis {
+        metrics::counter!("chirp_redis_publish_dropped_total").increment(0);
+        metrics::gauge!("chirp_redis_up").increment(0.0);
     }
 }
 

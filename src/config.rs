@@ -30,6 +30,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// A switch for a group of features (`on` / `off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
 /// Settings for `chirp serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
@@ -74,9 +83,42 @@ pub struct ServeConfig {
     #[arg(long, env = "CHIRP_MAX_SOCKETS_PER_ADDRESS", default_value_t = 1000)]
     pub max_sockets_per_address: usize,
 
-    /// Sign-up and sign-in attempts allowed per client address per minute (0: no limit).
+    /// Every rate limit at once: `off` lifts them all (sign-in, sign-up, posts, likes,
+    /// follows), for load tests and test suites; `on` applies each one's own flag.
+    #[arg(long, env = "CHIRP_RATE_LIMITS", value_enum, default_value_t = Switch::On)]
+    pub rate_limits: Switch,
+
+    /// Sign-in attempts allowed per client address per minute (0: no limit).
     #[arg(long, env = "CHIRP_AUTH_RATE_LIMIT", default_value_t = 60)]
     pub auth_rate_limit: u32,
+
+    /// Sign-ups allowed per client address per hour (0: no limit). Counted apart from
+    /// sign-ins, so making accounts cannot lock anyone out of signing in.
+    #[arg(long, env = "CHIRP_SIGNUP_RATE_LIMIT", default_value_t = 20)]
+    pub signup_rate_limit: u32,
+
+    /// Tweets one account may post per minute, in a burst of up to the same number
+    /// (0: no limit). A person posts a few a minute; a script posts thousands.
+    #[arg(long, env = "CHIRP_POST_RATE_LIMIT", default_value_t = 30)]
+    pub post_rate_limit: u32,
+
+    /// Likes and unlikes one account may make per minute (0: no limit).
+    #[arg(long, env = "CHIRP_LIKE_RATE_LIMIT", default_value_t = 120)]
+    pub like_rate_limit: u32,
+
+    /// Follows and unfollows one account may make per minute (0: no limit).
+    #[arg(long, env = "CHIRP_FOLLOW_RATE_LIMIT", default_value_t = 60)]
+    pub follow_rate_limit: u32,
+
+    /// Threads that hash and check passwords (0: one per core). Each hash takes ~19 MiB
+    /// while it runs, so this bounds the memory sign-ins can take.
+    #[arg(long, env = "CHIRP_HASH_THREADS", default_value_t = 0)]
+    pub hash_threads: usize,
+
+    /// Milliseconds a sign-up or sign-in may wait for a hashing thread before it is
+    /// answered 503 `unavailable` with `Retry-After`.
+    #[arg(long, env = "CHIRP_HASH_WAIT_MS", default_value_t = 5000)]
+    pub hash_wait_ms: u64,
 
     /// Reverse proxies (comma-separated IP addresses) whose `X-Forwarded-For` names the
     /// client for rate limiting; none by default.
@@ -123,7 +165,14 @@ impl ServeConfig {
             public_url: None,
             max_connections: None,
             max_sockets_per_address: 1000,
+            rate_limits: Switch::On,
             auth_rate_limit: 60,
+            signup_rate_limit: 20,
+            post_rate_limit: 30,
+            like_rate_limit: 120,
+            follow_rate_limit: 60,
+            hash_threads: 0,
+            hash_wait_ms: 5000,
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             shutdown_timeout: 10,
@@ -149,5 +198,29 @@ mod tests {
         assert_eq!(c.max_connections, d.max_connections);
         assert_eq!(c.max_sockets_per_address, d.max_sockets_per_address);
         assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.rate_limits, Switch::On);
+        assert_eq!(
+            (
+                c.auth_rate_limit,
+                c.signup_rate_limit,
+                c.post_rate_limit,
+                c.like_rate_limit,
+                c.follow_rate_limit
+            ),
+            (
+                d.auth_rate_limit,
+                d.signup_rate_limit,
+                d.post_rate_limit,
+                d.like_rate_limit,
+                d.follow_rate_limit
+            )
+        );
+    }
+
+    #[test]
+    fn rate_limits_switch_off() {
+        let cli = Cli::try_parse_from(["chirp", "serve", "--rate-limits", "off"]).unwrap();
+        let Command::Serve(c) = cli.command;
+        assert_eq!(c.rate_limits, Switch::Off);
     }
 }

@@ -1,4 +1,10 @@
-//! `TweetText`: trimmed, 1–280 Unicode scalar values (what JavaScript's `[...s].length` counts).
+//! `TweetText`: trimmed, 1–280 Unicode scalar values (what JavaScript's `[...s].length` counts),
+//! with no control characters but newline and tab.
+//!
+//! Control characters are refused here, at the edge, because the back ends disagree about
+//! them (PostgreSQL refuses U+0000 in `text`, SQLite stores it): whatever one database
+//! could refuse must never reach the writer, where it would share a batch with other
+//! people's tweets. Refusing them everywhere also keeps both back ends answering alike.
 
 use super::Invalid;
 
@@ -10,9 +16,23 @@ pub const MAX_TWEET_CHARS: usize = 280;
 pub struct TweetText(String);
 
 impl TweetText {
-    /// Trim surrounding white space, then accept 1–280 characters.
+    /// Trim surrounding white space, then accept 1–280 characters, none of them a control
+    /// character other than `\n` and `\t`.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let text = raw.trim();
+        if let Some(bad) = text
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+        {
+            return Err(Invalid::new(
+                "text",
+                format!(
+                    "A tweet cannot contain control characters such as U+{:04X}; \
+                     only newlines and tabs are allowed.",
+                    u32::from(bad)
+                ),
+            ));
+        }
         let len = text.chars().count();
         if len == 0 {
             return Err(Invalid::new("text", "A tweet cannot be empty."));
@@ -43,5 +63,27 @@ mod tests {
         assert!(TweetText::parse(&"🐦".repeat(280)).is_ok());
         assert!(TweetText::parse(&"🐦".repeat(281)).is_err());
         assert!(TweetText::parse(&format!("  {}  ", "a".repeat(280))).is_ok());
+    }
+
+    #[test]
+    fn refuses_control_characters_but_newline_and_tab() {
+        assert_eq!(
+            TweetText::parse("one\n\ttwo").unwrap().as_str(),
+            "one\n\ttwo"
+        );
+        for bad in [
+            "x\u{0}y",
+            "x\u{7}y",
+            "x\u{1b}[31my",
+            "x\ry",
+            "x\u{7f}y",
+            "x\u{85}y",
+        ] {
+            let err = TweetText::parse(bad).unwrap_err();
+            assert_eq!(err.field, "text", "{bad:?}");
+            assert!(err.message.contains("control"), "{bad:?}: {}", err.message);
+        }
+        // Leading or trailing, it is still refused rather than trimmed away silently.
+        assert!(TweetText::parse("hi\u{0}").is_err());
     }
 }

@@ -1,6 +1,12 @@
 //! The tweet writer: one task that takes posted drafts off a queue, stores whatever has
 //! queued up in one transaction, forgets the cached first page, announces the new tweets in
 //! id order and answers each poster.
+//!
+//! Failures stay with their poster: when a batch is refused (a draft the database will not
+//! take, say), the drafts are stored again one by one, in order, so each poster gets the
+//! answer for their own draft and one bad draft never fails someone else's tweet. Only an
+//! unavailable database fails the whole batch at once: retrying each draft would just
+//! wait out the same outage once per poster.
 
 use std::sync::Arc;
 
@@ -61,24 +67,54 @@ async fn run(
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (drafts, replies): (Vec<Draft>, Vec<_>) =
             batch.drain(..).map(|job| (job.draft, job.reply)).unzip();
-        match store.create_tweets(&drafts).await {
-            Ok(tweets) => {
-                if let Some(cache) = &first_page {
-                    cache.invalidate();
-                }
-                metrics::counter!("chirp_tweets_created_total").increment(tweets.len() as u64);
-                for (tweet, reply) in tweets.into_iter().zip(replies) {
-                    realtime.announce_tweet(&tweet);
-                    let _ = reply.send(Ok(tweet));
-                }
+        let answers = store_batch(&*store, &drafts).await;
+        let stored = answers.iter().filter(|a| a.is_ok()).count();
+        if stored > 0 {
+            if let Some(cache) = &first_page {
+                cache.invalidate();
             }
-            Err(e) => {
-                for reply in replies {
-                    let _ = reply.send(Err(share(&e)));
-                }
+            metrics::counter!("chirp_tweets_created_total").increment(stored as u64);
+        }
+        for (answer, reply) in answers.into_iter().zip(replies) {
+            if let Ok(tweet) = &answer {
+                realtime.announce_tweet(tweet);
             }
+            let _ = reply.send(answer);
         }
     }
+}
+
+/// Store `drafts` in one transaction; if that is refused, store them one at a time (in
+/// order, so ids still follow the queue) and give each its own answer. One answer per draft.
+async fn store_batch(store: &dyn Store, drafts: &[Draft]) -> Vec<Result<Tweet, StoreError>> {
+    let err = match store.create_tweets(drafts).await {
+        Ok(tweets) => return tweets.into_iter().map(Ok).collect(),
+        Err(e) => e,
+    };
+    if drafts.len() == 1 || matches!(err, StoreError::Unavailable(_)) {
+        return drafts.iter().map(|_| Err(share(&err))).collect();
+    }
+    tracing::warn!(
+        error = %err,
+        drafts = drafts.len(),
+        "a batch of tweets was refused; storing them one by one"
+    );
+    let mut answers = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let answer = store
+            .create_tweets(std::slice::from_ref(draft))
+            .await
+            .and_then(|mut tweets| {
+                tweets
+                    .pop()
+                    .ok_or_else(|| anyhow::anyhow!("storing one tweet returned none").into())
+            });
+        if let Err(e) = &answer {
+            tracing::warn!(error = %e, author = draft.author.id, "a tweet was refused");
+        }
+        answers.push(answer);
+    }
+    answers
 }
 
 /// The same failure for every poster in a failed batch.

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::auth::HashError;
 use crate::domain::Invalid;
 use crate::storage::StoreError;
 
@@ -51,6 +52,10 @@ pub enum ApiError {
     /// Too many attempts; retry after this many seconds (429).
     #[error("Too many attempts; try again in {0} s.")]
     RateLimited(u64),
+    /// Too busy to take this request now (every password-hashing thread is taken); retry
+    /// after this many seconds (503).
+    #[error("The server is busy; try again in {0} s.")]
+    Busy(u64),
     /// The database (or another dependency) is away (503).
     #[error("The service is temporarily unavailable; try again shortly.")]
     Unavailable(String),
@@ -76,7 +81,9 @@ impl ApiError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Unavailable(_) | Self::Busy(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -109,6 +116,16 @@ impl From<Invalid> for ApiError {
     }
 }
 
+impl From<HashError> for ApiError {
+    fn from(err: HashError) -> Self {
+        match err {
+            // A hash takes tens of milliseconds: a second later the queue has moved on.
+            HashError::Busy => Self::Busy(1),
+            HashError::Failed(e) => Self::Internal(e),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -133,7 +150,7 @@ impl IntoResponse for ApiError {
             body["field"] = json!(field);
         }
         let mut response = (status, Json(json!({ "error": body }))).into_response();
-        if let Self::RateLimited(seconds) = self {
+        if let Self::RateLimited(seconds) | Self::Busy(seconds) = self {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -174,6 +174,13 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let found = match credential(&parts.headers, state)? {
             None => return Err(ApiError::Unauthorized("Sign in first.")),
+            // A read from another site is answered as for an anonymous visitor; a write
+            // is refused outright.
+            Some(Credential::ForeignCookie) if parts.method.is_safe() => {
+                return Err(ApiError::Unauthorized(
+                    "The session cookie is not accepted from another site; use a bearer token.",
+                ));
+            }
             Some(Credential::ForeignCookie) => {
                 return Err(ApiError::Forbidden(
                     "The session cookie is not accepted from another site; use a bearer token.",

@@ -89,8 +89,7 @@ async fn set_follow(
     if followee.id == me {
         return Err(ApiError::SelfFollow);
     }
-    // TODO(follow-limit): take one from the per-account follow limiter here
-    // (`--follow-rate-limit`), before anything is stored.
+    state.limits.follows.check(&me)?;
     state
         .feed
         .follow(me, followee.id, on)

@@ -1,11 +1,18 @@
-//! Slowing down password guessing: sign-up and sign-in attempts are rate-limited per client
-//! address (`--auth-rate-limit` per minute, bursting to the same number; 0 turns it off).
-//! Over the limit the answer is 429 `rate_limited` with `Retry-After`.
+//! Rate limits: how often one client address may sign in or sign up, and how often one
+//! account may post, like and follow. Over a limit the answer is 429 `rate_limited` with
+//! `Retry-After` (whole seconds until the next attempt would pass).
+//!
+//! Each limit is a flag (`0` turns that one off) and `--rate-limits off` lifts every one at
+//! once, for load tests. Each limiter is a token bucket per key (governor's GCRA): it
+//! refills at the configured rate and holds up to that many, so a person never notices it
+//! and a script is slowed to the rate. Sign-ups and sign-ins have separate buckets, so
+//! making accounts cannot use up anyone's sign-in attempts (and the reverse).
 //!
 //! Behind a reverse proxy every request comes from the proxy's address; list the proxies in
 //! `--trusted-proxies` and the client address is read from `X-Forwarded-For` instead (the
 //! rightmost entry that is not itself a trusted proxy). Nobody else can set it.
 
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -17,30 +24,95 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::{ApiError, AppState};
+use crate::config::{ServeConfig, Switch};
 
-/// The per-address limiter for authentication attempts (`None`: unlimited).
-#[derive(Clone, Default)]
-pub struct AuthLimiter {
-    limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    trusted_proxies: Arc<[IpAddr]>,
+/// One keyed limit (per address or per account); `None` inside means unlimited.
+#[derive(Clone)]
+pub struct Limiter<K: Hash + Eq + Clone> {
+    name: &'static str,
+    limiter: Option<Arc<DefaultKeyedRateLimiter<K>>>,
 }
 
-impl AuthLimiter {
-    /// Allow `per_minute` attempts per address per minute (0 means no limit), reading the
-    /// client address from `X-Forwarded-For` when the peer is one of `trusted_proxies`.
-    pub fn new(per_minute: u32, trusted_proxies: &[IpAddr]) -> Self {
+impl<K: Hash + Eq + Clone> Limiter<K> {
+    /// A limit named `name` (for metrics) allowing `quota`, or none at all.
+    fn new(name: &'static str, quota: Option<Quota>) -> Self {
+        metrics::counter!("chirp_rate_limited_total", "limit" => name).increment(0);
         Self {
-            limiter: NonZeroU32::new(per_minute)
-                .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
-            trusted_proxies: trusted_proxies.into(),
+            name,
+            limiter: quota.map(|q| Arc::new(RateLimiter::keyed(q))),
         }
     }
 
-    /// Forget addresses whose allowance is full again (keeps memory bounded).
-    pub fn forget_idle(&self) {
+    /// No limit.
+    pub fn unlimited(name: &'static str) -> Self {
+        Self::new(name, None)
+    }
+
+    /// Count one attempt by `key`: `Ok` if it is within the limit, else 429 with how long
+    /// to wait.
+    pub fn check(&self, key: &K) -> Result<(), ApiError> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter.check_key(key).map_err(|not_until| {
+            metrics::counter!("chirp_rate_limited_total", "limit" => self.name).increment(1);
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            // Round up: a client told "1" after 1.4 s would be refused once more.
+            ApiError::RateLimited(wait.as_millis().div_ceil(1000).max(1) as u64)
+        })
+    }
+
+    /// Forget keys whose allowance is full again (keeps memory bounded).
+    fn forget_idle(&self) {
         if let Some(limiter) = &self.limiter {
             limiter.retain_recent();
         }
+    }
+}
+
+/// A limit per account (user id): posts, likes, follows.
+pub type AccountLimiter = Limiter<i64>;
+
+/// Every rate limit of the server, shared by the handlers through `AppState`.
+#[derive(Clone)]
+pub struct RateLimits {
+    /// Sign-in attempts per client address (`--auth-rate-limit`, per minute).
+    pub sign_in: Limiter<IpAddr>,
+    /// Sign-ups per client address (`--signup-rate-limit`, per hour).
+    pub sign_up: Limiter<IpAddr>,
+    /// Tweets per account (`--post-rate-limit`, per minute).
+    pub posts: AccountLimiter,
+    /// Likes and unlikes per account (`--like-rate-limit`, per minute).
+    pub likes: AccountLimiter,
+    /// Follows and unfollows per account (`--follow-rate-limit`, per minute). Handlers
+    /// that change follows call `state.limits.follows.check(&user.id)?` first.
+    pub follows: AccountLimiter,
+    trusted_proxies: Arc<[IpAddr]>,
+}
+
+impl RateLimits {
+    /// The limits `config` asks for (none at all with `--rate-limits off`).
+    pub fn new(config: &ServeConfig) -> Self {
+        let on = config.rate_limits == Switch::On;
+        let per_minute = |n: u32| NonZeroU32::new(n).filter(|_| on).map(Quota::per_minute);
+        let per_hour = |n: u32| NonZeroU32::new(n).filter(|_| on).map(Quota::per_hour);
+        Self {
+            sign_in: Limiter::new("sign_in", per_minute(config.auth_rate_limit)),
+            sign_up: Limiter::new("sign_up", per_hour(config.signup_rate_limit)),
+            posts: Limiter::new("posts", per_minute(config.post_rate_limit)),
+            likes: Limiter::new("likes", per_minute(config.like_rate_limit)),
+            follows: Limiter::new("follows", per_minute(config.follow_rate_limit)),
+            trusted_proxies: config.trusted_proxies.as_slice().into(),
+        }
+    }
+
+    /// Forget keys that have gone quiet, in every limiter. Call now and then (every minute).
+    pub fn forget_idle(&self) {
+        self.sign_in.forget_idle();
+        self.sign_up.forget_idle();
+        self.posts.forget_idle();
+        self.likes.forget_idle();
+        self.follows.forget_idle();
     }
 
     /// The client's address: the peer's, or, behind a trusted proxy, the rightmost
@@ -62,29 +134,38 @@ impl AuthLimiter {
             .find(|ip| !self.trusted_proxies.contains(ip))
             .unwrap_or(peer)
     }
+
+    /// Count one attempt from the request's client address against `limiter`.
+    fn check_address(&self, limiter: &Limiter<IpAddr>, parts: &Parts) -> Result<(), ApiError> {
+        match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(peer)) => limiter.check(&self.client(peer.ip(), &parts.headers)),
+            // Only in-process tests call the router without a peer address.
+            None => Ok(()),
+        }
+    }
 }
 
-/// Extractor that admits an authentication attempt or answers 429.
-pub struct AuthAttempt;
+/// Extractor that admits a sign-in attempt (per client address) or answers 429.
+pub struct SignInAttempt;
 
-impl FromRequestParts<AppState> for AuthAttempt {
+impl FromRequestParts<AppState> for SignInAttempt {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let limits = &state.auth_limiter;
-        let (Some(limiter), Some(ConnectInfo(peer))) = (
-            &limits.limiter,
-            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
-        ) else {
-            return Ok(Self);
-        };
-        match limiter.check_key(&limits.client(peer.ip(), &parts.headers)) {
-            Ok(()) => Ok(Self),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(ApiError::RateLimited(wait.as_secs().max(1)))
-            }
-        }
+        let limits = &state.limits;
+        limits.check_address(&limits.sign_in, parts).map(|()| Self)
+    }
+}
+
+/// Extractor that admits a sign-up (per client address) or answers 429.
+pub struct SignUpAttempt;
+
+impl FromRequestParts<AppState> for SignUpAttempt {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let limits = &state.limits;
+        limits.check_address(&limits.sign_up, parts).map(|()| Self)
     }
 }
 
@@ -102,7 +183,9 @@ mod tests {
     fn forwarded_for_counts_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let client: IpAddr = "203.0.113.7".parse().unwrap();
-        let limits = AuthLimiter::new(10, &[proxy]);
+        let mut config = ServeConfig::defaults();
+        config.trusted_proxies = vec![proxy];
+        let limits = RateLimits::new(&config);
         assert_eq!(limits.client(proxy, &forwarded("203.0.113.7")), client);
         // The client may prepend anything; the proxy appends the real address last.
         assert_eq!(
@@ -117,5 +200,27 @@ mod tests {
         assert_eq!(limits.client(proxy, &HeaderMap::new()), proxy);
         // From anyone else the header is ignored.
         assert_eq!(limits.client(client, &forwarded("1.2.3.4")), client);
+    }
+
+    #[test]
+    fn zero_turns_one_limit_off_and_the_switch_turns_off_all() {
+        let mut config = ServeConfig::defaults();
+        config.post_rate_limit = 1;
+        config.like_rate_limit = 0;
+        let limits = RateLimits::new(&config);
+        assert!(limits.posts.check(&7).is_ok());
+        assert!(matches!(
+            limits.posts.check(&7),
+            Err(ApiError::RateLimited(s)) if (1..=60).contains(&s)
+        ));
+        assert!(
+            limits.posts.check(&8).is_ok(),
+            "another account is unaffected"
+        );
+        assert!((0..1000).all(|_| limits.likes.check(&7).is_ok()));
+        config.rate_limits = Switch::Off;
+        let off = RateLimits::new(&config);
+        assert!((0..1000).all(|_| off.posts.check(&7).is_ok()));
+        assert!((0..1000).all(|_| off.sign_in.check(&[127, 0, 0, 1].into()).is_ok()));
     }
 }

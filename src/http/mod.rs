@@ -1,8 +1,10 @@
 //! The JSON API: one router per resource, merged here, sharing `AppState`.
 //!
 //! Every failure is an `ApiError`; unknown `/api/…` paths and wrong methods answer in the
-//! same error shape. Request bodies are limited to 16 KiB.
+//! same error shape. Request bodies are limited to 16 KiB; a larger one is drained (within
+//! bounds) before its 413, so the client can read the answer.
 
+mod body;
 mod error;
 mod extract;
 mod follows;
@@ -24,8 +26,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 pub use error::ApiError;
 pub use health::track_latency;
 pub use in_flight::{InFlight, count_in_flight};
-pub use limit::AuthLimiter;
+pub use limit::{AccountLimiter, Limiter, RateLimits};
 
+use crate::auth::Hasher;
 use crate::feed::Feed;
 use crate::origin::OriginPolicy;
 use crate::realtime::Realtime;
@@ -47,8 +50,10 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Posting and the cached first page.
     pub feed: Feed,
-    /// Limits sign-up and sign-in attempts per address.
-    pub auth_limiter: AuthLimiter,
+    /// The password-hashing threads (sign-up, sign-in).
+    pub hasher: Hasher,
+    /// Rate limits: sign-in and sign-up per address; posts, likes, follows per account.
+    pub limits: RateLimits,
 }
 
 /// The API routes (`/api/…`, `/healthz`, `/metrics`).
@@ -61,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .merge(follows::router())
         .merge(timelines::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body::limit_body))
         .merge(health::router())
         .route("/api", axum::routing::any(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))

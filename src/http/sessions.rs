@@ -12,11 +12,11 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::extract::{ApiJson, CurrentUser};
-use super::limit::AuthAttempt;
+use super::limit::SignInAttempt;
 use super::users::Credentials;
 use super::{ApiError, AppState};
-use crate::auth::{new_token, token_hash, verify_password};
-use crate::domain::Username;
+use crate::auth::{new_token, token_hash};
+use crate::domain::{Invalid, Username};
 use crate::origin::session_set_cookie;
 
 /// Routes of this module.
@@ -25,10 +25,14 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn sign_in(
-    _: AuthAttempt,
+    _: SignInAttempt,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
+    // A missing password is a malformed request (as on sign-up), not a wrong guess.
+    if body.password.is_empty() {
+        return Err(Invalid::new("password", "Enter your password.").into());
+    }
     // A malformed name cannot exist; it still pays for a verification, like any unknown name.
     let found = match Username::parse(&body.username) {
         Ok(name) => state.store.credentials(&name).await?,
@@ -39,7 +43,7 @@ async fn sign_in(
         None => (None, None),
     };
     let password: String = body.password.chars().take(256).collect();
-    let verified = verify_password(password, hash).await?;
+    let verified = state.hasher.verify_password(password, hash).await?;
     let user = match user {
         Some(user) if verified => user,
         _ => return Err(ApiError::InvalidCredentials),

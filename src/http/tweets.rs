@@ -42,6 +42,7 @@ async fn post_tweet(
     current: CurrentUser,
     ApiJson(body): ApiJson<NewTweet>,
 ) -> Result<(StatusCode, Json<Tweet>), ApiError> {
+    state.limits.posts.check(&current.user.id)?;
     let text = TweetText::parse(&body.text)?;
     let tweet = state
         .feed
@@ -118,6 +119,7 @@ async fn set_like(
     current: CurrentUser,
     liked: bool,
 ) -> Result<Json<Tweet>, ApiError> {
+    state.limits.likes.check(&current.user.id)?;
     let me = Some(current.user.id);
     let tweet = find(&state, raw_id, me).await?;
     state

@@ -7,10 +7,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::extract::{ApiJson, CurrentUser, MaybeUser, PageQuery};
-use super::limit::AuthAttempt;
+use super::limit::SignUpAttempt;
 use super::tweets::TweetList;
 use super::{ApiError, AppState};
-use crate::auth::hash_password;
 use crate::domain::{Password, User, Username};
 use crate::storage::StoreError;
 
@@ -32,13 +31,16 @@ pub struct Credentials {
 }
 
 async fn sign_up(
-    _: AuthAttempt,
+    _: SignUpAttempt,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let username = Username::parse(&body.username)?;
     let password = Password::parse(&body.password)?;
-    let hash = hash_password(password.expose().to_owned()).await?;
+    let hash = state
+        .hasher
+        .hash_password(password.expose().to_owned())
+        .await?;
     let user = state
         .store
         .create_user(&username, &hash)

@@ -3,7 +3,7 @@
 //! and talk to it over HTTP.
 
 use chirp::App;
-use chirp::config::{LogFormat, ServeConfig};
+use chirp::config::{LogFormat, ServeConfig, Switch};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -35,7 +35,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
-/// Start the app after letting the test adjust its configuration.
+/// Start the app after letting the test adjust its configuration. Rate limits are off
+/// (tests sign up and post far faster than a person); a test of a limit switches them on.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         chirp::telemetry::init(LogFormat::Text);
@@ -60,6 +61,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConf
     let mut config = ServeConfig::defaults();
     config.addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = database_url;
+    config.rate_limits = Switch::Off;
     adjust(&mut config);
     let app = App::build(&config).await.expect("app builds");
     let addr = app.local_addr();

@@ -4,13 +4,17 @@ mod helpers;
 
 mod accounts;
 mod binary;
+mod contract;
 mod errors;
 mod follows;
 mod home;
 mod likes;
+mod limits;
+mod memory;
 mod origins_and_caps;
 mod profiles;
 mod sessions;
 mod site;
 mod socket_protocol;
 mod tweets;
+mod writer;

@@ -57,7 +57,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer(app: &TestApp) {
     let invalid = app
         .post(
             "/api/sessions",
-            json!({"username": "x y", "password": ""}),
+            json!({"username": "x y", "password": "not the password"}),
             None,
         )
         .await;
@@ -180,9 +180,12 @@ async fn listed_origin_may_use_the_cookie() {
 #[tokio::test]
 async fn sign_in_attempts_are_rate_limited_per_address() {
     let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
+        c.rate_limits = chirp::config::Switch::On;
         c.auth_rate_limit = 3;
+        c.signup_rate_limit = 1;
     })
     .await;
+    // Sign-ups have their own allowance: this one neither uses up a sign-in attempt…
     app.sign_up("kate").await;
     let attempt = || {
         app.post(
@@ -193,6 +196,7 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     };
     attempt().await.assert_error(401, "invalid_credentials");
     attempt().await.assert_error(401, "invalid_credentials");
+    attempt().await.assert_error(401, "invalid_credentials");
     let limited = attempt().await;
     limited.assert_error(429, "rate_limited");
     let retry: u64 = limited.headers["retry-after"]
@@ -201,6 +205,14 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    // …nor does signing in use up sign-ups: the one allowed per hour was used above.
+    app.post(
+        "/api/users",
+        json!({"username": "kate2", "password": "guess1234"}),
+        None,
+    )
+    .await
+    .assert_error(429, "rate_limited");
     // Reads are never limited.
     assert_eq!(app.get("/api/tweets", None).await.status, StatusCode::OK);
 }
@@ -208,6 +220,7 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
+        c.rate_limits = chirp::config::Switch::On;
         c.auth_rate_limit = 2;
         c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })

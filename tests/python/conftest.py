@@ -30,8 +30,10 @@ class Chirp:
         self._listening = threading.Event()
         self.url = None
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info"), "NO_COLOR": "1"}
+        # Rate limits off: the tests sign up and post far faster than a person.
         self.proc = subprocess.Popen(
-            [CHIRP_BIN, "serve", "--addr", "127.0.0.1:0", "--database-url", f"sqlite://{tmp_path / 'chirp.db'}"],
+            [CHIRP_BIN, "serve", "--addr", "127.0.0.1:0", "--database-url", f"sqlite://{tmp_path / 'chirp.db'}",
+             "--rate-limits", "off"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,

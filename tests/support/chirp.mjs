@@ -20,7 +20,9 @@ export async function startChirp({ args = [], env = {}, databaseUrl } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'chirp-test-'));
   const db = databaseUrl || `sqlite://${join(dir, 'chirp.db')}`;
   const proc = spawn(chirpBin, ['serve', '--addr', '127.0.0.1:0', '--database-url', db, ...args], {
-    env: { RUST_LOG: 'info', ...process.env, NO_COLOR: '1', ...env },
+    // Rate limits off (the suites sign up and post far faster than a person), unless the
+    // test's own `env` or `args` switch them on.
+    env: { RUST_LOG: 'info', ...process.env, NO_COLOR: '1', CHIRP_RATE_LIMITS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

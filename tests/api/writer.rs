@@ -1,0 +1,182 @@
+//! The batching tweet writer keeps failures with their poster: a draft the database refuses
+//! fails alone, on both back ends, and the drafts queued beside it are stored and answered.
+//! Also the API side of it: tweet text that a database could refuse never gets that far.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chirp::domain::{Draft, TweetText, User, Username};
+use chirp::feed::Feed;
+use chirp::origin::OriginPolicy;
+use chirp::realtime::{HandshakeContext, Realtime, RealtimeConfig};
+use chirp::storage::{self, Store, StoreConfig};
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::Connection;
+
+use crate::helpers::{Backend, TestApp, postgres_admin_url};
+
+crate::on_every_backend!(control_characters_are_refused_and_never_fail_other_posters);
+
+/// Four posters send `x\0y` (refused by PostgreSQL's `text`) while an innocent one posts:
+/// the bad posts are 400 `invalid_text` on both back ends and every innocent post is 201.
+async fn control_characters_are_refused_and_never_fail_other_posters(app: &TestApp) {
+    let (_, mallory) = app.user("mallory").await;
+    let (_, innocent) = app.user("innocent").await;
+    let bad = (0..40).map(|_| async {
+        app.post("/api/tweets", json!({"text": "x\u{0}y"}), Some(&mallory))
+            .await
+    });
+    let innocent_token = innocent.as_str();
+    let good = (0..40).map(|i| async move {
+        app.post(
+            "/api/tweets",
+            json!({"text": format!("fine {i}")}),
+            Some(innocent_token),
+        )
+        .await
+    });
+    let (bad, good) = tokio::join!(
+        futures_util::future::join_all(bad),
+        futures_util::future::join_all(good)
+    );
+    for answer in &bad {
+        answer.assert_error(400, "invalid_text");
+        assert_eq!(answer.body["error"]["field"], "text");
+    }
+    for answer in &good {
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    }
+    for text in ["a\u{7}b", "a\u{1b}[2Jb", "a\rb", "a\u{7f}b"] {
+        app.post("/api/tweets", json!({"text": text}), Some(&mallory))
+            .await
+            .assert_error(400, "invalid_text");
+    }
+    let tweet = app.tweet(&innocent, "line one\n\tline two").await;
+    assert_eq!(tweet["text"], "line one\n\tline two");
+    assert_eq!(app.ids("/api/tweets?limit=100").await.len(), 41);
+}
+
+/// A throwaway database for a store used directly (no HTTP): a SQLite file, or a
+/// PostgreSQL database dropped by the returned guard.
+async fn throwaway_store(backend: Backend) -> (Arc<dyn Store>, DropDatabase) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, db) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("chirp.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let name = format!("chirp_writer_{}", std::process::id());
+            admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            admin_sql(&format!("CREATE DATABASE {name}")).await;
+            let admin = postgres_admin_url();
+            let base = admin
+                .rsplit_once('/')
+                .map_or(admin.clone(), |(b, _)| b.into());
+            (format!("{base}/{name}"), Some(name))
+        }
+    };
+    let store = storage::connect(&StoreConfig { url, pool_size: 4 })
+        .await
+        .expect("store opens");
+    (store, DropDatabase { _dir: dir, db })
+}
+
+async fn admin_sql(sql: &str) {
+    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+        .await
+        .expect("PostgreSQL answers at CHIRP_TEST_POSTGRES_URL");
+    sqlx::query(sql).execute(&mut conn).await.expect(sql);
+}
+
+struct DropDatabase {
+    _dir: tempfile::TempDir,
+    db: Option<String>,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = self.db.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(admin_sql(&format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )));
+            })
+            .join();
+        }
+    }
+}
+
+/// Queue drafts of a real author around one whose author does not exist (a foreign-key
+/// failure on both back ends) so that they share a batch: only that one fails.
+async fn a_refused_draft_fails_alone(backend: Backend) {
+    let (store, _guard) = throwaway_store(backend).await;
+    let realtime = Realtime::build(RealtimeConfig {
+        handshake: HandshakeContext {
+            store: store.clone(),
+            origins: Arc::new(OriginPolicy::parse("*").unwrap()),
+        },
+        redis_url: None,
+        newest_tweet_id: 0,
+        ping_interval: Duration::from_secs(25),
+        ping_timeout: Duration::from_secs(20),
+        max_sockets_per_address: 0,
+        trusted_proxies: Arc::from([]),
+    })
+    .unwrap();
+    let feed = Feed::start(store.clone(), realtime, true);
+    let author = store
+        .create_user(&Username::parse("writer").unwrap(), "not-a-hash")
+        .await
+        .unwrap();
+    let ghost = User {
+        id: author.id + 1000,
+        username: "ghost".into(),
+        created_at: author.created_at,
+    };
+    let draft = |who: &User, i: usize| Draft {
+        author: who.clone(),
+        text: TweetText::parse(&format!("draft {i}")).unwrap(),
+    };
+    // On this single-threaded runtime `join_all` queues every draft before the writer task
+    // runs, so they all reach it in one batch.
+    let posts = (0..9).map(|i| {
+        let who = if i == 4 { &ghost } else { &author };
+        let d = draft(who, i);
+        let feed = feed.clone();
+        async move { feed.post(d).await }
+    });
+    let answers = futures_util::future::join_all(posts).await;
+    let mut ids = Vec::new();
+    for (i, answer) in answers.iter().enumerate() {
+        if i == 4 {
+            assert!(answer.is_err(), "the ghost's draft was stored: {answer:?}");
+        } else {
+            let tweet = answer.as_ref().expect("an innocent draft failed");
+            assert_eq!(tweet.text, format!("draft {i}"));
+            ids.push(tweet.id);
+        }
+    }
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids follow the queue: {ids:?}"
+    );
+    let stored = feed.newest_json(20).await.unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(stored["tweets"].as_array().unwrap().len(), 8);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_draft_fails_alone_sqlite() {
+    a_refused_draft_fails_alone(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_draft_fails_alone_postgres() {
+    a_refused_draft_fails_alone(Backend::Postgres).await;
+}
