@@ -75,6 +75,7 @@ impl App {
             newest_tweet_id: newest.first().map_or(0, |t| t.id),
             ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
+            max_backlog: config.max_backlog_bytes,
         })?;
         let auth_limiter = AuthLimiter::new(config.auth_rate_limit, &config.trusted_proxies);
         spawn_forgetting(auth_limiter.clone());

@@ -71,6 +71,8 @@ pub struct RealtimeConfig {
     pub ping_interval: Duration,
     /// …and how long it waits for the pong (default 20 s).
     pub ping_timeout: Duration,
+    /// Bytes queued for a socket that stopped reading before it is disconnected (1 MiB).
+    pub max_backlog: usize,
 }
 
 impl Realtime {
@@ -81,6 +83,7 @@ impl Realtime {
             EngineConfig {
                 ping_interval: config.ping_interval,
                 ping_timeout: config.ping_timeout,
+                max_backlog: config.max_backlog,
                 ..EngineConfig::default()
             },
             config.handshake,

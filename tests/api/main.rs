@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod backlog;
 mod binary;
 mod errors;
 mod likes;

@@ -20,6 +20,12 @@ use tokio::sync::oneshot;
 use super::frame;
 use crate::realtime::handshake::SocketUser;
 
+/// What a queued long-polling packet is taken to weigh, to turn the byte bound
+/// (`max_backlog`) into a packet count: the queue holds shared `Bytes` and is bounded by
+/// length, and an announcement (`42["newTweet",true,{…}]`) is about this size. At the default
+/// 1 MiB that is 16,384 packets waiting for a client that stopped polling.
+const POLLING_PACKET_BYTES: usize = 64;
+
 /// A 20-character random id (120 bits, base64url), for Engine.IO and Socket.IO sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sid([u8; 20]);
@@ -211,7 +217,7 @@ impl State {
         }
         let written = match &mut self.transport {
             Transport::Polling(polling) => {
-                if polling.queue.len() >= max_backlog / 64 {
+                if polling.queue.len() >= max_backlog / POLLING_PACKET_BYTES {
                     Written::Failed
                 } else {
                     polling.queue.push(packet.clone());
