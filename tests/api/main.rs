@@ -1,4 +1,5 @@
-//! Chirp's integration tests: the real app over real HTTP, on SQLite and on PostgreSQL.
+//! Chirp's integration tests: the real app over real HTTP and sockets, and the storage
+//! layer on its own (`store`), on SQLite and on PostgreSQL.
 
 mod helpers;
 
@@ -10,4 +11,5 @@ mod likes;
 mod sessions;
 mod site;
 mod socket_protocol;
+mod store;
 mod tweets;
