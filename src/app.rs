@@ -30,7 +30,7 @@ use crate::http::{self, AppState, AuthLimiter, InFlight, count_in_flight, track_
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
-use crate::web;
+use crate::{telemetry, web};
 
 /// A bound, ready-to-run Chirp server.
 pub struct App {
@@ -91,7 +91,8 @@ impl App {
             .merge(http::router())
             .merge(web::pages())
             .fallback(|| async { http::ApiError::NotFound("There is nothing here.".into()) })
-            .with_state(state);
+            .with_state(state)
+            .layer(telemetry::request_spans());
         let in_flight = InFlight::default();
         let router = realtime
             .mount(app)
