@@ -239,7 +239,7 @@ impl RawWs {
         self.send_raw(&masked(true, opcode, payload)).await;
     }
 
-    async fn text(&mut self, text: &str) {
+    pub(crate) async fn text(&mut self, text: &str) {
         self.send(TEXT, text.as_bytes()).await;
     }
 
