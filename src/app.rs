@@ -37,7 +37,7 @@ use crate::http::{self, AppState, InFlight, RateLimits, count_in_flight, track_l
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
-use crate::web;
+use crate::{telemetry, web};
 
 /// A bound, ready-to-run Chirp server.
 pub struct App {
@@ -103,6 +103,7 @@ impl App {
             newest_tweet_id: newest.first().map_or(0, |t| t.id),
             ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
+            max_backlog: config.max_backlog_bytes,
         })?;
         let limits = RateLimits::new(config);
         spawn_forgetting(limits.clone());
@@ -126,7 +127,8 @@ impl App {
             .with_state(state)
             // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
             // they are; the app, its files and the JSON answers are compressed.
-            .layer(CompressionLayer::new());
+            .layer(CompressionLayer::new())
+            .layer(telemetry::request_spans());
         let in_flight = InFlight::default();
         let router = realtime
             .mount(app)

@@ -151,6 +151,16 @@ pub struct ServeConfig {
         hide = true
     )]
     pub ping_timeout_ms: u64,
+
+    /// Bytes queued for one WebSocket whose client stopped reading, beyond what the kernel
+    /// holds, before that socket is disconnected. For tests; 1 MiB by default.
+    #[arg(
+        long,
+        env = "CHIRP_MAX_BACKLOG_BYTES",
+        default_value_t = 1 << 20,
+        hide = true
+    )]
+    pub max_backlog_bytes: usize,
 }
 
 impl ServeConfig {
@@ -178,6 +188,7 @@ impl ServeConfig {
             shutdown_timeout: 10,
             ping_interval_ms: 25_000,
             ping_timeout_ms: 20_000,
+            max_backlog_bytes: 1 << 20,
         }
     }
 }

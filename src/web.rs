@@ -29,8 +29,8 @@ pub fn pages<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/static/{*path}", get(static_file))
 }
 
-/// `/socket.io/socket.io.js` and friends. Mount *outside* the socket layer, which would
-/// otherwise claim every path under `/socket.io/`.
+/// `/socket.io/socket.io.js` and friends: files under `/socket.io/`, beside the Socket.IO
+/// endpoint itself, which is the one route `/socket.io/` (see `realtime::Realtime::mount`).
 pub fn client_bundle<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/socket.io/{file}", get(client_file))
 }

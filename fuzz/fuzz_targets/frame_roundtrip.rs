@@ -11,15 +11,10 @@
 //!   as a client would, decode back to the same payload.
 #![no_main]
 
+use chirp::realtime::fuzzing::frame::opcode::{CLOSE, CONTINUATION, PING, PONG, TEXT};
 use chirp::realtime::fuzzing::frame::{self, Decoder, Message};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-
-const CONTINUATION: u8 = 0x0;
-const TEXT: u8 = 0x1;
-const CLOSE: u8 = 0x8;
-const PING: u8 = 0x9;
-const PONG: u8 = 0xA;
 
 /// A masked client frame with a minimal length header.
 fn client_frame(out: &mut Vec<u8>, fin: bool, opcode: u8, mask: [u8; 4], payload: &[u8]) {

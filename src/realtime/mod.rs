@@ -123,6 +123,8 @@ pub struct RealtimeConfig {
     pub max_sockets_per_address: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap).
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// Bytes queued for a socket that stopped reading before it is disconnected (1 MiB).
+    pub max_backlog: usize,
 }
 
 impl Realtime {
@@ -137,6 +139,7 @@ impl Realtime {
                 ping_timeout: config.ping_timeout,
                 max_sockets_per_address: config.max_sockets_per_address,
                 trusted_proxies: config.trusted_proxies,
+                max_backlog: config.max_backlog,
                 ..EngineConfig::default()
             },
             io.clone(),

@@ -2,62 +2,66 @@
 //! belongs to, so an authenticated request costs no database round trip.
 //!
 //! Only for a single node: signing out forgets the session here, but another node's cache
-//! would not hear of it. Bounded: when full it starts over.
+//! would not hear of it. Bounded by a `moka` cache: when full, the sessions least likely to
+//! be used again make room (not everyone at once), and an entry is re-read from the store
+//! after `TIME_TO_LIVE`, so a session removed behind this node's back (by an operator, in
+//! SQL) stops working within that time. Unknown tokens are never remembered.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use moka::sync::Cache;
 
 use super::{Store, StoreError};
 use crate::domain::{
     Draft, FollowCursor, Page, Profile, ProfilePage, ProfileUpdate, Tweet, User, Username,
 };
 
-/// Most sessions remembered at once.
-const CAPACITY: usize = 100_000;
+/// Most sessions remembered at once (~100 bytes each).
+const CAPACITY: u64 = 100_000;
+/// How long a remembered session is trusted before the store is asked again.
+const TIME_TO_LIVE: Duration = Duration::from_secs(10 * 60);
 
 /// A store whose `session_user` answers from memory when it can.
 pub struct SessionCache {
     inner: Arc<dyn Store>,
-    sessions: Mutex<HashMap<String, User>>,
+    sessions: Cache<String, User>,
 }
 
 impl SessionCache {
     /// Wrap `inner`.
     pub fn new(inner: Arc<dyn Store>) -> Self {
-        Self {
-            inner,
-            sessions: Mutex::default(),
-        }
+        Self::with_capacity(inner, CAPACITY)
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, User>> {
-        // Plain data: a panic elsewhere cannot leave the map inconsistent.
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    fn with_capacity(inner: Arc<dyn Store>, capacity: u64) -> Self {
+        Self {
+            inner,
+            sessions: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(TIME_TO_LIVE)
+                .build(),
+        }
     }
 }
 
 #[async_trait]
 impl Store for SessionCache {
     async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        if let Some(user) = self.sessions().get(token_hash) {
-            return Ok(Some(user.clone()));
+        if let Some(user) = self.sessions.get(token_hash) {
+            return Ok(Some(user));
         }
         let user = self.inner.session_user(token_hash).await?;
         if let Some(user) = &user {
-            let mut sessions = self.sessions();
-            if sessions.len() >= CAPACITY {
-                sessions.clear();
-            }
-            sessions.insert(token_hash.to_owned(), user.clone());
+            self.sessions.insert(token_hash.to_owned(), user.clone());
         }
         Ok(user)
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         self.inner.delete_session(token_hash).await?;
-        self.sessions().remove(token_hash);
+        self.sessions.invalidate(token_hash);
         Ok(())
     }
 
@@ -159,5 +163,87 @@ impl Store for SessionCache {
 
     async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
         self.inner.following_ids(user_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::SqliteStore;
+
+    /// A SQLite store in a temporary directory, with two users.
+    async fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>, User, User) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("chirp.db").display());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, 2).await.unwrap());
+        let ada = store
+            .create_user(&Username::parse("ada").unwrap(), "hash")
+            .await
+            .unwrap();
+        let grace = store
+            .create_user(&Username::parse("grace").unwrap(), "hash")
+            .await
+            .unwrap();
+        (dir, store, ada, grace)
+    }
+
+    #[tokio::test]
+    async fn a_session_is_read_once_then_served_from_memory_until_signed_out() {
+        let (_dir, store, ada, _) = sqlite().await;
+        let cache = SessionCache::new(store.clone());
+        cache.create_session("token-a", ada.id).await.unwrap();
+        assert_eq!(
+            cache.session_user("token-a").await.unwrap(),
+            Some(ada.clone())
+        );
+
+        // Gone from the store behind the cache's back (another node signing out): still
+        // answered from memory. This is why the cache is for a single node only.
+        store.delete_session("token-a").await.unwrap();
+        assert_eq!(cache.session_user("token-a").await.unwrap(), Some(ada));
+
+        // Signing out through the cache forgets it at once.
+        cache.delete_session("token-a").await.unwrap();
+        assert_eq!(cache.session_user("token-a").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn unknown_tokens_are_not_remembered() {
+        let (_dir, store, ada, _) = sqlite().await;
+        let cache = SessionCache::new(store.clone());
+        assert_eq!(cache.session_user("later").await.unwrap(), None);
+        store.create_session("later", ada.id).await.unwrap();
+        assert_eq!(cache.session_user("later").await.unwrap(), Some(ada));
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_stays_bounded_and_keeps_answering_right() {
+        let (_dir, store, ada, grace) = sqlite().await;
+        let cache = SessionCache::with_capacity(store, 10);
+        let owner = |i: usize| if i.is_multiple_of(2) { &ada } else { &grace };
+        for i in 0..100 {
+            cache
+                .create_session(&format!("token-{i}"), owner(i).id)
+                .await
+                .unwrap();
+            cache.session_user(&format!("token-{i}")).await.unwrap();
+        }
+        cache.sessions.run_pending_tasks();
+        assert!(
+            cache.sessions.entry_count() <= 10,
+            "{} sessions kept",
+            cache.sessions.entry_count()
+        );
+        for i in 0..100 {
+            assert_eq!(
+                cache
+                    .session_user(&format!("token-{i}"))
+                    .await
+                    .unwrap()
+                    .as_ref(),
+                Some(owner(i)),
+                "token-{i}"
+            );
+        }
     }
 }

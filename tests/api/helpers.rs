@@ -1,6 +1,6 @@
-//! Test support: start the real app on 127.0.0.1:0 with a fresh database (a SQLite file in
-//! a temporary directory, or a PostgreSQL database created for the test and dropped after),
-//! and talk to it over HTTP.
+//! Test support: a fresh database per test (a SQLite file in a temporary directory, or a
+//! PostgreSQL database created for the test and dropped after); the real app started on
+//! 127.0.0.1:0 on one, and talked to over HTTP.
 
 use chirp::App;
 use chirp::config::{LogFormat, ServeConfig, Switch};
@@ -26,8 +26,62 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
+    _database: TestDatabase,
+}
+
+/// A database of its own for one test: dropped (PostgreSQL) or deleted with its directory
+/// (SQLite) when this is dropped.
+pub struct TestDatabase {
+    /// What to pass as `--database-url`.
+    pub url: String,
     _dir: tempfile::TempDir,
     postgres_db: Option<String>,
+}
+
+impl TestDatabase {
+    /// A new, empty database on `backend` (migrations run when Chirp connects).
+    pub async fn create(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, postgres_db) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("chirp.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let name = format!("chirp_test_{}", rand_suffix());
+                admin_sql(&format!("CREATE DATABASE {name}")).await;
+                let admin = postgres_admin_url();
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_owned())
+                    .unwrap_or(admin);
+                (format!("{base}/{name}"), Some(name))
+            }
+        };
+        Self {
+            url,
+            _dir: dir,
+            postgres_db,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = self.postgres_db.take() {
+            // Drop the throwaway database from a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(admin_sql(&format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )));
+            })
+            .join();
+        }
+    }
 }
 
 /// Start the app on `backend` with otherwise default settings.
@@ -41,26 +95,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConf
     if std::env::var_os("TEST_LOG").is_some() {
         chirp::telemetry::init(LogFormat::Text);
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (database_url, postgres_db) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("chirp.db").display()),
-            None,
-        ),
-        Backend::Postgres => {
-            let name = format!("chirp_test_{}", rand_suffix());
-            admin_sql(&format!("CREATE DATABASE {name}")).await;
-            let admin = postgres_admin_url();
-            let base = admin
-                .rsplit_once('/')
-                .map(|(b, _)| b.to_owned())
-                .unwrap_or(admin);
-            (format!("{base}/{name}"), Some(name))
-        }
-    };
+    let database = TestDatabase::create(backend).await;
     let mut config = ServeConfig::defaults();
     config.addr = "127.0.0.1:0".parse().unwrap();
-    config.database_url = database_url;
+    config.database_url = database.url.clone();
     config.rate_limits = Switch::Off;
     adjust(&mut config);
     let app = App::build(&config).await.expect("app builds");
@@ -73,8 +111,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConf
         base: format!("http://{addr}"),
         client: reqwest::Client::builder().build().unwrap(),
         stop: Some(stop),
-        _dir: dir,
-        postgres_db,
+        _database: database,
     }
 }
 
@@ -106,19 +143,7 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(name) = self.postgres_db.take() {
-            // Drop the throwaway database from a thread of its own: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(admin_sql(&format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )));
-            })
-            .join();
-        }
+        // Then `_database` drops the database.
     }
 }
 

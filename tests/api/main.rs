@@ -1,8 +1,10 @@
-//! Chirp's integration tests: the real app over real HTTP, on SQLite and on PostgreSQL.
+//! Chirp's integration tests: the real app over real HTTP and sockets, and the storage
+//! layer on its own (`store`), on SQLite and on PostgreSQL.
 
 mod helpers;
 
 mod accounts;
+mod backlog;
 mod binary;
 mod contract;
 mod errors;
@@ -16,5 +18,6 @@ mod profiles;
 mod sessions;
 mod site;
 mod socket_protocol;
+mod store;
 mod tweets;
 mod writer;

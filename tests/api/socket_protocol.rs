@@ -10,6 +10,8 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use chirp::realtime::fuzzing::frame::opcode::{BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT};
+
 use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
 
 const ENGINE: &str = "/socket.io/?EIO=4";
@@ -195,14 +197,18 @@ async fn oversized_and_malformed_posts_close_the_session() {
 }
 
 /// A raw WebSocket client: the handshake, masked frames out, frames in.
-struct RawWs {
+pub(crate) struct RawWs {
     stream: TcpStream,
 }
 
 impl RawWs {
     async fn connect(app: &TestApp, query: &str) -> Self {
         let addr = app.base.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(addr).await.unwrap();
+        Self::handshake(TcpStream::connect(addr).await.unwrap(), addr, query).await
+    }
+
+    /// The WebSocket handshake over a stream the caller connected to `addr` (`host:port`).
+    pub(crate) async fn handshake(mut stream: TcpStream, addr: &str, query: &str) -> Self {
         let request = format!(
             "GET /socket.io/?{query} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
@@ -233,33 +239,36 @@ impl RawWs {
         self.send_raw(&masked(true, opcode, payload)).await;
     }
 
-    async fn text(&mut self, text: &str) {
-        self.send(1, text.as_bytes()).await;
+    pub(crate) async fn text(&mut self, text: &str) {
+        self.send(TEXT, text.as_bytes()).await;
     }
 
     /// The next frame: (opcode, payload), or None when the server closed the TCP stream.
-    async fn next(&mut self) -> Option<(u8, Vec<u8>)> {
-        let read = async {
-            let mut head = [0u8; 2];
-            self.stream.read_exact(&mut head).await.ok()?;
-            let len = match head[1] & 0x7F {
-                126 => self.stream.read_u16().await.ok()? as usize,
-                127 => self.stream.read_u64().await.ok()? as usize,
-                n => n as usize,
-            };
-            assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
-            let mut payload = vec![0u8; len];
-            self.stream.read_exact(&mut payload).await.ok()?;
-            Some((head[0] & 0x0F, payload))
-        };
-        tokio::time::timeout(Duration::from_secs(5), read)
+    pub(crate) async fn next(&mut self) -> Option<(u8, Vec<u8>)> {
+        tokio::time::timeout(Duration::from_secs(5), self.read_frame())
             .await
             .expect("a frame or the end within 5 s")
     }
 
-    async fn next_text(&mut self) -> String {
+    /// The next frame, however long it takes; None when the stream ends (a frame cut short
+    /// by the end counts as the end).
+    pub(crate) async fn read_frame(&mut self) -> Option<(u8, Vec<u8>)> {
+        let mut head = [0u8; 2];
+        self.stream.read_exact(&mut head).await.ok()?;
+        let len = match head[1] & 0x7F {
+            126 => self.stream.read_u16().await.ok()? as usize,
+            127 => self.stream.read_u64().await.ok()? as usize,
+            n => n as usize,
+        };
+        assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
+        let mut payload = vec![0u8; len];
+        self.stream.read_exact(&mut payload).await.ok()?;
+        Some((head[0] & 0x0F, payload))
+    }
+
+    pub(crate) async fn next_text(&mut self) -> String {
         let (opcode, payload) = self.next().await.expect("a frame");
-        assert_eq!(opcode, 1, "text frame, got {opcode} {payload:?}");
+        assert_eq!(opcode, TEXT, "text frame, got {opcode} {payload:?}");
         String::from_utf8(payload).unwrap()
     }
 
@@ -267,7 +276,7 @@ impl RawWs {
     async fn expect_close(&mut self, code: u16) {
         loop {
             match self.next().await {
-                Some((8, payload)) => {
+                Some((CLOSE, payload)) => {
                     assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), code);
                     break;
                 }
@@ -283,8 +292,12 @@ fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     chirp::realtime::fuzzing::frame::client(fin, opcode, [7, 1, 200, 33], payload)
 }
 
-async fn connected_ws(app: &TestApp) -> RawWs {
-    let mut ws = RawWs::connect(app, "EIO=4&transport=websocket").await;
+pub(crate) async fn connected_ws(app: &TestApp) -> RawWs {
+    socketio_connect(RawWs::connect(app, "EIO=4&transport=websocket").await).await
+}
+
+/// Read the Engine.IO open packet, then connect to `/` anonymously.
+pub(crate) async fn socketio_connect(mut ws: RawWs) -> RawWs {
     let open = ws.next_text().await;
     let open: Value = serde_json::from_str(open.strip_prefix('0').unwrap()).unwrap();
     assert_eq!(open["upgrades"], serde_json::json!([]));
@@ -299,13 +312,13 @@ async fn websocket_speaks_fragmented_text_pings_and_acks() {
     let mut ws = connected_ws(&app).await;
     // A fragmented event with a ping between the fragments.
     let event = "427[\"newTweet\",\"é\"]".as_bytes();
-    ws.send_raw(&masked(false, 1, &event[..8])).await;
-    ws.send(9, b"hi").await;
-    ws.send_raw(&masked(true, 0, &event[8..])).await;
-    assert_eq!(ws.next().await, Some((10, b"hi".to_vec())), "pong first");
+    ws.send_raw(&masked(false, TEXT, &event[..8])).await;
+    ws.send(PING, b"hi").await;
+    ws.send_raw(&masked(true, CONTINUATION, &event[8..])).await;
+    assert_eq!(ws.next().await, Some((PONG, b"hi".to_vec())), "pong first");
     assert_eq!(ws.next_text().await, "437[]");
     // A client close is answered with a close frame, then the end.
-    ws.send(8, &1000u16.to_be_bytes()).await;
+    ws.send(CLOSE, &1000u16.to_be_bytes()).await;
     ws.expect_close(1000).await;
 }
 
@@ -314,12 +327,12 @@ async fn websocket_breaches_close_with_the_rfc_code() {
     let app = spawn_app(Backend::Sqlite).await;
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("unmasked", vec![0x81, 0x02, b'4', b'0'], 1002),
-        ("binary", masked(true, 2, b"\x04"), 1003),
-        ("invalid UTF-8", masked(true, 1, b"4\xff"), 1007),
+        ("binary", masked(true, BINARY, b"\x04"), 1003),
+        ("invalid UTF-8", masked(true, TEXT, b"4\xff"), 1007),
         (
             "reserved bits",
             {
-                let mut f = masked(true, 1, b"3");
+                let mut f = masked(true, TEXT, b"3");
                 f[0] |= 0x20;
                 f
             },
@@ -334,7 +347,11 @@ async fn websocket_breaches_close_with_the_rfc_code() {
             },
             1009,
         ),
-        ("continuation first", masked(true, 0, b"40"), 1002),
+        (
+            "continuation first",
+            masked(true, CONTINUATION, b"40"),
+            1002,
+        ),
     ];
     for (what, bytes, code) in cases {
         let mut ws = connected_ws(&app).await;

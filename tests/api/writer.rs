@@ -127,6 +127,7 @@ async fn a_refused_draft_fails_alone(backend: Backend) {
         ping_timeout: Duration::from_secs(20),
         max_sockets_per_address: 0,
         trusted_proxies: Arc::from([]),
+        max_backlog: 1 << 20,
     })
     .unwrap();
     let feed = Feed::start(store.clone(), realtime, true);

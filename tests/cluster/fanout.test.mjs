@@ -5,19 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { api } from '../support/chirp.mjs';
 import { connect, newTweetArgs, postTweet, quiet } from '../realtime/helpers.mjs';
-import { assertExactlyOnce, closeAfter, createDatabase, newTweetIds, resources, startNodes, startRedis } from './helpers.mjs';
+import { assertExactlyOnce, closeAfter, newTweetIds, startCluster } from './helpers.mjs';
 
 const WS = { name: 'websocket', transports: ['websocket'] };
 const POLLING = { name: 'polling', transports: ['polling'] };
 
 test('three nodes deliver every tweet to every socket once, never to the author, and deletions too', async (t) => {
-  const res = resources(t);
-  const databaseUrl = await createDatabase(res);
-  const redis = await startRedis(res);
-  const nodes = await startNodes(res, 3, { databaseUrl, redisUrl: redis.url });
-  const [a, b, c] = nodes.map((n) => api(n.url));
+  const { res, nodes, apis: [a, b, c] } = await startCluster(t, { nodes: 3 });
 
   // Accounts live in the shared database: sign up on one node, use the token on any.
   const alice = await a.signUp('alice');

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { startChirp } from '../support/chirp.mjs';
+import { api, startChirp } from '../support/chirp.mjs';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -266,6 +266,30 @@ export async function startNodes(res, n, { databaseUrl, redisUrl }) {
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
   return started.map((s) => s.value);
+}
+
+/**
+ * The usual cluster for a test: a private Redis, a database, and `nodes` nodes on both,
+ * started together (labelled A, B, C…). The database is a fresh one on the shared PostgreSQL,
+ * or with `postgres: 'private'` the `chirp` database of a PostgreSQL cluster of the test's
+ * own (`pg`), which the test may stop and start. Returns `{ res, databaseUrl, pg, redis,
+ * nodes, apis }`: `res` to register whatever else the test starts (torn down first), `apis`
+ * an API client per node.
+ */
+export async function startCluster(t, { nodes: count = 2, postgres = 'shared' } = {}) {
+  const res = resources(t);
+  let pg = null;
+  let databaseUrl;
+  if (postgres === 'private') {
+    pg = await startPostgres(res);
+    databaseUrl = pg.url;
+  } else {
+    assert.equal(postgres, 'shared', `postgres: 'shared' or 'private', not ${postgres}`);
+    databaseUrl = await createDatabase(res);
+  }
+  const redis = await startRedis(res);
+  const nodes = await startNodes(res, count, { databaseUrl, redisUrl: redis.url });
+  return { res, databaseUrl, pg, redis, nodes, apis: nodes.map((node) => api(node.url)) };
 }
 
 /** Closes socket clients after the test (before the servers stop, since cleanup is LIFO). */

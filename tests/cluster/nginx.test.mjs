@@ -11,16 +11,13 @@ import { io } from 'socket.io-client';
 
 import { api } from '../support/chirp.mjs';
 import { Client, connect, newTweetArgs, postTweet, quiet, sessionCookie } from '../realtime/helpers.mjs';
-import { closeAfter, createDatabase, eventually, resources, startNginx, startNodes, startRedis } from './helpers.mjs';
+import { closeAfter, eventually, resources, startCluster, startNginx, startNodes } from './helpers.mjs';
 
 const WS = { name: 'websocket', transports: ['websocket'] };
 const POLLING = { name: 'polling', transports: ['polling'] };
 
 test('through nginx with ip_hash, polling and websocket clients receive tweets', async (t) => {
-  const res = resources(t);
-  const databaseUrl = await createDatabase(res);
-  const redis = await startRedis(res);
-  const nodes = await startNodes(res, 2, { databaseUrl, redisUrl: redis.url });
+  const { res, nodes } = await startCluster(t, { nodes: 2 });
   const front = await startNginx(res, nodes.map((n) => n.url));
   const http = api(front.url);
   const alice = await http.signUp('alice');
@@ -58,10 +55,7 @@ test('through nginx with ip_hash, polling and websocket clients receive tweets',
 });
 
 test('without ip_hash, long-polling through nginx fails and WebSocket still works', async (t) => {
-  const res = resources(t);
-  const databaseUrl = await createDatabase(res);
-  const redis = await startRedis(res);
-  const nodes = await startNodes(res, 2, { databaseUrl, redisUrl: redis.url });
+  const { res, nodes } = await startCluster(t, { nodes: 2 });
   const front = await startNginx(res, nodes.map((n) => n.url), { ipHash: false });
   assert.doesNotMatch(front.config, /^\s*ip_hash\s*;/m);
 
@@ -95,10 +89,7 @@ test('nginx limits sign-in attempts per client and answers in the API error shap
 });
 
 test("when the node nginx sends a client to dies, the client reconnects through nginx to another", async (t) => {
-  const res = resources(t);
-  const databaseUrl = await createDatabase(res);
-  const redis = await startRedis(res);
-  const nodes = await startNodes(res, 2, { databaseUrl, redisUrl: redis.url });
+  const { res, nodes } = await startCluster(t, { nodes: 2 });
   const front = await startNginx(res, nodes.map((n) => n.url));
   const http = api(front.url);
   const alice = await http.signUp('alice');

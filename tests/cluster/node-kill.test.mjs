@@ -4,22 +4,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { api } from '../support/chirp.mjs';
 import { connect, quiet } from '../realtime/helpers.mjs';
 import {
-  allTweetIds, assertExactlyOnce, closeAfter, createDatabase, eventually, health, newTweetIds, resources, sleep, startNodes, startRedis,
+  allTweetIds, assertExactlyOnce, closeAfter, eventually, health, newTweetIds, sleep, startCluster,
 } from './helpers.mjs';
 
 const WS = { name: 'websocket', transports: ['websocket'] };
 const POLLING = { name: 'polling', transports: ['polling'] };
 
 test('kill -9 of one node while posting loses no acknowledged tweet and the other node keeps delivering', async (t) => {
-  const res = resources(t);
-  const databaseUrl = await createDatabase(res);
-  const redis = await startRedis(res);
-  const [nodeA, nodeB] = await startNodes(res, 2, { databaseUrl, redisUrl: redis.url });
-  const a = api(nodeA.url);
-  const b = api(nodeB.url);
+  const { res, nodes: [nodeA, nodeB], apis: [a, b] } = await startCluster(t, { nodes: 2 });
   const alice = await a.signUp('alice');
   const onB = closeAfter(res, [
     await connect(nodeB.url, WS, { label: 'B websocket' }),

@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { api } from '../support/chirp.mjs';
-import { allTweetIds, eventually, health, resources, sleep, startNode, startPostgres, startRedis } from './helpers.mjs';
+import { allTweetIds, eventually, health, sleep, startCluster } from './helpers.mjs';
 
 /** Asserts a 503 in the contract's error shape with code `unavailable`. */
 function assertUnavailable(res, what) {
@@ -16,13 +15,9 @@ function assertUnavailable(res, what) {
 }
 
 test('a PostgreSQL restart answers 503 while it lasts, then recovers with nothing lost', async (t) => {
-  const res = resources(t);
-  const pg = await startPostgres(res);
   // With a Redis, as a node of a cluster runs (a node without one caches sessions and the
   // first page, and may answer those from memory).
-  const redis = await startRedis(res);
-  const node = await startNode(res, { databaseUrl: pg.url, redisUrl: redis.url, label: 'A' });
-  const http = api(node.url);
+  const { pg, nodes: [node], apis: [http] } = await startCluster(t, { nodes: 1, postgres: 'private' });
   const alice = await http.signUp('alice');
 
   // Post in a loop through the whole fault, recording every answer.

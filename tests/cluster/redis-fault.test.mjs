@@ -7,10 +7,9 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { api } from '../support/chirp.mjs';
 import { connect, postTweet, quiet } from '../realtime/helpers.mjs';
 import {
-  assertExactlyOnce, closeAfter, createDatabase, eventually, health, newTweetIds, resources, sleep, startNodes, startRedis,
+  assertExactlyOnce, closeAfter, eventually, health, newTweetIds, sleep, startCluster,
 } from './helpers.mjs';
 
 const run = promisify(execFile);
@@ -25,11 +24,7 @@ const POLLING = { name: 'polling', transports: ['polling'] };
 const redisWarnings = (logs) => logs.split('\n').filter((l) => /\b(WARN|ERROR)\b/.test(l) && /redis/i.test(l));
 
 test('a Redis restart degrades fan-out for a moment and loses nothing', async (t) => {
-  const res = resources(t);
-  const databaseUrl = await createDatabase(res);
-  const redis = await startRedis(res);
-  const nodes = await startNodes(res, 3, { databaseUrl, redisUrl: redis.url });
-  const [a, b, c] = nodes.map((n) => api(n.url));
+  const { res, redis, nodes, apis: [a, b, c] } = await startCluster(t, { nodes: 3 });
   const alice = await a.signUp('alice');
 
   // An anonymous socket per transport on every node.
@@ -122,11 +117,7 @@ test('a Redis restart degrades fan-out for a moment and loses nothing', async (t
 // its broken publishing connection when Redis is back: its next announcement must not be
 // lost (the other nodes are subscribed again by then, so no catch-up would bring it).
 test('the first tweet after a Redis restart crosses nodes even from a node that was idle during the outage', async (t) => {
-  const res = resources(t);
-  const databaseUrl = await createDatabase(res);
-  const redis = await startRedis(res);
-  const nodes = await startNodes(res, 2, { databaseUrl, redisUrl: redis.url });
-  const [a, b] = nodes.map((n) => api(n.url));
+  const { res, redis, nodes, apis: [a, b] } = await startCluster(t, { nodes: 2 });
   const alice = await a.signUp('alice');
   const [onA] = closeAfter(res, [await connect(nodes[0].url, WS, { label: 'A websocket' })]);
 

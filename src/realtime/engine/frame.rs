@@ -11,13 +11,24 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-/// Opcodes.
-const CONTINUATION: u8 = 0x0;
-const TEXT: u8 = 0x1;
-const BINARY: u8 = 0x2;
-const CLOSE: u8 = 0x8;
-const PING: u8 = 0x9;
-const PONG: u8 = 0xA;
+use self::opcode::{BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT};
+
+/// Frame opcodes (RFC 6455 §5.2), public so that tests and fuzz targets speaking as a
+/// client name them instead of declaring their own.
+pub mod opcode {
+    /// A later fragment of a fragmented message.
+    pub const CONTINUATION: u8 = 0x0;
+    /// A UTF-8 text message (or its first fragment).
+    pub const TEXT: u8 = 0x1;
+    /// A binary message; Chirp refuses these.
+    pub const BINARY: u8 = 0x2;
+    /// The closing handshake, with an optional code and reason.
+    pub const CLOSE: u8 = 0x8;
+    /// A ping, answered with a pong carrying its payload.
+    pub const PING: u8 = 0x9;
+    /// A pong.
+    pub const PONG: u8 = 0xA;
+}
 
 /// Close codes this server sends.
 pub mod code {

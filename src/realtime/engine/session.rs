@@ -25,6 +25,12 @@ use super::frame;
 /// stores it, under the session's lock, and hands it back when the session closes.
 pub type Attachment = Box<dyn Any + Send>;
 
+/// What a queued long-polling packet is taken to weigh, to turn the byte bound
+/// (`max_backlog`) into a packet count: the queue holds shared `Bytes` and is bounded by
+/// length, and an announcement (`42["newTweet",true,{…}]`) is about this size. At the default
+/// 1 MiB that is 16,384 packets waiting for a client that stopped polling.
+const POLLING_PACKET_BYTES: usize = 64;
+
 /// A 20-character random id (120 bits, base64url), for Engine.IO and Socket.IO sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sid([u8; 20]);
@@ -206,9 +212,7 @@ impl State {
         }
         let written = match &mut self.transport {
             Transport::Polling(polling) => {
-                // A polling queue holds packets, not bytes: allow one packet per 64 bytes of
-                // the byte budget (16k packets for 1 MiB), more than any live client lags.
-                if polling.queue.len() >= max_backlog / 64 {
+                if polling.queue.len() >= max_backlog / POLLING_PACKET_BYTES {
                     Written::Failed
                 } else {
                     polling.queue.push(packet.clone());

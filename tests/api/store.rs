@@ -1,0 +1,347 @@
+//! The storage conformance suite: every `Store` method, called directly (no HTTP), on SQLite
+//! and on PostgreSQL, each test on a fresh database.
+//!
+//! A new query gets its test here once and runs on both back ends: write
+//! `async fn the_behaviour(store: &dyn Store)` and add its name to `both_backends!` below.
+
+use std::sync::Arc;
+
+use chirp::domain::{Draft, Page, PageCursor, Tweet, TweetText, User, Username, now_micros};
+use chirp::storage::{self, Store, StoreConfig, StoreError};
+
+use crate::helpers::{Backend, TestDatabase};
+
+/// A `Store` connected to a database of its own.
+struct TestStore {
+    store: Arc<dyn Store>,
+    // Dropped after `store`: the database outlives its pool.
+    _database: TestDatabase,
+}
+
+impl TestStore {
+    async fn open(backend: Backend) -> Self {
+        let database = TestDatabase::create(backend).await;
+        let store = storage::connect(&StoreConfig {
+            url: database.url.clone(),
+            pool_size: 4,
+        })
+        .await
+        .expect("the store connects and migrates");
+        Self {
+            store,
+            _database: database,
+        }
+    }
+}
+
+/// One `#[tokio::test]` per back end for each named `async fn name(store: &dyn Store)`.
+macro_rules! both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let test = super::TestStore::open($crate::helpers::Backend::Sqlite).await;
+                    super::$test(&*test.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let test = super::TestStore::open($crate::helpers::Backend::Postgres).await;
+                    super::$test(&*test.store).await;
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    usernames_are_unique_whatever_their_case,
+    credentials_return_the_hash_stored,
+    sessions_are_created_looked_up_and_deleted,
+    a_batch_of_tweets_is_stored_in_order_with_growing_ids,
+    pages_walk_newest_before_and_after,
+    author_pages_hold_only_that_authors_tweets,
+    only_the_author_deletes_and_deletions_are_listed,
+    likes_are_idempotent_and_seen_per_viewer,
+    ping_answers,
+);
+
+fn name(raw: &str) -> Username {
+    Username::parse(raw).unwrap()
+}
+
+async fn user(store: &dyn Store, raw: &str) -> User {
+    store.create_user(&name(raw), "hash").await.unwrap()
+}
+
+fn draft(author: &User, text: &str) -> Draft {
+    Draft {
+        author: author.clone(),
+        text: TweetText::parse(text).unwrap(),
+    }
+}
+
+fn page(limit: i64, cursor: PageCursor) -> Page {
+    Page { limit, cursor }
+}
+
+fn ids(tweets: &[Tweet]) -> Vec<i64> {
+    tweets.iter().map(|t| t.id).collect()
+}
+
+/// Post `count` tweets one batch at a time, cycling through `authors`; returns them oldest
+/// first.
+async fn post(store: &dyn Store, authors: &[&User], count: usize) -> Vec<Tweet> {
+    let mut tweets = Vec::new();
+    for i in 0..count {
+        let author = authors[i % authors.len()];
+        let batch = store
+            .create_tweets(&[draft(author, &format!("tweet {i}"))])
+            .await
+            .unwrap();
+        tweets.extend(batch);
+    }
+    tweets
+}
+
+async fn usernames_are_unique_whatever_their_case(store: &dyn Store) {
+    let ada = user(store, "Ada").await;
+    assert_eq!(ada.username, "Ada", "kept as spelled");
+    assert!(ada.id > 0);
+    assert!(matches!(
+        store.create_user(&name("aDA"), "other").await,
+        Err(StoreError::Conflict)
+    ));
+    let grace = user(store, "grace").await;
+    assert_ne!(grace.id, ada.id);
+    assert_eq!(store.user_by_name(&name("ADA")).await.unwrap(), Some(ada));
+    assert_eq!(store.user_by_name(&name("nobody")).await.unwrap(), None);
+}
+
+async fn credentials_return_the_hash_stored(store: &dyn Store) {
+    let ada = store
+        .create_user(&name("ada"), "$argon2id$v=19$stored")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.credentials(&name("Ada")).await.unwrap(),
+        Some((ada, "$argon2id$v=19$stored".to_owned()))
+    );
+    assert_eq!(store.credentials(&name("nobody")).await.unwrap(), None);
+}
+
+async fn sessions_are_created_looked_up_and_deleted(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let grace = user(store, "grace").await;
+    store.create_session("hash-a", ada.id).await.unwrap();
+    store.create_session("hash-g", grace.id).await.unwrap();
+    assert_eq!(store.session_user("hash-a").await.unwrap(), Some(ada));
+    assert_eq!(store.session_user("unknown").await.unwrap(), None);
+    store.delete_session("hash-a").await.unwrap();
+    assert_eq!(store.session_user("hash-a").await.unwrap(), None);
+    // Deleting twice, or a session that never was, is not an error.
+    store.delete_session("hash-a").await.unwrap();
+    store.delete_session("never").await.unwrap();
+    assert_eq!(
+        store.session_user("hash-g").await.unwrap(),
+        Some(grace),
+        "other sessions stay"
+    );
+}
+
+async fn a_batch_of_tweets_is_stored_in_order_with_growing_ids(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let grace = user(store, "grace").await;
+    assert!(store.create_tweets(&[]).await.unwrap().is_empty());
+
+    let first = store
+        .create_tweets(&[
+            draft(&ada, "one"),
+            draft(&grace, "two"),
+            draft(&ada, "three"),
+        ])
+        .await
+        .unwrap();
+    let texts: Vec<&str> = first.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(texts, ["one", "two", "three"], "in the drafts' order");
+    assert!(
+        first.windows(2).all(|w| w[0].id < w[1].id),
+        "ids grow within a batch: {:?}",
+        ids(&first)
+    );
+    assert_eq!(first[1].author.id, grace.id);
+    assert_eq!(first[1].author.username, "grace");
+    assert!(first.iter().all(|t| t.like_count == 0 && !t.liked_by_me));
+
+    let second = store.create_tweets(&[draft(&grace, "four")]).await.unwrap();
+    assert!(second[0].id > first[2].id, "ids grow across batches");
+
+    // What was returned is what is stored.
+    for tweet in first.iter().chain(&second) {
+        assert_eq!(
+            store.tweet(tweet.id, None).await.unwrap().as_ref(),
+            Some(tweet)
+        );
+    }
+    assert_eq!(store.tweet(second[0].id + 1, None).await.unwrap(), None);
+}
+
+async fn pages_walk_newest_before_and_after(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let grace = user(store, "grace").await;
+    let all = ids(&post(store, &[&ada, &grace], 7).await); // oldest first
+    let newest_first = |slice: &[i64]| slice.iter().rev().copied().collect::<Vec<_>>();
+
+    let newest = store
+        .tweets(None, page(3, PageCursor::Newest), None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&newest), newest_first(&all[4..]));
+
+    let older = store
+        .tweets(None, page(3, PageCursor::Before(all[4])), None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&older), newest_first(&all[1..4]), "strictly older");
+    let oldest = store
+        .tweets(None, page(3, PageCursor::Before(all[1])), None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&oldest), vec![all[0]], "a short last page");
+
+    // After: the `limit` oldest newer than the cursor, still newest first.
+    let newer = store
+        .tweets(None, page(2, PageCursor::After(all[2])), None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&newer), vec![all[4], all[3]]);
+    let caught_up = store
+        .tweets(None, page(10, PageCursor::After(all[6])), None)
+        .await
+        .unwrap();
+    assert!(caught_up.is_empty());
+    let everything = store
+        .tweets(None, page(100, PageCursor::After(0)), None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&everything), newest_first(&all));
+}
+
+async fn author_pages_hold_only_that_authors_tweets(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let grace = user(store, "grace").await;
+    let tweets = post(store, &[&ada, &grace], 8).await;
+    // Ada wrote the even ones, oldest first.
+    let adas: Vec<i64> = tweets
+        .iter()
+        .filter(|t| t.author.id == ada.id)
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(adas.len(), 4);
+    let of_ada = |cursor, limit| store.tweets(Some(ada.id), page(limit, cursor), None);
+
+    let newest = of_ada(PageCursor::Newest, 2).await.unwrap();
+    assert_eq!(ids(&newest), vec![adas[3], adas[2]]);
+    assert!(newest.iter().all(|t| t.author.username == "ada"));
+    let before = of_ada(PageCursor::Before(adas[2]), 10).await.unwrap();
+    assert_eq!(ids(&before), vec![adas[1], adas[0]]);
+    let after = of_ada(PageCursor::After(adas[0]), 2).await.unwrap();
+    assert_eq!(ids(&after), vec![adas[2], adas[1]]);
+
+    let nobody = user(store, "nobody").await;
+    assert!(
+        store
+            .tweets(Some(nobody.id), page(10, PageCursor::Newest), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn only_the_author_deletes_and_deletions_are_listed(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let grace = user(store, "grace").await;
+    let tweets = post(store, &[&ada, &grace], 3).await;
+    let since = now_micros();
+
+    assert!(matches!(
+        store.delete_tweet(tweets[0].id, grace.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store.tweet(tweets[0].id, None).await.unwrap().is_some(),
+        "someone else's delete changes nothing"
+    );
+    assert!(matches!(
+        store.delete_tweet(tweets[2].id + 100, ada.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.deleted_since(since).await.unwrap().is_empty());
+
+    store.delete_tweet(tweets[2].id, ada.id).await.unwrap();
+    store.delete_tweet(tweets[0].id, ada.id).await.unwrap();
+    assert_eq!(store.tweet(tweets[0].id, None).await.unwrap(), None);
+    assert!(matches!(
+        store.delete_tweet(tweets[0].id, ada.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let left = store
+        .tweets(None, page(10, PageCursor::Newest), None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&left), vec![tweets[1].id]);
+
+    assert_eq!(
+        store.deleted_since(since).await.unwrap(),
+        vec![tweets[0].id, tweets[2].id],
+        "by id"
+    );
+    assert!(
+        store
+            .deleted_since(now_micros() + 1_000_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn likes_are_idempotent_and_seen_per_viewer(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let grace = user(store, "grace").await;
+    let tweet = post(store, &[&ada], 1).await.remove(0);
+    let seen_by = |viewer: Option<i64>| store.tweet(tweet.id, viewer);
+
+    store.set_like(tweet.id, grace.id, true).await.unwrap();
+    store.set_like(tweet.id, grace.id, true).await.unwrap();
+    let by_grace = seen_by(Some(grace.id)).await.unwrap().unwrap();
+    assert_eq!((by_grace.like_count, by_grace.liked_by_me), (1, true));
+    let by_ada = seen_by(Some(ada.id)).await.unwrap().unwrap();
+    assert_eq!((by_ada.like_count, by_ada.liked_by_me), (1, false));
+    let anonymous = seen_by(None).await.unwrap().unwrap();
+    assert_eq!((anonymous.like_count, anonymous.liked_by_me), (1, false));
+
+    store.set_like(tweet.id, ada.id, true).await.unwrap();
+    let listed = store
+        .tweets(None, page(10, PageCursor::Newest), Some(ada.id))
+        .await
+        .unwrap();
+    assert_eq!((listed[0].like_count, listed[0].liked_by_me), (2, true));
+
+    store.set_like(tweet.id, grace.id, false).await.unwrap();
+    store.set_like(tweet.id, grace.id, false).await.unwrap();
+    let by_grace = seen_by(Some(grace.id)).await.unwrap().unwrap();
+    assert_eq!((by_grace.like_count, by_grace.liked_by_me), (1, false));
+
+    assert!(matches!(
+        store.set_like(tweet.id + 100, grace.id, true).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn ping_answers(store: &dyn Store) {
+    store.ping().await.unwrap();
+}
