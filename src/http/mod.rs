@@ -8,6 +8,7 @@ mod extract;
 mod health;
 mod in_flight;
 mod limit;
+mod openapi;
 mod sessions;
 mod tweets;
 mod users;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(tweets::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .merge(health::router())
+        .merge(openapi::router())
         .route("/api", axum::routing::any(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)
