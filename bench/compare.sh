@@ -146,7 +146,7 @@ start_server() { # name instance → PID_OF[name], URL_OF[name]
   local logf="$dir/server.log" pid url=
   mkdir -p "$dir"
   case "$name" in
-    chirp) NO_COLOR=1 "$CHIRP" serve --addr 127.0.0.1:0 --database-url "sqlite://$dir/chirp.db" >"$logf" 2>&1 & ;;
+    chirp) NO_COLOR=1 "$CHIRP" serve --addr 127.0.0.1:0 --database-url "sqlite://$dir/chirp.db" --max-sockets-per-address 0 >"$logf" 2>&1 & ;;
     node) node "$BENCH/baseline-node/server.js" --port 0 --db "$dir/node.db" >"$logf" 2>&1 & ;;
     *) die "unknown server $name" ;;
   esac

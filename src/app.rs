@@ -1,7 +1,12 @@
 //! Assembling and running the server: connect storage, build the socket layer and the
 //! routers, bind the listener, serve until a shutdown signal, then close sockets and let
 //! in-flight requests finish (for at most `--shutdown-timeout` seconds).
+//!
+//! Every accepted connection is counted against `--max-connections` (`caps`): over it, the
+//! connection is answered 503 and closed by a minimal HTTP service, never left to fail in
+//! `accept` once the process is out of file descriptors.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -17,12 +22,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, watch};
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
 use crate::feed::Feed;
@@ -38,13 +44,29 @@ pub struct App {
     router: Router,
     realtime: Realtime,
     in_flight: InFlight,
+    connections: ConnectionCap,
     shutdown_timeout: Duration,
 }
+
+/// How long a connection over the cap may take to send the request it is answered 503.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl App {
     /// Connect storage, build everything and bind `config.addr`.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
-        let origins = Arc::new(OriginPolicy::parse(&config.cors_origin)?);
+        let mut origins = OriginPolicy::parse(&config.cors_origin)?;
+        if let Some(url) = &config.public_url {
+            origins = origins.with_public_url(url)?;
+        }
+        let origins = Arc::new(origins);
+        // Always raise the open-file limit; the default cap is derived from it.
+        let default_max_connections = caps::default_max_connections();
+        let max_connections = config.max_connections.unwrap_or(default_max_connections);
+        tracing::debug!(
+            max_connections,
+            max_sockets_per_address = config.max_sockets_per_address,
+            "connection caps"
+        );
         let mut store = connect_store(config).await?;
         let single_node = config.redis_url.is_none();
         if single_node && !config.database_url.starts_with("sqlite:") {
@@ -70,6 +92,8 @@ impl App {
             handshake: HandshakeContext {
                 store: store.clone(),
                 origins: origins.clone(),
+                trusted_proxies: config.trusted_proxies.as_slice().into(),
+                max_sockets_per_address: config.max_sockets_per_address,
             },
             redis_url: config.redis_url.clone(),
             newest_tweet_id: newest.first().map_or(0, |t| t.id),
@@ -108,12 +132,18 @@ impl App {
             .layer(CatchPanicLayer::new());
         let listener = TcpListener::bind(config.addr)
             .await
-            .with_context(|| format!("cannot listen on {}", config.addr))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (is another server running there? stop it or pass another --addr)",
+                    config.addr
+                )
+            })?;
         Ok(Self {
             listener,
             router,
             realtime,
             in_flight,
+            connections: ConnectionCap::new(max_connections),
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
         })
     }
@@ -138,9 +168,13 @@ impl App {
             tokio::select! {
                 () = &mut shutdown => break,
                 accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        serve_connection(stream, peer, self.router.clone(), stopping.clone());
-                    }
+                    Ok((stream, peer)) => match self.connections.admit() {
+                        Admission::Serve(slot) => {
+                            serve_connection(stream, peer, self.router.clone(), stopping.clone(), slot);
+                        }
+                        Admission::Refuse(permit) => refuse_connection(stream, permit),
+                        Admission::Drop => drop(stream),
+                    },
                     Err(e) => {
                         // Out of file descriptors, most likely: give connections time to end.
                         tracing::warn!(error = %e, "cannot accept a connection");
@@ -167,17 +201,23 @@ impl App {
 }
 
 /// Serve one connection with hyper's plain HTTP/1.1 builder (so that a WebSocket upgrade
-/// hands back the raw `TcpStream`), until it ends or the server stops.
+/// hands back the raw `TcpStream`), until it ends or the server stops. The connection's
+/// `slot` under the cap lives as long as the service (that is, the connection), and rides
+/// along in each request so that a WebSocket upgrade can keep it for the socket's life.
 fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
     mut stopping: watch::Receiver<bool>,
+    slot: Option<ConnectionSlot>,
 ) {
     let _ = stream.set_nodelay(true);
     let service = TowerToHyperService::new(router.map_request(
         move |mut request: axum::http::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
+            if let Some(slot) = &slot {
+                request.extensions_mut().insert(slot.clone());
+            }
             request
         },
     ));
@@ -200,6 +240,24 @@ fn serve_connection(
         if let Err(e) = result {
             tracing::debug!(error = %e, "connection ended with an error");
         }
+    });
+}
+
+/// Answer a connection over the cap: read its request, answer 503 with `Connection: close`
+/// (so the client reads a clear answer rather than a reset), and close; at most
+/// `REFUSAL_TIMEOUT` in all. The refusal permit bounds how many are answered at once.
+fn refuse_connection(stream: TcpStream, permit: OwnedSemaphorePermit) {
+    tokio::spawn(async move {
+        let service = hyper::service::service_fn(|_request: axum::http::Request<Incoming>| async {
+            Ok::<_, Infallible>(caps::too_many_connections())
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .keep_alive(false)
+            .header_read_timeout(REFUSAL_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        let _ = tokio::time::timeout(REFUSAL_TIMEOUT, connection).await;
+        drop(permit);
     });
 }
 

@@ -56,6 +56,24 @@ pub struct ServeConfig {
     #[arg(long, env = "CHIRP_CORS_ORIGIN", default_value = "*")]
     pub cors_origin: String,
 
+    /// The server's public URL (`https://chirp.example`): pins its own origin for the cookie
+    /// rule (scheme, host and port; the `Host` header is then not consulted) and, when https,
+    /// marks the session cookie `Secure`. Unset: the own origin is `http://` + `Host`.
+    #[arg(long, env = "CHIRP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Most open connections (HTTP and WebSocket); over it a connection is answered 503 and
+    /// closed. Default: the open-file limit less 512 for the database, Redis and the
+    /// refusals, at most 65,536. 0: no cap.
+    #[arg(long, env = "CHIRP_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Most Socket.IO sessions open at once from one client address (behind
+    /// `--trusted-proxies`, the forwarded address); over it the handshake is answered 503.
+    /// 0: no cap.
+    #[arg(long, env = "CHIRP_MAX_SOCKETS_PER_ADDRESS", default_value_t = 1000)]
+    pub max_sockets_per_address: usize,
+
     /// Sign-up and sign-in attempts allowed per client address per minute (0: no limit).
     #[arg(long, env = "CHIRP_AUTH_RATE_LIMIT", default_value_t = 60)]
     pub auth_rate_limit: u32,
@@ -102,6 +120,9 @@ impl ServeConfig {
             db_pool_size: 8,
             redis_url: None,
             cors_origin: "*".into(),
+            public_url: None,
+            max_connections: None,
+            max_sockets_per_address: 1000,
             auth_rate_limit: 60,
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
@@ -124,6 +145,9 @@ mod tests {
         assert_eq!(c.addr, d.addr);
         assert_eq!(c.database_url, d.database_url);
         assert_eq!(c.cors_origin, "*");
+        assert_eq!(c.public_url, d.public_url);
+        assert_eq!(c.max_connections, d.max_connections);
+        assert_eq!(c.max_sockets_per_address, d.max_sockets_per_address);
         assert_eq!(c.log_format, LogFormat::Text);
     }
 }

@@ -13,6 +13,7 @@
 //! - `feed`: posting in batches and in order; the first timeline page from memory.
 //! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
 //! - `auth`: password hashing and session tokens.
+//! - `caps`: the cap on open connections, and the client address per-address caps count.
 //! - `origin`: which origins may use the session cookie.
 //! - `http`: the JSON API, health and metrics.
 //! - `realtime`: the Socket.IO endpoint and tweet announcements.
@@ -22,6 +23,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod caps;
 pub mod config;
 pub mod domain;
 pub mod feed;

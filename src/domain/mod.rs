@@ -1,17 +1,24 @@
-//! Domain types: validated input (`Username`, `Password`, `TweetText`, `Page`) and the
-//! records the rest of Chirp passes around (`User`, `Tweet`).
+//! Domain types: validated input (`Username`, `Password`, `TweetText`, `Page`,
+//! `DisplayName`, `Bio`, `FollowCursor`) and the records the rest of Chirp passes around
+//! (`User`, `Tweet`, `Profile`).
 //!
 //! Invariant: a value of a `parse`d newtype is always valid, so nothing past the HTTP edge
 //! re-checks it. This module knows nothing about HTTP, sockets or databases.
 
+mod display_name;
+mod follow_cursor;
 mod page;
 mod password;
+mod profile;
 mod records;
 mod tweet_text;
 mod username;
 
+pub use display_name::{Bio, DisplayName, ProfileUpdate};
+pub use follow_cursor::FollowCursor;
 pub use page::{Page, PageCursor};
 pub use password::Password;
+pub use profile::{Profile, ProfilePage};
 pub use records::{Author, Draft, Tweet, User, format_time, now_micros};
 pub use tweet_text::TweetText;
 pub use username::Username;

@@ -32,13 +32,18 @@ pub struct User {
     pub created_at: i64,
 }
 
-/// The author of a tweet, as embedded in tweets and socket announcements.
+/// The author of a tweet, as embedded in tweets and socket announcements (which carry only
+/// `id` and `username`: see `realtime::events`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Author {
     /// The author's user id.
     pub id: i64,
     /// The author's username.
     pub username: String,
+    /// The author's display name (`""` when not set). Defaults when absent, so an
+    /// announcement from a node that does not send it still decodes.
+    #[serde(default)]
+    pub display_name: String,
 }
 
 /// A tweet about to be stored: who wrote it and what it says.

@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 pub use first_page::FirstPage;
 
-use crate::domain::{Draft, Tweet};
+use crate::domain::{Draft, ProfileUpdate, Tweet};
 use crate::realtime::Realtime;
 use crate::storage::{Store, StoreError};
 
@@ -51,6 +51,27 @@ impl Feed {
             Some(cache) => cache.get_or_load(&*self.store, limit).await,
             None => first_page::load(&*self.store, limit).await,
         }
+    }
+
+    /// Follow (`on`) or unfollow `followee`; answers whether anything changed.
+    ///
+    /// The one door every follow change goes through, so that the realtime side can keep its
+    /// "who watches whose tweets" indexes current here, on every node (the announcement is
+    /// wired by the realtime work). Nothing cached depends on follows yet: the cached first
+    /// page is the anonymous everyone timeline, which shows no follow state.
+    pub async fn follow(&self, follower: i64, followee: i64, on: bool) -> Result<bool, StoreError> {
+        self.store.set_follow(follower, followee, on).await
+    }
+
+    /// Change a profile. Tweets show their author's display name, so cached pages go.
+    pub async fn update_profile(
+        &self,
+        user_id: i64,
+        update: &ProfileUpdate,
+    ) -> Result<(), StoreError> {
+        self.store.update_profile(user_id, update).await?;
+        self.changed();
+        Ok(())
     }
 
     /// Something on the timeline changed (a like, a deletion): forget cached pages.

@@ -18,6 +18,9 @@ pub enum ApiError {
     /// A field failed validation (400).
     #[error("{}", .0.message)]
     Invalid(Invalid),
+    /// Following yourself (400).
+    #[error("You cannot follow yourself.")]
+    SelfFollow,
     /// The body is not the JSON we expect (400).
     #[error("{0}")]
     InvalidJson(String),
@@ -61,6 +64,7 @@ impl ApiError {
         match self {
             Self::Invalid(invalid) => (StatusCode::BAD_REQUEST, invalid_code(invalid.field)),
             Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            Self::SelfFollow => (StatusCode::BAD_REQUEST, "invalid_follow"),
             Self::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -92,6 +96,9 @@ fn invalid_code(field: &str) -> &'static str {
         "username" => "invalid_username",
         "password" => "invalid_password",
         "text" => "invalid_text",
+        "display_name" => "invalid_display_name",
+        "bio" => "invalid_bio",
+        "cursor" => "invalid_cursor",
         _ => "invalid_query",
     }
 }

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_path_to_error::Error as PathError;
 
 use super::{ApiError, AppState};
 use crate::auth::token_hash;
@@ -33,10 +34,52 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-        _ => ApiError::InvalidJson(format!(
-            "The body is not valid JSON for this request: {}",
-            rejection.body_text()
-        )),
+        _ => ApiError::InvalidJson(invalid_json_message(&rejection)),
+    }
+}
+
+/// One plain sentence for a body that is not the JSON we expect. axum's own text repeats
+/// itself ("Failed to parse the request body as JSON: EOF while parsing…"); here the
+/// parser's words stay only where they say what to fix: the field at fault, or the line and
+/// column of a syntax error.
+fn invalid_json_message(rejection: &JsonRejection) -> String {
+    use std::error::Error as _;
+    // JsonRejection → JsonSyntaxError/JsonDataError → axum's boxed error → the parser's error.
+    let parser = rejection.source().and_then(|e| e.source());
+    if let Some(e) = parser.and_then(|e| e.downcast_ref::<PathError<serde_json::Error>>()) {
+        return describe_json_error(e.inner(), Some(e.path().to_string()));
+    }
+    if let Some(e) = parser.and_then(|e| e.downcast_ref::<serde_json::Error>()) {
+        return describe_json_error(e, None);
+    }
+    "The request body is not valid JSON.".to_owned()
+}
+
+fn describe_json_error(e: &serde_json::Error, path: Option<String>) -> String {
+    use serde_json::error::Category;
+    // serde_json's Display is "<what> at line L column C"; keep <what>, place L and C ourselves.
+    let full = e.to_string();
+    let what = full
+        .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+        .unwrap_or(&full);
+    match e.classify() {
+        Category::Eof if e.line() == 1 && e.column() == 0 => {
+            "The request body is empty; send a JSON object.".to_owned()
+        }
+        Category::Eof => format!(
+            "The request body is not valid JSON: it ends too early (line {}, column {}).",
+            e.line(),
+            e.column()
+        ),
+        Category::Data => match path.filter(|p| !p.is_empty() && p != ".") {
+            Some(field) => format!("The field `{field}` in the request body is wrong: {what}."),
+            None => format!("The request body does not fit this request: {what}."),
+        },
+        Category::Syntax | Category::Io => format!(
+            "The request body is not valid JSON: {what} (line {}, column {}).",
+            e.line(),
+            e.column()
+        ),
     }
 }
 
@@ -115,6 +158,17 @@ fn credential(headers: &HeaderMap, state: &AppState) -> Result<Option<Credential
         Ok(Some(Credential::Cookie(cookie)))
     } else {
         Ok(Some(Credential::ForeignCookie))
+    }
+}
+
+/// The `Set-Cookie` value that stores the session `token`, or with `None` clears it.
+/// `Secure` when the server's public URL is https (`--public-url`): the browser then never
+/// sends the session over plain HTTP.
+pub fn session_set_cookie(token: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(token) => format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/{secure}"),
+        None => format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"),
     }
 }
 

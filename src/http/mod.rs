@@ -5,11 +5,14 @@
 
 mod error;
 mod extract;
+mod follows;
 mod health;
 mod in_flight;
 mod limit;
 mod openapi;
+mod profiles;
 mod sessions;
+mod timelines;
 mod tweets;
 mod users;
 
@@ -56,6 +59,9 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(sessions::router())
         .merge(tweets::router())
+        .merge(profiles::router())
+        .merge(follows::router())
+        .merge(timelines::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .merge(health::router())
         .merge(openapi::router())

@@ -125,6 +125,14 @@ pub enum ErrorCode {
     InvalidText,
     /// 400: a paging parameter or the query string is wrong.
     InvalidQuery,
+    /// 400: the display name breaks the rules.
+    InvalidDisplayName,
+    /// 400: the bio breaks the rules.
+    InvalidBio,
+    /// 400: a follow-list cursor that did not come from `next_cursor`.
+    InvalidCursor,
+    /// 400: following or unfollowing yourself.
+    InvalidFollow,
     /// 400: the body is not the JSON this request takes.
     InvalidJson,
     /// 401: not signed in, or the token has ended.
@@ -254,7 +262,20 @@ mod tests {
                 field: "limit",
                 message: "x".into(),
             }),
+            E::Invalid(crate::domain::Invalid {
+                field: "display_name",
+                message: "x".into(),
+            }),
+            E::Invalid(crate::domain::Invalid {
+                field: "bio",
+                message: "x".into(),
+            }),
+            E::Invalid(crate::domain::Invalid {
+                field: "cursor",
+                message: "x".into(),
+            }),
             E::InvalidJson("x".into()),
+            E::SelfFollow,
             E::UnsupportedMediaType,
             E::PayloadTooLarge,
             E::Unauthorized("x"),
@@ -273,6 +294,7 @@ mod tests {
             match e {
                 E::Invalid(_)
                 | E::InvalidJson(_)
+                | E::SelfFollow
                 | E::UnsupportedMediaType
                 | E::PayloadTooLarge
                 | E::Unauthorized(_)

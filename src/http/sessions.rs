@@ -11,7 +11,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::extract::{ApiJson, CurrentUser, SESSION_COOKIE};
+use super::extract::{ApiJson, CurrentUser, session_set_cookie};
 use super::limit::AuthAttempt;
 use super::users::Credentials;
 use super::{ApiError, AppState};
@@ -69,7 +69,7 @@ async fn sign_in(
         .create_session(&token_hash(&token), user.id)
         .await?;
     tracing::info!(user = %user.username, "user signed in");
-    let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/");
+    let cookie = session_set_cookie(Some(&token), state.origins.secure_cookie());
     let mut response = Json(json!({ "token": token, "user": user })).into_response();
     response
         .headers_mut()
@@ -98,9 +98,10 @@ async fn sign_out(
     current: CurrentUser,
 ) -> Result<Response, ApiError> {
     state.store.delete_session(&current.token_hash).await?;
+    state.realtime.end_session(&current.token_hash);
     tracing::info!(user = %current.user.username, "user signed out");
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    let expired = session_set_cookie(None, state.origins.secure_cookie());
     response
         .headers_mut()
         .insert(header::SET_COOKIE, header_value(expired)?);

@@ -29,6 +29,12 @@ pub enum Announcement {
         /// The deleted tweet's id.
         id: i64,
     },
+    /// A session was signed out: every node closes the sockets that authenticated with it.
+    /// Not an event: never sent to any socket.
+    SessionEnded {
+        /// The session's token hash (never the token).
+        token_hash: String,
+    },
 }
 
 /// Second argument of `newTweet` (the first is the literal `true`, as in the tutorial).
@@ -36,8 +42,18 @@ pub enum Announcement {
 pub struct NewTweetNotice<'a> {
     /// The tweet's id.
     pub id: i64,
-    /// Who wrote it.
+    /// Who wrote it: `{id, username}` only, as the tutorial's clients expect (the page
+    /// fetches the tweet, display name included, when it shows it).
+    #[serde(serialize_with = "id_and_username")]
     pub author: &'a Author,
+}
+
+fn id_and_username<S: serde::Serializer>(author: &&Author, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut out = s.serialize_struct("Author", 2)?;
+    out.serialize_field("id", &author.id)?;
+    out.serialize_field("username", &author.username)?;
+    out.end()
 }
 
 /// Argument of `tweetDeleted`.
@@ -45,4 +61,27 @@ pub struct NewTweetNotice<'a> {
 pub struct TweetDeletedNotice {
     /// The deleted tweet's id.
     pub id: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_tweet_names_the_author_by_id_and_username_only() {
+        let author = Author {
+            id: 3,
+            username: "ada".into(),
+            display_name: "Ada L.".into(),
+        };
+        let json = serde_json::to_value(NewTweetNotice {
+            id: 9,
+            author: &author,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"id": 9, "author": {"id": 3, "username": "ada"}})
+        );
+    }
 }

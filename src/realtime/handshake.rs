@@ -1,8 +1,10 @@
 //! Who a socket is: at its Socket.IO CONNECT, check the origin of the session's first
 //! request, then read `auth.token` or (when the origin rule lets it count) the session
 //! cookie. The caller records the user in the same step that acknowledges the CONNECT, so a
-//! broadcast can never reach a signed-in socket as if it were anonymous.
+//! broadcast can never reach a signed-in socket as if it were anonymous. A signed-in socket
+//! remembers which session (token hash) let it in, so that signing that session out ends it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::engine::session::Handshake;
@@ -17,6 +19,10 @@ pub struct HandshakeContext {
     pub store: Arc<dyn Store>,
     /// The origin rule.
     pub origins: Arc<OriginPolicy>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap).
+    pub trusted_proxies: Arc<[IpAddr]>,
+    /// Most Engine.IO sessions open at once from one client address (0: no cap).
+    pub max_sockets_per_address: usize,
 }
 
 /// The user a socket acts for.
@@ -26,6 +32,9 @@ pub struct SocketUser {
     pub id: i64,
     /// Username, for logs.
     pub username: String,
+    /// The hash of the session token it authenticated with (`auth.token` or cookie): when
+    /// that session is signed out, the socket is disconnected.
+    pub token_hash: String,
 }
 
 /// Decide who a connecting socket is; an `Err` becomes the client's `connect_error` with
@@ -48,10 +57,12 @@ pub async fn authenticate(
 }
 
 async fn lookup(ctx: &HandshakeContext, token: &str) -> Result<Option<SocketUser>, &'static str> {
-    match ctx.store.session_user(&token_hash(token)).await {
+    let hash = token_hash(token);
+    match ctx.store.session_user(&hash).await {
         Ok(user) => Ok(user.map(|u| SocketUser {
             id: u.id,
             username: u.username,
+            token_hash: hash,
         })),
         Err(e) => {
             tracing::warn!(error = %e, "socket handshake could not check its session");

@@ -2,7 +2,7 @@
 //! Socket.IO v5 server, built for fan-out) and the announcements of stored and deleted tweets.
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
-//! `health`, `shutdown`. Announcements are queued in call order and delivered by one task,
+//! `end_session`, `health`, `shutdown`. Announcements are queued in call order and delivered by one task,
 //! so every socket receives them in the order they were made. With Redis configured, that
 //! task also publishes them to the other nodes and delivers theirs (`redis_bus`). Each
 //! announcement is encoded once, as one WebSocket frame and one polling packet, and the same
@@ -140,6 +140,18 @@ impl Realtime {
         }
     }
 
+    /// A session was signed out: close the sockets that authenticated with it, here at once
+    /// and, with Redis, on every other node.
+    pub fn end_session(&self, token_hash: &str) {
+        let closed = self.hub.end_session(token_hash);
+        tracing::debug!(closed, "sockets of a signed-out session closed");
+        if let Some(bus) = &self.bus {
+            bus.publish(&Announcement::SessionEnded {
+                token_hash: token_hash.to_owned(),
+            });
+        }
+    }
+
     /// Whether fan-out works: always in process; with Redis, while subscribed.
     pub async fn health(&self) -> Result<(), String> {
         self.bus.as_ref().map_or(Ok(()), |bus| bus.health())
@@ -179,6 +191,12 @@ async fn deliver(
             Announcement::Deleted { id } => {
                 serde_json::to_string(&(TWEET_DELETED, TweetDeletedNotice { id: *id }))
                     .map(|json| (TWEET_DELETED, json, None))
+            }
+            // Another node's sign-out (this node's own never comes through here): close the
+            // session's sockets; nothing to broadcast or publish.
+            Announcement::SessionEnded { token_hash } => {
+                hub.end_session(token_hash);
+                continue;
             }
         };
         match encoded {

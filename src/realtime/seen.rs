@@ -44,6 +44,8 @@ impl Seen {
         match announcement {
             Announcement::Tweet { id, .. } => self.tweets.insert(*id),
             Announcement::Deleted { id } => self.deletions.insert(*id),
+            // Closing a session's sockets twice is harmless.
+            Announcement::SessionEnded { .. } => true,
         }
     }
 }
@@ -61,6 +63,7 @@ mod tests {
             author: Author {
                 id: 1,
                 username: "a".into(),
+                display_name: String::new(),
             },
         };
         assert!(seen.first_time(&tweet));

@@ -20,7 +20,9 @@ pub use postgres::PostgresStore;
 pub use session_cache::SessionCache;
 pub use sqlite::SqliteStore;
 
-use crate::domain::{Draft, Page, Tweet, User, Username};
+use crate::domain::{
+    Draft, FollowCursor, Page, Profile, ProfilePage, ProfileUpdate, Tweet, User, Username,
+};
 
 /// Everything Chirp keeps. Implementations must be cheap to share (`Arc<dyn Store>`).
 #[async_trait]
@@ -61,6 +63,42 @@ pub trait Store: Send + Sync + 'static {
     async fn deleted_since(&self, since: i64) -> Result<Vec<i64>, StoreError>;
     /// Answer when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// A user's profile by name (case-insensitively), as `viewer` sees it.
+    async fn profile(
+        &self,
+        username: &Username,
+        viewer: Option<i64>,
+    ) -> Result<Option<Profile>, StoreError>;
+    /// Change what `update` sets, both fields or neither. `NotFound` for an unknown user.
+    async fn update_profile(&self, user_id: i64, update: &ProfileUpdate) -> Result<(), StoreError>;
+    /// Follow (`on`) or unfollow; idempotent. Both users' counters move in the same
+    /// transaction, so they stay exact under concurrency. Answers whether anything changed;
+    /// `NotFound` when either user does not exist.
+    async fn set_follow(
+        &self,
+        follower_id: i64,
+        followee_id: i64,
+        on: bool,
+    ) -> Result<bool, StoreError>;
+    /// Who follows `user_id`, most recent follow first.
+    async fn followers(
+        &self,
+        user_id: i64,
+        cursor: FollowCursor,
+        viewer: Option<i64>,
+    ) -> Result<ProfilePage, StoreError>;
+    /// Whom `user_id` follows, most recent follow first.
+    async fn following(
+        &self,
+        user_id: i64,
+        cursor: FollowCursor,
+        viewer: Option<i64>,
+    ) -> Result<ProfilePage, StoreError>;
+    /// A page of `user_id`'s home timeline (their tweets and their followees'), newest
+    /// first, as they see it.
+    async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError>;
+    /// Everyone `user_id` follows, by id: what a `home` watcher's index needs.
+    async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError>;
 }
 
 /// How to reach the database.

@@ -44,6 +44,32 @@ impl PostgresStore {
             .await?;
         Ok(tx)
     }
+
+    /// Any other writing transaction: no advisory lock. Follow ids need none, because lists
+    /// read them newest first (a late commit lands above a reader's cursor, as a new follow).
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Add the follow unless it exists; the identity column hands out its id.
+    async fn insert_follow(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        follower_id: i64,
+        followee_id: i64,
+    ) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query(
+            "INSERT INTO follows (follower_id, followee_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (follower_id, followee_id) DO NOTHING",
+        )
+        .bind(follower_id)
+        .bind(followee_id)
+        .bind(crate::domain::now_micros())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+            > 0)
+    }
 }
 
 shared_store_impl!(PostgresStore);

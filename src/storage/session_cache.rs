@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 
 use super::{Store, StoreError};
-use crate::domain::{Draft, Page, Tweet, User, Username};
+use crate::domain::{
+    Draft, FollowCursor, Page, Profile, ProfilePage, ProfileUpdate, Tweet, User, Username,
+};
 
 /// Most sessions remembered at once.
 const CAPACITY: usize = 100_000;
@@ -110,5 +112,52 @@ impl Store for SessionCache {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
+    }
+
+    async fn profile(
+        &self,
+        username: &Username,
+        viewer: Option<i64>,
+    ) -> Result<Option<Profile>, StoreError> {
+        self.inner.profile(username, viewer).await
+    }
+
+    async fn update_profile(&self, user_id: i64, update: &ProfileUpdate) -> Result<(), StoreError> {
+        self.inner.update_profile(user_id, update).await
+    }
+
+    async fn set_follow(
+        &self,
+        follower_id: i64,
+        followee_id: i64,
+        on: bool,
+    ) -> Result<bool, StoreError> {
+        self.inner.set_follow(follower_id, followee_id, on).await
+    }
+
+    async fn followers(
+        &self,
+        user_id: i64,
+        cursor: FollowCursor,
+        viewer: Option<i64>,
+    ) -> Result<ProfilePage, StoreError> {
+        self.inner.followers(user_id, cursor, viewer).await
+    }
+
+    async fn following(
+        &self,
+        user_id: i64,
+        cursor: FollowCursor,
+        viewer: Option<i64>,
+    ) -> Result<ProfilePage, StoreError> {
+        self.inner.following(user_id, cursor, viewer).await
+    }
+
+    async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError> {
+        self.inner.home(user_id, page).await
+    }
+
+    async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
+        self.inner.following_ids(user_id).await
     }
 }

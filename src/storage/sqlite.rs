@@ -45,6 +45,41 @@ impl SqliteStore {
     async fn begin_tweet_batch(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
+
+    /// Also `BEGIN IMMEDIATE`: a write transaction that reads first (counters after an
+    /// insert) must not fail on a lock upgrade, and holding the write lock from the start
+    /// makes read-then-write steps inside it race-free.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Add the follow unless it exists; its id is one more than the last handed out (the
+    /// one-row `follow_ids` counter, safe under the write lock `begin_write` holds).
+    async fn insert_follow(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        follower_id: i64,
+        followee_id: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO follows (follower_id, followee_id, id, created_at) \
+             SELECT $1, $2, last + 1, $3 FROM follow_ids WHERE true \
+             ON CONFLICT (follower_id, followee_id) DO NOTHING",
+        )
+        .bind(follower_id)
+        .bind(followee_id)
+        .bind(crate::domain::now_micros())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if inserted {
+            sqlx::query("UPDATE follow_ids SET last = last + 1")
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(inserted)
+    }
 }
 
 shared_store_impl!(SqliteStore);

@@ -43,6 +43,31 @@ async fn bodies_must_be_json_of_the_right_shape(app: &TestApp) {
         )
         .await;
     wrong_types.assert_error(400, "invalid_json");
+    assert_eq!(
+        wrong_types.body["error"]["message"],
+        "The field `password` in the request body is wrong: invalid type: boolean `true`, expected a string."
+    );
+    // One plain sentence: where the syntax error is, not the parser's name for the rejection.
+    for (body, message) in [
+        ("", "The request body is empty; send a JSON object."),
+        (
+            "{\"text\": \"hi\",\n}",
+            "The request body is not valid JSON: trailing comma (line 2, column 1).",
+        ),
+        (
+            "{\"text\": \"hi\"",
+            "The request body is not valid JSON: it ends too early (line 1, column 13).",
+        ),
+    ] {
+        let bad = app
+            .request(Method::POST, "/api/tweets")
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body);
+        let res = app.send(bad).await;
+        res.assert_error(400, "invalid_json");
+        assert_eq!(res.body["error"]["message"], message, "body {body:?}");
+    }
 }
 
 async fn bodies_over_16_kib_are_refused(app: &TestApp) {

@@ -24,7 +24,10 @@ async fn posting_answers_the_stored_tweet(app: &TestApp) {
     let (id, token) = app.user("kim").await;
     let tweet = app.tweet(&token, "hello, world").await;
     assert_eq!(tweet["text"], "hello, world");
-    assert_eq!(tweet["author"], json!({"id": id, "username": "kim"}));
+    assert_eq!(
+        tweet["author"],
+        json!({"id": id, "username": "kim", "display_name": ""})
+    );
     assert_eq!(tweet["like_count"], 0);
     assert_eq!(tweet["liked_by_me"], false);
     assert!(chrono::DateTime::parse_from_rfc3339(tweet["created_at"].as_str().unwrap()).is_ok());

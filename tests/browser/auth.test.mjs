@@ -1,7 +1,7 @@
 // Signing up, in and out in the page; the API's errors appear next to the field at fault.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, ready, post, PASSWORD, bannerMatching } from './helpers.mjs';
+import { setUp, ready, post, PASSWORD, SIGNED_IN_HINT, bannerMatching } from './helpers.mjs';
 
 let env;
 let author;
@@ -32,10 +32,50 @@ test('signed out: the sign-in form, no compose box, liking asks to sign in', asy
   await context.close();
 });
 
+test('signed out: no request fails and nothing is logged in red, also after a reload', async () => {
+  const { page, context, consoleErrors, failures } = await env.open();
+  assert.equal(await page.locator('#auth').isVisible(), true);
+  await page.reload();
+  await ready(page);
+  await page.goto(env.url('/users/penny'));
+  await ready(page);
+  assert.deepEqual(failures, []);
+  assert.deepEqual(consoleErrors, []);
+  await context.close();
+});
+
+test('a stale signed-in hint costs one 401, then none', async () => {
+  const { page, context, consoleErrors, failures } = await env.open();
+  // As after the session ended elsewhere: the page believes it is signed in, the server not.
+  await page.evaluate((key) => localStorage.setItem(key, '1'), SIGNED_IN_HINT);
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.locator('#auth').isVisible(), true);
+  assert.deepEqual(failures, ['401 GET /api/me']);
+  assert.equal(await page.evaluate((key) => localStorage.getItem(key), SIGNED_IN_HINT), null);
+  await page.reload();
+  await ready(page);
+  assert.deepEqual(failures, ['401 GET /api/me'], 'no second 401');
+  assert.equal(consoleErrors.length, 1);
+  await context.close();
+});
+
+test('one name for making an account: "Sign up" in the header and on the card', async () => {
+  const { page, context } = await env.open();
+  const header = page.locator('#account button', { hasText: 'Sign up' });
+  assert.equal(await header.count(), 1);
+  assert.equal(await page.locator('#mode-signup').textContent(), 'Sign up');
+  await header.click();
+  assert.equal(await page.locator('#mode-signup').getAttribute('aria-pressed'), 'true');
+  assert.equal(await page.locator('#auth-submit').textContent(), 'Sign up');
+  assert.equal(await page.getByText(/create account/i).count(), 0);
+  await context.close();
+});
+
 test('sign-up errors appear next to the field that caused them', async () => {
   const { page, context } = await env.open();
   await page.locator('#mode-signup').click();
-  assert.equal(await page.locator('#auth-submit').textContent(), 'Create account');
+  assert.equal(await page.locator('#auth-submit').textContent(), 'Sign up');
 
   await page.locator('#auth-username').fill('ab');
   await page.locator('#auth-password').fill(PASSWORD);
@@ -96,5 +136,11 @@ test('sign-in errors, sign in, sign out', async () => {
   assert.equal(await page.locator('#compose').isVisible(), false);
   const me = await page.evaluate(() => fetch('/api/me').then((r) => r.status));
   assert.equal(me, 401);
+  // Signed out, a reload does not ask who we are (no 401 for it in the console).
+  const asked = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/me') asked.push(r.url()); });
+  await page.reload();
+  await ready(page);
+  assert.deepEqual(asked, []);
   await context.close();
 });

@@ -166,3 +166,44 @@ test('the title carries the count while the tab is hidden', async () => {
   await a.context.close();
   await b.context.close();
 });
+
+/** Whether two boxes from boundingBox() overlap. */
+const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+for (const [name, viewport] of [['a phone (390 px)', { width: 390, height: 844 }], ['a desktop', { width: 1000, height: 760 }]]) {
+  test(`on ${name} the banner covers neither the first tweet’s name line nor the compose box`, async () => {
+    const a = await env.open({ username: `poster_${viewport.width}` });
+    const b = await env.open({ username: `phone_${viewport.width}`, viewport });
+    await post(env.client, a.token, 'Seen first');
+    await bannerMatching(b.page, /Show 1 new tweet\b/);
+    await b.page.locator('#banner').click();
+    await b.page.locator('#banner').waitFor({ state: 'hidden' });
+    await post(env.client, a.token, 'A long name line is the one that matters here');
+    await bannerMatching(b.page, /Show 1 new tweet\b/);
+    // The animation is off (reduced motion), so this is where the pill stays.
+    const banner = await b.page.locator('#banner').boundingBox();
+    const head = await b.page.locator('#timeline > li').first().locator('.tweet-head').boundingBox();
+    const bar = await b.page.locator('#compose .compose-bar').boundingBox();
+    assert.ok(!overlap(banner, head), `banner ${JSON.stringify(banner)} covers the name line ${JSON.stringify(head)}`);
+    assert.ok(!overlap(banner, bar), `banner ${JSON.stringify(banner)} covers the compose bar ${JSON.stringify(bar)}`);
+    await a.context.close();
+    await b.context.close();
+  });
+}
+
+test('the banner shows no bare shortcut key; "." still works and is announced', async () => {
+  const a = await env.open({ username: 'judy' });
+  const b = await env.open({ username: 'ken' });
+  await post(env.client, a.token, 'Press the dot');
+  const text = await bannerMatching(b.page, /Show 1 new tweet\b/);
+  assert.match(text.trim(), /Show 1 new tweet\s+from judy$/, 'nothing after the names: no lone "."');
+  assert.equal(await b.page.locator('#banner kbd').count(), 0);
+  assert.equal(await b.page.locator('#banner').getAttribute('aria-keyshortcuts'), '.');
+  assert.match(await b.page.locator('#banner').getAttribute('title'), /shortcut: \./);
+  await b.page.locator('#view-header h1').click();
+  await b.page.keyboard.press('.');
+  await b.page.locator('#banner').waitFor({ state: 'hidden' });
+  assert.equal(await b.page.locator('#timeline > li .tweet-text').first().textContent(), 'Press the dot');
+  await a.context.close();
+  await b.context.close();
+});

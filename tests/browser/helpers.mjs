@@ -15,6 +15,9 @@ const ARGS = [
 
 export const PASSWORD = 'correct horse battery';
 
+/** The localStorage key the page keeps while signed in (web/js/auth.js). */
+export const SIGNED_IN_HINT = 'chirp.signedIn';
+
 /** Start a server and a browser for one test file. Call `close()` in `after`. */
 export async function setUp() {
   const server = await startChirp();
@@ -33,24 +36,47 @@ export async function setUp() {
      * user (created through the API) unless `username` is null.
      */
     async open({ username, path = '/', viewport = { width: 900, height: 820 }, colorScheme = 'light' } = {}) {
-      const context = await browser.newContext({ viewport, colorScheme, reducedMotion: 'reduce' });
-      contexts.push(context);
       let session = null;
+      let storageState;
       if (username) {
+        // Signed in as the page itself would leave it: the session cookie, and the hint
+        // that tells the page it is worth asking GET /api/me (web/js/auth.js).
         session = await client.signUp(username, PASSWORD);
-        await context.addCookies([{ name: 'chirp_session', value: session.token, url: server.url }]);
+        const { hostname } = new URL(server.url);
+        storageState = {
+          cookies: [{
+            name: 'chirp_session', value: session.token, domain: hostname, path: '/',
+            expires: -1, httpOnly: true, secure: false, sameSite: 'Lax',
+          }],
+          origins: [{ origin: server.url, localStorage: [{ name: SIGNED_IN_HINT, value: '1' }] }],
+        };
       }
+      const context = await browser.newContext({ viewport, colorScheme, reducedMotion: 'reduce', storageState });
+      contexts.push(context);
       const page = await context.newPage();
       const errors = [];
+      const consoleErrors = [];
+      const failures = [];
       page.on('pageerror', (e) => errors.push(e));
-      // Uncaught exceptions and console errors, except the browser's own note about an
-      // HTTP error status (GET /api/me answers 401 when signed out, by design).
+      // Uncaught exceptions and console errors go to `errors`, except the browser's own note
+      // about an HTTP error status, which tests of error answers cause on purpose; every
+      // console error, that note included, also goes to `consoleErrors`, and every request
+      // that failed or answered 4xx/5xx to `failures` ("401 GET /api/me").
       page.on('console', (m) => {
-        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(new Error(m.text()));
+        if (m.type() !== 'error') return;
+        consoleErrors.push(m.text());
+        if (!m.text().startsWith('Failed to load resource')) errors.push(new Error(m.text()));
+      });
+      page.on('requestfailed', (r) => failures.push(`failed ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+      page.on('response', (r) => {
+        if (r.status() >= 400) failures.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
       });
       await page.goto(server.url + path);
       await ready(page);
-      return { context, page, errors, token: session && session.token, user: session && session.user, id: ++seq };
+      return {
+        context, page, errors, consoleErrors, failures,
+        token: session && session.token, user: session && session.user, id: ++seq,
+      };
     },
 
     async close() {

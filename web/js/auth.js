@@ -1,6 +1,9 @@
 // Sign up, sign in, sign out. The session lives in the HttpOnly `chirp_session` cookie the
-// server sets; the page learns who is signed in only from GET /api/me. API errors are shown
-// next to the field the server names in `error.field`, others above the submit button.
+// server sets; the page learns who is signed in only from GET /api/me. The page cannot see
+// that cookie, so it keeps a hint in localStorage (set on sign-in, cleared on sign-out) and
+// asks /api/me only when the hint is there: a signed-out visit makes no request that fails
+// (no red "401" in the console). A stale hint costs one 401, which clears it. API errors are
+// shown next to the field the server names in `error.field`, others above the submit button.
 
 import * as api from './api.js';
 import { h, replaceChildren } from './dom.js';
@@ -8,12 +11,31 @@ import { avatar } from './avatar.js';
 
 const $ = (id) => document.getElementById(id);
 
-/** The signed-in user, or null. */
+const HINT = 'chirp.signedIn';
+
+/** Whether this browser signed in last time; true when storage is unavailable (so: ask). */
+function hinted() {
+  try {
+    return window.localStorage.getItem(HINT) === '1';
+  } catch {
+    return true;
+  }
+}
+
+function setHint(signedIn) {
+  try {
+    if (signedIn) window.localStorage.setItem(HINT, '1');
+    else window.localStorage.removeItem(HINT);
+  } catch { /* storage unavailable: hinted() then always asks */ }
+}
+
+/** The signed-in user, or null (without asking, when this browser is not signed in). */
 export async function currentUser() {
+  if (!hinted()) return null;
   try {
     return await api.getMe();
   } catch (e) {
-    if (e.status === 401) return null;
+    if (e.status === 401) { setHint(false); return null; }
     throw e;
   }
 }
@@ -48,7 +70,7 @@ export class AuthForm {
     const signup = mode === 'signup';
     this.modeButtons.signin.setAttribute('aria-pressed', String(!signup));
     this.modeButtons.signup.setAttribute('aria-pressed', String(signup));
-    this.submitButton.textContent = signup ? 'Create account' : 'Sign in';
+    this.submitButton.textContent = signup ? 'Sign up' : 'Sign in';
     this.fields.password.input.autocomplete = signup ? 'new-password' : 'current-password';
     this.fields.username.hint.hidden = !signup;
     this.fields.password.hint.hidden = !signup;
@@ -104,10 +126,11 @@ export class AuthForm {
     this.busy = true;
     this.submitButton.disabled = true;
     const label = this.submitButton.textContent;
-    this.submitButton.textContent = this.mode === 'signup' ? 'Creating account…' : 'Signing in…';
+    this.submitButton.textContent = this.mode === 'signup' ? 'Signing up…' : 'Signing in…';
     try {
       if (this.mode === 'signup') await api.signUp(username, password);
       const session = await api.signIn(username, password);
+      setHint(true);
       this.fields.password.input.value = '';
       await this.onSignedIn(session.user);
     } catch (e) {
@@ -146,4 +169,5 @@ export async function signOut() {
   } catch (e) {
     if (e.status !== 401) throw e; // already signed out: fine
   }
+  setHint(false);
 }

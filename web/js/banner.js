@@ -1,7 +1,9 @@
 // The "Show N new tweets" banner: a real <button> inside an aria-live="polite" region, so a
 // screen reader hears about new tweets without losing its place; it never takes focus.
-// The "." key activates it (unless the user is typing), and while the tab is hidden the
-// document title carries the count: "(3) Chirp".
+// It takes its own row above the timeline (so at the top of the page it covers no tweet)
+// and floats below the header once the reader scrolls down. The "." key activates it
+// (unless the user is typing; announced by aria-keyshortcuts and the tooltip, not drawn on
+// the pill), and while the tab is hidden the document title carries the count: "(3) Chirp".
 
 import { h, icon, replaceChildren } from './dom.js';
 import { avatar } from './avatar.js';
@@ -22,9 +24,14 @@ function isTyping(target) {
 }
 
 export class Banner {
-  constructor({ button, onActivate }) {
+  /**
+   * `onActivate({hadFocus})` runs on a click or "."; `keepingPlace(fn)` runs `fn`, which
+   * shows or hides the banner's row, without moving the tweet the reader is looking at.
+   */
+  constructor({ button, onActivate, keepingPlace = (fn) => fn() }) {
     this.button = button;
     this.onActivate = onActivate;
+    this.keepingPlace = keepingPlace;
     this.count = 0;
     this.baseTitle = document.title;
     button.addEventListener('click', () => this.activate());
@@ -52,21 +59,24 @@ export class Banner {
     const names = [...new Set(entries.map((e) => e.username))];
     const faces = h('span', { className: 'banner-faces', 'aria-hidden': 'true' },
       names.slice(0, 3).map((n) => avatar(n, 's')));
-    replaceChildren(this.button,
-      icon('arrowUp'),
-      faces,
-      h('span', { className: 'banner-text' }, countText(entries.length)),
-      h('span', { className: 'banner-names' }, ` from ${joinNames(names)}`),
-      h('kbd', { className: 'banner-key', 'aria-hidden': 'true', title: 'Keyboard shortcut: .' }, '.'),
-    );
-    this.button.hidden = false;
+    this.keepingPlace(() => {
+      replaceChildren(this.button,
+        icon('arrowUp'),
+        faces,
+        h('span', { className: 'banner-text' }, countText(entries.length)),
+        h('span', { className: 'banner-names' }, ` from ${joinNames(names)}`),
+      );
+      this.button.title = 'Keyboard shortcut: .';
+      this.button.hidden = false;
+    });
     this.updateTitle();
   }
 
   hide() {
     this.count = 0;
-    this.button.hidden = true;
+    if (!this.button.hidden) this.keepingPlace(() => { this.button.hidden = true; });
     this.button.replaceChildren();
+    this.button.removeAttribute('title');
     this.busy(false);
     this.updateTitle();
   }

@@ -41,7 +41,11 @@ const timeline = new Timeline({
   topbar: $('topbar'),
   toast,
 });
-const banner = new Banner({ button: $('banner'), onActivate: (opts) => pending.show(opts) });
+const banner = new Banner({
+  button: $('banner'),
+  onActivate: (opts) => pending.show(opts),
+  keepingPlace: (fn) => timeline.keepingPlace(fn),
+});
 const pending = new Pending({ timeline, banner, toast });
 
 const compose = new Compose({

@@ -6,8 +6,11 @@
 //   `syncedId`; everything found that is not ours counts. Announcements are not replayed
 //   after a drop, so this is how tweets posted while we were away are never skipped.
 // - Showing loads `after=syncedId` (paging by 100 until a short page), then fetches one by
-//   one any pending id still missing: ids can commit out of order (PostgreSQL), so a tweet
-//   with an id below the newest shown may be announced late.
+//   one any pending id the pages did not bring (e.g. more than MAX_PAGES pages behind). Ids
+//   commit in id order on both back ends (PostgreSQL inserts tweets under an advisory lock),
+//   so the pages normally bring everything; the by-id fetch is a safety net.
+// - Showing is always the reader's own request (a click or "."), so it brings the reader to
+//   the newest tweet; `syncedId` belongs to the timeline, which this module only advances.
 
 import * as api from './api.js';
 
@@ -123,13 +126,17 @@ export class Pending {
     this.render();
   }
 
-  /** The banner was activated: bring every pending tweet in at the top. */
+  /**
+   * The banner was activated: bring every pending tweet in at the top and take the reader
+   * there (as Twitter's pill does); they asked for it, so their place is not kept.
+   */
   async show({ hadFocus = false } = {}) {
     if (this.loading) return;
     const gen = this.generation;
     this.loading = true;
     this.banner.busy(true);
     const wanted = [...this.pending.keys()];
+    let added = [];
     try {
       const since = this.timeline.syncedId;
       const { tweets, complete } = await this.fetchAfter(since);
@@ -145,14 +152,9 @@ export class Pending {
         }
         if (gen !== this.generation) return;
       }
-      const added = this.timeline.insert([...byId.values()]);
-      if (complete) {
-        const newest = tweets.reduce((m, t) => Math.max(m, t.id), since);
-        this.timeline.syncedId = Math.max(this.timeline.syncedId, newest);
-      }
+      added = this.timeline.insert([...byId.values()]);
+      if (complete) this.timeline.advanceSynced(tweets.reduce((m, t) => Math.max(m, t.id), since));
       for (const id of [...this.pending.keys()]) if (this.timeline.has(id)) this.pending.delete(id);
-      // Keyboard users who pressed the banner land on the first new tweet, not on <body>.
-      if (hadFocus && added.length) added[0].querySelector('article').focus({ preventScroll: true });
     } catch (e) {
       if (gen === this.generation) this.toast(e.message || 'Couldn’t load new tweets.');
     } finally {
@@ -162,5 +164,10 @@ export class Pending {
         this.render();
       }
     }
+    if (gen !== this.generation || !added.length) return;
+    // After the banner's row is gone, so that nothing moves once the reader is there.
+    this.timeline.reveal(added[0]);
+    // Keyboard users who pressed the banner land on the first new tweet, not on <body>.
+    if (hadFocus) added[0].querySelector('article').focus({ preventScroll: true });
   }
 }

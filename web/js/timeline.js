@@ -4,7 +4,8 @@
 // Invariants: the list is sorted by id, descending, with no duplicates. `syncedId` is the
 // newest id up to which this page has seen every tweet of its source (shown or counted as
 // pending); the user's own posts are inserted at once but do not advance it, so "what is
-// newer than syncedId" never skips someone else's tweet that landed just before ours.
+// newer than syncedId" never skips someone else's tweet that landed just before ours. Only
+// this module writes it: the first page sets it, `advanceSynced` (the banner) moves it on.
 
 import * as api from './api.js';
 import { h, replaceChildren } from './dom.js';
@@ -13,6 +14,8 @@ import { renderTweet, updateLike } from './tweet.js';
 const PAGE = 20;
 
 export class Timeline {
+  #syncedId = 0;
+
   /**
    * `list` is the <ol>, `status` a <p role=status>, `more` the load-more button, `topbar`
    * the sticky header (its bottom edge is the top of what the reader can see).
@@ -27,7 +30,6 @@ export class Timeline {
     this.me = null;
     this.username = null;
     this.single = false;
-    this.syncedId = 0;
     this.oldestId = null;
     this.generation = 0;
     this.listeners = { removed: [] };
@@ -41,13 +43,25 @@ export class Timeline {
     this.single = single;
     this.me = me;
     this.items.clear();
-    this.syncedId = 0;
+    this.#syncedId = 0;
     this.oldestId = null;
     this.ready = false;
     this.list.replaceChildren();
     this.more.hidden = true;
     this.setStatus('');
     this.list.classList.toggle('single', single);
+  }
+
+  /** See the invariants above: every tweet of the source up to this id is accounted for. */
+  get syncedId() { return this.#syncedId; }
+
+  /** Everything up to `id` is now shown or counted (never moves back). */
+  advanceSynced(id) { this.#syncedId = Math.max(this.#syncedId, id); }
+
+  /** Start this source over and load its first page again (the "Try again" button). */
+  retry(load) {
+    this.reset({ username: this.username, single: this.single, me: this.me });
+    return load();
   }
 
   /** Fetch a page of the current source (for the pending tracker and catch-up). */
@@ -74,7 +88,7 @@ export class Timeline {
       if (gen !== this.generation) return;
       this.setStatus('');
       this.append(tweets);
-      this.syncedId = tweets.reduce((m, t) => Math.max(m, t.id), 0);
+      this.#syncedId = tweets.reduce((m, t) => Math.max(m, t.id), 0);
       this.oldestId = tweets.length ? tweets[tweets.length - 1].id : null;
       this.more.hidden = tweets.length < PAGE;
       this.ready = true;
@@ -83,7 +97,7 @@ export class Timeline {
       if (gen !== this.generation) return;
       // 400: not even a valid username; 404: no such user.
       if ((e.status === 404 || e.status === 400) && this.username) this.setStatus('This account doesn’t exist.');
-      else this.setStatus(e.message || 'Couldn’t load tweets.', () => { this.reset(this); this.loadInitial(); });
+      else this.setStatus(e.message || 'Couldn’t load tweets.', () => this.retry(() => this.loadInitial()).catch(() => {}));
       throw e;
     } finally {
       if (gen === this.generation) this.list.removeAttribute('aria-busy');
@@ -103,7 +117,7 @@ export class Timeline {
     } catch (e) {
       if (gen !== this.generation) return null;
       if (e.status === 404) this.setStatus('This tweet doesn’t exist. It may have been deleted.');
-      else this.setStatus(e.message, () => { this.reset(this); this.loadSingle(id); });
+      else this.setStatus(e.message, () => this.retry(() => this.loadSingle(id)));
       return null;
     }
   }
@@ -212,7 +226,19 @@ export class Timeline {
   }
 
   /**
-   * Run `mutate` (which adds or removes list items) so that the tweet the reader is looking
+   * Bring the reader to `li` (a tweet they asked to see): scroll it to just below the sticky
+   * header unless it is already in view, e.g. when the reader is at the top of the page.
+   */
+  reveal(li) {
+    const viewTop = this.topbar.getBoundingClientRect().bottom;
+    const rect = li.getBoundingClientRect();
+    if (rect.top >= viewTop && rect.bottom <= window.innerHeight) return;
+    const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    window.scrollBy({ top: rect.top - viewTop, left: 0, behavior: smooth ? 'smooth' : 'instant' });
+  }
+
+  /**
+   * Run `mutate` (which adds or removes list items, or the banner's row above them) so that the tweet the reader is looking
    * at stays exactly where it is on screen: measure the first visible tweet below the sticky
    * header before and after, and scroll by the difference. When the top of the list is in
    * view the reader is at the top of the timeline, and new tweets simply appear there.

@@ -2,15 +2,17 @@
 //! errors as the engine.io reference server does (400 with `{"code","message"}`), and hands
 //! the request to long-polling or the WebSocket handshake.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::session::{Handshake, Sid};
 use super::{Hub, polling, websocket};
+use crate::caps::client_address;
 use crate::http::session_cookie;
 
 /// The engine.io reference server's error codes.
@@ -26,6 +28,9 @@ pub enum EngineError {
     BadRequest,
     /// 5: `EIO` is not 4.
     UnsupportedProtocolVersion,
+    /// 4 (the reference's "Forbidden", with its own message), answered 503: the client's
+    /// address has `--max-sockets-per-address` sessions open; it may retry once one closes.
+    TooManySockets,
 }
 
 impl EngineError {
@@ -36,6 +41,14 @@ impl EngineError {
             Self::BadHandshakeMethod => (2, "Bad handshake method"),
             Self::BadRequest => (3, "Bad request"),
             Self::UnsupportedProtocolVersion => (5, "Unsupported protocol version"),
+            Self::TooManySockets => (4, "Too many sockets from this address"),
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::TooManySockets => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -44,7 +57,7 @@ impl IntoResponse for EngineError {
     fn into_response(self) -> Response {
         let (code, message) = self.code_and_message();
         (
-            StatusCode::BAD_REQUEST,
+            self.status(),
             [(header::CONTENT_TYPE, "application/json")],
             format!(r#"{{"code":{code},"message":"{message}"}}"#),
         )
@@ -108,6 +121,17 @@ pub async fn handle(hub: Arc<Hub>, request: Request) -> Response {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
+    // A new session takes a place under its address's cap now, before anything is built.
+    let mut address = None;
+    if sid.is_none()
+        && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
+    {
+        let ip = client_address(peer.ip(), request.headers(), &hub.handshake.trusted_proxies);
+        match hub.addresses.reserve(ip) {
+            Some(slot) => address = Some(slot),
+            None => return EngineError::TooManySockets.into_response(),
+        }
+    }
     let session = match sid {
         None => None,
         Some(Err(e)) => return e.into_response(),
@@ -118,10 +142,10 @@ pub async fn handle(hub: Arc<Hub>, request: Request) -> Response {
     };
     match kind {
         Kind::Polling => match session {
-            None => polling::open(&hub, handshake(request.headers(), &hub)),
+            None => polling::open(&hub, handshake(request.headers(), &hub), address),
             Some(session) => polling::request(hub, session, request).await,
         },
-        Kind::WebSocket => websocket::upgrade(hub, session, request),
+        Kind::WebSocket => websocket::upgrade(hub, session, address, request),
     }
 }
 

@@ -8,11 +8,13 @@
 //! - `frame`: WebSocket frames (decode from clients, encode for clients).
 //! - `session`: one session's state and its non-blocking writes.
 //! - `registry`: every session by sid.
+//! - `addresses`: sessions per client address, capped.
 //! - `http`: the `/socket.io/` endpoint: handshakes, errors, routing to the transports.
 //! - `polling`: long-polling GET and POST.
 //! - `websocket`: the WebSocket handshake and the one task per socket that reads it.
 //! - `heartbeat`: the one timer that pings every session and closes the silent ones.
 
+mod addresses;
 pub mod frame;
 mod heartbeat;
 pub mod http;
@@ -28,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use addresses::Addresses;
 use registry::Registry;
 use session::{Session, Sio, Transport, Written};
 
@@ -78,6 +81,8 @@ pub struct Hub {
     pub registry: Registry,
     /// Sessions and the origin rule, for the Socket.IO CONNECT.
     pub handshake: HandshakeContext,
+    /// Open sessions per client address, against `--max-sockets-per-address`.
+    pub addresses: Arc<Addresses>,
     clock: Instant,
     closing: AtomicBool,
 }
@@ -109,6 +114,7 @@ impl Hub {
         Arc::new(Self {
             config,
             registry: Registry::default(),
+            addresses: Addresses::new(handshake.max_sockets_per_address),
             handshake,
             clock: Instant::now(),
             closing: AtomicBool::new(false),
@@ -177,6 +183,8 @@ impl Hub {
                 return;
             }
             state.closed = true;
+            // Its place under the per-address cap is free again.
+            state.address = None;
             match &mut state.transport {
                 Transport::WebSocket(ws) => {
                     let code = code.unwrap_or(if self.closing() {
@@ -206,6 +214,25 @@ impl Hub {
         if let Some((id, username)) = was_connected {
             socketio::disconnected(id, username.as_deref(), transport, reason);
         }
+    }
+
+    /// Disconnect every socket signed in with the session whose token hashes to
+    /// `token_hash` (see `socketio::sign_out`). Returns how many there were.
+    pub fn end_session(&self, token_hash: &str) -> usize {
+        let mut signed_in = Vec::new();
+        self.registry.for_each(|session| {
+            if let Sio::Connected {
+                user: Some(user), ..
+            } = &session.lock().sio
+                && user.token_hash == token_hash
+            {
+                signed_in.push(session.clone());
+            }
+        });
+        signed_in
+            .iter()
+            .filter(|session| socketio::sign_out(self, session, token_hash))
+            .count()
     }
 
     /// Refuse new sessions and close every open one.

@@ -11,17 +11,20 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use super::Hub;
+use super::addresses::AddressSlot;
 use super::http::{EngineError, text};
 use super::packet::{self, SEPARATOR};
 use super::session::{Handshake, Polling, Session, Sid, Transport};
 
-/// Open a polling session and answer its `open` packet.
-pub fn open(hub: &Arc<Hub>, handshake: Handshake) -> Response {
+/// Open a polling session (holding its place under the per-address cap) and answer its
+/// `open` packet.
+pub fn open(hub: &Arc<Hub>, handshake: Handshake, address: Option<AddressSlot>) -> Response {
     let sid = Sid::random();
     let session = Arc::new(Session::new(
         sid,
         Transport::Polling(Box::default()),
         handshake,
+        address,
         hub.now(),
     ));
     hub.registry.insert(session);

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
+use super::addresses::AddressSlot;
 use super::frame;
 use crate::realtime::handshake::SocketUser;
 
@@ -135,6 +136,8 @@ pub struct State {
     pub pong_pending: bool,
     /// When the session opened (ms on the hub's clock).
     pub opened_at: u64,
+    /// Its place under the per-address cap, held until it closes.
+    pub address: Option<AddressSlot>,
 }
 
 /// One Engine.IO session.
@@ -156,8 +159,14 @@ pub enum Written {
 }
 
 impl Session {
-    /// A new session.
-    pub fn new(sid: Sid, transport: Transport, handshake: Handshake, now: u64) -> Self {
+    /// A new session, holding its client address's place (if it is counted).
+    pub fn new(
+        sid: Sid,
+        transport: Transport,
+        handshake: Handshake,
+        address: Option<AddressSlot>,
+        now: u64,
+    ) -> Self {
         Self {
             sid,
             state: Mutex::new(State {
@@ -168,6 +177,7 @@ impl Session {
                 ping_at: now,
                 pong_pending: false,
                 opened_at: now,
+                address,
             }),
         }
     }

@@ -22,10 +22,12 @@ use sha1::{Digest, Sha1};
 use tokio::net::TcpStream;
 
 use super::Hub;
+use super::addresses::AddressSlot;
 use super::frame::{self, Decoder, Message};
 use super::http::{EngineError, handshake};
 use super::packet;
 use super::session::{Handshake, Session, Sid, Transport, WebSocket, Written};
+use crate::caps::ConnectionSlot;
 
 /// The GUID of RFC 6455 §1.3.
 const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -47,8 +49,16 @@ fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
-/// Answer a WebSocket handshake (`session`: the polling session it probes to replace).
-pub fn upgrade(hub: Arc<Hub>, session: Option<Arc<Session>>, mut request: Request) -> Response {
+/// Answer a WebSocket handshake (`session`: the polling session it probes to replace;
+/// `address`: a new session's place under the per-address cap). The connection's slot under
+/// the connection cap moves to the socket's task: the socket holds it while it is open.
+pub fn upgrade(
+    hub: Arc<Hub>,
+    session: Option<Arc<Session>>,
+    address: Option<AddressSlot>,
+    mut request: Request,
+) -> Response {
+    let connection = request.extensions_mut().remove::<ConnectionSlot>();
     let headers = request.headers();
     let valid = request.method() == Method::GET
         && has_token(headers, header::UPGRADE, "websocket")
@@ -100,7 +110,15 @@ pub fn upgrade(hub: Arc<Hub>, session: Option<Arc<Session>>, mut request: Reques
         };
         match taken {
             Some((stream, rest)) => {
-                tokio::spawn(run(hub, session, opening, Arc::new(stream), rest));
+                let opening = opening.map(|handshake| (handshake, address));
+                tokio::spawn(run(
+                    hub,
+                    session,
+                    opening,
+                    Arc::new(stream),
+                    rest,
+                    connection,
+                ));
             }
             None => {
                 if let Some(session) = session {
@@ -141,24 +159,31 @@ fn switching(accept: HeaderValue) -> Response {
         .into_response()
 }
 
-/// The task of one WebSocket: open (or probe), then read until the socket ends.
+/// The task of one WebSocket: open (or probe), then read until the socket ends. It holds
+/// the connection's slot under the connection cap until then.
 async fn run(
     hub: Arc<Hub>,
     existing: Option<Arc<Session>>,
-    opening: Option<Handshake>,
+    opening: Option<(Handshake, Option<AddressSlot>)>,
     stream: Arc<TcpStream>,
     mut pending: Vec<u8>,
+    _connection: Option<ConnectionSlot>,
 ) {
     let (session, mut probing) = match (existing, opening) {
         (Some(session), _) => (session, true),
-        (None, handshake) => {
+        (None, opening) => {
+            let (handshake, address) = opening.unwrap_or((
+                Handshake {
+                    origin_allowed: false,
+                    cookie: None,
+                },
+                None,
+            ));
             let session = Arc::new(Session::new(
                 Sid::random(),
                 Transport::WebSocket(WebSocket::new(stream.clone())),
-                handshake.unwrap_or(Handshake {
-                    origin_allowed: false,
-                    cookie: None,
-                }),
+                handshake,
+                address,
                 hub.now(),
             ));
             hub.registry.insert(session.clone());

@@ -75,6 +75,42 @@ fn leave(hub: &Hub, session: &Session) {
     );
 }
 
+/// The session a socket signed in with was signed out: the server ends its connection to
+/// `/` (Socket.IO DISCONNECT, sent in the same critical section that makes it no longer
+/// signed in, so no broadcast can reach it as that user afterwards). Like the reference
+/// server's `socket.disconnect()`, the Engine.IO session stays: the official clients report
+/// "io server disconnect", do not retry by themselves and close it; a client that neither
+/// connects again (anonymously, or with a new token) nor closes is closed by the heartbeat's
+/// connect timeout. Closing the transport at once instead would race the DISCONNECT: over
+/// long-polling both travel in one response and the client reports a transport close.
+/// False if the socket was no longer signed in with that session.
+pub fn sign_out(hub: &Hub, session: &Arc<Session>, token_hash: &str) -> bool {
+    let (id, username, transport, written) = {
+        let mut state = session.lock();
+        let Sio::Connected {
+            id,
+            user: Some(user),
+        } = &state.sio
+        else {
+            return false;
+        };
+        if user.token_hash != token_hash {
+            return false;
+        }
+        let (id, username) = (*id, user.username.clone());
+        state.sio = Sio::Waiting(Box::new(Handshake {
+            origin_allowed: true,
+            cookie: None,
+        }));
+        state.opened_at = hub.now();
+        let written = state.send_text(packet::DISCONNECT, hub.config.max_backlog);
+        (id, username, state.transport_name(), written)
+    };
+    session.after_write(written);
+    disconnected(id, Some(&username), transport, "signed out");
+    true
+}
+
 /// The disconnect log line and gauge, for a socket that was connected to `/`.
 pub fn disconnected(id: Sid, username: Option<&str>, transport: &str, reason: &str) {
     let user = username.unwrap_or("-");

@@ -129,6 +129,9 @@ pub fn connect_error(nsp: &str, message: &str) -> String {
     }
 }
 
+/// `41`: the server ends the client's connection to `/` (the client does not retry on its own).
+pub const DISCONNECT: &str = "41";
+
 /// `43<id>[]`: an acknowledgement with no arguments.
 pub fn ack(id: u64) -> String {
     format!("43{id}[]")

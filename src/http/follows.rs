@@ -1,0 +1,147 @@
+//! Follows: follow and unfollow (`PUT`/`DELETE /api/users/{username}/follow`, idempotent),
+//! and the followers / following lists with opaque `next_cursor` paging.
+//!
+//! Follow changes go through the feed (`Feed::follow`), the one place the realtime side
+//! hears of them.
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{CurrentUser, MaybeUser};
+use super::profiles::{find_profile, no_user};
+use super::{ApiError, AppState};
+use crate::domain::{FollowCursor, Invalid, Profile, ProfilePage, User, Username};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/users/{username}/follow", put(follow).delete(unfollow))
+        .route("/api/users/{username}/followers", get(followers))
+        .route("/api/users/{username}/following", get(following))
+}
+
+/// A page of a followers or following list.
+#[derive(Serialize)]
+pub struct UserList {
+    /// Profiles as the viewer sees them, most recent follow first.
+    pub users: Vec<Profile>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<ProfilePage> for UserList {
+    fn from(page: ProfilePage) -> Self {
+        Self {
+            users: page.users,
+            next_cursor: page.next.map(FollowCursor::encode),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawCursor {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `limit` and `cursor` from the query string, validated.
+struct CursorQuery(FollowCursor);
+
+impl<S: Send + Sync> FromRequestParts<S> for CursorQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(raw) = Query::<RawCursor>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                ApiError::Invalid(Invalid {
+                    field: "query",
+                    message: format!("The query string is malformed: {}", e.body_text()),
+                })
+            })?;
+        Ok(Self(FollowCursor::parse(
+            raw.limit.as_deref(),
+            raw.cursor.as_deref(),
+        )?))
+    }
+}
+
+async fn user(state: &AppState, username: &str) -> Result<User, ApiError> {
+    let name = Username::parse(username).map_err(|_| no_user(username))?;
+    state
+        .store
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(|| no_user(username))
+}
+
+async fn set_follow(
+    state: AppState,
+    username: &str,
+    current: CurrentUser,
+    on: bool,
+) -> Result<Json<Profile>, ApiError> {
+    let me = current.user.id;
+    let followee = user(&state, username).await?;
+    if followee.id == me {
+        return Err(ApiError::SelfFollow);
+    }
+    // TODO(follow-limit): take one from the per-account follow limiter here
+    // (`--follow-rate-limit`), before anything is stored.
+    state
+        .feed
+        .follow(me, followee.id, on)
+        .await
+        .map_err(|e| match e {
+            crate::storage::StoreError::NotFound => no_user(username),
+            other => other.into(),
+        })?;
+    Ok(Json(find_profile(&state, username, Some(me)).await?))
+}
+
+async fn follow(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    current: CurrentUser,
+) -> Result<Json<Profile>, ApiError> {
+    set_follow(state, &username, current, true).await
+}
+
+async fn unfollow(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    current: CurrentUser,
+) -> Result<Json<Profile>, ApiError> {
+    set_follow(state, &username, current, false).await
+}
+
+async fn followers(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    CursorQuery(cursor): CursorQuery,
+    MaybeUser(viewer): MaybeUser,
+) -> Result<Json<UserList>, ApiError> {
+    let user = user(&state, &username).await?;
+    let page = state
+        .store
+        .followers(user.id, cursor, viewer.map(|u| u.id))
+        .await?;
+    Ok(Json(page.into()))
+}
+
+async fn following(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    CursorQuery(cursor): CursorQuery,
+    MaybeUser(viewer): MaybeUser,
+) -> Result<Json<UserList>, ApiError> {
+    let user = user(&state, &username).await?;
+    let page = state
+        .store
+        .following(user.id, cursor, viewer.map(|u| u.id))
+        .await?;
+    Ok(Json(page.into()))
+}
