@@ -42,6 +42,13 @@ use super::extract::SESSION_COOKIE;
         super::tweets::delete_tweet,
         super::tweets::like,
         super::tweets::unlike,
+        super::profiles::profile,
+        super::profiles::update_me,
+        super::follows::follow,
+        super::follows::unfollow,
+        super::follows::followers,
+        super::follows::following,
+        super::timelines::home,
         super::health::healthz,
         super::health::render_metrics,
         openapi_json,
@@ -53,6 +60,8 @@ use super::extract::SESSION_COOKIE;
         (name = "sessions", description = "Sign in and out."),
         (name = "tweets", description = "Post, read and delete tweets."),
         (name = "likes", description = "Like and unlike (idempotent)."),
+        (name = "profiles", description = "Read profiles; edit your own."),
+        (name = "follows", description = "Follow, unfollow, and the lists."),
         (name = "operations", description = "Health, metrics and this document."),
     ),
 )]
@@ -184,6 +193,18 @@ pub struct PageParams {
     after: Option<i64>,
 }
 
+/// Which page of a followers or following list to read.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only describes the query; the follows module parses it.
+pub struct FollowListParams {
+    /// How many users at most (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page (opaque).
+    cursor: Option<String>,
+}
+
 /// The document as served, rendered once.
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     // Serialising a tree of strings, maps and numbers cannot fail.
@@ -234,6 +255,11 @@ mod tests {
             "/healthz",
             "/metrics",
             "/api/openapi.json",
+            "/api/users/{username}",
+            "/api/users/{username}/follow",
+            "/api/users/{username}/followers",
+            "/api/users/{username}/following",
+            "/api/timelines/home",
         ] {
             assert!(paths.contains_key(path), "{path} is missing");
         }
