@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::User;
 
 /// A user's profile as one viewer sees it (the two booleans are false for anonymous viewers).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Profile {
     /// `id`, `username`, `created_at`, as everywhere else.
     #[serde(flatten)]

@@ -20,7 +20,7 @@ fn serialize_time<S: Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> 
 }
 
 /// A user account as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Stable numeric id.
     pub id: i64,
@@ -28,12 +28,13 @@ pub struct User {
     pub username: String,
     /// When the account was made.
     #[serde(serialize_with = "serialize_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 
 /// The author of a tweet, as embedded in tweets and socket announcements (which carry only
 /// `id` and `username`: see `realtime::events`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Author {
     /// The author's user id.
     pub id: i64,
@@ -55,7 +56,7 @@ pub struct Draft {
 }
 
 /// A tweet as the API shows it to one viewer (`liked_by_me` depends on who asks).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Tweet {
     /// Ids grow with time: a larger id is a newer tweet.
     pub id: i64,
@@ -65,6 +66,7 @@ pub struct Tweet {
     pub text: String,
     /// When it was stored.
     #[serde(serialize_with = "serialize_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// How many users like it.
     pub like_count: i64,

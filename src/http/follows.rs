@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A page of a followers or following list.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserList {
     /// Profiles as the viewer sees them, most recent follow first.
     pub users: Vec<Profile>,
@@ -101,6 +101,22 @@ async fn set_follow(
     Ok(Json(find_profile(&state, username, Some(me)).await?))
 }
 
+/// Follow a user (idempotent).
+#[utoipa::path(
+    put,
+    path = "/api/users/{username}/follow",
+    tag = "follows",
+    params(("username" = String, Path, description = "The user (any case).")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Their profile, as you now see it.", body = crate::domain::Profile),
+        (status = 400, description = "`invalid_follow`: that is you.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn follow(
     State(state): State<AppState>,
     Path(username): Path<String>,
@@ -109,6 +125,22 @@ async fn follow(
     set_follow(state, &username, current, true).await
 }
 
+/// Unfollow a user (idempotent).
+#[utoipa::path(
+    delete,
+    path = "/api/users/{username}/follow",
+    tag = "follows",
+    params(("username" = String, Path, description = "The user (any case).")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Their profile, as you now see it.", body = crate::domain::Profile),
+        (status = 400, description = "`invalid_follow`: that is you.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn unfollow(
     State(state): State<AppState>,
     Path(username): Path<String>,
@@ -117,6 +149,21 @@ async fn unfollow(
     set_follow(state, &username, current, false).await
 }
 
+/// Who follows a user.
+#[utoipa::path(
+    get,
+    path = "/api/users/{username}/followers",
+    tag = "follows",
+    params(("username" = String, Path, description = "The user (any case)."), super::openapi::FollowListParams),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "A page of profiles, most recent follow first.", body = UserList),
+        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn followers(
     State(state): State<AppState>,
     Path(username): Path<String>,
@@ -131,6 +178,21 @@ async fn followers(
     Ok(Json(page.into()))
 }
 
+/// Whom a user follows.
+#[utoipa::path(
+    get,
+    path = "/api/users/{username}/following",
+    tag = "follows",
+    params(("username" = String, Path, description = "The user (any case)."), super::openapi::FollowListParams),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "A page of profiles, most recent follow first.", body = UserList),
+        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn following(
     State(state): State<AppState>,
     Path(username): Path<String>,

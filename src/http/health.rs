@@ -22,6 +22,16 @@ pub fn router() -> Router<AppState> {
 /// How long a health check waits for each dependency.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Are storage and fan-out answering?
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "`ok`.", body = String, content_type = "text/plain"),
+        (status = 503, description = "What is away (storage, Redis).", body = String, content_type = "text/plain"),
+    ),
+)]
 async fn healthz(State(state): State<AppState>) -> Response {
     let storage = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => Ok(()),
@@ -39,6 +49,15 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Prometheus metrics.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4.", body = String, content_type = "text/plain"),
+    ),
+)]
 async fn render_metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics.render();
     ([("content-type", "text/plain; version=0.0.4")], body).into_response()

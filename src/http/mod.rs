@@ -11,6 +11,7 @@ mod follows;
 mod health;
 mod in_flight;
 mod limit;
+mod openapi;
 mod profiles;
 mod sessions;
 mod timelines;
@@ -68,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::limit_body))
         .merge(health::router())
+        .merge(openapi::router())
         .route("/api", axum::routing::any(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)

@@ -37,6 +37,20 @@ pub(super) async fn find_profile(
         .ok_or_else(|| no_user(username))
 }
 
+/// A user's profile.
+#[utoipa::path(
+    get,
+    path = "/api/users/{username}",
+    tag = "profiles",
+    params(("username" = String, Path, description = "The user (any case).")),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The profile, as the viewer sees it.", body = crate::domain::Profile),
+        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn profile(
     State(state): State<AppState>,
     Path(username): Path<String>,
@@ -48,12 +62,35 @@ async fn profile(
 }
 
 /// Body of `PATCH /api/me`: absent (or `null`) leaves a field as it is.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ProfileChanges {
+    /// Trimmed, 0–50 characters; `""` clears it.
+    #[schema(max_length = 50)]
     display_name: Option<String>,
+    /// Trimmed, 0–160 characters; `""` clears it.
+    #[schema(max_length = 160)]
     bio: Option<String>,
 }
 
+/// Edit your profile.
+///
+/// Validated whole: one bad field changes nothing.
+#[utoipa::path(
+    patch,
+    path = "/api/me",
+    tag = "profiles",
+    request_body = ProfileChanges,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Your profile, changed.", body = crate::domain::Profile),
+        (status = 400, description = "`invalid_display_name`, `invalid_bio` or `invalid_json`.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn update_me(
     State(state): State<AppState>,
     current: CurrentUser,

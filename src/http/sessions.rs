@@ -24,6 +24,26 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/sessions", post(sign_in).delete(sign_out))
 }
 
+/// Sign in.
+///
+/// Answers a bearer token and sets the same token as the `chirp_session` cookie.
+#[utoipa::path(
+    post,
+    path = "/api/sessions",
+    tag = "sessions",
+    request_body = super::users::Credentials,
+    responses(
+        (status = 200, description = "Signed in.", body = super::openapi::SignedIn,
+         headers(("Set-Cookie" = String, description = "`chirp_session=<token>; HttpOnly; SameSite=Lax; Path=/`"))),
+        (status = 400, description = "`invalid_json`.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`invalid_credentials`: wrong username or password.", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::openapi::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn sign_in(
     _: SignInAttempt,
     State(state): State<AppState>,
@@ -62,6 +82,22 @@ async fn sign_in(
     Ok(response)
 }
 
+/// Sign out.
+///
+/// Ends the session that made the request, on every node.
+#[utoipa::path(
+    delete,
+    path = "/api/sessions",
+    tag = "sessions",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Signed out; the token no longer works.",
+         headers(("Set-Cookie" = String, description = "Clears `chirp_session`."))),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn sign_out(
     State(state): State<AppState>,
     current: CurrentUser,

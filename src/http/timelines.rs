@@ -14,6 +14,21 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/timelines/home", get(home))
 }
 
+/// Your home timeline: your tweets and those of everyone you follow, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/timelines/home",
+    tag = "tweets",
+    params(super::openapi::PageParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "A page of tweets.", body = super::tweets::TweetList),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn home(
     State(state): State<AppState>,
     current: CurrentUser,

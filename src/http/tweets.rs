@@ -25,18 +25,40 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A page of tweets, newest first.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TweetList {
     /// The tweets.
     pub tweets: Vec<Tweet>,
 }
 
-#[derive(Deserialize)]
+/// Body of posting.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewTweet {
+    /// Trimmed, then 1–280 characters.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 280)]
     text: String,
 }
 
+/// Post a tweet.
+///
+/// Stored, then announced to every socket (`newTweet`) but the author's own.
+#[utoipa::path(
+    post,
+    path = "/api/tweets",
+    tag = "tweets",
+    request_body = NewTweet,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "The stored tweet.", body = crate::domain::Tweet),
+        (status = 400, description = "`invalid_text` or `invalid_json`.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn post_tweet(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -54,6 +76,20 @@ async fn post_tweet(
     Ok((StatusCode::CREATED, Json(tweet)))
 }
 
+/// Everyone's tweets, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/tweets",
+    tag = "tweets",
+    params(super::openapi::PageParams),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "A page of tweets.", body = TweetList),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn timeline(
     State(state): State<AppState>,
     PageQuery(page): PageQuery,
@@ -85,6 +121,20 @@ async fn find(state: &AppState, raw_id: &str, viewer: Option<i64>) -> Result<Twe
         .ok_or_else(|| no_tweet(id))
 }
 
+/// One tweet.
+#[utoipa::path(
+    get,
+    path = "/api/tweets/{id}",
+    tag = "tweets",
+    params(("id" = i64, Path, description = "The tweet's id.")),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The tweet.", body = crate::domain::Tweet),
+        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn one_tweet(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -93,6 +143,23 @@ async fn one_tweet(
     Ok(Json(find(&state, &id, viewer.map(|u| u.id)).await?))
 }
 
+/// Delete one of your tweets.
+///
+/// Announced to every socket (`tweetDeleted`).
+#[utoipa::path(
+    delete,
+    path = "/api/tweets/{id}",
+    tag = "tweets",
+    params(("id" = i64, Path, description = "The tweet's id.")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: not your tweet, or a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn delete_tweet(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -135,6 +202,21 @@ async fn set_like(
     ))
 }
 
+/// Like a tweet (idempotent).
+#[utoipa::path(
+    put,
+    path = "/api/tweets/{id}/like",
+    tag = "likes",
+    params(("id" = i64, Path, description = "The tweet's id.")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The tweet, as the signed-in user now sees it.", body = crate::domain::Tweet),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn like(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -143,6 +225,21 @@ async fn like(
     set_like(state, &id, current, true).await
 }
 
+/// Unlike a tweet (idempotent).
+#[utoipa::path(
+    delete,
+    path = "/api/tweets/{id}/like",
+    tag = "likes",
+    params(("id" = i64, Path, description = "The tweet's id.")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The tweet, as the signed-in user now sees it.", body = crate::domain::Tweet),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn unlike(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -22,14 +22,42 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of sign-up and sign-in.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
+    /// 3–20 of `[A-Za-z0-9_]`, unique ignoring case.
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 3,
+        max_length = 20,
+        pattern = "^[A-Za-z0-9_]{3,20}$"
+    )]
     pub username: String,
+    /// 8–128 characters.
     #[serde(default)]
+    #[schema(required = true, min_length = 8, max_length = 128)]
     pub password: String,
 }
 
+/// Sign up.
+///
+/// Creates an account; sign in with `POST /api/sessions` afterwards.
+#[utoipa::path(
+    post,
+    path = "/api/users",
+    tag = "accounts",
+    request_body = Credentials,
+    responses(
+        (status = 201, description = "The new account.", body = crate::domain::User),
+        (status = 400, description = "`invalid_username`, `invalid_password` or `invalid_json`.", body = super::openapi::ErrorBody),
+        (status = 409, description = "`username_taken`.", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::openapi::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn sign_up(
     _: SignUpAttempt,
     State(state): State<AppState>,
@@ -53,10 +81,41 @@ async fn sign_up(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+/// Who am I.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "accounts",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The signed-in user.", body = crate::domain::User),
+        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn me(current: CurrentUser) -> Json<User> {
     Json(current.user)
 }
 
+/// One user's tweets, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/users/{username}/tweets",
+    tag = "tweets",
+    params(
+        ("username" = String, Path, description = "Whose tweets (any case)."),
+        super::openapi::PageParams,
+    ),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "A page of the user's tweets.", body = super::tweets::TweetList),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
 async fn user_tweets(
     State(state): State<AppState>,
     Path(username): Path<String>,

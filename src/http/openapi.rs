@@ -1,0 +1,357 @@
+//! The API's OpenAPI 3.1 description, generated from the code and served at
+//! `GET /api/openapi.json`.
+//!
+//! Each handler carries its own `#[utoipa::path]` (method, path, parameters, body, every
+//! status it can answer); the JSON records derive `ToSchema`. This module only gathers them,
+//! adds the two ways to sign in (bearer token, session cookie) and the shapes that handlers
+//! build by hand (the error body, the sign-in answer, the paging parameters). The test
+//! command fuzzes a live server from this document (tests/openapi), so a status or a field
+//! that is not described here fails the build.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+use super::AppState;
+use crate::origin::SESSION_COOKIE;
+
+/// The document: every path of the JSON API and the operations endpoints.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chirp",
+        description = "A real-time microblog: accounts, tweets and likes. New tweets are also \
+                       announced over Socket.IO at /socket.io/ (see docs/API.md).",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        super::users::sign_up,
+        super::users::me,
+        super::users::user_tweets,
+        super::sessions::sign_in,
+        super::sessions::sign_out,
+        super::tweets::timeline,
+        super::tweets::post_tweet,
+        super::tweets::one_tweet,
+        super::tweets::delete_tweet,
+        super::tweets::like,
+        super::tweets::unlike,
+        super::profiles::profile,
+        super::profiles::update_me,
+        super::follows::follow,
+        super::follows::unfollow,
+        super::follows::followers,
+        super::follows::following,
+        super::timelines::home,
+        super::health::healthz,
+        super::health::render_metrics,
+        openapi_json,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode, SignedIn)),
+    modifiers(&SignInMethods),
+    tags(
+        (name = "accounts", description = "Sign up, and who am I."),
+        (name = "sessions", description = "Sign in and out."),
+        (name = "tweets", description = "Post, read and delete tweets."),
+        (name = "likes", description = "Like and unlike (idempotent)."),
+        (name = "profiles", description = "Read profiles; edit your own."),
+        (name = "follows", description = "Follow, unfollow, and the lists."),
+        (name = "operations", description = "Health, metrics and this document."),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The name of the bearer-token security scheme in the document.
+pub const BEARER: &str = "bearer";
+/// The name of the session-cookie security scheme in the document.
+pub const COOKIE: &str = "cookie";
+
+/// Adds the security schemes the operations refer to.
+struct SignInMethods;
+
+impl Modify for SignInMethods {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The `token` that `POST /api/sessions` answers; works from anywhere.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            COOKIE,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "The cookie `POST /api/sessions` sets. It counts only for requests without an \
+                 `Origin` header, from the server's own origin, or from one listed in \
+                 `--cors-origin`.",
+            ))),
+        );
+    }
+}
+
+/// Every failure: `{"error": {"code", "message", "field"?}}`.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The inside of an error body.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable reason.
+    pub code: ErrorCode,
+    /// A sentence a person can act on (wording may change).
+    pub message: String,
+    /// The input field at fault, when there is one (`username`, `password`, `text`,
+    /// `limit`, `before`, `after`, `query`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub field: Option<String>,
+}
+
+/// Every error code the API answers with (see docs/API.md for which status carries which).
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the username breaks the rules.
+    InvalidUsername,
+    /// 400: the password breaks the rules.
+    InvalidPassword,
+    /// 400: the tweet text breaks the rules.
+    InvalidText,
+    /// 400: a paging parameter or the query string is wrong.
+    InvalidQuery,
+    /// 400: the display name breaks the rules.
+    InvalidDisplayName,
+    /// 400: the bio breaks the rules.
+    InvalidBio,
+    /// 400: a follow-list cursor that did not come from `next_cursor`.
+    InvalidCursor,
+    /// 400: following or unfollowing yourself.
+    InvalidFollow,
+    /// 400: the body is not the JSON this request takes.
+    InvalidJson,
+    /// 401: not signed in, or the token has ended.
+    Unauthorized,
+    /// 401: wrong username or password.
+    InvalidCredentials,
+    /// 403: not yours, or a session cookie sent from another site.
+    Forbidden,
+    /// 404: no such thing.
+    NotFound,
+    /// 405: the path does not take that method.
+    MethodNotAllowed,
+    /// 409: the username is taken.
+    UsernameTaken,
+    /// 413: the body is over 16 KiB.
+    PayloadTooLarge,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 429: too many attempts; see `Retry-After`.
+    RateLimited,
+    /// 503: a dependency is away; try again.
+    Unavailable,
+    /// 500: a bug (never expected; the fuzzer fails on it).
+    Internal,
+}
+
+/// What a successful sign-in answers (the token is also set as the session cookie).
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    /// A bearer token for `Authorization: Bearer <token>`; it ends at sign-out.
+    pub token: String,
+    /// Who signed in.
+    pub user: crate::domain::User,
+}
+
+/// Which slice of a timeline to read (at most one of `before` and `after`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only describes the query; `PageQuery` parses it.
+pub struct PageParams {
+    /// How many tweets at most (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// Only tweets older than this id.
+    #[param(minimum = 0)]
+    before: Option<i64>,
+    /// Only tweets newer than this id: the `limit` oldest of them, still newest first.
+    #[param(minimum = 0)]
+    after: Option<i64>,
+}
+
+/// Which page of a followers or following list to read.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only describes the query; the follows module parses it.
+pub struct FollowListParams {
+    /// How many users at most (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page (opaque).
+    cursor: Option<String>,
+}
+
+/// The document as served, rendered once.
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    // Serialising a tree of strings, maps and numbers cannot fail.
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+});
+
+/// Route of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(openapi_json))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 description of this API.",
+         content_type = "application/json", body = Object),
+    ),
+)]
+async fn openapi_json() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_every_path() {
+        let doc: serde_json::Value = serde_json::from_str(&DOCUMENT).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths = doc["paths"].as_object().unwrap();
+        for path in [
+            "/api/users",
+            "/api/me",
+            "/api/users/{username}/tweets",
+            "/api/sessions",
+            "/api/tweets",
+            "/api/tweets/{id}",
+            "/api/tweets/{id}/like",
+            "/healthz",
+            "/metrics",
+            "/api/openapi.json",
+            "/api/users/{username}",
+            "/api/users/{username}/follow",
+            "/api/users/{username}/followers",
+            "/api/users/{username}/following",
+            "/api/timelines/home",
+        ] {
+            assert!(paths.contains_key(path), "{path} is missing");
+        }
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(schemes[BEARER]["scheme"], "bearer");
+        assert_eq!(schemes[COOKIE]["name"], SESSION_COOKIE);
+    }
+
+    /// Every error the API can answer, one per `ApiError` variant.
+    fn every_error() -> Vec<super::super::ApiError> {
+        use super::super::ApiError as E;
+        let all = vec![
+            E::Invalid(crate::domain::Invalid {
+                field: "username",
+                message: "x".into(),
+            }),
+            E::Invalid(crate::domain::Invalid {
+                field: "password",
+                message: "x".into(),
+            }),
+            E::Invalid(crate::domain::Invalid {
+                field: "text",
+                message: "x".into(),
+            }),
+            E::Invalid(crate::domain::Invalid {
+                field: "limit",
+                message: "x".into(),
+            }),
+            E::Invalid(crate::domain::Invalid {
+                field: "display_name",
+                message: "x".into(),
+            }),
+            E::Invalid(crate::domain::Invalid {
+                field: "bio",
+                message: "x".into(),
+            }),
+            E::Invalid(crate::domain::Invalid {
+                field: "cursor",
+                message: "x".into(),
+            }),
+            E::InvalidJson("x".into()),
+            E::SelfFollow,
+            E::UnsupportedMediaType,
+            E::PayloadTooLarge,
+            E::Unauthorized("x"),
+            E::InvalidCredentials,
+            E::Forbidden("x"),
+            E::NotFound("x".into()),
+            E::MethodNotAllowed,
+            E::UsernameTaken,
+            E::RateLimited(1),
+            E::Unavailable("x".into()),
+            E::Busy(1),
+            E::Internal(anyhow::anyhow!("x")),
+        ];
+        // Adding a variant to `ApiError` breaks this match: list it above, and its code in
+        // `ErrorCode`, so the document keeps describing every answer.
+        for e in &all {
+            match e {
+                E::Invalid(_)
+                | E::InvalidJson(_)
+                | E::SelfFollow
+                | E::UnsupportedMediaType
+                | E::PayloadTooLarge
+                | E::Unauthorized(_)
+                | E::InvalidCredentials
+                | E::Forbidden(_)
+                | E::NotFound(_)
+                | E::MethodNotAllowed
+                | E::UsernameTaken
+                | E::RateLimited(_)
+                | E::Unavailable(_)
+                | E::Busy(_)
+                | E::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[tokio::test]
+    async fn every_error_matches_the_documented_error_body() {
+        for error in every_error() {
+            let response = axum::response::IntoResponse::into_response(error);
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let body: Result<ErrorBody, _> = serde_json::from_slice(&bytes);
+            assert!(
+                body.is_ok(),
+                "{} does not match ErrorBody",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+    }
+}
