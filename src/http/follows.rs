@@ -114,6 +114,8 @@ async fn set_follow(
         (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
         (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
         (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::openapi::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
     ),
 )]
@@ -138,6 +140,8 @@ async fn follow(
         (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
         (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
         (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::openapi::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
     ),
 )]

@@ -35,13 +35,13 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "Signed in.", body = super::openapi::SignedIn,
          headers(("Set-Cookie" = String, description = "`chirp_session=<token>; HttpOnly; SameSite=Lax; Path=/`"))),
-        (status = 400, description = "`invalid_json`.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_json`, or `invalid_password`: no password.", body = super::openapi::ErrorBody),
         (status = 401, description = "`invalid_credentials`: wrong username or password.", body = super::openapi::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
         (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::openapi::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away, or every password hasher stayed busy (`Retry-After`).", body = super::openapi::ErrorBody),
     ),
 )]
 async fn sign_in(

@@ -56,6 +56,8 @@ struct NewTweet {
         (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--post-rate-limit`).", body = super::openapi::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
     ),
 )]
@@ -214,6 +216,8 @@ async fn set_like(
         (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
         (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
         (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::openapi::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
     ),
 )]
@@ -237,6 +241,8 @@ async fn like(
         (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
         (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
         (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::openapi::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
     ),
 )]
