@@ -143,11 +143,7 @@ test('the first tweet after a Redis restart crosses nodes even from a node that 
 // cannot publish says so on /healthz, keeps what it could not send and sends it once Redis
 // takes writes again, so the other node's sockets get the tweet late, once, not never.
 test('a node that cannot publish reports unhealthy and its tweet arrives once Redis takes it', async (t) => {
-  const res = resources(t);
-  const databaseUrl = await createDatabase(res);
-  const redis = await startRedis(res);
-  const nodes = await startNodes(res, 2, { databaseUrl, redisUrl: redis.url });
-  const [a, b] = nodes.map((n) => api(n.url));
+  const { res, redis, nodes, apis: [a, b] } = await startCluster(t, { nodes: 2 });
   const alice = await a.signUp('alice');
   const [onB] = closeAfter(res, [await connect(nodes[1].url, WS, { label: 'B websocket' })]);
   const before = await postTweet(a, alice.token, 'before the pause');
