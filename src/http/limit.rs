@@ -115,24 +115,9 @@ impl RateLimits {
         self.follows.forget_idle();
     }
 
-    /// The client's address: the peer's, or, behind a trusted proxy, the rightmost
-    /// `X-Forwarded-For` entry that is not a trusted proxy.
+    /// The client's address (see `caps::client_address`).
     fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if !self.trusted_proxies.contains(&peer) {
-            return peer;
-        }
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-            .collect::<Vec<_>>();
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !self.trusted_proxies.contains(ip))
-            .unwrap_or(peer)
+        crate::caps::client_address(peer, headers, &self.trusted_proxies)
     }
 
     /// Count one attempt from the request's client address against `limiter`.

@@ -63,6 +63,22 @@ fn sio(state: &mut State) -> Option<&mut Sio> {
     state.attachment.downcast_mut::<Sio>()
 }
 
+/// Leave `/` but keep the Engine.IO session, which may CONNECT again (by `auth.token` or
+/// anonymously: the first request's cookie is not kept). Returns what was connected.
+fn back_to_waiting(state: &mut State, hub: &Hub) -> Option<Connected> {
+    let waiting = Box::new(Sio::Waiting(Handshake {
+        origin_allowed: true,
+        cookie: None,
+    }));
+    let old = std::mem::replace(&mut state.attachment, waiting);
+    state.established = false;
+    state.opened_at = hub.now();
+    match *old.downcast::<Sio>().ok()? {
+        Sio::Connected(connected) => Some(connected),
+        Sio::Waiting(_) => None,
+    }
+}
+
 #[async_trait::async_trait]
 impl Handler for SocketIo {
     fn opened(&self, headers: &HeaderMap) -> Attachment {
@@ -185,17 +201,7 @@ impl SocketIo {
     fn leave(&self, hub: &Hub, session: &Session) {
         let (connected, transport) = {
             let mut state = session.lock();
-            let waiting = Box::new(Sio::Waiting(Handshake {
-                origin_allowed: true,
-                cookie: None,
-            }));
-            let old = std::mem::replace(&mut state.attachment, waiting);
-            state.established = false;
-            state.opened_at = hub.now();
-            let Ok(old) = old.downcast::<Sio>() else {
-                return;
-            };
-            let Sio::Connected(connected) = *old else {
+            let Some(connected) = back_to_waiting(&mut state, hub) else {
                 return;
             };
             (connected, state.transport_name())
@@ -292,20 +298,10 @@ pub fn sign_out(io: &SocketIo, hub: &Hub, sessions: &[Arc<Session>], token_hash:
             if !signed_in {
                 continue;
             }
-            let waiting = Box::new(Sio::Waiting(Handshake {
-                origin_allowed: true,
-                cookie: None,
-            }));
-            let old = std::mem::replace(&mut state.attachment, waiting);
-            state.established = false;
-            state.opened_at = hub.now();
+            let Some(connected) = back_to_waiting(&mut state, hub) else {
+                continue;
+            };
             let written = state.send_text(packet::DISCONNECT, hub.config.max_backlog);
-            let Ok(old) = old.downcast::<Sio>() else {
-                continue;
-            };
-            let Sio::Connected(connected) = *old else {
-                continue;
-            };
             (connected, state.transport_name(), written)
         };
         session.after_write(written);
