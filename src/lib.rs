@@ -1,8 +1,8 @@
 //! Chirp: a real-time microblog server.
 //!
-//! Accounts, tweets and likes behind a JSON API; a one-page web app; and Socket.IO v4
-//! announcements (`newTweet`, `tweetDeleted`) so that every open page learns at once that
-//! there is something new. Runs on an embedded SQLite file by default, or on PostgreSQL.
+//! Accounts, tweets, replies, likes, follows and notifications behind a JSON API; a
+//! one-page web app; and Socket.IO v4 announcements (`newTweet`, `tweetDeleted`,
+//! `notification`) so that every open page learns at once that there is something new. Runs on an embedded SQLite file by default, or on PostgreSQL.
 //!
 //! # Layout
 //!
@@ -11,7 +11,8 @@
 //! - `app`: assembles storage, HTTP and sockets; binds; graceful shutdown.
 //! - `domain`: validated input and the records served (`Username`, `TweetText`, `Tweet`…).
 //! - `feed`: every change of what a timeline shows (posting in batches and in order,
-//!   deleting, liking): stored, cache forgotten, announced; the first page from memory.
+//!   deleting, liking, following): stored, cache forgotten, announced, and the
+//!   notifications it makes (reply, mention, like, follow); the first page from memory.
 //! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
 //! - `auth`: password hashing and session tokens.
 //! - `caps`: the cap on open connections, and the client address per-address caps count.

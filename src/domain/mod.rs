@@ -1,12 +1,13 @@
 //! Domain types: validated input (`Username`, `Password`, `TweetText`, `Page`,
 //! `DisplayName`, `Bio`, `FollowCursor`) and the records the rest of Chirp passes around
-//! (`User`, `Tweet`, `Profile`).
+//! (`User`, `Tweet`, `Profile`, `Notification`), and the mention rule (`parse_mentions`).
 //!
 //! Invariant: a value of a `parse`d newtype is always valid, so nothing past the HTTP edge
 //! re-checks it. This module knows nothing about HTTP, sockets or databases.
 
 mod display_name;
 mod follow_cursor;
+mod mentions;
 mod page;
 mod password;
 mod profile;
@@ -16,10 +17,14 @@ mod username;
 
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
 pub use follow_cursor::FollowCursor;
+pub use mentions::{MAX_MENTIONS, parse_mentions};
 pub use page::{Page, PageCursor};
 pub use password::Password;
 pub use profile::{Profile, ProfilePage};
-pub use records::{Author, Draft, Tweet, User, format_time, now_micros};
+pub use records::{
+    Author, Draft, NewNotification, Notification, NotificationKind, ReplyTo, Tweet, User, UserRef,
+    format_time, now_micros,
+};
 pub use tweet_text::TweetText;
 pub use username::Username;
 

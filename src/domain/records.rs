@@ -46,13 +46,52 @@ pub struct Author {
     pub display_name: String,
 }
 
-/// A tweet about to be stored: who wrote it and what it says.
+/// A user named inside another record (a reply's parent author, a mention, a
+/// notification's actor): `{id, username}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UserRef {
+    /// The user's id.
+    pub id: i64,
+    /// The user's username.
+    pub username: String,
+}
+
+/// The tweet a reply answers. Kept when that tweet is deleted: it still names its id and
+/// author.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ReplyTo {
+    /// The parent tweet's id.
+    pub id: i64,
+    /// The parent tweet's author.
+    pub author: UserRef,
+}
+
+/// A tweet about to be stored: who wrote it, what it says, what it answers and whom it
+/// mentions (parsed once, here, from the text).
 #[derive(Debug, Clone)]
 pub struct Draft {
     /// The signed-in author.
     pub author: User,
     /// The validated text.
     pub text: super::TweetText,
+    /// The tweet this one answers, if it is a reply.
+    pub reply_to: Option<i64>,
+    /// The names `@`-mentioned in the text (whether they are users is storage's to say).
+    pub mentions: Vec<super::Username>,
+}
+
+impl Draft {
+    /// A draft of `text` by `author`, answering `reply_to` when given; mentions are read
+    /// from the text.
+    pub fn new(author: User, text: super::TweetText, reply_to: Option<i64>) -> Self {
+        let mentions = super::parse_mentions(text.as_str());
+        Self {
+            author,
+            text,
+            reply_to,
+            mentions,
+        }
+    }
 }
 
 /// A tweet as the API shows it to one viewer (`liked_by_me` depends on who asks).
@@ -72,6 +111,86 @@ pub struct Tweet {
     pub like_count: i64,
     /// Whether the viewer likes it (false for anonymous viewers).
     pub liked_by_me: bool,
+    /// The tweet this one answers; `null` for a top-level tweet.
+    pub reply_to: Option<ReplyTo>,
+    /// How many direct replies it has (still present).
+    pub reply_count: i64,
+    /// The existing users its text `@`-mentions, once each, in order of first appearance.
+    pub mentions: Vec<UserRef>,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// The actor followed the recipient.
+    Follow,
+    /// The actor liked the recipient's tweet.
+    Like,
+    /// The actor replied to the recipient's tweet.
+    Reply,
+    /// The actor mentioned the recipient in a tweet.
+    Mention,
+}
+
+impl NotificationKind {
+    /// The name stored and served.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Follow => "follow",
+            Self::Like => "like",
+            Self::Reply => "reply",
+            Self::Mention => "mention",
+        }
+    }
+
+    /// Read a stored name back.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "follow" => Self::Follow,
+            "like" => Self::Like,
+            "reply" => Self::Reply,
+            "mention" => Self::Mention,
+            _ => return None,
+        })
+    }
+}
+
+/// A notification to be made: at most one per (recipient, kind, actor, tweet) is ever
+/// stored, so making one twice is harmless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewNotification {
+    /// Who is told.
+    pub recipient: i64,
+    /// What happened.
+    pub kind: NotificationKind,
+    /// Who did it (never the recipient).
+    pub actor: i64,
+    /// The liked tweet, the reply or the mentioning tweet; `None` for a follow.
+    pub tweet: Option<i64>,
+}
+
+/// A notification as its recipient sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Notification {
+    /// Ids grow with time.
+    pub id: i64,
+    /// Who is told (not served: it is always the viewer).
+    #[serde(skip)]
+    pub recipient: i64,
+    /// What happened.
+    pub kind: NotificationKind,
+    /// Who did it.
+    pub actor: UserRef,
+    /// The liked tweet, the reply or the mentioning tweet, as the recipient sees it; `null`
+    /// for a follow and once the tweet is deleted.
+    pub tweet: Option<Tweet>,
+    /// When it happened.
+    #[serde(serialize_with = "serialize_time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    /// Whether the recipient has marked it read.
+    pub read: bool,
 }
 
 #[cfg(test)]

@@ -119,6 +119,9 @@ mod tests {
             created_at: 0,
             like_count: 0,
             liked_by_me: false,
+            reply_to: None,
+            reply_count: 0,
+            mentions: Vec::new(),
         }
     }
 
@@ -214,6 +217,29 @@ mod tests {
             unreachable!("FirstPage only reads pages")
         }
         async fn following_ids(&self, _: i64) -> Result<Vec<i64>, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
+        async fn replies(&self, _: i64, _: Page, _: Option<i64>) -> Result<Vec<Tweet>, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
+        async fn notify(
+            &self,
+            _: &[crate::domain::NewNotification],
+        ) -> Result<Vec<(crate::domain::Notification, i64)>, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
+        async fn notifications(
+            &self,
+            _: i64,
+            _: i64,
+            _: i64,
+        ) -> Result<Vec<crate::domain::Notification>, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
+        async fn unread_count(&self, _: i64) -> Result<i64, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
+        async fn mark_read(&self, _: i64, _: i64) -> Result<(), StoreError> {
             unreachable!("FirstPage only reads pages")
         }
     }

@@ -1,7 +1,8 @@
 //! The feed is the only thing that changes what a timeline shows: posting (a writer that
 //! stores tweets in batches, in order, and announces them), deleting, liking — each stores
 //! the change, forgets what is cached and announces it, in one place, so a new kind of change
-//! cannot forget a step. It also serves the first timeline page from memory while nothing
+//! cannot forget a step. The notifications those changes make (reply, mention, like,
+//! follow) are made here too, after the change is stored. It also serves the first timeline page from memory while nothing
 //! changed.
 //!
 //! Why a writer task: the database takes one writer at a time anyway, so tweets posted
@@ -17,7 +18,7 @@ use bytes::Bytes;
 
 pub use first_page::FirstPage;
 
-use crate::domain::{Draft, ProfileUpdate, Tweet};
+use crate::domain::{Draft, NewNotification, NotificationKind, ProfileUpdate, Tweet};
 use crate::realtime::Realtime;
 use crate::storage::{Store, StoreError};
 
@@ -68,10 +69,30 @@ impl Feed {
     }
 
     /// Like (`true`) or unlike a tweet as `user` (idempotent) and forget cached pages (they
-    /// carry like counts).
-    pub async fn set_like(&self, tweet: i64, user: i64, liked: bool) -> Result<(), StoreError> {
+    /// carry like counts). A like notifies the tweet's `author` (once ever per tweet and
+    /// liker: unliking leaves the notification, liking again makes none).
+    pub async fn set_like(
+        &self,
+        tweet: i64,
+        author: i64,
+        user: i64,
+        liked: bool,
+    ) -> Result<(), StoreError> {
         self.store.set_like(tweet, user, liked).await?;
         self.changed();
+        if liked {
+            notify(
+                &*self.store,
+                &self.realtime,
+                &[NewNotification {
+                    recipient: author,
+                    kind: NotificationKind::Like,
+                    actor: user,
+                    tweet: Some(tweet),
+                }],
+            )
+            .await;
+        }
         Ok(())
     }
 
@@ -85,6 +106,19 @@ impl Feed {
         let changed = self.store.set_follow(follower, followee, on).await?;
         if changed {
             self.realtime.announce_follow(follower, followee, on);
+        }
+        if changed && on {
+            notify(
+                &*self.store,
+                &self.realtime,
+                &[NewNotification {
+                    recipient: followee,
+                    kind: NotificationKind::Follow,
+                    actor: follower,
+                    tweet: None,
+                }],
+            )
+            .await;
         }
         Ok(changed)
     }
@@ -105,5 +139,54 @@ impl Feed {
         if let Some(cache) = &self.first_page {
             cache.invalidate();
         }
+    }
+}
+
+/// The notifications a stored tweet makes: a `reply` to the parent's author, a `mention` to
+/// each user it mentions — never to its own author, and a parent's author who is also
+/// mentioned is told once, as `reply`.
+pub(crate) fn tweet_notifications(tweet: &Tweet) -> Vec<NewNotification> {
+    let mut out = Vec::new();
+    let parent_author = tweet.reply_to.as_ref().map(|parent| parent.author.id);
+    if let Some(recipient) = parent_author {
+        out.push(NewNotification {
+            recipient,
+            kind: NotificationKind::Reply,
+            actor: tweet.author.id,
+            tweet: Some(tweet.id),
+        });
+    }
+    for user in &tweet.mentions {
+        if Some(user.id) != parent_author {
+            out.push(NewNotification {
+                recipient: user.id,
+                kind: NotificationKind::Mention,
+                actor: tweet.author.id,
+                tweet: Some(tweet.id),
+            });
+        }
+    }
+    out.retain(|n| n.recipient != n.actor);
+    out
+}
+
+/// Make `new` (those not made before) and announce each to its recipient's sockets. A
+/// failure is logged, not returned: what the notification is about has happened already.
+pub(crate) async fn notify(store: &dyn Store, realtime: &Realtime, new: &[NewNotification]) {
+    let new: Vec<NewNotification> = new
+        .iter()
+        .copied()
+        .filter(|n| n.recipient != n.actor)
+        .collect();
+    if new.is_empty() {
+        return;
+    }
+    match store.notify(&new).await {
+        Ok(made) => {
+            for (notification, unread) in made {
+                realtime.announce_notification(&notification, unread);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not make notifications"),
     }
 }

@@ -1,6 +1,6 @@
 //! The tweet writer: one task that takes posted drafts off a queue, stores whatever has
 //! queued up in one transaction, forgets the cached first page, announces the new tweets in
-//! id order and answers each poster.
+//! id order, makes their reply and mention notifications and answers each poster.
 //!
 //! Failures stay with their poster: when a batch is refused (a draft the database will not
 //! take, say), the drafts are stored again one by one, in order, so each poster gets the
@@ -75,10 +75,15 @@ async fn run(
             }
             metrics::counter!("chirp_tweets_created_total").increment(stored as u64);
         }
+        let mut notifications = Vec::new();
+        for answer in answers.iter().flatten() {
+            realtime.announce_tweet(answer);
+            notifications.extend(super::tweet_notifications(answer));
+        }
+        // Made before the posters hear back, so a reply's notification is listed by the time
+        // its 201 arrives.
+        super::notify(&*store, &realtime, &notifications).await;
         for (answer, reply) in answers.into_iter().zip(replies) {
-            if let Ok(tweet) = &answer {
-                realtime.announce_tweet(tweet);
-            }
             let _ = reply.send(answer);
         }
     }

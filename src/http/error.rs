@@ -43,6 +43,14 @@ pub enum ApiError {
     /// No such thing (404).
     #[error("{0}")]
     NotFound(String),
+    /// What an input field names does not exist (404 `not_found`, with the field).
+    #[error("{message}")]
+    NotFoundIn {
+        /// The input field (`reply_to`).
+        field: &'static str,
+        /// A sentence saying what was not found.
+        message: String,
+    },
     /// Wrong HTTP method for this path (405).
     #[error("This path does not accept that method.")]
     MethodNotAllowed,
@@ -77,7 +85,7 @@ impl ApiError {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::NotFound(_) | Self::NotFoundIn { .. } => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
@@ -93,6 +101,7 @@ impl ApiError {
         match self {
             Self::Invalid(invalid) => Some(invalid.field),
             Self::UsernameTaken => Some("username"),
+            Self::NotFoundIn { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -106,6 +115,7 @@ fn invalid_code(field: &str) -> &'static str {
         "display_name" => "invalid_display_name",
         "bio" => "invalid_bio",
         "cursor" => "invalid_cursor",
+        "reply_to" => "invalid_reply_to",
         _ => "invalid_query",
     }
 }

@@ -11,6 +11,7 @@ mod follows;
 mod health;
 mod in_flight;
 mod limit;
+mod notifications;
 mod openapi;
 mod profiles;
 mod sessions;
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .merge(profiles::router())
         .merge(follows::router())
         .merge(timelines::router())
+        .merge(notifications::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::limit_body))
         .merge(health::router())

@@ -42,6 +42,9 @@ use crate::origin::SESSION_COOKIE;
         super::tweets::delete_tweet,
         super::tweets::like,
         super::tweets::unlike,
+        super::tweets::replies,
+        super::notifications::list,
+        super::notifications::mark_read,
         super::profiles::profile,
         super::profiles::update_me,
         super::follows::follow,
@@ -62,6 +65,7 @@ use crate::origin::SESSION_COOKIE;
         (name = "likes", description = "Like and unlike (idempotent)."),
         (name = "profiles", description = "Read profiles; edit your own."),
         (name = "follows", description = "Follow, unfollow, and the lists."),
+        (name = "notifications", description = "Follows, likes, replies and mentions of you."),
         (name = "operations", description = "Health, metrics and this document."),
     ),
 )]
@@ -116,7 +120,7 @@ pub struct ErrorDetail {
     /// A sentence a person can act on (wording may change).
     pub message: String,
     /// The input field at fault, when there is one (`username`, `password`, `text`,
-    /// `limit`, `before`, `after`, `query`).
+    /// `reply_to`, `limit`, `before`, `after`, `query`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String)]
     pub field: Option<String>,
@@ -140,6 +144,8 @@ pub enum ErrorCode {
     InvalidBio,
     /// 400: a follow-list cursor that did not come from `next_cursor`.
     InvalidCursor,
+    /// 400: `reply_to` is not an integer.
+    InvalidReplyTo,
     /// 400: following or unfollowing yourself.
     InvalidFollow,
     /// 400: the body is not the JSON this request takes.
@@ -191,6 +197,32 @@ pub struct PageParams {
     /// Only tweets newer than this id: the `limit` oldest of them, still newest first.
     #[param(minimum = 0)]
     after: Option<i64>,
+}
+
+/// Which replies to read: oldest first, after an id.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only describes the query; `PageQuery` parses it.
+pub struct RepliesParams {
+    /// How many replies at most (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// Only replies newer than this id (the `limit` oldest of them, oldest first).
+    #[param(minimum = 0)]
+    after: Option<i64>,
+}
+
+/// Which notifications to read: newest first, before an id.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only describes the query; `PageQuery` parses it.
+pub struct NotificationParams {
+    /// How many notifications at most (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// Only notifications older than this id.
+    #[param(minimum = 0)]
+    before: Option<i64>,
 }
 
 /// Which page of a followers or following list to read.
@@ -260,6 +292,9 @@ mod tests {
             "/api/users/{username}/followers",
             "/api/users/{username}/following",
             "/api/timelines/home",
+            "/api/tweets/{id}/replies",
+            "/api/notifications",
+            "/api/notifications/read",
         ] {
             assert!(paths.contains_key(path), "{path} is missing");
         }
@@ -300,6 +335,14 @@ mod tests {
                 field: "cursor",
                 message: "x".into(),
             }),
+            E::Invalid(crate::domain::Invalid {
+                field: "reply_to",
+                message: "x".into(),
+            }),
+            E::NotFoundIn {
+                field: "reply_to",
+                message: "x".into(),
+            },
             E::InvalidJson("x".into()),
             E::SelfFollow,
             E::UnsupportedMediaType,
@@ -328,6 +371,7 @@ mod tests {
                 | E::InvalidCredentials
                 | E::Forbidden(_)
                 | E::NotFound(_)
+                | E::NotFoundIn { .. }
                 | E::MethodNotAllowed
                 | E::UsernameTaken
                 | E::RateLimited(_)

@@ -1,4 +1,5 @@
-//! Tweets: post, read (timeline, one tweet), delete, like and unlike.
+//! Tweets: post (and reply), read (timeline, one tweet, its replies), delete, like and
+//! unlike.
 //!
 //! Posting goes through the feed's writer (stored and announced in id order); the
 //! anonymous first page comes from the feed's cache; deleting and liking go through the feed
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiJson, CurrentUser, MaybeUser, PageQuery};
 use super::{ApiError, AppState};
-use crate::domain::{Draft, PageCursor, Tweet, TweetText};
+use crate::domain::{Draft, Invalid, Page, PageCursor, Tweet, TweetText};
 use crate::storage::StoreError;
 
 /// Routes of this module.
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/tweets", get(timeline).post(post_tweet))
         .route("/api/tweets/{id}", get(one_tweet).delete(delete_tweet))
         .route("/api/tweets/{id}/like", put(like).delete(unlike))
+        .route("/api/tweets/{id}/replies", get(replies))
 }
 
 /// A page of tweets, newest first.
@@ -38,11 +40,37 @@ struct NewTweet {
     #[serde(default)]
     #[schema(required = true, min_length = 1, max_length = 280)]
     text: String,
+    /// The id of the tweet this one answers (omit, or `null`, for a top-level tweet).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    reply_to: Option<serde_json::Value>,
+}
+
+/// `reply_to` as posted: absent or `null` is none; anything but an integer is a 400.
+fn parse_reply_to(raw: Option<&serde_json::Value>) -> Result<Option<i64>, ApiError> {
+    match raw {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => value.as_i64().map(Some).ok_or_else(|| {
+            ApiError::Invalid(Invalid {
+                field: "reply_to",
+                message: "reply_to must be the integer id of a tweet.".into(),
+            })
+        }),
+    }
+}
+
+fn no_parent(id: i64) -> ApiError {
+    ApiError::NotFoundIn {
+        field: "reply_to",
+        message: format!("There is no tweet {id} to reply to."),
+    }
 }
 
 /// Post a tweet.
 ///
-/// Stored, then announced to every socket (`newTweet`) but the author's own.
+/// Stored, then announced (`newTweet`) to every socket watching a timeline that gains it,
+/// but the author's own. With `reply_to`, a reply: its parent's author is notified
+/// (`reply`), and every user it `@`-mentions (`mention`).
 #[utoipa::path(
     post,
     path = "/api/tweets",
@@ -51,10 +79,11 @@ struct NewTweet {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "The stored tweet.", body = crate::domain::Tweet),
-        (status = 400, description = "`invalid_text` or `invalid_json`.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_text`, `invalid_reply_to` (not an integer) or `invalid_json`.", body = super::openapi::ErrorBody),
         (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
         (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found` with `field: reply_to`: the tweet answered does not exist (or was deleted).", body = super::openapi::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
         (status = 429, description = "`rate_limited`: over this account's limit (`--post-rate-limit`).", body = super::openapi::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
@@ -68,13 +97,16 @@ async fn post_tweet(
 ) -> Result<(StatusCode, Json<Tweet>), ApiError> {
     state.limits.posts.check(&current.user.id)?;
     let text = TweetText::parse(&body.text)?;
+    let reply_to = parse_reply_to(body.reply_to.as_ref())?;
     let tweet = state
         .feed
-        .post(Draft {
-            author: current.user,
-            text,
-        })
-        .await?;
+        .post(Draft::new(current.user, text, reply_to))
+        .await
+        .map_err(|e| match (e, reply_to) {
+            // The only row a post looks for is its parent.
+            (StoreError::NotFound, Some(parent)) => no_parent(parent),
+            (other, _) => other.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(tweet)))
 }
 
@@ -193,7 +225,7 @@ async fn set_like(
     let tweet = find(&state, raw_id, me).await?;
     state
         .feed
-        .set_like(tweet.id, current.user.id, liked)
+        .set_like(tweet.id, tweet.author.id, current.user.id, liked)
         .await?;
     Ok(Json(
         state
@@ -252,4 +284,49 @@ async fn unlike(
     current: CurrentUser,
 ) -> Result<Json<Tweet>, ApiError> {
     set_like(state, &id, current, false).await
+}
+
+/// The direct replies to a tweet, oldest first.
+///
+/// Page forward with `after=<largest id shown>`; `before` is refused. A deleted tweet that
+/// has replies still lists them.
+#[utoipa::path(
+    get,
+    path = "/api/tweets/{id}/replies",
+    tag = "tweets",
+    params(("id" = i64, Path, description = "The parent tweet's id."), super::openapi::RepliesParams),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "A page of replies, oldest first.", body = TweetList),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `before`).", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet, and no replies to it.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
+async fn replies(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageQuery(page): PageQuery,
+    MaybeUser(viewer): MaybeUser,
+) -> Result<Json<TweetList>, ApiError> {
+    if let PageCursor::Before(_) = page.cursor {
+        return Err(ApiError::Invalid(Invalid {
+            field: "before",
+            message: "Replies are read oldest first: page with after, not before.".into(),
+        }));
+    }
+    let id = tweet_id(&id)?;
+    let viewer = viewer.map(|u| u.id);
+    if state.store.tweet(id, None).await?.is_none() {
+        let first = Page {
+            limit: 1,
+            cursor: PageCursor::Newest,
+        };
+        if state.store.replies(id, first, None).await?.is_empty() {
+            return Err(no_tweet(id));
+        }
+    }
+    let tweets = state.store.replies(id, page, viewer).await?;
+    Ok(Json(TweetList { tweets }))
 }

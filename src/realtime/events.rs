@@ -2,7 +2,7 @@
 //! place; and `Announcement`, what a node announces (and, with Redis, tells the other nodes).
 //!
 //! Server → client: `newTweet` with `(true, {id, author, reply_to})`, `tweetDeleted` with
-//! `{id}`. Client → server: `newTweet` (acknowledged, never relayed) and `watch` with a
+//! `{id}`, `notification` with the notification plus `unread_count`. Client → server: `newTweet` (acknowledged, never relayed) and `watch` with a
 //! timeline name. Nothing here ever carries a socket or session id: whoever knows a session's
 //! Engine.IO id can post packets into its long-polling session.
 
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::socketio::packet;
 use super::watch::FollowChange;
-use crate::domain::Author;
+use crate::domain::{Author, Notification};
 
 /// Event name: a tweet was stored (server → client), or a tutorial client's own post
 /// (client → server, acknowledged and dropped).
@@ -20,6 +20,8 @@ pub const NEW_TWEET: &str = "newTweet";
 pub const TWEET_DELETED: &str = "tweetDeleted";
 /// Event name (client → server): watch a timeline.
 pub const WATCH: &str = "watch";
+/// Event name: something happened to the recipient (follow, like, reply, mention).
+pub const NOTIFICATION: &str = "notification";
 
 /// What a node announces (and, with Redis, tells the other nodes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +47,15 @@ pub enum Announcement {
     SessionEnded {
         /// The session's token hash (never the token).
         token_hash: String,
+    },
+    /// A notification was made: every socket of its recipient, on every node, is told.
+    /// Not a tweet, so not held in tweet order: it goes out as soon as it arrives.
+    Notification {
+        /// Who is told.
+        recipient: i64,
+        /// The event's argument, already encoded as JSON (the notification as its
+        /// recipient sees it, plus `unread_count`): encoded once, on the node that made it.
+        payload: String,
     },
     /// Someone followed or unfollowed someone: `home` watchers' routes change.
     Follow {
@@ -81,7 +92,10 @@ impl Announcement {
     pub fn tweet_id(&self) -> Option<i64> {
         match self {
             Self::Tweet { id, .. } => Some(*id),
-            Self::Deleted { .. } | Self::Follow { .. } | Self::SessionEnded { .. } => None,
+            Self::Deleted { .. }
+            | Self::Follow { .. }
+            | Self::SessionEnded { .. }
+            | Self::Notification { .. } => None,
         }
     }
 }
@@ -94,8 +108,7 @@ struct NewTweetNotice<'a> {
     /// display name included, when it shows it).
     #[serde(serialize_with = "id_and_username")]
     author: &'a Author,
-    // TODO(replies): always present (`null` for a top-level tweet) once replies exist.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The parent's id for a reply, `null` for a top-level tweet (always present).
     reply_to: Option<i64>,
 }
 
@@ -126,6 +139,21 @@ pub fn new_tweet_packet(id: i64, author: &Author, reply_to: Option<i64>) -> Stri
 /// The whole Engine.IO packet announcing a deletion.
 pub fn tweet_deleted_packet(id: i64) -> String {
     packet::event(&json!([TWEET_DELETED, TweetDeletedNotice { id }]).to_string())
+}
+
+/// The `notification` event's argument: the notification as its recipient sees it, plus
+/// their `unread_count` (counting this one), as JSON.
+pub fn notification_payload(notification: &Notification, unread_count: i64) -> String {
+    let mut value = serde_json::to_value(notification).unwrap_or(Value::Null);
+    if let Value::Object(fields) = &mut value {
+        fields.insert("unread_count".into(), json!(unread_count));
+    }
+    value.to_string()
+}
+
+/// The whole Engine.IO packet of a `notification` event carrying `payload` (JSON).
+pub fn notification_packet(payload: &str) -> String {
+    packet::event(&format!("[\"{NOTIFICATION}\",{payload}]"))
 }
 
 /// A timeline named by a client, before its names are looked up.
@@ -216,7 +244,15 @@ mod tests {
             new_tweet_packet(7, &author, Some(5)),
             r#"42["newTweet",true,{"author":{"id":3,"username":"ada"},"id":7,"reply_to":5}]"#
         );
+        assert_eq!(
+            new_tweet_packet(8, &author, None),
+            r#"42["newTweet",true,{"author":{"id":3,"username":"ada"},"id":8,"reply_to":null}]"#
+        );
         assert_eq!(tweet_deleted_packet(7), r#"42["tweetDeleted",{"id":7}]"#);
+        assert_eq!(
+            notification_packet(r#"{"id":1}"#),
+            r#"42["notification",{"id":1}]"#
+        );
     }
 
     #[test]

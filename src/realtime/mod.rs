@@ -2,9 +2,10 @@
 //! Socket.IO v5 server, built for fan-out) and the announcements of stored and deleted tweets.
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
-//! `announce_follow`, `end_session`, `health`, `shutdown`. Announcements are queued in call
-//! order and delivered by one task, so every socket receives them in the order they were
-//! made. With Redis configured, that task also publishes them to the other nodes and delivers
+//! `announce_follow`, `announce_notification`, `end_session`, `health`, `shutdown`.
+//! Announcements are queued in call order and delivered by one task, so every socket
+//! receives them in the order they were made (with Redis, notifications skip the tweet
+//! ordering: they go to their recipient's sockets as soon as they arrive). With Redis configured, that task also publishes them to the other nodes and delivers
 //! theirs (`redis_bus`): one bus message per tweet, however many followers its author has,
 //! new tweets in id order on every node, each once, with any gap filled from the store
 //! (`order`). Each node routes a tweet to its own watchers through its watch index (`watch`),
@@ -58,7 +59,7 @@ use engine::{Broadcast, EngineConfig, Hub};
 use socketio::SocketIo;
 use watch::{Routing, WatchIndex};
 
-use crate::domain::{Page, PageCursor, Tweet};
+use crate::domain::{Notification, Page, PageCursor, Tweet};
 use crate::storage::{Store, StoreError};
 
 /// How long a tweet that follows a gap waits for the missing ids to come over the bus before
@@ -199,7 +200,7 @@ impl Realtime {
         self.enqueue(Announcement::Tweet {
             id: tweet.id,
             author: tweet.author.clone(),
-            reply_to: None,
+            reply_to: tweet.reply_to.as_ref().map(|parent| parent.id),
         });
     }
 
@@ -217,6 +218,15 @@ impl Realtime {
     pub fn end_session(&self, token_hash: &str) {
         self.enqueue(Announcement::SessionEnded {
             token_hash: token_hash.to_owned(),
+        });
+    }
+
+    /// Tell every socket of the notification's recipient, on every node (`notification`,
+    /// with their `unread_count` after it).
+    pub fn announce_notification(&self, notification: &Notification, unread_count: i64) {
+        self.enqueue(Announcement::Notification {
+            recipient: notification.recipient,
+            payload: events::notification_payload(notification, unread_count),
         });
     }
 
@@ -292,7 +302,12 @@ async fn deliver_in_order(
                 if publish {
                     bus.publish(&announcement);
                 }
-                order.offer(announcement);
+                if let Announcement::Notification { .. } = announcement {
+                    // Not ordered with tweets: never held behind a gap.
+                    emit(&sockets, &mut seen, &announcement);
+                } else {
+                    order.offer(announcement);
+                }
             }
             () = sleep_until(fill_at), if fill_at.is_some() => {
                 let upto = order.highest_held().unwrap_or(order.last());
@@ -378,8 +393,8 @@ async fn read_stored(
         for tweet in tweets.into_iter().rev() {
             let announcement = Announcement::Tweet {
                 id: tweet.id,
+                reply_to: tweet.reply_to.as_ref().map(|parent| parent.id),
                 author: tweet.author,
-                reply_to: None,
             };
             if order.offer(announcement) {
                 metrics::counter!("chirp_announcements_from_store_total").increment(1);
@@ -428,6 +443,12 @@ impl Sockets {
             Announcement::Deleted { id } => {
                 self.index.lock().all(|s| recipients.push(s.clone()));
                 (events::TWEET_DELETED, events::tweet_deleted_packet(*id))
+            }
+            Announcement::Notification { recipient, payload } => {
+                self.index
+                    .lock()
+                    .user_sockets(*recipient, |s| recipients.push(s.clone()));
+                (events::NOTIFICATION, events::notification_packet(payload))
             }
             Announcement::Follow { .. } => {
                 if let Some(change) = announcement.follow_change() {

@@ -8,7 +8,9 @@
 //! `filled`, which releases everything up to the highest id known. A tweet at or below the
 //! last delivered id is a duplicate (it was delivered, or the store said it does not exist).
 //! Other announcements (deletions…) wait behind held tweets, so a deletion never overtakes
-//! the tweet it deletes. Pure state: no clock reads, no I/O.
+//! the tweet it deletes. Notifications never come here: they depend on no tweet's order, so
+//! the delivery task sends them at once rather than hold them behind a gap. Pure state: no
+//! clock reads, no I/O.
 
 use std::collections::{BTreeMap, VecDeque};
 

@@ -21,7 +21,8 @@ pub use session_cache::SessionCache;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
-    Draft, FollowCursor, Page, Profile, ProfilePage, ProfileUpdate, Tweet, User, Username,
+    Draft, FollowCursor, NewNotification, Notification, Page, Profile, ProfilePage, ProfileUpdate,
+    Tweet, User, Username,
 };
 
 /// Everything Chirp keeps. Implementations must be cheap to share (`Arc<dyn Store>`).
@@ -99,6 +100,31 @@ pub trait Store: Send + Sync + 'static {
     async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError>;
     /// Everyone `user_id` follows, by id: what a `home` watcher's index needs.
     async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError>;
+    /// The direct replies to `parent`, **oldest first**, after `page`'s `After` id (from the
+    /// first when `Newest`; `Before` is the caller's to refuse).
+    async fn replies(
+        &self,
+        parent: i64,
+        page: Page,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Tweet>, StoreError>;
+    /// Make these notifications, each unless its (recipient, kind, actor, tweet) had one
+    /// already (a unique constraint decides, so concurrent makers cannot both win). Answers
+    /// the ones made, as their recipients see them, each with the recipient's unread count
+    /// just after it.
+    async fn notify(&self, new: &[NewNotification])
+    -> Result<Vec<(Notification, i64)>, StoreError>;
+    /// A page of `recipient`'s notifications, newest first, below id `before`.
+    async fn notifications(
+        &self,
+        recipient: i64,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<Notification>, StoreError>;
+    /// How many of `recipient`'s notifications are unread.
+    async fn unread_count(&self, recipient: i64) -> Result<i64, StoreError>;
+    /// Mark `recipient`'s notifications with an id up to `up_to` read.
+    async fn mark_read(&self, recipient: i64, up_to: i64) -> Result<(), StoreError>;
 }
 
 /// How to reach the database.

@@ -15,7 +15,8 @@ use moka::sync::Cache;
 
 use super::{Store, StoreError};
 use crate::domain::{
-    Draft, FollowCursor, Page, Profile, ProfilePage, ProfileUpdate, Tweet, User, Username,
+    Draft, FollowCursor, NewNotification, Notification, Page, Profile, ProfilePage, ProfileUpdate,
+    Tweet, User, Username,
 };
 
 /// Most sessions remembered at once (~100 bytes each).
@@ -163,6 +164,39 @@ impl Store for SessionCache {
 
     async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
         self.inner.following_ids(user_id).await
+    }
+
+    async fn replies(
+        &self,
+        parent: i64,
+        page: Page,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Tweet>, StoreError> {
+        self.inner.replies(parent, page, viewer).await
+    }
+
+    async fn notify(
+        &self,
+        new: &[NewNotification],
+    ) -> Result<Vec<(Notification, i64)>, StoreError> {
+        self.inner.notify(new).await
+    }
+
+    async fn notifications(
+        &self,
+        recipient: i64,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.inner.notifications(recipient, before, limit).await
+    }
+
+    async fn unread_count(&self, recipient: i64) -> Result<i64, StoreError> {
+        self.inner.unread_count(recipient).await
+    }
+
+    async fn mark_read(&self, recipient: i64, up_to: i64) -> Result<(), StoreError> {
+        self.inner.mark_read(recipient, up_to).await
     }
 }
 

@@ -4,15 +4,20 @@
 //! Placeholders are `$n` (both dialects accept them); counts are `COUNT(*)`, which both
 //! return as 64-bit integers, so the same row types decode on either database.
 
-use crate::domain::{Author, Draft, Profile, Tweet, User};
+use crate::domain::{
+    Author, Draft, Notification, NotificationKind, Profile, ReplyTo, Tweet, User, UserRef,
+};
 
 /// Columns and joins that make a `TweetRow`; `$1` is the viewer's user id (or NULL).
 macro_rules! tweet_select {
     () => {
         "SELECT t.id, t.author_id, u.username, u.display_name, t.text, t.created_at, \
            (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id) AS like_count, \
-           (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id AND l.user_id = $1) AS liked_by_me \
-         FROM tweets t JOIN users u ON u.id = t.author_id "
+           (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id AND l.user_id = $1) AS liked_by_me, \
+           t.reply_to_id, t.reply_to_author_id, pu.username AS reply_to_username, \
+           t.reply_count, t.mentions_json \
+         FROM tweets t JOIN users u ON u.id = t.author_id \
+         LEFT JOIN users pu ON pu.id = t.reply_to_author_id "
     };
 }
 
@@ -61,6 +66,96 @@ pub(super) const HOME_AFTER: &str = concat!(
     home_where!(),
     "AND t.id > $2 ORDER BY t.id ASC LIMIT $3"
 );
+
+/// The direct replies to `$4`, oldest first, after id `$2`; `$3` = limit.
+pub(super) const REPLIES_AFTER: &str = concat!(
+    tweet_select!(),
+    "WHERE t.reply_to_id = $4 AND t.id > $2 ORDER BY t.id ASC LIMIT $3"
+);
+/// The start of "these tweets": the caller appends `WHERE t.id IN (…)`.
+pub(super) const TWEETS_BY_IDS: &str = tweet_select!();
+/// Count one more reply to `$1` (answers nothing when it does not exist, or was deleted).
+pub(super) const BUMP_REPLY_COUNT: &str =
+    "UPDATE tweets SET reply_count = reply_count + $2 WHERE id = $1";
+/// Who wrote tweet `$1`.
+pub(super) const TWEET_AUTHOR: &str =
+    "SELECT u.id, u.username FROM tweets t JOIN users u ON u.id = t.author_id WHERE t.id = $1";
+/// Deleting tweet `$1` of author `$2`: its parent (if it is a reply, and still there) has
+/// one reply fewer. Run before the delete, so the parent's row is locked before the reply's
+/// (parents have lower ids; a batch of replies locks parents in id order too).
+pub(super) const DROP_REPLY_COUNT: &str = "UPDATE tweets SET reply_count = reply_count - 1 \
+     WHERE id = (SELECT reply_to_id FROM tweets WHERE id = $1 AND author_id = $2)";
+/// A user by username key, as a `UserRef`.
+pub(super) const USER_REF_BY_KEY: &str = "SELECT id, username FROM users WHERE username_key = $1";
+/// `$1` tweet, `$2` user, `$3` position.
+pub(super) const INSERT_MENTION: &str = "INSERT INTO mentions (tweet_id, user_id, position) \
+     VALUES ($1, $2, $3) ON CONFLICT (tweet_id, user_id) DO NOTHING";
+/// Make a notification unless that (recipient, kind, actor, tweet) had one already; answers
+/// its id when it is new. `$4` is 0 for none.
+pub(super) const INSERT_NOTIFICATION: &str = "INSERT INTO notifications \
+     (recipient_id, kind, actor_id, tweet_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (recipient_id, kind, actor_id, tweet_id) DO NOTHING RETURNING id";
+macro_rules! notification_select {
+    () => {
+        "SELECT n.id, n.recipient_id, n.kind, n.actor_id, a.username AS actor_username, \
+           n.tweet_id, n.created_at, n.is_read \
+         FROM notifications n JOIN users a ON a.id = n.actor_id "
+    };
+}
+/// `$1` = notification id.
+pub(super) const NOTIFICATION_BY_ID: &str = concat!(notification_select!(), "WHERE n.id = $1");
+/// `$1` = recipient, below id `$2`, newest first; `$3` = limit.
+pub(super) const NOTIFICATIONS_BEFORE: &str = concat!(
+    notification_select!(),
+    "WHERE n.recipient_id = $1 AND n.id < $2 ORDER BY n.id DESC LIMIT $3"
+);
+/// `$1` = recipient.
+pub(super) const UNREAD_COUNT: &str =
+    "SELECT COUNT(*) FROM notifications WHERE recipient_id = $1 AND is_read = 0";
+/// Mark `$1`'s notifications up to id `$2` read.
+pub(super) const MARK_READ: &str =
+    "UPDATE notifications SET is_read = 1 WHERE recipient_id = $1 AND id <= $2 AND is_read = 0";
+
+/// A notification row as `notification_select!` produces it.
+#[derive(sqlx::FromRow)]
+pub(super) struct NotificationRow {
+    pub id: i64,
+    pub recipient_id: i64,
+    pub kind: String,
+    pub actor_id: i64,
+    pub actor_username: String,
+    pub tweet_id: i64,
+    pub created_at: i64,
+    pub is_read: i64,
+}
+
+impl NotificationRow {
+    /// The notification, with its tweet looked up in `tweets` (absent: deleted).
+    pub fn into_notification(
+        self,
+        tweets: &std::collections::HashMap<i64, Tweet>,
+    ) -> Result<Notification, crate::storage::StoreError> {
+        let kind = NotificationKind::from_name(&self.kind).ok_or_else(|| {
+            anyhow::anyhow!(
+                "notification {} has an unknown kind {:?}",
+                self.id,
+                self.kind
+            )
+        })?;
+        Ok(Notification {
+            id: self.id,
+            recipient: self.recipient_id,
+            kind,
+            actor: UserRef {
+                id: self.actor_id,
+                username: self.actor_username,
+            },
+            tweet: tweets.get(&self.tweet_id).cloned(),
+            created_at: self.created_at,
+            read: self.is_read != 0,
+        })
+    }
+}
 
 /// Columns that make a `ProfileRow`; `$1` is the viewer's user id (or NULL).
 macro_rules! profile_select {
@@ -227,6 +322,11 @@ pub(super) struct TweetRow {
     pub created_at: i64,
     pub like_count: i64,
     pub liked_by_me: i64,
+    pub reply_to_id: Option<i64>,
+    pub reply_to_author_id: Option<i64>,
+    pub reply_to_username: Option<String>,
+    pub reply_count: i64,
+    pub mentions_json: String,
 }
 
 impl From<TweetRow> for Tweet {
@@ -242,6 +342,17 @@ impl From<TweetRow> for Tweet {
             created_at: row.created_at,
             like_count: row.like_count,
             liked_by_me: row.liked_by_me > 0,
+            reply_to: row.reply_to_id.map(|id| ReplyTo {
+                id,
+                author: UserRef {
+                    id: row.reply_to_author_id.unwrap_or_default(),
+                    username: row.reply_to_username.unwrap_or_default(),
+                },
+            }),
+            reply_count: row.reply_count,
+            // Written by `create_tweets` from a `Vec<UserRef>`; a row that does not read
+            // back shows no mentions rather than failing the whole page.
+            mentions: serde_json::from_str(&row.mentions_json).unwrap_or_default(),
         }
     }
 }
@@ -262,16 +373,91 @@ macro_rules! shared_store_impl {
                 if drafts.is_empty() {
                     return Ok(Vec::new());
                 }
+                use $crate::storage::sql;
                 let created_at = $crate::domain::now_micros();
-                let mut insert =
-                    sqlx::QueryBuilder::new("INSERT INTO tweets (author_id, text, created_at) ");
-                insert.push_values(drafts, |mut row, draft| {
+                let mut tx = self.begin_tweet_batch().await?;
+                // Each parent gains its replies, in id order (the lock order deletes follow
+                // too); a parent that is gone refuses the batch (`NotFound`).
+                let mut parents = std::collections::BTreeMap::<i64, i64>::new();
+                for draft in drafts {
+                    if let Some(parent) = draft.reply_to {
+                        *parents.entry(parent).or_default() += 1;
+                    }
+                }
+                let mut parent_authors = std::collections::HashMap::new();
+                for (parent, n) in parents {
+                    let bumped = sqlx::query(sql::BUMP_REPLY_COUNT)
+                        .bind(parent)
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if bumped == 0 {
+                        return Err($crate::storage::StoreError::NotFound);
+                    }
+                    let (author_id, username): (i64, String) = sqlx::query_as(sql::TWEET_AUTHOR)
+                        .bind(parent)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    parent_authors.insert(
+                        parent,
+                        $crate::domain::UserRef {
+                            id: author_id,
+                            username,
+                        },
+                    );
+                }
+                // Mentioned names that are users, looked up once per batch.
+                let mut users =
+                    std::collections::HashMap::<String, Option<$crate::domain::UserRef>>::new();
+                let mut resolved = Vec::with_capacity(drafts.len());
+                for draft in drafts {
+                    let mut r = sql::Resolved {
+                        reply_to: draft.reply_to.and_then(|parent| {
+                            parent_authors
+                                .get(&parent)
+                                .map(|author| $crate::domain::ReplyTo {
+                                    id: parent,
+                                    author: author.clone(),
+                                })
+                        }),
+                        ..Default::default()
+                    };
+                    for name in &draft.mentions {
+                        let key = name.key();
+                        let user = match users.get(&key) {
+                            Some(user) => user.clone(),
+                            None => {
+                                let row: Option<(i64, String)> =
+                                    sqlx::query_as(sql::USER_REF_BY_KEY)
+                                        .bind(&key)
+                                        .fetch_optional(&mut *tx)
+                                        .await?;
+                                let user = row
+                                    .map(|(id, username)| $crate::domain::UserRef { id, username });
+                                users.insert(key, user.clone());
+                                user
+                            }
+                        };
+                        r.mentions.extend(user);
+                    }
+                    r.mentions_json = serde_json::to_string(&r.mentions)
+                        .map_err(|e| anyhow::anyhow!("cannot encode mentions: {e}"))?;
+                    resolved.push(r);
+                }
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO tweets (author_id, text, created_at, reply_to_id, \
+                     reply_to_author_id, mentions_json) ",
+                );
+                insert.push_values(drafts.iter().zip(&resolved), |mut row, (draft, r)| {
                     row.push_bind(draft.author.id)
                         .push_bind(draft.text.as_str())
-                        .push_bind(created_at);
+                        .push_bind(created_at)
+                        .push_bind(r.reply_to.as_ref().map(|p| p.id))
+                        .push_bind(r.reply_to.as_ref().map(|p| p.author.id))
+                        .push_bind(r.mentions_json.as_str());
                 });
                 insert.push(" RETURNING id");
-                let mut tx = self.begin_tweet_batch().await?;
                 let rows: Vec<(i64,)> = insert.build_query_as().fetch_all(&mut *tx).await?;
                 // Inside the batch transaction nobody else inserts tweets, so the rows took
                 // consecutive ids in VALUES order; RETURNING's own order is not promised.
@@ -300,12 +486,23 @@ macro_rules! shared_store_impl {
                         .await?;
                     names.insert(author, name);
                 }
+                for (id, r) in ids.iter().zip(&resolved) {
+                    for (position, user) in r.mentions.iter().enumerate() {
+                        sqlx::query(sql::INSERT_MENTION)
+                            .bind(*id)
+                            .bind(user.id)
+                            .bind(position as i64)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
                 let tweets = ids
                     .into_iter()
                     .zip(drafts)
-                    .map(|(id, draft)| {
+                    .zip(&resolved)
+                    .map(|((id, draft), r)| {
                         let name = names.get(&draft.author.id).map_or("", String::as_str);
-                        $crate::storage::sql::new_tweet(id, draft, name, created_at)
+                        sql::new_tweet(id, draft, name, created_at, r)
                     })
                     .collect();
                 tx.commit().await?;
@@ -448,6 +645,13 @@ macro_rules! shared_store_impl {
                 author_id: i64,
             ) -> Result<(), $crate::storage::StoreError> {
                 let mut tx = self.pool.begin().await?;
+                // Parent first (see DROP_REPLY_COUNT); undone with the rest when the delete
+                // finds nothing.
+                sqlx::query($crate::storage::sql::DROP_REPLY_COUNT)
+                    .bind(id)
+                    .bind(author_id)
+                    .execute(&mut *tx)
+                    .await?;
                 let done = sqlx::query($crate::storage::sql::DELETE_TWEET)
                     .bind(id)
                     .bind(author_id)
@@ -640,9 +844,143 @@ macro_rules! shared_store_impl {
                     .await?;
                 Ok(rows.into_iter().map(|(id,)| id).collect())
             }
+
+            async fn replies(
+                &self,
+                parent: i64,
+                page: $crate::domain::Page,
+                viewer: Option<i64>,
+            ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
+                use $crate::domain::PageCursor;
+                let after = match page.cursor {
+                    PageCursor::After(id) => id,
+                    PageCursor::Newest | PageCursor::Before(_) => 0,
+                };
+                let rows = sqlx::query_as::<_, $crate::storage::sql::TweetRow>(
+                    $crate::storage::sql::REPLIES_AFTER,
+                )
+                .bind(viewer)
+                .bind(after)
+                .bind(page.limit)
+                .bind(parent)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn notify(
+                &self,
+                new: &[$crate::domain::NewNotification],
+            ) -> Result<Vec<($crate::domain::Notification, i64)>, $crate::storage::StoreError> {
+                use $crate::storage::sql;
+                let mut made = Vec::new();
+                for n in new {
+                    let id: Option<(i64,)> = sqlx::query_as(sql::INSERT_NOTIFICATION)
+                        .bind(n.recipient)
+                        .bind(n.kind.as_str())
+                        .bind(n.actor)
+                        .bind(n.tweet.unwrap_or(0))
+                        .bind($crate::domain::now_micros())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    let Some((id,)) = id else { continue };
+                    let row: sql::NotificationRow = sqlx::query_as(sql::NOTIFICATION_BY_ID)
+                        .bind(id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    let tweets = self.tweets_by_ids(&[row.tweet_id], n.recipient).await?;
+                    let notification = row.into_notification(&tweets)?;
+                    let unread = self.unread_count(n.recipient).await?;
+                    made.push((notification, unread));
+                }
+                Ok(made)
+            }
+
+            async fn notifications(
+                &self,
+                recipient: i64,
+                before: i64,
+                limit: i64,
+            ) -> Result<Vec<$crate::domain::Notification>, $crate::storage::StoreError> {
+                use $crate::storage::sql;
+                let rows: Vec<sql::NotificationRow> = sqlx::query_as(sql::NOTIFICATIONS_BEFORE)
+                    .bind(recipient)
+                    .bind(before)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let ids: Vec<i64> = rows.iter().map(|r| r.tweet_id).collect();
+                let tweets = self.tweets_by_ids(&ids, recipient).await?;
+                rows.into_iter()
+                    .map(|row| row.into_notification(&tweets))
+                    .collect()
+            }
+
+            async fn unread_count(
+                &self,
+                recipient: i64,
+            ) -> Result<i64, $crate::storage::StoreError> {
+                let (n,): (i64,) = sqlx::query_as($crate::storage::sql::UNREAD_COUNT)
+                    .bind(recipient)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            async fn mark_read(
+                &self,
+                recipient: i64,
+                up_to: i64,
+            ) -> Result<(), $crate::storage::StoreError> {
+                sqlx::query($crate::storage::sql::MARK_READ)
+                    .bind(recipient)
+                    .bind(up_to)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
         }
 
         impl $store {
+            /// The tweets with these ids that still exist, as `viewer` sees them (ids of 0,
+            /// "no tweet", are skipped).
+            async fn tweets_by_ids(
+                &self,
+                ids: &[i64],
+                viewer: i64,
+            ) -> Result<
+                std::collections::HashMap<i64, $crate::domain::Tweet>,
+                $crate::storage::StoreError,
+            > {
+                let mut wanted: Vec<i64> = ids.iter().copied().filter(|id| *id > 0).collect();
+                wanted.sort_unstable();
+                wanted.dedup();
+                if wanted.is_empty() {
+                    return Ok(std::collections::HashMap::new());
+                }
+                // `tweet_select!` binds the viewer as `$1`; the ids follow as `$2…`.
+                let placeholders: Vec<String> =
+                    (2..wanted.len() + 2).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "{} WHERE t.id IN ({})",
+                    $crate::storage::sql::TWEETS_BY_IDS,
+                    placeholders.join(", ")
+                );
+                let mut query =
+                    sqlx::query_as::<_, $crate::storage::sql::TweetRow>(&sql).bind(viewer);
+                for id in &wanted {
+                    query = query.bind(*id);
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let tweet: $crate::domain::Tweet = row.into();
+                        (tweet.id, tweet)
+                    })
+                    .collect())
+            }
+
             /// One page of a followers (`FOLLOWERS`) or following (`FOLLOWING`) list.
             async fn follow_list(
                 &self,
@@ -667,7 +1005,13 @@ macro_rules! shared_store_impl {
 pub(super) use shared_store_impl;
 
 /// The tweet a successful insert produced, as its author sees it.
-pub(super) fn new_tweet(id: i64, draft: &Draft, display_name: &str, created_at: i64) -> Tweet {
+pub(super) fn new_tweet(
+    id: i64,
+    draft: &Draft,
+    display_name: &str,
+    created_at: i64,
+    resolved: &Resolved,
+) -> Tweet {
     Tweet {
         id,
         author: Author {
@@ -679,5 +1023,16 @@ pub(super) fn new_tweet(id: i64, draft: &Draft, display_name: &str, created_at: 
         created_at,
         like_count: 0,
         liked_by_me: false,
+        reply_to: resolved.reply_to.clone(),
+        reply_count: 0,
+        mentions: resolved.mentions.clone(),
     }
+}
+
+/// What storing a draft looked up: its parent's author and the users it mentions.
+#[derive(Default)]
+pub(super) struct Resolved {
+    pub reply_to: Option<ReplyTo>,
+    pub mentions: Vec<UserRef>,
+    pub mentions_json: String,
 }

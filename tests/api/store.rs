@@ -79,10 +79,7 @@ async fn user(store: &dyn Store, raw: &str) -> User {
 }
 
 fn draft(author: &User, text: &str) -> Draft {
-    Draft {
-        author: author.clone(),
-        text: TweetText::parse(text).unwrap(),
-    }
+    Draft::new(author.clone(), TweetText::parse(text).unwrap(), None)
 }
 
 fn page(limit: i64, cursor: PageCursor) -> Page {

@@ -140,9 +140,12 @@ async fn a_refused_draft_fails_alone(backend: Backend) {
         username: "ghost".into(),
         created_at: author.created_at,
     };
-    let draft = |who: &User, i: usize| Draft {
-        author: who.clone(),
-        text: TweetText::parse(&format!("draft {i}")).unwrap(),
+    let draft = |who: &User, i: usize| {
+        Draft::new(
+            who.clone(),
+            TweetText::parse(&format!("draft {i}")).unwrap(),
+            None,
+        )
     };
     // On this single-threaded runtime `join_all` queues every draft before the writer task
     // runs, so they all reach it in one batch.

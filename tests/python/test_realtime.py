@@ -47,7 +47,8 @@ class Listener:
 
 
 def new_tweet_args(tweet):
-    return (True, {"id": tweet["id"], "author": {"id": tweet["author"]["id"], "username": tweet["author"]["username"]}})
+    reply_to = tweet["reply_to"]["id"] if tweet.get("reply_to") else None
+    return (True, {"id": tweet["id"], "author": {"id": tweet["author"]["id"], "username": tweet["author"]["username"]}, "reply_to": reply_to})
 
 
 @pytest.fixture

@@ -106,7 +106,11 @@ export function quiet(ms = QUIET_MS) {
 
 /** The exact arguments of `newTweet` for a tweet as the HTTP API returned it. */
 export function newTweetArgs(tweet) {
-  return [true, { id: tweet.id, author: { id: tweet.author.id, username: tweet.author.username } }];
+  return [true, {
+    id: tweet.id,
+    author: { id: tweet.author.id, username: tweet.author.username },
+    reply_to: tweet.reply_to ? tweet.reply_to.id : null,
+  }];
 }
 
 /** Posts a tweet with a bearer token and returns it (asserting 201). */
