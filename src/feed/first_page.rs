@@ -216,6 +216,9 @@ mod tests {
         async fn following_ids(&self, _: i64) -> Result<Vec<i64>, StoreError> {
             unreachable!("FirstPage only reads pages")
         }
+        async fn suggestions(&self, _: Option<i64>, _: i64) -> Result<Vec<Profile>, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
     }
 
     fn page_ids(json: &Bytes) -> Vec<i64> {

@@ -14,6 +14,7 @@ mod limit;
 mod openapi;
 mod profiles;
 mod sessions;
+mod suggestions;
 mod timelines;
 mod tweets;
 mod users;
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .merge(profiles::router())
         .merge(follows::router())
         .merge(timelines::router())
+        .merge(suggestions::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::limit_body))
         .merge(health::router())

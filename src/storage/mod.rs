@@ -99,6 +99,13 @@ pub trait Store: Send + Sync + 'static {
     async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError>;
     /// Everyone `user_id` follows, by id: what a `home` watcher's index needs.
     async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError>;
+    /// Up to `limit` accounts to suggest following, most-followed first, leaving out
+    /// `viewer` and whom they already follow: what an empty home timeline shows instead.
+    async fn suggestions(
+        &self,
+        viewer: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Profile>, StoreError>;
 }
 
 /// How to reach the database.

@@ -164,6 +164,14 @@ impl Store for SessionCache {
     async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
         self.inner.following_ids(user_id).await
     }
+
+    async fn suggestions(
+        &self,
+        viewer: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Profile>, StoreError> {
+        self.inner.suggestions(viewer, limit).await
+    }
 }
 
 #[cfg(test)]
