@@ -23,7 +23,7 @@ import { Compose } from './compose.js';
 import { Pending } from './pending.js';
 import { Timeline } from './timeline.js';
 import { ProfileCard } from './profile.js';
-import { PeopleList, showSuggestions, displayName } from './people.js';
+import { PeopleList, showSuggestions } from './people.js';
 import { startClock } from './time.js';
 import { h, icon, replaceChildren } from './dom.js';
 import { avatar, paintAvatar } from './avatar.js';
@@ -60,9 +60,6 @@ const profileCard = new ProfileCard({
   section: $('profile'),
   toast,
   needAuth,
-  onSaved: (profile) => {
-    if (state.route && state.route.name === 'user') banner.setBaseTitle(`${displayName(profile)} (@${profile.username}) · Chirp`);
-  },
 });
 const people = new PeopleList({
   section: $('people'),
@@ -246,9 +243,7 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
   // every socket whatever it watches).
   connection.watch(watch || 'everyone');
   if (route.name === 'user') {
-    profileCard.load(route.username, me).then((p) => {
-      if (p && seq === state.renderSeq) banner.setBaseTitle(`${displayName(p)} (@${p.username}) · Chirp`);
-    });
+    profileCard.load(route.username, me);
   } else {
     profileCard.hide();
   }
