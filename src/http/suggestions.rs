@@ -27,12 +27,19 @@ pub struct Suggestions {
     pub users: Vec<Profile>,
 }
 
-/// The query of `GET /api/suggestions`.
+/// The query of `GET /api/suggestions`, as the OpenAPI document describes it.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only describes the query; `Limit` parses it.
 struct SuggestionParams {
-    /// How many accounts at most (1–100, default 5).
+    /// How many accounts at most (default 5).
     #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+}
+
+/// The query as it arrives: text, so that a bad `limit` gets this API's error.
+#[derive(Deserialize)]
+struct RawLimit {
     limit: Option<String>,
 }
 
@@ -43,7 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Limit {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(raw) = Query::<SuggestionParams>::from_request_parts(parts, state)
+        let Query(raw) = Query::<RawLimit>::from_request_parts(parts, state)
             .await
             .map_err(|e| {
                 ApiError::Invalid(Invalid {

@@ -137,3 +137,48 @@ test('a refused edit shows the server’s error and keeps what was typed', async
   assert.equal(await a.page.locator('#profile-display_name').inputValue(), 'Fay');
   await a.context.close();
 });
+
+test('following from the suggestions brings their tweets into Home at once', async () => {
+  const a = await env.open({ username: 'gus' });
+  await post(env.client, a.token, 'Gus was here before you followed');
+  const b = await env.open({ username: 'hal' });
+  const row = b.page.locator('#suggestions .person[data-username="gus"]');
+  await row.locator('button.follow-btn').click();
+  await b.page.locator('#timeline > li .tweet-text', { hasText: 'Gus was here before you followed' }).waitFor();
+  await row.locator('button.follow-btn[aria-pressed="true"]').waitFor();
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await a.context.close();
+  await b.context.close();
+});
+
+test('Home watches again after a reconnect and catches up with its own API', async () => {
+  const a = await env.open({ username: 'ivy' });
+  const c = await env.open({ username: 'jon' });
+  const b = await env.open({ username: 'kim' });
+  assert.equal((await env.client.put('/api/users/ivy/follow', b.token)).status, 200);
+  await b.page.reload();
+  await ready(b.page);
+  await b.page.waitForFunction(() => window.chirp.connection.watching === 'home');
+
+  await b.context.setOffline(true);
+  await b.page.evaluate(() => window.chirp.connection.socket.io.engine.close());
+  await b.page.locator('#conn-note').filter({ hasText: 'Reconnecting' }).waitFor();
+  const missed = await post(env.client, a.token, 'Ivy, while Kim was away');
+  await post(env.client, c.token, 'Jon, while Kim was away');
+  await b.context.setOffline(false);
+  await b.page.waitForSelector('html[data-socket="up"]', { timeout: 15_000 });
+  await b.page.waitForFunction(() => window.chirp.connection.watching === 'home');
+  // The catch-up counted Ivy's tweet only (GET /api/timelines/home?after=…).
+  const text = await bannerMatching(b.page, /Show 1 new tweet\b/);
+  assert.match(text, /ivy/);
+
+  // Live again, on Home: Jon's next tweet is not counted, Ivy's is.
+  await post(env.client, c.token, 'Jon, live');
+  const live = await post(env.client, a.token, 'Ivy, live');
+  const two = await bannerMatching(b.page, /Show 2 new tweets/);
+  assert.doesNotMatch(two, /jon/);
+  await b.page.locator('#banner').click();
+  await b.page.locator('#banner').waitFor({ state: 'hidden' });
+  assert.deepEqual((await shownIds(b.page)).slice(0, 2), [live.id, missed.id]);
+  for (const x of [a, b, c]) await x.context.close();
+});

@@ -16,9 +16,10 @@ function predicted(profile, following) {
 
 /**
  * The button for `profile`, or null on your own. `onChange(profile)` runs with the predicted
- * and then the confirmed profile; `needAuth()` when signed out; `toast(message)` on errors.
+ * and then the confirmed profile; `onSettled(profile, ok)` once the server answered;
+ * `needAuth()` when signed out; `toast(message)` on errors.
  */
-export function followButton(profile, { me, onChange = () => {}, needAuth = () => {}, toast = () => {} }) {
+export function followButton(profile, { me, onChange = () => {}, onSettled = () => {}, needAuth = () => {}, toast = () => {} }) {
   if (me && me.id === profile.id) return null;
   let current = profile;
   let busy = false;
@@ -42,8 +43,10 @@ export function followButton(profile, { me, onChange = () => {}, needAuth = () =
     current = predicted(current, want);
     paint();
     onChange(current);
+    let ok = false;
     try {
       current = await api.setFollow(current.username, want);
+      ok = true;
     } catch (e) {
       current = before;
       toast(e.message || 'Couldn’t change the follow.');
@@ -53,6 +56,7 @@ export function followButton(profile, { me, onChange = () => {}, needAuth = () =
       paint();
       onChange(current);
     }
+    onSettled(current, ok);
   });
   return btn;
 }

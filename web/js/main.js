@@ -93,8 +93,23 @@ timeline.on('needAuth', (message) => authForm.prompt('signin', message));
 timeline.on('empty', () => {
   if (!timeline.home) return;
   const seq = state.renderSeq;
-  showSuggestions($('suggestions'), { me: state.me, toast, needAuth, isCurrent: () => seq === state.renderSeq });
+  showSuggestions($('suggestions'), {
+    me: state.me, toast, needAuth,
+    isCurrent: () => seq === state.renderSeq,
+    // Following someone puts their tweets, old ones too, in Home: load it again (the
+    // suggestions stay, so that several people can be followed in a row).
+    onFollowed: () => { if (seq === state.renderSeq) reloadTimeline(); },
+  });
 });
+
+/** Load the current timeline page from scratch, keeping the rest of the page. */
+async function reloadTimeline() {
+  const seq = state.renderSeq;
+  timeline.reset({ username: timeline.username, home: timeline.home, single: false, me: state.me });
+  pending.reset({ enabled: pending.enabled, me: state.me, username: pending.username, watch: pending.watch });
+  try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
+  if (seq === state.renderSeq && state.socketUp) pending.catchUp();
+}
 
 function setMe(me) {
   state.me = me;

@@ -4,9 +4,10 @@
 //   whose profile this is), but only once the server has acknowledged that the socket
 //   watches this page's timeline (`watch`): until then announcements are the previous
 //   page's. `tweetDeleted` takes it out again.
-// - After every socket (re)connect, the API is asked what is newer than the timeline's
-//   `syncedId`; everything found that is not ours counts. Announcements are not replayed
-//   after a drop, so this is how tweets posted while we were away are never skipped.
+// - After every socket (re)connect, once the server acknowledged the page's `watch`, the
+//   page's own API (home, everyone's or one user's tweets) is asked what is newer than the
+//   timeline's `syncedId`; everything found that is not ours counts. Announcements are not
+//   replayed after a drop, so this is how tweets posted while we were away are never skipped.
 // - Showing loads `after=syncedId` (paging by 100 until a short page), then fetches one by
 //   one any pending id the pages did not bring (e.g. more than MAX_PAGES pages behind). Ids
 //   commit in id order on both back ends (PostgreSQL inserts tweets under an advisory lock),

@@ -82,8 +82,11 @@ export class PeopleList {
   }
 }
 
-/** Fill `section` with "Who to follow" for `me` (hidden when there is nobody to suggest). */
-export async function showSuggestions(section, { me, toast, needAuth, isCurrent = () => true }) {
+/**
+ * Fill `section` with "Who to follow" for `me` (hidden when there is nobody to suggest).
+ * `onFollowed(profile)` runs once the server confirmed a follow or unfollow made there.
+ */
+export async function showSuggestions(section, { me, toast, needAuth, onFollowed = () => {}, isCurrent = () => true }) {
   let answer;
   try {
     answer = await api.suggestions(5);
@@ -94,6 +97,6 @@ export async function showSuggestions(section, { me, toast, needAuth, isCurrent 
   replaceChildren(section,
     h('h2', { className: 'suggestions-title' }, 'Who to follow'),
     h('ol', { className: 'people-list', 'aria-label': 'Suggested accounts' },
-      answer.users.map((p) => personRow(p, { me, toast, needAuth }))));
+      answer.users.map((p) => personRow(p, { me, toast, needAuth, onSettled: (q, ok) => { if (ok) onFollowed(q); } }))));
   section.hidden = false;
 }
