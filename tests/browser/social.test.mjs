@@ -182,3 +182,24 @@ test('Home watches again after a reconnect and catches up with its own API', asy
   assert.deepEqual((await shownIds(b.page)).slice(0, 2), [live.id, missed.id]);
   for (const x of [a, b, c]) await x.context.close();
 });
+
+test('a followers list pages with "Load more", never repeating anyone', async () => {
+  await env.client.signUp('lena');
+  const fans = [];
+  for (let i = 0; i < 22; i++) {
+    const fan = await env.client.signUp(`fan_${String(i).padStart(2, '0')}`);
+    assert.equal((await env.client.put('/api/users/lena/follow', fan.token)).status, 200);
+    fans.push(fan.user.username);
+  }
+  const v = await env.open({ username: 'viewer_lena', path: '/users/lena/followers' });
+  const rows = v.page.locator('#people-list .person');
+  await rows.nth(19).waitFor();
+  assert.equal(await rows.count(), 20);
+  await v.page.locator('#people-more').click();
+  await rows.nth(21).waitFor();
+  await v.page.locator('#people-more').waitFor({ state: 'hidden' });
+  const names = await rows.evaluateAll((lis) => lis.map((li) => li.dataset.username));
+  assert.deepEqual(names, [...fans].reverse(), 'most recent follow first, each once');
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
