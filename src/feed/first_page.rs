@@ -242,6 +242,9 @@ mod tests {
         async fn mark_read(&self, _: i64, _: i64) -> Result<(), StoreError> {
             unreachable!("FirstPage only reads pages")
         }
+        async fn suggestions(&self, _: Option<i64>, _: i64) -> Result<Vec<Profile>, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
     }
 
     fn page_ids(json: &Bytes) -> Vec<i64> {

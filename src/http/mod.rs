@@ -15,6 +15,7 @@ mod notifications;
 mod openapi;
 mod profiles;
 mod sessions;
+mod suggestions;
 mod timelines;
 mod tweets;
 mod users;
@@ -68,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .merge(follows::router())
         .merge(timelines::router())
         .merge(notifications::router())
+        .merge(suggestions::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::limit_body))
         .merge(health::router())

@@ -51,6 +51,7 @@ use crate::origin::SESSION_COOKIE;
         super::follows::unfollow,
         super::follows::followers,
         super::follows::following,
+        super::suggestions::suggestions,
         super::timelines::home,
         super::health::healthz,
         super::health::render_metrics,

@@ -125,6 +125,13 @@ pub trait Store: Send + Sync + 'static {
     async fn unread_count(&self, recipient: i64) -> Result<i64, StoreError>;
     /// Mark `recipient`'s notifications with an id up to `up_to` read.
     async fn mark_read(&self, recipient: i64, up_to: i64) -> Result<(), StoreError>;
+    /// Up to `limit` accounts to suggest following, most-followed first, leaving out
+    /// `viewer` and whom they already follow: what an empty home timeline shows instead.
+    async fn suggestions(
+        &self,
+        viewer: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Profile>, StoreError>;
 }
 
 /// How to reach the database.

@@ -198,6 +198,14 @@ impl Store for SessionCache {
     async fn mark_read(&self, recipient: i64, up_to: i64) -> Result<(), StoreError> {
         self.inner.mark_read(recipient, up_to).await
     }
+
+    async fn suggestions(
+        &self,
+        viewer: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Profile>, StoreError> {
+        self.inner.suggestions(viewer, limit).await
+    }
 }
 
 #[cfg(test)]

@@ -181,6 +181,14 @@ pub(super) const FOLLOWING: &str = concat!(
     ", f.id AS follow_id FROM follows f JOIN users u ON u.id = f.followee_id \
      WHERE f.follower_id = $2 AND f.id < $3 ORDER BY f.id DESC LIMIT $4"
 );
+/// The most-followed accounts that viewer `$1` (or NULL) is not and does not follow, at
+/// most `$2`: whom to suggest to someone whose home timeline is empty.
+pub(super) const SUGGESTIONS: &str = concat!(
+    profile_select!(),
+    "FROM users u WHERE ($1 IS NULL OR (u.id <> $1 AND NOT EXISTS \
+       (SELECT 1 FROM follows s WHERE s.follower_id = $1 AND s.followee_id = u.id))) \
+     ORDER BY u.followers_count DESC, u.tweet_count DESC, u.id ASC LIMIT $2"
+);
 /// `$1` = user, `$2` = new display name or NULL (unchanged), `$3` = new bio or NULL.
 pub(super) const UPDATE_PROFILE: &str = "UPDATE users SET display_name = COALESCE($2, display_name), \
      bio = COALESCE($3, bio) WHERE id = $1";
@@ -938,6 +946,20 @@ macro_rules! shared_store_impl {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn suggestions(
+                &self,
+                viewer: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<$crate::domain::Profile>, $crate::storage::StoreError> {
+                let rows: Vec<$crate::storage::sql::ProfileRow> =
+                    sqlx::query_as($crate::storage::sql::SUGGESTIONS)
+                        .bind(viewer)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
         }
 

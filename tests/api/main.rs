@@ -21,5 +21,6 @@ mod sessions;
 mod site;
 mod socket_protocol;
 mod store;
+mod suggestions;
 mod tweets;
 mod writer;

@@ -7,7 +7,14 @@ use crate::helpers::{Backend, TestApp, spawn_app};
 #[tokio::test]
 async fn app_pages_answer_html_with_a_strict_csp() {
     let app = spawn_app(Backend::Sqlite).await;
-    for path in ["/", "/users/someone", "/tweets/42"] {
+    for path in [
+        "/",
+        "/everyone",
+        "/users/someone",
+        "/users/someone/followers",
+        "/users/someone/following",
+        "/tweets/42",
+    ] {
         let page = app.get(path, None).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
         assert!(

@@ -106,7 +106,9 @@ test('sign-up errors appear next to the field that caused them', async () => {
 });
 
 test('sign-in errors, sign in, sign out', async () => {
-  await env.client.signUp('quinn');
+  // Signed in, "/" is Home: quinn follows penny, so penny's tweets count there.
+  const quinn = await env.client.signUp('quinn');
+  assert.equal((await env.client.put('/api/users/penny/follow', quinn.token)).status, 200);
   const { page, context } = await env.open();
   await page.locator('#auth-username').fill('quinn');
   await page.locator('#auth-password').fill('not the password');

@@ -19,8 +19,8 @@ async function watchBanner(page) {
 }
 
 test('another user’s tweets raise the banner and load at the top, in order, draft untouched', async () => {
-  const a = await env.open({ username: 'alice' });
-  const b = await env.open({ username: 'bob' });
+  const a = await env.open({ username: 'alice', path: '/everyone' });
+  const b = await env.open({ username: 'bob', path: '/everyone' });
   await watchBanner(a.page);
 
   // Bob is halfway through writing something.
@@ -62,8 +62,8 @@ test('another user’s tweets raise the banner and load at the top, in order, dr
 });
 
 test('a tweet with HTML in it stays text and runs nothing; "." shows new tweets', async () => {
-  const a = await env.open({ username: 'mallory' });
-  const b = await env.open({ username: 'carol' });
+  const a = await env.open({ username: 'mallory', path: '/everyone' });
+  const b = await env.open({ username: 'carol', path: '/everyone' });
   const evil = '<img src=x onerror=window.__xss=1> <script>window.__xss=2</script> & "quotes"';
   await post(env.client, a.token, evil);
   await bannerMatching(b.page, /Show 1 new tweet\b/);
@@ -90,8 +90,8 @@ test('a tweet with HTML in it stays text and runs nothing; "." shows new tweets'
 });
 
 test('a pending tweet deleted before it is shown leaves the count', async () => {
-  const a = await env.open({ username: 'dave' });
-  const b = await env.open({ username: 'erin' });
+  const a = await env.open({ username: 'dave', path: '/everyone' });
+  const b = await env.open({ username: 'erin', path: '/everyone' });
   const keep = await post(env.client, a.token, 'This one stays');
   const gone = await post(env.client, a.token, 'This one will be deleted');
   await bannerMatching(b.page, /Show 2 new tweets/);
@@ -113,8 +113,8 @@ test('a pending tweet deleted before it is shown leaves the count', async () => 
 });
 
 test('tweets posted while the socket was down are counted after it reconnects', async () => {
-  const a = await env.open({ username: 'frank' });
-  const b = await env.open({ username: 'grace' });
+  const a = await env.open({ username: 'frank', path: '/everyone' });
+  const b = await env.open({ username: 'grace', path: '/everyone' });
   const first = await post(env.client, a.token, 'Posted while Grace is online');
   const doomed = await post(env.client, a.token, 'Posted, then deleted while Grace is away');
   await bannerMatching(b.page, /Show 2 new tweets/);
@@ -148,8 +148,8 @@ test('tweets posted while the socket was down are counted after it reconnects', 
 });
 
 test('the title carries the count while the tab is hidden', async () => {
-  const a = await env.open({ username: 'heidi' });
-  const b = await env.open({ username: 'ivan' });
+  const a = await env.open({ username: 'heidi', path: '/everyone' });
+  const b = await env.open({ username: 'ivan', path: '/everyone' });
   await b.page.evaluate(() => {
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
     document.dispatchEvent(new Event('visibilitychange'));
@@ -172,8 +172,8 @@ const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.
 
 for (const [name, viewport] of [['a phone (390 px)', { width: 390, height: 844 }], ['a desktop', { width: 1000, height: 760 }]]) {
   test(`on ${name} the banner covers neither the first tweet’s name line nor the compose box`, async () => {
-    const a = await env.open({ username: `poster_${viewport.width}` });
-    const b = await env.open({ username: `phone_${viewport.width}`, viewport });
+    const a = await env.open({ username: `poster_${viewport.width}`, path: '/everyone' });
+    const b = await env.open({ username: `phone_${viewport.width}`, viewport, path: '/everyone' });
     await post(env.client, a.token, 'Seen first');
     await bannerMatching(b.page, /Show 1 new tweet\b/);
     await b.page.locator('#banner').click();
@@ -192,8 +192,8 @@ for (const [name, viewport] of [['a phone (390 px)', { width: 390, height: 844 }
 }
 
 test('the banner shows no bare shortcut key; "." still works and is announced', async () => {
-  const a = await env.open({ username: 'judy' });
-  const b = await env.open({ username: 'ken' });
+  const a = await env.open({ username: 'judy', path: '/everyone' });
+  const b = await env.open({ username: 'ken', path: '/everyone' });
   await post(env.client, a.token, 'Press the dot');
   const text = await bannerMatching(b.page, /Show 1 new tweet\b/);
   assert.match(text.trim(), /Show 1 new tweet\s+from judy$/, 'nothing after the names: no lone "."');

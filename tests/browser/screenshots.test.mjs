@@ -25,7 +25,7 @@ after(async () => { await env?.close(); });
 const still = (page) => page.mouse.move(0, 0);
 
 test('timeline and banner (desktop, light)', async () => {
-  const { page, context } = await env.open({ username: 'robin', viewport: { width: 1000, height: 760 } });
+  const { page, context } = await env.open({ username: 'robin', path: '/everyone', viewport: { width: 1000, height: 760 } });
   const liked = page.locator('#timeline > li', { hasText: 'onboarding' }).locator('button.like');
   await liked.click();
   await page.locator('#timeline > li', { hasText: 'onboarding' }).locator('button.like[aria-pressed="true"]').waitFor();
@@ -49,7 +49,7 @@ test('signed out', async () => {
 });
 
 test('phone width: no sideways scrolling', async () => {
-  const { page, context } = await env.open({ username: 'nina', viewport: { width: 390, height: 844 } });
+  const { page, context } = await env.open({ username: 'nina', path: '/everyone', viewport: { width: 390, height: 844 } });
   await post(env.client, people.jordan.token, 'Long links wrap too: https://example.com/a/really/long/path/that/would/otherwise/overflow');
   await bannerMatching(page, /Show 1 new tweet/);
   await page.locator('#banner').click();
@@ -64,11 +64,37 @@ test('phone width: no sideways scrolling', async () => {
 });
 
 test('dark theme', async () => {
-  const { page, context } = await env.open({ username: 'night_owl', colorScheme: 'dark', viewport: { width: 1000, height: 760 } });
+  const { page, context } = await env.open({ username: 'night_owl', path: '/everyone', colorScheme: 'dark', viewport: { width: 1000, height: 760 } });
   assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(17, 22, 29)');
   await post(env.client, people.ana.token, 'Dark mode follows your system setting.');
   await bannerMatching(page, /Show 1 new tweet/);
   await still(page);
   await screenshot(page, 'dark');
+  await context.close();
+});
+
+test('profile and an empty home with suggestions (desktop, light)', async () => {
+  const res = await fetch(env.url('/api/me'), {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${people.maya.token}` },
+    body: JSON.stringify({ display_name: 'Maya Okafor', bio: 'Product designer. Onboarding flows, cardamom buns, long walks.' }),
+  });
+  assert.equal(res.status, 200);
+  for (const who of ['tomas', 'ana']) await env.client.put('/api/users/maya/follow', people[who].token);
+  await env.client.put('/api/users/li_wei/follow', people.maya.token);
+  await env.client.put('/api/users/ana/follow', people.maya.token);
+
+  const { page, context } = await env.open({ username: 'sam', viewport: { width: 1000, height: 760 } });
+  await page.locator('#suggestions .person').first().waitFor();
+  await still(page);
+  await screenshot(page, 'home-suggestions');
+
+  await page.locator('#suggestions .person[data-username="maya"] .person-name').click();
+  await page.waitForSelector('html[data-view="user"][data-loading="false"]');
+  await page.locator('#profile .profile-name', { hasText: 'Maya Okafor' }).waitFor();
+  await page.locator('#profile button.follow-btn').click();
+  await page.locator('#profile .profile-counts', { hasText: '3 Followers' }).waitFor();
+  await still(page);
+  await screenshot(page, 'profile');
   await context.close();
 });

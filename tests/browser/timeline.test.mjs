@@ -28,7 +28,7 @@ before(async () => {
 after(async () => { await env?.close(); });
 
 test('the timeline shows 20 newest first and "load more" brings the rest', async () => {
-  const b = await env.open({ username: 'reader1' });
+  const b = await env.open({ username: 'reader1', path: '/everyone' });
   const ids = await shownIds(b.page);
   const newest = seeded.map((t) => t.id).sort((x, y) => y - x);
   assert.deepEqual(ids, newest.slice(0, 20));
@@ -46,7 +46,7 @@ test('the timeline shows 20 newest first and "load more" brings the rest', async
 });
 
 test('scrolled down: the banner moves nothing; clicking it brings the reader to the new tweets', async () => {
-  const b = await env.open({ username: 'reader2', viewport: { width: 900, height: 700 } });
+  const b = await env.open({ username: 'reader2', path: '/everyone', viewport: { width: 900, height: 700 } });
   // Read the 8th tweet, in the middle of the screen.
   const targetId = await b.page.locator('#timeline > li').nth(8).getAttribute('data-id');
   const target = b.page.locator(`#timeline > li[data-id="${targetId}"]`);
@@ -88,7 +88,7 @@ test('scrolled down: the banner moves nothing; clicking it brings the reader to 
 });
 
 test('a tweet deleted above the one being read does not move it', async () => {
-  const b = await env.open({ username: 'reader9', viewport: { width: 900, height: 700 } });
+  const b = await env.open({ username: 'reader9', path: '/everyone', viewport: { width: 900, height: 700 } });
   const victim = await post(env.client, dave.token, 'About to be deleted from above you');
   await bannerMatching(b.page, /Show 1 new tweet\b/);
   await b.page.locator('#banner').click();
@@ -108,7 +108,7 @@ test('a tweet deleted above the one being read does not move it', async () => {
 
 test('a profile counts only its own user’s tweets', async () => {
   const onProfile = await env.open({ username: 'reader3', path: '/users/carol' });
-  const onHome = await env.open({ username: 'reader4' });
+  const onHome = await env.open({ username: 'reader4', path: '/everyone' });
   assert.equal(await onProfile.page.locator('#view-header h1').textContent(), '@carol');
   const authors = await onProfile.page.locator('#timeline .author').allInnerTexts();
   assert.ok(authors.length > 0 && authors.every((a) => a === 'carol'));
@@ -129,7 +129,7 @@ test('a profile counts only its own user’s tweets', async () => {
 });
 
 test('links change pages without reloading and the back button works', async () => {
-  const b = await env.open({ username: 'reader5' });
+  const b = await env.open({ username: 'reader5', path: '/everyone' });
   await b.page.evaluate(() => { window.__samePage = true; });
   const first = b.page.locator('#timeline > li').first();
   const id = Number(await first.getAttribute('data-id'));
@@ -154,9 +154,9 @@ test('links change pages without reloading and the back button works', async () 
   await ready(b.page);
   assert.equal(await b.page.locator('#view-header h1').textContent(), '@' + author);
   await b.page.locator('#view-header button[title="Back"]').click();
-  await b.page.waitForURL((u) => u.pathname === '/');
+  await b.page.waitForURL((u) => u.pathname === '/everyone');
   await ready(b.page);
-  assert.equal(await b.page.locator('#view-header h1').textContent(), 'Home');
+  assert.equal(await b.page.locator('#view-header h1').textContent(), 'Everyone');
   assert.equal(await b.page.evaluate(() => window.__samePage), true, 'no full page load');
 
   // Opening a tweet's address directly works too.
@@ -167,7 +167,7 @@ test('links change pages without reloading and the back button works', async () 
 });
 
 test('like and unlike with a count; delete one’s own tweet', async () => {
-  const b = await env.open({ username: 'reader6' });
+  const b = await env.open({ username: 'reader6', path: '/everyone' });
   const like = b.page.locator('#timeline > li').first().locator('button.like');
   await like.click();
   await b.page.waitForFunction(() => document.querySelector('#timeline > li button.like').getAttribute('aria-pressed') === 'true');
@@ -195,7 +195,7 @@ test('like and unlike with a count; delete one’s own tweet', async () => {
 });
 
 test('the compose counter counts like the server', async () => {
-  const b = await env.open({ username: 'reader7' });
+  const b = await env.open({ username: 'reader7', path: '/everyone' });
   const box = b.page.locator('#compose-text');
   const left = b.page.locator('#compose-left');
   const submit = b.page.locator('#compose-submit');
@@ -223,10 +223,10 @@ test('an announced tweet that the after= query does not return is fetched by id'
   // the page still fetches by id any it did not (the safety net in web/js/pending.js).
   // Exercise it with the oldest seeded tweet, which the first page does not show,
   // announced as if it had just been committed.
-  const b = await env.open({ username: 'reader8' });
+  const b = await env.open({ username: 'reader8', path: '/everyone' });
   const late = seeded[0];
   assert.ok(!(await shownIds(b.page)).includes(late.id));
-  await b.page.evaluate((t) => window.chirp.pending.announced({ id: t.id, author: t.author }), late);
+  await b.page.evaluate((t) => window.chirp.pending.announced({ id: t.id, author: t.author }, window.chirp.pending.watch), late);
   await bannerMatching(b.page, /Show 1 new tweet\b/);
   await b.page.locator('#banner').click();
   await b.page.locator(`#timeline > li[data-id="${late.id}"]`).waitFor();

@@ -59,11 +59,28 @@ export const setLike = (id, liked) =>
   request(liked ? 'PUT' : 'DELETE', `/api/tweets/${encodeURIComponent(id)}/like`);
 
 /**
- * One page of a timeline, newest first. `username` picks a user's timeline, otherwise
- * everyone's; `before`/`after` are tweet ids; `limit` is 1–100.
+ * One page of a timeline, newest first. `home` picks the signed-in user's home timeline,
+ * `username` a user's tweets, otherwise everyone's; `before`/`after` are tweet ids;
+ * `limit` is 1–100.
  */
-export async function listTweets({ username, before, after, limit } = {}) {
-  const base = username ? `/api/users/${encodeURIComponent(username)}/tweets` : '/api/tweets';
+export async function listTweets({ home, username, before, after, limit } = {}) {
+  let base = '/api/tweets';
+  if (home) base = '/api/timelines/home';
+  else if (username) base = `/api/users/${encodeURIComponent(username)}/tweets`;
   const page = await request('GET', base + query({ limit, before, after }));
   return (page && page.tweets) || [];
 }
+
+const userPath = (username) => `/api/users/${encodeURIComponent(username)}`;
+
+/** A profile as the viewer sees it (counts, `followed_by_me`, `follows_me`). */
+export const getProfile = (username) => request('GET', userPath(username));
+/** Change your own `display_name` and/or `bio`; answers your profile. */
+export const updateMe = (changes) => request('PATCH', '/api/me', changes);
+/** Follow (`on`) or unfollow; answers their profile as you now see it. */
+export const setFollow = (username, on) => request(on ? 'PUT' : 'DELETE', userPath(username) + '/follow');
+/** A page of `kind` ("followers" or "following"): {users, next_cursor}. */
+export const listPeople = (username, kind, { cursor, limit } = {}) =>
+  request('GET', `${userPath(username)}/${kind}` + query({ cursor, limit }));
+/** Accounts to follow, most-followed first: {users}. */
+export const suggestions = (limit) => request('GET', '/api/suggestions' + query({ limit }));

@@ -1,10 +1,16 @@
-// Chirp's web app: wires the modules together and renders the three pages.
+// Chirp's web app: wires the modules together and renders the pages.
 //
-//   api.js      HTTP client            socket.js   Socket.IO connection
+//   api.js      HTTP client            socket.js   Socket.IO connection and `watch`
 //   router.js   pushState routes       auth.js     sign in / up / out, account area
 //   timeline.js the list of tweets     tweet.js    one tweet
 //   pending.js  honest new-tweet count banner.js   the "Show N new tweets" button
 //   compose.js  the post box           time.js     relative times
+//   profile.js  the profile card       people.js   followers / following, suggestions
+//   follow.js   the Follow button
+//
+// Pages: "/" is Home signed in (everyone's tweets signed out), "/everyone", a profile,
+// its followers / following, one tweet. Each timeline page tells the socket which timeline
+// to watch, so the banner counts only what that page would show.
 //
 // Data flow: the socket and the API feed `pending` and `timeline`; the banner only shows
 // what `pending` counts; nothing the user typed is ever replaced by a re-render.
@@ -16,6 +22,8 @@ import { Banner } from './banner.js';
 import { Compose } from './compose.js';
 import { Pending } from './pending.js';
 import { Timeline } from './timeline.js';
+import { ProfileCard } from './profile.js';
+import { PeopleList, showSuggestions } from './people.js';
 import { startClock } from './time.js';
 import { h, icon, replaceChildren } from './dom.js';
 import { avatar, paintAvatar } from './avatar.js';
@@ -47,6 +55,20 @@ const banner = new Banner({
   keepingPlace: (fn) => timeline.keepingPlace(fn),
 });
 const pending = new Pending({ timeline, banner, toast });
+const needAuth = (message) => authForm.prompt('signin', message);
+const profileCard = new ProfileCard({
+  section: $('profile'),
+  toast,
+  needAuth,
+});
+const people = new PeopleList({
+  section: $('people'),
+  list: $('people-list'),
+  status: $('people-status'),
+  more: $('people-more'),
+  toast,
+  needAuth,
+});
 
 const compose = new Compose({
   form: $('compose'),
@@ -67,6 +89,27 @@ const authForm = new AuthForm({
   },
 });
 timeline.on('needAuth', (message) => authForm.prompt('signin', message));
+// An empty home timeline suggests whom to follow instead of a blank page.
+timeline.on('empty', () => {
+  if (!timeline.home) return;
+  const seq = state.renderSeq;
+  showSuggestions($('suggestions'), {
+    me: state.me, toast, needAuth,
+    isCurrent: () => seq === state.renderSeq,
+    // Following someone puts their tweets, old ones too, in Home: load it again (the
+    // suggestions stay, so that several people can be followed in a row).
+    onFollowed: () => { if (seq === state.renderSeq) reloadTimeline(); },
+  });
+});
+
+/** Load the current timeline page from scratch, keeping the rest of the page. */
+async function reloadTimeline() {
+  const seq = state.renderSeq;
+  timeline.reset({ username: timeline.username, home: timeline.home, single: false, me: state.me });
+  pending.reset({ enabled: pending.enabled, me: state.me, username: pending.username, watch: pending.watch });
+  try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
+  if (seq === state.renderSeq && state.socketUp) pending.catchUp();
+}
 
 function setMe(me) {
   state.me = me;
@@ -104,15 +147,27 @@ function setConnection(status) {
 }
 
 const connection = live.connect({
-  onNewTweet: (tweet) => pending.announced(tweet),
+  onNewTweet: (tweet, watching) => pending.announced(tweet, watching),
   onTweetDeleted: (id) => pending.deleted(id),
   onStatus: (status) => {
     state.socketUp = status === 'up';
     setConnection(status);
   },
-  // Announcements made while we were disconnected are gone: ask the API instead.
-  onConnect: () => pending.catchUp(),
+  onConnect: () => {},
+  // Once the server watches this page's timeline (after every reconnect too), ask the API
+  // what was posted meanwhile: announcements made before that are gone or were another's.
+  onWatched: (kind) => { if (kind === pending.watch) pending.catchUp(); },
 });
+
+/** The timeline a route shows, as `watch` names it; null where no banner counts. */
+function watchKind(route, me) {
+  switch (route.name) {
+    case 'home': return me ? 'home' : 'everyone';
+    case 'everyone': return 'everyone';
+    case 'user': return 'user:' + route.username;
+    default: return null;
+  }
+}
 
 function backButton() {
   const btn = h('button', { type: 'button', className: 'icon-btn', title: 'Back' },
@@ -121,12 +176,41 @@ function backButton() {
   return btn;
 }
 
+function tab(href, text, current) {
+  return h('a', { className: 'tab', href, 'aria-current': current ? 'page' : null }, text);
+}
+
+function renderTabs(route) {
+  const tabs = $('tabs');
+  if (state.me && (route.name === 'home' || route.name === 'everyone')) {
+    replaceChildren(tabs, tab('/', 'Home', route.name === 'home'), tab('/everyone', 'Everyone', route.name === 'everyone'));
+    tabs.setAttribute('aria-label', 'Timelines');
+  } else if (route.name === 'people') {
+    const base = `/users/${encodeURIComponent(route.username)}`;
+    replaceChildren(tabs, tab(`${base}/followers`, 'Followers', route.kind === 'followers'),
+      tab(`${base}/following`, 'Following', route.kind === 'following'));
+    tabs.setAttribute('aria-label', 'People');
+  } else {
+    tabs.replaceChildren();
+  }
+  tabs.hidden = !tabs.firstChild;
+}
+
 function renderHeader(route) {
   const header = $('view-header');
   switch (route.name) {
     case 'home':
       replaceChildren(header, h('h1', {}, 'Home'));
       return 'Chirp';
+    case 'everyone':
+      replaceChildren(header, h('h1', {}, 'Everyone'));
+      return 'Chirp';
+    case 'people':
+      replaceChildren(header, backButton(), avatar(route.username, 'l'),
+        h('div', { className: 'view-title' },
+          h('h1', {}, '@' + route.username),
+          h('p', { className: 'muted' }, route.kind === 'followers' ? 'Followers' : 'Following')));
+      return `${route.kind === 'followers' ? 'Followers of' : 'Followed by'} @${route.username} · Chirp`;
     case 'user':
       replaceChildren(header, backButton(), avatar(route.username, 'l'),
         h('div', { className: 'view-title' },
@@ -149,9 +233,15 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
   const me = state.me;
   const own = me && route.name === 'user' && route.username.toLowerCase() === me.username.toLowerCase();
 
+  const isPeople = route.name === 'people';
   authForm.show(!me && route.name === 'home');
-  $('compose').hidden = !(me && (route.name === 'home' || own));
+  $('compose').hidden = !(me && (route.name === 'home' || route.name === 'everyone' || own));
   banner.setBaseTitle(renderHeader(route));
+  renderTabs(route);
+  $('timeline').hidden = isPeople;
+  $('timeline').nextElementSibling.hidden = isPeople;
+  $('suggestions').hidden = true;
+  $('suggestions').replaceChildren();
   // After an in-app navigation, start screen readers and keyboards at the new page's title
   // (the link that had focus is gone).
   if (navigated) {
@@ -161,12 +251,25 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
   }
 
   const username = route.name === 'user' ? route.username : null;
-  timeline.reset({ username, single: route.name === 'tweet', me });
-  pending.reset({ enabled: route.name === 'home' || route.name === 'user', me, username });
+  const watch = watchKind(route, me);
+  timeline.reset({ username, home: !!me && route.name === 'home', single: route.name === 'tweet', me });
+  pending.reset({ enabled: watch !== null, me, username, watch });
+  // Where no banner counts, the socket still needs a timeline: everyone's (deletions reach
+  // every socket whatever it watches).
+  connection.watch(watch || 'everyone');
+  if (route.name === 'user') {
+    profileCard.load(route.username, me);
+  } else {
+    profileCard.hide();
+  }
+  if (isPeople) people.show(route.username, route.kind, me);
+  else people.hide();
   root.dataset.view = route.name;
   root.dataset.loading = 'true';
 
-  if (route.name === 'tweet') {
+  if (isPeople) {
+    // The list loads on its own; the page is ready to use at once.
+  } else if (route.name === 'tweet') {
     const tweet = await timeline.loadSingle(route.id);
     if (seq === state.renderSeq && tweet) banner.setBaseTitle(`@${tweet.author.username}: “${tweet.text.slice(0, 40)}” · Chirp`);
   } else if (route.name === 'notfound') {
@@ -183,7 +286,7 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
 }
 
 // A handle for debugging in the console and for the browser tests (e.g. to cut the socket).
-window.chirp = { connection, pending, timeline, banner, compose };
+window.chirp = { connection, pending, timeline, banner, compose, profileCard, people };
 
 startClock();
 (async () => {

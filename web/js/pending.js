@@ -1,10 +1,13 @@
 // Honest bookkeeping for "new tweets": which tweets exist that this page has not shown yet.
 //
 // - `newTweet` events add an id to `pending` (unless it is ours, shown, or not from the user
-//   whose profile this is). `tweetDeleted` takes it out again.
-// - After every socket (re)connect, the API is asked what is newer than the timeline's
-//   `syncedId`; everything found that is not ours counts. Announcements are not replayed
-//   after a drop, so this is how tweets posted while we were away are never skipped.
+//   whose profile this is), but only once the server has acknowledged that the socket
+//   watches this page's timeline (`watch`): until then announcements are the previous
+//   page's. `tweetDeleted` takes it out again.
+// - After every socket (re)connect, once the server acknowledged the page's `watch`, the
+//   page's own API (home, everyone's or one user's tweets) is asked what is newer than the
+//   timeline's `syncedId`; everything found that is not ours counts. Announcements are not
+//   replayed after a drop, so this is how tweets posted while we were away are never skipped.
 // - Showing loads `after=syncedId` (paging by 100 until a short page), then fetches one by
 //   one any pending id the pages did not bring (e.g. more than MAX_PAGES pages behind). Ids
 //   commit in id order on both back ends (PostgreSQL inserts tweets under an advisory lock),
@@ -26,17 +29,22 @@ export class Pending {
     this.enabled = false;
     this.me = null;
     this.username = null;
+    this.watch = null;
     this.loading = false;
     this.generation = 0;
     timeline.on('removed', (id) => this.forget(id));
   }
 
-  /** Start counting for a new view. `username` limits counting to one author (profile page). */
-  reset({ enabled, me, username = null }) {
+  /**
+   * Start counting for a new view. `watch` is the timeline its socket watches ("home",
+   * "everyone", "user:<name>"); `username` limits counting to one author (profile page).
+   */
+  reset({ enabled, me, username = null, watch = null }) {
     this.generation++;
     this.enabled = enabled;
     this.me = me;
     this.username = username;
+    this.watch = watch;
     this.pending.clear();
     this.loading = false;
     this.render();
@@ -48,8 +56,9 @@ export class Pending {
     return !this.username || author.username.toLowerCase() === this.username.toLowerCase();
   }
 
-  /** A `newTweet` announcement. */
-  announced(tweet) {
+  /** A `newTweet` announcement, received while the socket watched `watching`. */
+  announced(tweet, watching) {
+    if (watching !== this.watch) return;
     if (!this.counts(tweet.author) || this.timeline.has(tweet.id)) return;
     this.pending.set(tweet.id, tweet.author.username);
     this.render();

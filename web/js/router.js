@@ -1,15 +1,20 @@
-// Client-side routes: "/", "/users/{username}", "/tweets/{id}". Same-origin links are
+// Client-side routes: "/", "/everyone", "/users/{username}" (and its "/followers" and
+// "/following"), "/tweets/{id}". Same-origin links are
 // followed with history.pushState, the back and forward buttons re-render the page and put
 // the scroll position back where it was.
 
-/** Route for a path: {name: "home" | "user" | "tweet" | "notfound", username?, id?}. */
+/**
+ * Route for a path: {name: "home" | "everyone" | "user" | "people" | "tweet" | "notfound",
+ * username?, kind? ("followers" | "following"), id?}.
+ */
 export function parse(pathname) {
   if (pathname === '/' || pathname === '') return { name: 'home' };
-  let m = pathname.match(/^\/users\/([^/]+)\/?$/);
+  if (pathname === '/everyone' || pathname === '/everyone/') return { name: 'everyone' };
+  let m = pathname.match(/^\/users\/([^/]+)(?:\/(followers|following))?\/?$/);
   if (m) {
     let username = m[1];
     try { username = decodeURIComponent(username); } catch { /* keep raw */ }
-    return { name: 'user', username };
+    return m[2] ? { name: 'people', username, kind: m[2] } : { name: 'user', username };
   }
   m = pathname.match(/^\/tweets\/(\d{1,16})\/?$/);
   if (m) return { name: 'tweet', id: Number(m[1]) };

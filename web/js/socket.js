@@ -3,45 +3,81 @@
 // server knows who we are; after signing in or out we reconnect so it learns the change.
 // Every (re)connect is reported: announcements sent while we were away are not replayed,
 // so the page asks the API what it missed.
+//
+// Each page says which timeline it shows with `watch(kind)` ("home", "everyone",
+// "user:<name>"); the server then announces only tweets that timeline gains. A new
+// connection starts on "everyone", so the watch is sent again after every reconnect, and
+// `watching` names a timeline only once the server has acknowledged it: announcements that
+// arrive before that belong to the previous timeline.
 
 /**
  * `handlers`: onNewTweet({id, author}), onTweetDeleted(id), onConnect(), onStatus(state)
- * with state "up", "down" or "unavailable". Returns { reconnect(), socket }.
+ * with state "up", "down" or "unavailable", onWatched(kind, ok) when the server answered a
+ * watch. Returns { reconnect(), watch(kind), watching, socket }.
  */
-export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus }) {
+export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWatched = () => {} }) {
   if (typeof window.io !== 'function') {
     onStatus('unavailable');
-    return { socket: null, reconnect() {} };
+    return { socket: null, watching: null, reconnect() {}, watch() {} };
   }
   const socket = window.io({ withCredentials: true });
   let switching = false;
+  let wanted = 'everyone';
+  let seq = 0;
+
+  const handle = {
+    socket,
+    /** The timeline the server has confirmed this connection watches (null while unsure). */
+    watching: null,
+    /** Reconnect so the server sees the current session cookie. */
+    reconnect() {
+      switching = true;
+      handle.watching = null;
+      socket.disconnect();
+      socket.connect();
+    },
+    /** Ask the server to announce what timeline `kind` gains (again on every reconnect). */
+    watch(kind) {
+      wanted = kind;
+      handle.watching = null;
+      if (socket.connected) send();
+    },
+  };
+
+  function send() {
+    const mine = ++seq;
+    const kind = wanted;
+    socket.timeout(10_000).emit('watch', kind, (err, answer) => {
+      if (mine !== seq || !socket.connected) return; // a newer watch or connection took over
+      const ok = !err && !!answer && answer.ok === true;
+      handle.watching = ok ? kind : null;
+      onWatched(kind, ok);
+    });
+  }
 
   socket.on('connect', () => {
     switching = false;
+    handle.watching = null;
     onStatus('up');
+    send();
     onConnect();
   });
-  socket.on('disconnect', () => { if (!switching) onStatus('down'); });
+  socket.on('disconnect', () => {
+    handle.watching = null;
+    if (!switching) onStatus('down');
+  });
   socket.on('connect_error', () => onStatus('down'));
 
   // The tutorial's shape: newTweet(true, {id, author}). Be lenient about the flag.
   socket.on('newTweet', (...args) => {
     const tweet = args.find((a) => a && typeof a === 'object');
     if (tweet && Number.isSafeInteger(tweet.id) && tweet.author && typeof tweet.author.username === 'string') {
-      onNewTweet(tweet);
+      onNewTweet(tweet, handle.watching);
     }
   });
   socket.on('tweetDeleted', (payload) => {
     if (payload && Number.isSafeInteger(payload.id)) onTweetDeleted(payload.id);
   });
 
-  return {
-    socket,
-    /** Reconnect so the server sees the current session cookie. */
-    reconnect() {
-      switching = true;
-      socket.disconnect();
-      socket.connect();
-    },
-  };
+  return handle;
 }

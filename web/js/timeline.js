@@ -29,6 +29,7 @@ export class Timeline {
     this.items = new Map();
     this.me = null;
     this.username = null;
+    this.home = false;
     this.single = false;
     this.oldestId = null;
     this.generation = 0;
@@ -36,10 +37,14 @@ export class Timeline {
     more.addEventListener('click', () => this.loadMore());
   }
 
-  /** Start over for a new source: everyone (username null) or one user's tweets. */
-  reset({ username = null, single = false, me = null }) {
+  /**
+   * Start over for a new source: the signed-in user's home timeline (`home`), one user's
+   * tweets (`username`), or everyone's.
+   */
+  reset({ username = null, home = false, single = false, me = null }) {
     this.generation++;
     this.username = username;
+    this.home = home;
     this.single = single;
     this.me = me;
     this.items.clear();
@@ -60,13 +65,13 @@ export class Timeline {
 
   /** Start this source over and load its first page again (the "Try again" button). */
   retry(load) {
-    this.reset({ username: this.username, single: this.single, me: this.me });
+    this.reset({ username: this.username, home: this.home, single: this.single, me: this.me });
     return load();
   }
 
   /** Fetch a page of the current source (for the pending tracker and catch-up). */
   fetch(params) {
-    return api.listTweets({ username: this.username, ...params });
+    return api.listTweets({ home: this.home, username: this.username, ...params });
   }
 
   setStatus(text, retry) {
@@ -92,7 +97,7 @@ export class Timeline {
       this.oldestId = tweets.length ? tweets[tweets.length - 1].id : null;
       this.more.hidden = tweets.length < PAGE;
       this.ready = true;
-      if (!tweets.length) this.setStatus(this.emptyText());
+      if (!tweets.length) this.empty();
     } catch (e) {
       if (gen !== this.generation) return;
       // 400: not even a valid username; 404: no such user.
@@ -122,7 +127,14 @@ export class Timeline {
     }
   }
 
+  /** Nothing to show: say so, and let listeners add to it (home suggests whom to follow). */
+  empty() {
+    this.setStatus(this.emptyText());
+    for (const fn of this.listeners.empty || []) fn();
+  }
+
   emptyText() {
+    if (this.home) return 'Your home timeline is empty: follow people to see their tweets here.';
     if (this.username) {
       return this.me && this.me.username.toLowerCase() === this.username.toLowerCase()
         ? 'You haven’t posted yet. Say hello!'
@@ -219,7 +231,8 @@ export class Timeline {
     }, li);
     if (hadFocus && next) next.querySelector('article').focus({ preventScroll: true });
     if (!this.items.size) {
-      this.setStatus(this.single ? 'This tweet was deleted.' : this.emptyText());
+      if (this.single) this.setStatus('This tweet was deleted.');
+      else this.empty();
     }
     for (const fn of this.listeners.removed) fn(id);
     return true;

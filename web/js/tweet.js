@@ -1,4 +1,5 @@
-// One tweet as a list item: avatar, author, relative time, text, like and delete.
+// One tweet as a list item: avatar, author (display name and @username), relative time,
+// text, like and delete.
 // The tweet's text only ever becomes text nodes; @mentions and http(s) links become <a>
 // elements built from the matched text, never parsed as HTML.
 
@@ -76,8 +77,11 @@ export function renderTweet(tweet, { me, onLike, onDelete, big = false }) {
   const profile = `/users/${encodeURIComponent(username)}`;
   const headId = `tweet-${tweet.id}-head`;
 
+  // The display name where the author set one (announcements carry none), else the username.
+  const name = (tweet.author.display_name || '').trim() || username;
   const head = h('div', { className: 'tweet-head', id: headId },
-    h('a', { className: 'author', href: profile }, username),
+    h('a', { className: 'author', href: profile }, name),
+    h('span', { className: 'handle' }, '@' + username),
     h('span', { className: 'sep', 'aria-hidden': 'true' }, '·'),
     h('a', { className: 'time', href: `/tweets/${tweet.id}` }, timeElement(tweet.created_at)),
   );

@@ -1,0 +1,89 @@
+//! Whom to follow (`GET /api/suggestions`): the most-followed accounts the viewer is not and
+//! does not follow yet. The web app shows them on an empty home timeline instead of a blank
+//! page; signed out, it is simply the most-followed accounts.
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::extract::MaybeUser;
+use super::{ApiError, AppState};
+use crate::domain::{FollowCursor, Invalid, Profile};
+
+/// How many suggestions when the query names no `limit`.
+const DEFAULT_LIMIT: i64 = 5;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/suggestions", get(suggestions))
+}
+
+/// Accounts to follow.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Suggestions {
+    /// Profiles as the viewer sees them, most followers first.
+    pub users: Vec<Profile>,
+}
+
+/// The query of `GET /api/suggestions`, as the OpenAPI document describes it.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Only describes the query; `Limit` parses it.
+struct SuggestionParams {
+    /// How many accounts at most (default 5).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+}
+
+/// The query as it arrives: text, so that a bad `limit` gets this API's error.
+#[derive(Deserialize)]
+struct RawLimit {
+    limit: Option<String>,
+}
+
+/// `limit`, validated with the same rule as the followers lists.
+struct Limit(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Limit {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(raw) = Query::<RawLimit>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                ApiError::Invalid(Invalid {
+                    field: "query",
+                    message: format!("The query string is malformed: {}", e.body_text()),
+                })
+            })?;
+        match raw.limit {
+            None => Ok(Self(DEFAULT_LIMIT)),
+            Some(limit) => Ok(Self(FollowCursor::parse(Some(&limit), None)?.limit)),
+        }
+    }
+}
+
+/// Whom to follow.
+#[utoipa::path(
+    get,
+    path = "/api/suggestions",
+    tag = "follows",
+    params(SuggestionParams),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The most-followed accounts you are not and do not follow.", body = Suggestions),
+        (status = 400, description = "`invalid_query`: `limit` is not 1–100.", body = super::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+    ),
+)]
+async fn suggestions(
+    State(state): State<AppState>,
+    Limit(limit): Limit,
+    MaybeUser(viewer): MaybeUser,
+) -> Result<Json<Suggestions>, ApiError> {
+    let users = state.store.suggestions(viewer.map(|u| u.id), limit).await?;
+    Ok(Json(Suggestions { users }))
+}
