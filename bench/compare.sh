@@ -9,7 +9,7 @@
 #   bench/compare.sh --quick    the same stages, smaller, 1 round (~2–3 min), to check the setup
 #
 # Options: --repeat N (rounds), --only chirp|node, --no-build, --no-soak (skip the 19k-socket
-# hold), --no-home (skip the home-timeline stage), --home-sockets N (its sockets),
+# hold), --no-home (skip the home-timeline stage), --home-only (only it), --home-sockets N,
 # --out DIR (default bench/results), --publish (put the table into BENCHMARKS.md).
 # Everything it starts it stops (trap), and it only ever talks to 127.0.0.0/8.
 set -euo pipefail
@@ -24,6 +24,7 @@ REPEAT=
 SOAK=1
 DO_HOME=1
 HOME_SOCKETS_ARG=
+HOME_ONLY=0
 PUBLISH=0
 
 while [[ $# -gt 0 ]]; do
@@ -34,6 +35,7 @@ while [[ $# -gt 0 ]]; do
     --repeat) REPEAT="$2"; shift ;;
     --no-soak) SOAK=0 ;;
     --no-home) DO_HOME=0 ;;
+    --home-only) HOME_ONLY=1; SOAK=0 ;;
     --home-sockets) HOME_SOCKETS_ARG="$2"; shift ;;
     --publish) PUBLISH=1 ;;
     --out) OUT="$2"; shift ;;
@@ -271,6 +273,11 @@ order() {
 
 run_round() {
   local s st i=0
+  [[ $HOME_ONLY == 1 ]] || run_main_and_polling
+  run_home
+}
+
+run_main_and_polling() {
   for s in "${SERVERS[@]}"; do start_server "$s" main; done
   for st in seed idle fanout_a fanout_b rate http_get http_post; do
     for s in $(order $i); do run_stage "$s" "$st"; done
@@ -287,6 +294,9 @@ run_round() {
   for s in "${SERVERS[@]}"; do start_server "$s" polling; done
   for s in $(order $i); do run_stage "$s" polling; done
   for s in "${SERVERS[@]}"; do record_total "$s" polling; stop_server "$s"; done
+}
+
+run_home() {
   # Home timelines: fresh processes on seeded databases (memory per home socket is measured
   # from before the first connect), the socket run, then wrk on the home endpoint.
   if [[ $DO_HOME == 1 ]]; then

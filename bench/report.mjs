@@ -194,6 +194,8 @@ md.push('');
 md.push('| measure | Chirp | Node | Chirp ÷ Node |');
 md.push('|---|---:|---:|---:|');
 for (const [title, rows] of sections) {
+  // A section no server ran (compare.sh --home-only, --no-home) is left out.
+  if (rows.every(([, , fn]) => across(fn, 'chirp') == null && across(fn, 'node') == null)) continue;
   md.push(`| **${title}** | | | |`);
   for (const [label, unit, fn, better] of rows) {
     const c = across(fn, 'chirp');
@@ -211,6 +213,7 @@ const bar = (name, fn, test, want) => {
   const r = ratio(across(fn, 'chirp'), across(fn, 'node'));
   const each = rounds.map((x) => ratio(fn(x.chirp ?? {}), fn(x.node ?? {})));
   const ok = r == null ? null : test(r);
+  if (r == null && each.every((x) => x == null)) return; // a stage this run left out
   json.bars.push({ bar: name, want, ratio: r, rounds: each, met: ok });
   const spread = rounds.length > 1 ? ` (rounds: ${each.map(fmtRatio).join(', ')})` : '';
   md.push(`| ${name} | ${want} | ${fmtRatio(r)}${spread} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`);
@@ -247,7 +250,7 @@ if (meta.suite.soak) {
     r ? r.connect.connected === meta.suite.soak[0] && r.missed === 0 && r.disconnected === 0 : null,
     r ? `${r.delivered}/${r.connect.wanted} delivered, ${r.disconnected} dropped` : '–');
 }
-{
+if (rounds.some((x) => x.chirp?.polling)) {
   const rs = rounds.map((x) => x.chirp?.polling?.result).filter(Boolean);
   const missed = rs.reduce((a, r) => a + (r.missed ?? 0) + (r.connect.failed ?? 0), 0);
   const delivered = rs.reduce((a, r) => a + (r.delivered ?? 0), 0);
