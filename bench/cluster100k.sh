@@ -207,6 +207,7 @@ console.log(JSON.stringify({
   connect_s: +connectS, delivered: sum((r) => r.delivered), missed: sum((r) => r.missed),
   dropped: sum((r) => r.disconnected), duplicates: sum((r) => r.duplicates), one_tweet_id: ids.size === 1,
   time_to_last_ms: last ? Math.round((last - Number(t0)) / 100) / 10 : null,
+  time_to_last_ms_per_node: res.map((r) => (r.last_delivery_unix_us ? Math.round((r.last_delivery_unix_us - Number(t0)) / 100) / 10 : null)),
   rss_mib_before: n(rss0).map((k) => Math.round(k / 102.4) / 10), rss_mib_holding: n(rss1).map((k) => Math.round(k / 102.4) / 10),
   hwm_mib: n(hwm).map((k) => Math.round(k / 102.4) / 10),
   errors: res.filter((r) => r.error).map((r) => r.error),

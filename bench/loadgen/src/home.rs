@@ -167,12 +167,11 @@ async fn home_socket(
                         got.push((id, at));
                         shared.received.fetch_add(1, Ordering::Relaxed);
                     }
-                    Packet::Ping => {
-                        if ws.send(Message::Text("3".into())).await.is_err() {
+                    Packet::Ping
+                        if ws.send(Message::Text("3".into())).await.is_err() => {
                             shared.disconnected.fetch_add(1, Ordering::Relaxed);
                             return got;
                         }
-                    }
                     Packet::Closed => {
                         shared.disconnected.fetch_add(1, Ordering::Relaxed);
                         return got;
