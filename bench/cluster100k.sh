@@ -187,15 +187,16 @@ run_cluster() { # kind
   local rss1=() hwm=()
   for i in "${!PIDS[@]}"; do rss1+=("$(rss_kib "${PIDS[$i]}")"); done
   local t0; t0=$(date +%s%6N)
-  curl -sf -X POST -H 'content-type: application/json' -H "authorization: Bearer $token" \
-    -d '{"text":"One tweet to a hundred thousand sockets."}' "${URLS[0]}/api/tweets" >"$dir/post.json" ||
-    die "$kind: the POST failed"
+  local post_s
+  post_s=$(curl -sf -o "$dir/post.json" -w '%{time_total}' -X POST -H 'content-type: application/json' \
+    -H "authorization: Bearer $token" -d '{"text":"One tweet to a hundred thousand sockets."}' \
+    "${URLS[0]}/api/tweets") || die "$kind: the POST failed"
   for i in "${!lpids[@]}"; do wait "${lpids[$i]}" || log "$kind: listener $i exited with $?"; done
   for i in "${!PIDS[@]}"; do hwm+=("$(hwm_kib "${PIDS[$i]}")"); done
   # Put the processes' figures together.
-  node - "$kind" "$NODES" "$PER_NODE" "$t0" "$connect_s" "${rss0[*]}" "${rss1[*]}" "${hwm[*]}" "$dir"/listen*.out <<'JS' | tee -a "$OUT/cluster100k.jsonl"
+  node - "$kind" "$NODES" "$PER_NODE" "$t0" "$connect_s" "$post_s" "${rss0[*]}" "${rss1[*]}" "${hwm[*]}" "$dir"/listen*.out <<'JS' | tee -a "$OUT/cluster100k.jsonl"
 const fs = require('fs');
-const [kind, nodes, perNode, t0, connectS, rss0, rss1, hwm, ...outs] = process.argv.slice(2);
+const [kind, nodes, perNode, t0, connectS, postS, rss0, rss1, hwm, ...outs] = process.argv.slice(2);
 const res = outs.map((f) => JSON.parse(fs.readFileSync(f, 'utf8').trim().split('\n').filter((l) => l.startsWith('{')).pop() || '{"error":"no JSON"}'));
 const sum = (k) => res.reduce((a, r) => a + (Number(k(r)) || 0), 0);
 const last = Math.max(...res.map((r) => r.last_delivery_unix_us ?? 0));
@@ -206,6 +207,7 @@ console.log(JSON.stringify({
   wanted: +nodes * +perNode, connected: sum((r) => r.connect?.connected), connect_failed: sum((r) => r.connect?.failed),
   connect_s: +connectS, delivered: sum((r) => r.delivered), missed: sum((r) => r.missed),
   dropped: sum((r) => r.disconnected), duplicates: sum((r) => r.duplicates), one_tweet_id: ids.size === 1,
+  post_answered_ms: Math.round(Number(postS) * 1e4) / 10,
   time_to_last_ms: last ? Math.round((last - Number(t0)) / 100) / 10 : null,
   time_to_last_ms_per_node: res.map((r) => (r.last_delivery_unix_us ? Math.round((r.last_delivery_unix_us - Number(t0)) / 100) / 10 : null)),
   rss_mib_before: n(rss0).map((k) => Math.round(k / 102.4) / 10), rss_mib_holding: n(rss1).map((k) => Math.round(k / 102.4) / 10),

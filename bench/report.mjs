@@ -95,6 +95,7 @@ const sections = [
     [`GET /api/timelines/home?limit=20 (rotating users), requests per second`, '/s', (s) => get(s, 'http_home', 'result.requests_per_s'), 'higher'],
     ['GET /api/timelines/home latency p50', 'ms', (s) => us2ms(get(s, 'http_home', 'result.latency_us.p50')), 'lower'],
     ['GET /api/timelines/home latency p99', 'ms', (s) => us2ms(get(s, 'http_home', 'result.latency_us.p99')), 'lower'],
+    ['GET /api/timelines/home: server CPU per request', 'µs', (s) => perRequest(s, 'http_home'), 'lower'],
     ['GET /api/timelines/home: non-2xx answers / socket errors', '', (s) => httpErrors(s, 'http_home'), null],
     ['peak server RSS (VmHWM), home process', 'MiB', (s) => mib(get(s, 'total_home', 'server_hwm_kib')), 'lower'],
   ]]] : []),
@@ -195,7 +196,8 @@ md.push('| measure | Chirp | Node | Chirp ÷ Node |');
 md.push('|---|---:|---:|---:|');
 for (const [title, rows] of sections) {
   // A section no server ran (compare.sh --home-only, --no-home) is left out.
-  if (rows.every(([, , fn]) => across(fn, 'chirp') == null && across(fn, 'node') == null)) continue;
+  const empty = (v) => v == null || (typeof v === 'string' && /^[–\s/]*$/.test(v));
+  if (rows.every(([, , fn]) => empty(across(fn, 'chirp')) && empty(across(fn, 'node')))) continue;
   md.push(`| **${title}** | | | |`);
   for (const [label, unit, fn, better] of rows) {
     const c = across(fn, 'chirp');
