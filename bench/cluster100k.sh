@@ -13,9 +13,10 @@
 #   bench/cluster100k.sh --sockets-per-node 3000   a reduced run
 #
 # Options: --nodes N (6), --sockets-per-node N (16667), --only chirp|node, --no-build,
-# --timeout S (whole script, default 1200; CHIRP_BIN / LOADGEN_BIN pick other binaries), --out DIR (default bench/results: appends one JSON
-# line per cluster to cluster100k.jsonl). Everything it starts is stopped and the database
-# dropped on exit, also on failure, Ctrl-C or the timeout. Traffic stays on 127.0.0.0/8.
+# --timeout S (the whole run, default 1200), --out DIR (default bench/results: one JSON line
+# per cluster is appended to cluster100k.jsonl); CHIRP_BIN / LOADGEN_BIN pick other binaries.
+# Everything it starts is stopped and the database dropped on exit, also on failure, Ctrl-C
+# or the timeout. Traffic stays on 127.0.0.0/8.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,7 +37,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --timeout) TIMEOUT="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
