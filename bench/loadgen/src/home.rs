@@ -456,3 +456,32 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
     );
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_seeders_graph_lines() {
+        let path = std::env::temp_dir().join(format!("loadgen-graph-{}.txt", std::process::id()));
+        std::fs::write(&path, "1 hu1 tokA 2,3\n2 hu2 tokB \n3 hu3 tokC 1\n").unwrap();
+        let users = read_graph(path.to_str().unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(users.len(), 3);
+        assert_eq!(users[0].token, "tokA");
+        assert_eq!(users[0].followees, HashSet::from([2, 3]));
+        assert!(users[1].followees.is_empty());
+        assert_eq!(users[2].id, 3);
+    }
+
+    #[test]
+    fn author_picks_repeat_and_stay_in_range() {
+        let picks = |seed| {
+            let mut r = Rng(seed);
+            (0..100).map(|_| r.below(7)).collect::<Vec<_>>()
+        };
+        assert_eq!(picks(7), picks(7));
+        assert!(picks(7).iter().all(|&i| i < 7));
+        assert_ne!(picks(7), picks(8));
+    }
+}
