@@ -6,10 +6,11 @@
 # rounds on fresh processes and reports the median of each figure.
 #
 #   bench/compare.sh            the full suite: 3 rounds, ~10 min on 2 cores
-#   bench/compare.sh --quick    the same stages, smaller, 1 round (~1–2 min), to check the setup
+#   bench/compare.sh --quick    the same stages, smaller, 1 round (~2–3 min), to check the setup
 #
 # Options: --repeat N (rounds), --only chirp|node, --no-build, --no-soak (skip the 19k-socket
-# hold), --out DIR (default bench/results), --publish (put the table into BENCHMARKS.md).
+# hold), --no-home (skip the home-timeline stage), --home-only (only it), --home-sockets N,
+# --out DIR (default bench/results), --publish (put the table into BENCHMARKS.md).
 # Everything it starts it stops (trap), and it only ever talks to 127.0.0.0/8.
 set -euo pipefail
 
@@ -21,6 +22,9 @@ BUILD=1
 SERVERS=(chirp node)
 REPEAT=
 SOAK=1
+DO_HOME=1
+HOME_SOCKETS_ARG=
+HOME_ONLY=0
 PUBLISH=0
 
 while [[ $# -gt 0 ]]; do
@@ -30,9 +34,12 @@ while [[ $# -gt 0 ]]; do
     --only) SERVERS=("$2"); shift ;;
     --repeat) REPEAT="$2"; shift ;;
     --no-soak) SOAK=0 ;;
+    --no-home) DO_HOME=0 ;;
+    --home-only) HOME_ONLY=1; SOAK=0 ;;
+    --home-sockets) HOME_SOCKETS_ARG="$2"; shift ;;
     --publish) PUBLISH=1 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -47,6 +54,8 @@ if [[ $QUICK == 1 ]]; then
   POLL_CLIENTS=100;   POLL_TWEETS=5
   WRK_SECS=3; WRK_WARM=1
   SOAK_SOCKETS=2000;  SOAK_HOLD=5
+  HOME_SOCKETS=1000;  HOME_AUTHORS=500;  HOME_FOLLOWS=50;  HOME_TWEETS=100000
+  HOME_RATE=10;       HOME_SECS=5
   DEFAULT_REPEAT=1
 else
   IDLE_SOCKETS=10000; IDLE_HOLD=10
@@ -56,11 +65,15 @@ else
   POLL_CLIENTS=500;   POLL_TWEETS=20
   WRK_SECS=10; WRK_WARM=2
   SOAK_SOCKETS=19000; SOAK_HOLD=60
+  HOME_SOCKETS=10000; HOME_AUTHORS=2000; HOME_FOLLOWS=200; HOME_TWEETS=1000000
+  HOME_RATE=10;       HOME_SECS=20
   DEFAULT_REPEAT=3
 fi
 WRK_THREADS=2
 WRK_CONNECTIONS=50
 SEED_TWEETS=200
+HOME_SOCKETS=${HOME_SOCKETS_ARG:-$HOME_SOCKETS}
+[[ $HOME_SOCKETS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --home-sockets wants a positive number" >&2; exit 2; }
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
@@ -229,7 +242,25 @@ run_stage() { # server stage
     polling) measure "$s" polling "${L[@]}" polling --clients "$POLL_CLIENTS" --tweets "$POLL_TWEETS" ;;
     http_get) measure_wrk "$s" http_get "$BENCH/wrk/get.lua" "${URL_OF[$s]}/api/tweets?limit=20" ;;
     http_post) measure_wrk "$s" http_post "$BENCH/wrk/post.lua" "${URL_OF[$s]}" CHIRP_TOKEN="${TOKEN_OF[$s]}" ;;
+    home) measure "$s" home "${L[@]}" home --graph "$WORK/run$ROUND/graph.txt" --sockets "$HOME_SOCKETS" \
+            --rate "$HOME_RATE" --seconds "$HOME_SECS" --drain-secs 60 ;;
+    http_home) measure_wrk "$s" http_home "$BENCH/wrk/home.lua" "${URL_OF[$s]}" \
+                 CHIRP_GRAPH="$WORK/run$ROUND/graph.txt" CHIRP_HOME_USERS="$HOME_SOCKETS" ;;
   esac
+}
+
+# The home stage's server: started once on a fresh database (so it migrates it), stopped,
+# seeded straight into SQLite with bench/home-seed.mjs (same seed: same users, tokens,
+# follows and tweets on both servers), started again.
+start_home_server() { # name
+  local name=$1 dir="$WORK/run$ROUND/$1/home"
+  start_server "$name" home
+  stop_server "$name"
+  log "seeding $name: $(( HOME_SOCKETS > HOME_AUTHORS ? HOME_SOCKETS : HOME_AUTHORS )) users, $HOME_FOLLOWS follows each of $HOME_AUTHORS authors, $HOME_TWEETS tweets"
+  node "$BENCH/home-seed.mjs" --kind "$name" --db "$dir/$name.db" --users "$HOME_SOCKETS" \
+    --authors "$HOME_AUTHORS" --follows "$HOME_FOLLOWS" --tweets "$HOME_TWEETS" \
+    --graph "$WORK/run$ROUND/graph.txt" >&2 || die "seeding $name for the home stage failed"
+  start_server "$name" home
 }
 
 # The servers in the order they take stage number $1 of this round: each stage runs on one
@@ -242,6 +273,11 @@ order() {
 
 run_round() {
   local s st i=0
+  [[ $HOME_ONLY == 1 ]] || run_main_and_polling
+  run_home
+}
+
+run_main_and_polling() {
   for s in "${SERVERS[@]}"; do start_server "$s" main; done
   for st in seed idle fanout_a fanout_b rate http_get http_post; do
     for s in $(order $i); do run_stage "$s" "$st"; done
@@ -258,6 +294,17 @@ run_round() {
   for s in "${SERVERS[@]}"; do start_server "$s" polling; done
   for s in $(order $i); do run_stage "$s" polling; done
   for s in "${SERVERS[@]}"; do record_total "$s" polling; stop_server "$s"; done
+}
+
+run_home() {
+  # Home timelines: fresh processes on seeded databases (memory per home socket is measured
+  # from before the first connect), the socket run, then wrk on the home endpoint.
+  if [[ $DO_HOME == 1 ]]; then
+    for s in "${SERVERS[@]}"; do start_home_server "$s"; done
+    for s in $(order $i); do run_stage "$s" home; done
+    for s in $(order $((i + 1))); do run_stage "$s" http_home; done
+    for s in "${SERVERS[@]}"; do record_total "$s" home; stop_server "$s"; done
+  fi
 }
 
 # ----------------------------------------------------------------------------------- run
@@ -300,7 +347,8 @@ cat >"$META" <<EOF
     "idle": [$IDLE_SOCKETS, $IDLE_HOLD], "fanout_a": [$FAN_A_SOCKETS, $FAN_A_TWEETS],
     "fanout_b": [$FAN_B_SOCKETS, $FAN_B_TWEETS], "rate": [$RATE_SOCKETS, $RATE_TPS, $RATE_SECS],
     "polling": [$POLL_CLIENTS, $POLL_TWEETS], "wrk": [$WRK_THREADS, $WRK_CONNECTIONS, $WRK_SECS],
-    "soak": $([[ $SOAK == 1 ]] && echo "[$SOAK_SOCKETS, $SOAK_HOLD]" || echo null)
+    "soak": $([[ $SOAK == 1 ]] && echo "[$SOAK_SOCKETS, $SOAK_HOLD]" || echo null),
+    "home": $([[ $DO_HOME == 1 ]] && echo "[$HOME_SOCKETS, $HOME_AUTHORS, $HOME_FOLLOWS, $HOME_TWEETS, $HOME_RATE, $HOME_SECS]" || echo null)
   }
 }
 EOF

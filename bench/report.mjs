@@ -85,6 +85,20 @@ const sections = [
       ['server CPU per request', 'µs', (s) => perRequest(s, st), 'lower'],
       ['non-2xx answers / socket errors', '', (s) => httpErrors(s, st), null],
     ]]),
+  ...(meta.suite.home ? [[`Home timelines: ${meta.suite.home[0]} signed-in sockets watching home, each following ${meta.suite.home[2]} of ${meta.suite.home[1]} authors (Zipf-like), ${meta.suite.home[4]} tweets/s for ${meta.suite.home[5]} s; ${meta.suite.home[3]} seeded tweets (fresh process)`, [
+    ['server memory per home-watching socket', 'KiB', (s) => kib(get(s, 'home', 'result.bytes_per_socket')), 'lower'],
+    ['delivery latency p50', 'ms', (s) => get(s, 'home', 'result.latency.p50_ms'), 'lower'],
+    ['delivery latency p99', 'ms', (s) => get(s, 'home', 'result.latency.p99_ms'), 'lower'],
+    ['server CPU per delivery', 'µs', (s) => perDelivery(s, 'home'), 'lower'],
+    ['deliveries checked against the follow graph', '', (s) => [get(s, 'home', 'result.delivered'), get(s, 'home', 'result.expected')], null],
+    ['missed / wrong recipient / duplicated / to the author', '', (s) => homeCounts(s), null],
+    [`GET /api/timelines/home?limit=20 (rotating users), requests per second`, '/s', (s) => get(s, 'http_home', 'result.requests_per_s'), 'higher'],
+    ['GET /api/timelines/home latency p50', 'ms', (s) => us2ms(get(s, 'http_home', 'result.latency_us.p50')), 'lower'],
+    ['GET /api/timelines/home latency p99', 'ms', (s) => us2ms(get(s, 'http_home', 'result.latency_us.p99')), 'lower'],
+    ['GET /api/timelines/home: server CPU per request', 'µs', (s) => perRequest(s, 'http_home'), 'lower'],
+    ['GET /api/timelines/home: non-2xx answers / socket errors', '', (s) => httpErrors(s, 'http_home'), null],
+    ['peak server RSS (VmHWM), home process', 'MiB', (s) => mib(get(s, 'total_home', 'server_hwm_kib')), 'lower'],
+  ]]] : []),
   ...(meta.suite.soak ? [[`Soak: ${meta.suite.soak[0]} sockets held ${meta.suite.soak[1]} s, then one tweet to all (first round)`, [
     ['sockets connected', '', (s) => get(s, 'soak', 'result.connect.connected'), null],
     ['dropped while held / missed / to the author', '', (s) => soakCounts(s), null],
@@ -94,7 +108,7 @@ const sections = [
   ['Whole run', [
     ['peak server RSS (VmHWM), main process', 'MiB', (s) => mib(get(s, 'total_main', 'server_hwm_kib')), 'lower'],
     ['peak server RSS (VmHWM), long-polling process', 'MiB', (s) => mib(get(s, 'total_polling', 'server_hwm_kib')), 'lower'],
-    ['server CPU, both processes', 's', (s) => sum(get(s, 'total_main', 'server_cpu_s'), get(s, 'total_polling', 'server_cpu_s')), 'lower'],
+    ['server CPU, all processes', 's', (s) => sum(get(s, 'total_main', 'server_cpu_s'), get(s, 'total_polling', 'server_cpu_s'), get(s, 'total_home', 'server_cpu_s')), 'lower'],
     ['load tools\' CPU (loadgen + wrk) per round', 's', (s) => toolCpu(s), null],
   ]],
 ];
@@ -108,6 +122,11 @@ function soakCounts(s) {
   const r = s.soak?.result;
   if (!r) return null;
   return [r.disconnected ?? null, r.missed ?? null, r.to_author ?? null];
+}
+function homeCounts(s) {
+  const r = s.home?.result;
+  if (!r) return null;
+  return [r.missed ?? null, r.wrong_recipient ?? null, r.duplicates ?? null, r.to_author ?? null];
 }
 function triple(s, st) {
   const r = s[st]?.result;
@@ -176,6 +195,9 @@ md.push('');
 md.push('| measure | Chirp | Node | Chirp ÷ Node |');
 md.push('|---|---:|---:|---:|');
 for (const [title, rows] of sections) {
+  // A section no server ran (compare.sh --home-only, --no-home) is left out.
+  const empty = (v) => v == null || (typeof v === 'string' && /^[–\s/]*$/.test(v));
+  if (rows.every(([, , fn]) => empty(across(fn, 'chirp')) && empty(across(fn, 'node')))) continue;
   md.push(`| **${title}** | | | |`);
   for (const [label, unit, fn, better] of rows) {
     const c = across(fn, 'chirp');
@@ -193,6 +215,7 @@ const bar = (name, fn, test, want) => {
   const r = ratio(across(fn, 'chirp'), across(fn, 'node'));
   const each = rounds.map((x) => ratio(fn(x.chirp ?? {}), fn(x.node ?? {})));
   const ok = r == null ? null : test(r);
+  if (r == null && each.every((x) => x == null)) return; // a stage this run left out
   json.bars.push({ bar: name, want, ratio: r, rounds: each, met: ok });
   const spread = rounds.length > 1 ? ` (rounds: ${each.map(fmtRatio).join(', ')})` : '';
   md.push(`| ${name} | ${want} | ${fmtRatio(r)}${spread} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`);
@@ -210,6 +233,14 @@ bar('server memory per idle WebSocket', (s) => get(s, 'idle', 'result.bytes_per_
 bar('server CPU per delivery, sustained posting', (s) => perDelivery(s, 'rate'), (r) => r <= 0.5, '≤ ½');
 bar(`time to the last of ${fbN} deliveries (median)`, (s) => get(s, 'fanout_b', 'result.time_to_last.p50_ms'), (r) => r <= 0.5, '≤ ½');
 
+if (meta.suite.home) {
+  bar('home: server memory per home-watching socket', (s) => get(s, 'home', 'result.bytes_per_socket'), (r) => r <= 1 / 6, '≤ ⅙ (0.17×)');
+  bar('home: server CPU per delivery', (s) => perDelivery(s, 'home'), (r) => r <= 0.5, '≤ ½');
+  bar('home: delivery p99', (s) => get(s, 'home', 'result.latency.p99_ms'), (r) => r <= 0.5, '≤ ½');
+  bar(`GET /api/timelines/home at ${meta.suite.home[3]} tweets: requests/s`, rps('http_home'), (r) => r >= 4, '≥ 4×');
+  bar('GET /api/timelines/home: p99 latency', p99('http_home'), (r) => r < 1, '< 1×');
+}
+
 // Pass/fail rows of issue 6 that are not ratios: judged on Chirp alone.
 const check = (name, want, ok, detail) => {
   json.bars.push({ bar: name, want, met: ok, detail });
@@ -221,12 +252,20 @@ if (meta.suite.soak) {
     r ? r.connect.connected === meta.suite.soak[0] && r.missed === 0 && r.disconnected === 0 : null,
     r ? `${r.delivered}/${r.connect.wanted} delivered, ${r.disconnected} dropped` : '–');
 }
-{
+if (rounds.some((x) => x.chirp?.polling)) {
   const rs = rounds.map((x) => x.chirp?.polling?.result).filter(Boolean);
   const missed = rs.reduce((a, r) => a + (r.missed ?? 0) + (r.connect.failed ?? 0), 0);
   const delivered = rs.reduce((a, r) => a + (r.delivered ?? 0), 0);
   check(`Chirp: ${pN} long-polling clients`, 'every tweet delivered', rs.length ? missed === 0 : null,
     rs.length ? `${delivered} delivered, ${missed} missed or not connected` : '–');
+}
+
+if (meta.suite.home) {
+  const rs = rounds.map((x) => x.chirp?.home?.result).filter(Boolean);
+  const bad = rs.reduce((a, r) => a + (r.missed ?? 0) + (r.wrong_recipient ?? 0) + (r.duplicates ?? 0) + (r.to_author ?? 0) + (r.connect?.failed ?? 0), 0);
+  const delivered = rs.reduce((a, r) => a + (r.delivered ?? 0), 0);
+  check(`Chirp: home stage checked against the follow graph`, '0 missed, 0 wrong, 0 duplicated, 0 to the author', rs.length ? bad === 0 : null,
+    rs.length ? `${delivered} delivered, ${bad} missed, wrong, duplicated, to the author or not connected` : '–');
 }
 
 writeFileSync(mdPath, md.join('\n') + '\n');

@@ -6,7 +6,8 @@
 //! `bench/compare.sh`.
 //!
 //! # Layout
-//! - `modes`: seed, idle, fanout, rate, polling: what each run does and reports
+//! - `modes`: seed, idle, fanout, rate, polling, listen: what each run does and reports
+//! - `home`: home-timeline fan-out checked against a seeded follow graph
 //! - `sio`: the WebSocket and long-polling Socket.IO clients
 //! - `record`: deliveries → HDR histograms
 //! - `api`: sign up, sign in, post over HTTP
@@ -14,6 +15,7 @@
 //! - `procfs`: CPU seconds and RSS of the server and of this process
 
 mod api;
+mod home;
 mod modes;
 mod procfs;
 mod record;
@@ -73,6 +75,12 @@ enum Mode {
     Rate(modes::RateArgs),
     /// N long-polling clients receive K tweets posted one at a time.
     Polling(modes::PollingArgs),
+    /// N signed-in sockets watch their home timelines; authors post on schedule; every
+    /// delivery is checked against the follow graph (see bench/home-seed.mjs).
+    Home(home::HomeArgs),
+    /// Hold N anonymous sockets until a tweet posted by someone else reached them all (for
+    /// several processes and nodes: bench/cluster100k.sh).
+    Listen(modes::ListenArgs),
 }
 
 fn main() {
@@ -90,6 +98,8 @@ fn main() {
             Mode::Fanout(a) => modes::fanout(&ctx, a).await,
             Mode::Rate(a) => modes::rate(&ctx, a).await,
             Mode::Polling(a) => modes::polling(&ctx, a).await,
+            Mode::Home(a) => home::home(&ctx, a).await,
+            Mode::Listen(a) => modes::listen(&ctx, a).await,
         }
     });
     // Sockets still closing must not hold the figures back.

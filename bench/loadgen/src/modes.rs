@@ -24,12 +24,12 @@ use crate::sio::{self, ClientSpec, Role};
 use crate::target::{self, Target};
 
 pub struct Ctx {
-    target: Target,
-    sources: Vec<Ipv4Addr>,
-    server_pid: Option<u32>,
-    concurrency: usize,
+    pub(crate) target: Target,
+    pub(crate) sources: Vec<Ipv4Addr>,
+    pub(crate) server_pid: Option<u32>,
+    pub(crate) concurrency: usize,
     token: Option<String>,
-    api: Api,
+    pub(crate) api: Api,
 }
 
 impl Ctx {
@@ -63,7 +63,12 @@ impl Ctx {
         }
     }
 
-    fn server_json(&self, before: &Snapshot, after: &Snapshot, deliveries: u64) -> Value {
+    pub(crate) fn server_json(
+        &self,
+        before: &Snapshot,
+        after: &Snapshot,
+        deliveries: u64,
+    ) -> Value {
         let Some(pid) = self.server_pid else {
             return Value::Null;
         };
@@ -79,7 +84,7 @@ impl Ctx {
     }
 }
 
-fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
@@ -711,6 +716,97 @@ pub async fn polling(ctx: &Ctx, a: PollingArgs) -> anyhow::Result<Value> {
         report["time_to_last"]["p50_ms"],
         report["server"]["cpu_us_per_delivery"],
         report["bytes_per_client"],
+    );
+    Ok(report)
+}
+
+// ---------------------------------------------------------------------------------- listen
+
+#[derive(Args)]
+pub struct ListenArgs {
+    /// Anonymous WebSocket clients to hold on --url.
+    #[arg(long, default_value_t = 1000)]
+    sockets: usize,
+    /// Written (with the count of connected sockets) once every socket connected or failed.
+    #[arg(long)]
+    ready_file: Option<String>,
+    /// Give up this long after all connected if no tweet reached every live socket.
+    #[arg(long, default_value_t = 120.0)]
+    timeout_secs: f64,
+    /// Once a tweet was first seen, wait at most this long for its last delivery.
+    #[arg(long, default_value_t = 30.0)]
+    deliver_secs: f64,
+}
+
+/// Unix time in microseconds of a monotonic instant, through one (Instant, SystemTime) pair.
+fn unix_us(at: Instant, anchor: (Instant, std::time::SystemTime)) -> Option<i64> {
+    let wall = if at >= anchor.0 {
+        anchor.1.checked_add(at - anchor.0)?
+    } else {
+        anchor.1.checked_sub(anchor.0 - at)?
+    };
+    Some(wall.duration_since(std::time::UNIX_EPOCH).ok()?.as_micros() as i64)
+}
+
+/// Holds N sockets for a tweet someone else posts (bench/cluster100k.sh posts it once every
+/// listener process wrote its ready file). Reports the first and last delivery as Unix
+/// microseconds, so figures of several processes can be put together.
+pub async fn listen(ctx: &Ctx, a: ListenArgs) -> anyhow::Result<Value> {
+    target::ensure_open_files(a.sockets)?;
+    let anchor = (Instant::now(), std::time::SystemTime::now());
+    let mut fleet = Fleet::new(ctx);
+    fleet.spawn_websockets(ctx, a.sockets, None, Role::Listener);
+    let connect_secs = fleet.wait_connected("listen").await;
+    require_connected(&fleet, "socket")?;
+    let connected = fleet.connected();
+    let settled = Snapshot::take(ctx.server_pid);
+    if let Some(f) = &a.ready_file {
+        std::fs::write(f, format!("{connected}\n")).with_context(|| format!("writing {f}"))?;
+    }
+    eprintln!(
+        "listen: {connected}/{} sockets connected in {connect_secs:.1} s",
+        a.sockets
+    );
+    let deadline = Instant::now() + Duration::from_secs_f64(a.timeout_secs);
+    let mut first_seen: Option<Instant> = None;
+    let (id, count, last) = loop {
+        let seen = fleet.rec.seen();
+        let best = seen.iter().max_by_key(|(_, c, _)| *c).copied();
+        let now = Instant::now();
+        if let Some((_, c, _)) = best {
+            first_seen.get_or_insert(now);
+            if c >= fleet.alive() {
+                break best.unwrap_or((0, 0, None));
+            }
+        }
+        let give_up = now >= deadline
+            || first_seen.is_some_and(|f| now >= f + Duration::from_secs_f64(a.deliver_secs));
+        if give_up {
+            break best.unwrap_or((0, 0, None));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    let held = Snapshot::take(ctx.server_pid);
+    let report = json!({
+        "mode": "listen",
+        "sockets": a.sockets,
+        "connect": fleet.connect_json(connect_secs),
+        "disconnected": fleet.rec.disconnected.load(Ordering::Relaxed),
+        "tweet_id": id,
+        "delivered": count,
+        "missed": connected.saturating_sub(count),
+        "duplicates": fleet.rec.duplicates.load(Ordering::Relaxed),
+        "tweets_seen": fleet.rec.seen().len(),
+        "last_delivery_unix_us": last.and_then(|l| unix_us(l, anchor)),
+        "server_rss_kib_connected": settled.server_mem.map(|m| m.rss_kib),
+        "server_rss_kib_held": held.server_mem.map(|m| m.rss_kib),
+        "server_hwm_kib": held.server_mem.map(|m| m.hwm_kib),
+        "loadgen_cpu_s": round3(held.own_cpu - settled.own_cpu),
+    });
+    fleet.stop().await;
+    eprintln!(
+        "listen: tweet {id}: {count}/{connected} delivered, {} dropped",
+        report["disconnected"]
     );
     Ok(report)
 }

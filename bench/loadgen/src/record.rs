@@ -124,6 +124,15 @@ impl Recorder {
         self.lock().deliveries
     }
 
+    /// Every tweet id seen so far, with its deliveries and the last one's instant.
+    pub fn seen(&self) -> Vec<(i64, usize, Option<Instant>)> {
+        let g = self.lock();
+        g.tweets
+            .iter()
+            .map(|(id, t)| (*id, t.count, t.last))
+            .collect()
+    }
+
     pub fn last_delivery(&self) -> Option<Instant> {
         self.lock().last_delivery
     }

@@ -41,7 +41,7 @@ struct Id {
 }
 
 /// What one Socket.IO packet (already split out of its transport) means to us.
-enum Packet {
+pub(crate) enum Packet {
     Ping,
     Connected,
     ConnectError(String),
@@ -50,7 +50,7 @@ enum Packet {
     Other,
 }
 
-fn parse(p: &str) -> Packet {
+pub(crate) fn parse(p: &str) -> Packet {
     match p.as_bytes().first() {
         Some(b'2') if p.len() == 1 => Packet::Ping,
         Some(b'1') => Packet::Closed,
@@ -158,9 +158,9 @@ pub async fn run_websocket(
     let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-async fn ws_connect(spec: &ClientSpec) -> anyhow::Result<Ws> {
+pub(crate) async fn ws_connect(spec: &ClientSpec) -> anyhow::Result<Ws> {
     let tcp = target::connect(spec.target.addr, spec.source)
         .await
         .context("tcp connect")?;
