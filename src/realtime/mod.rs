@@ -277,6 +277,8 @@ async fn deliver_in_order(
     let mut retry_at: Option<Instant> = None;
     let mut failing = false;
     let mut last_sweep = Instant::now();
+    // The bus as the last sweep tick saw it: reload home watchers' followees when it changes.
+    let mut bus_was = (bus.subscribed(), bus.unsettled());
     loop {
         let fill_at = order.gap_since().map(|since| {
             let hold = if bus.subscribed() {
@@ -324,6 +326,13 @@ async fn deliver_in_order(
                 }
             }
             now = sweep.tick() => {
+                let bus_is = (bus.subscribed(), bus.unsettled());
+                let resubscribed = bus_is.0 && !bus_was.0;
+                let settled = !bus_is.1 && bus_was.1;
+                bus_was = bus_is;
+                if resubscribed || settled {
+                    tokio::spawn(reload_homes(sockets.index.clone(), store.clone()));
+                }
                 if !bus.unsettled() && now < last_sweep + QUIET_SWEEP_EVERY {
                     continue;
                 }
@@ -342,6 +351,37 @@ async fn deliver_in_order(
             emit(&sockets, &mut seen, &announcement);
         }
     }
+}
+
+/// Read again from the store the followees of every user watching `home` on this node. Follow
+/// changes made on other nodes travel only over the bus, so one published while this node was
+/// not subscribed never comes; after the subscription is back (and again once the bus has
+/// settled, when every node's publisher has flushed what it kept) the store is the truth.
+/// Changes heard meanwhile are replayed onto each list (`WatchIndex::replace_followees`).
+async fn reload_homes(index: Arc<Index>, store: Arc<dyn Store>) {
+    let users = index.lock().home_users();
+    let mut reloaded = 0;
+    for user in users {
+        for _ in 0..3 {
+            let read_at = index.lock().follow_seq();
+            let followees = match store.following_ids(user).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot reload home watchers' followees");
+                    return;
+                }
+            };
+            if index
+                .lock()
+                .replace_followees(user, followees, read_at)
+                .is_ok()
+            {
+                reloaded += 1;
+                break;
+            }
+        }
+    }
+    tracing::debug!(reloaded, "home watchers' followees reloaded from the store");
 }
 
 /// Sleeps until `at`; never resolves for `None` (its `select!` branch is disabled then).
