@@ -55,6 +55,18 @@ pub enum Announcement {
         /// True for a follow, false for an unfollow.
         following: bool,
     },
+    /// A tweet was liked or unliked: nodes drop cached pages (they carry like counts).
+    /// Not an event: never sent to any socket.
+    Liked {
+        /// The tweet's id.
+        tweet: i64,
+    },
+    /// A user changed their profile: nodes drop cached pages (tweets show display names).
+    /// Not an event: never sent to any socket.
+    ProfileChanged {
+        /// The user's id.
+        user: i64,
+    },
 }
 
 impl Announcement {
@@ -81,7 +93,11 @@ impl Announcement {
     pub fn tweet_id(&self) -> Option<i64> {
         match self {
             Self::Tweet { id, .. } => Some(*id),
-            Self::Deleted { .. } | Self::Follow { .. } | Self::SessionEnded { .. } => None,
+            Self::Deleted { .. }
+            | Self::Follow { .. }
+            | Self::SessionEnded { .. }
+            | Self::Liked { .. }
+            | Self::ProfileChanged { .. } => None,
         }
     }
 }

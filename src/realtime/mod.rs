@@ -2,7 +2,8 @@
 //! Socket.IO v5 server, built for fan-out) and the announcements of stored and deleted tweets.
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
-//! `announce_follow`, `end_session`, `health`, `shutdown`. Announcements are queued in call
+//! `announce_follow`, `announce_like`, `announce_profile`, `end_session`, `health`,
+//! `caches_coherent`, `shutdown`. Announcements are queued in call
 //! order and delivered by one task, so every socket receives them in the order they were
 //! made. With Redis configured, that task also publishes them to the other nodes and delivers
 //! theirs (`redis_bus`): one bus message per tweet, however many followers its author has,
@@ -48,6 +49,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 pub use events::Announcement;
 pub use handshake::HandshakeContext;
+pub use redis_bus::{BusHook, BusNews};
 
 use order::Order;
 use redis_bus::{Delivery, RedisBus};
@@ -61,6 +63,8 @@ use watch::{Routing, WatchIndex};
 use crate::domain::{Page, PageCursor, Tweet};
 use crate::storage::{Store, StoreError};
 
+/// Longest a sign-out waits for its bus message to come back (see `Realtime::end_session`).
+const SIGN_OUT_ECHO_WAIT: Duration = Duration::from_secs(2);
 /// How long a tweet that follows a gap waits for the missing ids to come over the bus before
 /// they are read from the store (only while the bus is up: when it is down, nothing can come).
 const GAP_HOLD: Duration = Duration::from_millis(75);
@@ -125,6 +129,9 @@ pub struct RealtimeConfig {
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
     /// Bytes queued for a socket that stopped reading before it is disconnected (1 MiB).
     pub max_backlog: usize,
+    /// With Redis: told of what other nodes announce and of lost subscriptions, so that
+    /// this node's caches can drop what went stale (`BusNews`).
+    pub bus_hook: Option<BusHook>,
 }
 
 impl Realtime {
@@ -157,7 +164,12 @@ impl Realtime {
         let (queue, pending) = mpsc::unbounded_channel();
         match &config.redis_url {
             Some(url) => {
-                let bus = Arc::new(RedisBus::start(url, queue.clone(), store.clone())?);
+                let bus = Arc::new(RedisBus::start(
+                    url,
+                    queue.clone(),
+                    store.clone(),
+                    config.bus_hook.clone(),
+                )?);
                 let order = Order::new(config.newest_tweet_id);
                 tokio::spawn(deliver_in_order(
                     sockets,
@@ -213,11 +225,51 @@ impl Realtime {
     }
 
     /// A session was signed out: end the sockets that authenticated with it, here at once
-    /// and, with Redis, on every other node.
-    pub fn end_session(&self, token_hash: &str) {
+    /// and, with Redis, on every other node — whose session caches forget it as the message
+    /// arrives. With Redis up, this waits (at most `SIGN_OUT_ECHO_WAIT`) until the message
+    /// comes back to this node: Redis has then written it to every other node, so the answer
+    /// to the sign-out does not overtake it. A node that is not subscribed does not cache.
+    pub async fn end_session(&self, token_hash: &str) {
+        let echo = self
+            .bus
+            .as_ref()
+            .filter(|bus| bus.subscribed())
+            .map(|bus| (bus, bus.echo_of(token_hash)));
         self.enqueue(Announcement::SessionEnded {
             token_hash: token_hash.to_owned(),
         });
+        if let Some((bus, echo)) = echo
+            && tokio::time::timeout(SIGN_OUT_ECHO_WAIT, echo)
+                .await
+                .is_err()
+        {
+            bus.forget_echo(token_hash);
+            tracing::warn!("a sign-out did not come back over redis in time");
+        }
+    }
+
+    /// A tweet's likes changed: other nodes drop their cached pages.
+    pub fn announce_like(&self, tweet: i64) {
+        self.enqueue(Announcement::Liked { tweet });
+    }
+
+    /// A profile changed: other nodes drop their cached pages.
+    pub fn announce_profile(&self, user: i64) {
+        self.enqueue(Announcement::ProfileChanged { user });
+    }
+
+    /// Whether this node may answer from its caches: always on its own; with Redis, while
+    /// the bus is subscribed and settled, so that every other node's change reaches the
+    /// caches (`BusHook`) a moment after it was made. Otherwise read the store.
+    pub fn caches_coherent(&self) -> bool {
+        self.bus.as_ref().is_none_or(|bus| !bus.unsettled())
+    }
+
+    /// `caches_coherent` as a function that holds only the bus, for a cache built before
+    /// this handle (the session cache under the handshake's store).
+    pub fn coherence(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let bus = self.bus.clone();
+        move || bus.as_ref().is_none_or(|bus| !bus.unsettled())
     }
 
     /// Tell every socket that a tweet was deleted.
@@ -475,6 +527,8 @@ impl Sockets {
                 }
                 return;
             }
+            // For other nodes' caches only (`BusHook`).
+            Announcement::Liked { .. } | Announcement::ProfileChanged { .. } => return,
             Announcement::SessionEnded { token_hash } => {
                 self.index.lock().all(|s| recipients.push(s.clone()));
                 let ended = socketio::sign_out(&self.io, &self.hub, &recipients, token_hash);

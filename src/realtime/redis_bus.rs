@@ -9,15 +9,20 @@
 //! (until every other node's publisher has had time to reconnect), the node is *unsettled*:
 //! the delivery task then reads new tweets from the store itself. Deletions made during an
 //! outage are read back from the store when the subscription returns.
+//!
+//! Caches stay coherent through the same channel: the subscriber tells a `BusHook` of every
+//! other node's announcement as it arrives (before delivering it) and of every lost or
+//! regained subscription, so a node can drop what it cached; and it reports this node's own
+//! sign-outs coming back (`echo_of`), so a sign-out can answer once Redis has passed it on.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::events::Announcement;
@@ -39,6 +44,21 @@ const SETTLE: Duration = Duration::from_secs(10);
 const MAX_BACKLOG: usize = 10_000;
 /// Catch-up re-reads deletions from this long before the outage began.
 const CATCH_UP_DELETE_MARGIN_MICROS: i64 = 5_000_000;
+
+/// What the subscriber tells a node's caches (see the module doc).
+pub enum BusNews<'a> {
+    /// Another node announced this (told before it is delivered here).
+    Heard(&'a Announcement),
+    /// The subscription was lost or has just come back: announcements may have been missed.
+    Lost,
+}
+
+/// Called by the subscriber for each piece of `BusNews`. Must be quick: it runs on the
+/// subscriber task.
+pub type BusHook = Arc<dyn Fn(BusNews<'_>) + Send + Sync>;
+
+/// Sign-outs of this node waiting for their own message to come back, by token hash.
+type Echoes = Arc<Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>>;
 
 /// One message on the channel.
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,6 +86,7 @@ pub struct RedisBus {
     publishing: Arc<AtomicBool>,
     /// Until when the node reads new tweets from the store (see the module doc).
     settle_until: Arc<Mutex<Instant>>,
+    echoes: Echoes,
 }
 
 impl RedisBus {
@@ -75,6 +96,7 @@ impl RedisBus {
         url: &str,
         deliveries: mpsc::UnboundedSender<Delivery>,
         store: Arc<dyn Store>,
+        hook: Option<BusHook>,
     ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)
             .map_err(|e| anyhow::anyhow!("--redis-url {url:?} is not a Redis URL: {e}"))?;
@@ -82,15 +104,20 @@ impl RedisBus {
         let subscribed = Arc::new(AtomicBool::new(false));
         let publishing = Arc::new(AtomicBool::new(true));
         let settle_until = Arc::new(Mutex::new(Instant::now() + SETTLE));
+        let echoes = Echoes::default();
         let (outbox, pending) = mpsc::unbounded_channel();
         tokio::spawn(publish_loop(client.clone(), pending, publishing.clone()));
         tokio::spawn(subscribe_loop(
             client,
-            node,
-            deliveries,
-            store,
-            subscribed.clone(),
-            settle_until.clone(),
+            Subscriber {
+                node,
+                deliveries,
+                store,
+                subscribed: subscribed.clone(),
+                settle_until: settle_until.clone(),
+                hook,
+                echoes: echoes.clone(),
+            },
         ));
         Ok(Self {
             node,
@@ -98,7 +125,25 @@ impl RedisBus {
             subscribed,
             publishing,
             settle_until,
+            echoes,
         })
+    }
+
+    /// Resolves when this node's `SessionEnded` for `token_hash` comes back over the bus:
+    /// Redis has then passed it on to every subscribed node. Ask before publishing it.
+    pub fn echo_of(&self, token_hash: &str) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut echoes) = self.echoes.lock() {
+            echoes.entry(token_hash.to_owned()).or_default().push(tx);
+        }
+        rx
+    }
+
+    /// Stop waiting for the echo of `token_hash` (it did not come in time).
+    pub fn forget_echo(&self, token_hash: &str) {
+        if let Ok(mut echoes) = self.echoes.lock() {
+            echoes.remove(token_hash);
+        }
     }
 
     /// Queue an announcement for the other nodes (never waits for Redis).
@@ -234,16 +279,57 @@ async fn publish(conn: &mut redis::aio::MultiplexedConnection, message: &str) ->
     matches!(sent, Ok(Ok(_)))
 }
 
-/// Stay subscribed; every (re)subscription starts a settle period, and after an outage the
-/// deletions made during it are read back from the store.
-async fn subscribe_loop(
-    client: redis::Client,
+/// What the subscriber task holds.
+struct Subscriber {
     node: u64,
     deliveries: mpsc::UnboundedSender<Delivery>,
     store: Arc<dyn Store>,
     subscribed: Arc<AtomicBool>,
     settle_until: Arc<Mutex<Instant>>,
-) {
+    hook: Option<BusHook>,
+    echoes: Echoes,
+}
+
+impl Subscriber {
+    fn tell(&self, news: BusNews<'_>) {
+        if let Some(hook) = &self.hook {
+            hook(news);
+        }
+    }
+
+    /// One message from the channel: another node's announcement goes to the caches, then
+    /// to the delivery task; this node's own sign-out wakes whoever waits for its echo.
+    fn received(&self, envelope: Envelope) {
+        if envelope.node != self.node {
+            self.tell(BusNews::Heard(&envelope.announcement));
+            let _ = self.deliveries.send(Delivery {
+                announcement: envelope.announcement,
+                publish: false,
+            });
+        } else if let Announcement::SessionEnded { token_hash } = &envelope.announcement {
+            let waiting = self
+                .echoes
+                .lock()
+                .ok()
+                .and_then(|mut echoes| echoes.remove(token_hash));
+            for waiter in waiting.into_iter().flatten() {
+                let _ = waiter.send(());
+            }
+        }
+    }
+}
+
+/// Stay subscribed; every (re)subscription starts a settle period, and after an outage the
+/// deletions made during it are read back from the store.
+async fn subscribe_loop(client: redis::Client, sub: Subscriber) {
+    let Subscriber {
+        node: _,
+        deliveries,
+        store,
+        subscribed,
+        settle_until,
+        ..
+    } = &sub;
     let mut failures = 0u32;
     // When the subscription was lost (UTC microseconds), for reading back deletions.
     let mut outage: Option<i64> = None;
@@ -271,10 +357,11 @@ async fn subscribe_loop(
         if let Ok(mut until) = settle_until.lock() {
             *until = Instant::now() + SETTLE;
         }
+        sub.tell(BusNews::Lost);
         subscribed.store(true, Ordering::Relaxed);
         metrics::gauge!("chirp_redis_up").set(1.0);
         if let Some(since) = outage.take() {
-            let caught_up = catch_up_deletions(&*store, &deliveries, since).await;
+            let caught_up = catch_up_deletions(&**store, deliveries, since).await;
             tracing::info!(failures, caught_up, "redis back; fan-out resumed");
         } else {
             tracing::info!("subscribed to redis fan-out");
@@ -287,15 +374,11 @@ async fn subscribe_loop(
                 tracing::warn!("ignoring a malformed message on {CHANNEL}");
                 continue;
             };
-            if envelope.node != node {
-                let _ = deliveries.send(Delivery {
-                    announcement: envelope.announcement,
-                    publish: false,
-                });
-            }
+            sub.received(envelope);
         }
         drop(messages);
         subscribed.store(false, Ordering::Relaxed);
+        sub.tell(BusNews::Lost);
         metrics::gauge!("chirp_redis_up").set(0.0);
         outage = Some(now_micros());
         tracing::warn!("redis subscription lost; fan-out to other nodes paused, reconnecting");

@@ -46,7 +46,10 @@ impl Seen {
             Announcement::Tweet { .. } => true,
             Announcement::Deleted { id } => self.deletions.insert(*id),
             // Follow changes are idempotent and arrive once per bus message.
-            Announcement::Follow { .. } | Announcement::SessionEnded { .. } => true,
+            Announcement::Follow { .. }
+            | Announcement::SessionEnded { .. }
+            | Announcement::Liked { .. }
+            | Announcement::ProfileChanged { .. } => true,
         }
     }
 }
