@@ -350,7 +350,7 @@ async fn deliver_in_order(
             }
             () = sleep_until(fill_at), if fill_at.is_some() => {
                 let upto = order.highest_held().unwrap_or(order.last());
-                match read_stored(&*store, &mut order, Some(upto)).await {
+                match read_stored(&*store, &bus, &mut order, Some(upto)).await {
                     Ok(known) => {
                         retry_at = None;
                         failing = false;
@@ -389,7 +389,7 @@ async fn deliver_in_order(
                     continue;
                 }
                 last_sweep = now;
-                match read_stored(&*store, &mut order, None).await {
+                match read_stored(&*store, &bus, &mut order, None).await {
                     Ok(known) => {
                         for announcement in order.filled(known, Instant::now()) {
                             emit(&sockets, &mut seen, &announcement);
@@ -447,9 +447,12 @@ async fn sleep_until(at: Option<Instant>) {
 /// Offer `order` every stored tweet after its last delivered id (up to `upto`, or to the
 /// newest), oldest first. Returns the id up to which the store's answer is complete: ids are
 /// handed out in commit order, so every id below the newest one read that is not there never
-/// will be; with `upto` (a tweet known to be stored) the answer covers up to it too.
+/// will be; with `upto` (a tweet known to be stored) the answer covers up to it too. A tweet
+/// found here that had not come over the bus is told to the caches (`BusHook`) as if it had:
+/// its node may be unable to publish while this one is still subscribed.
 async fn read_stored(
     store: &dyn Store,
+    bus: &RedisBus,
     order: &mut Order,
     upto: Option<i64>,
 ) -> Result<i64, StoreError> {
@@ -473,7 +476,8 @@ async fn read_stored(
                 author: tweet.author,
                 reply_to: None,
             };
-            if order.offer(announcement) {
+            if order.offer(announcement.clone()) {
+                bus.heard(&announcement);
                 metrics::counter!("chirp_announcements_from_store_total").increment(1);
             }
         }

@@ -87,6 +87,7 @@ pub struct RedisBus {
     /// Until when the node reads new tweets from the store (see the module doc).
     settle_until: Arc<Mutex<Instant>>,
     echoes: Echoes,
+    hook: Option<BusHook>,
 }
 
 impl RedisBus {
@@ -115,7 +116,7 @@ impl RedisBus {
                 store,
                 subscribed: subscribed.clone(),
                 settle_until: settle_until.clone(),
-                hook,
+                hook: hook.clone(),
                 echoes: echoes.clone(),
             },
         ));
@@ -126,6 +127,7 @@ impl RedisBus {
             publishing,
             settle_until,
             echoes,
+            hook,
         })
     }
 
@@ -137,6 +139,14 @@ impl RedisBus {
             echoes.entry(token_hash.to_owned()).or_default().push(tx);
         }
         rx
+    }
+
+    /// Tell the caches of an announcement that did not come over the bus (a tweet read from
+    /// the store to fill a gap or in a sweep).
+    pub fn heard(&self, announcement: &Announcement) {
+        if let Some(hook) = &self.hook {
+            hook(BusNews::Heard(announcement));
+        }
     }
 
     /// Stop waiting for the echo of `token_hash` (it did not come in time).
