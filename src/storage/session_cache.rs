@@ -258,7 +258,8 @@ mod tests {
         );
 
         // Gone from the store behind the cache's back (another node signing out): still
-        // answered from memory. This is why the cache is for a single node only.
+        // answered from memory. This is why, in a cluster, other nodes' sign-outs must
+        // reach `forget` (over the bus) and the cache is trusted only while the bus is up.
         store.delete_session("token-a").await.unwrap();
         assert_eq!(cache.session_user("token-a").await.unwrap(), Some(ada));
 
