@@ -55,6 +55,12 @@ pub enum Announcement {
         /// True for a follow, false for an unfollow.
         following: bool,
     },
+    /// A node's answer to another's `SessionEnded`: its session cache has forgotten the
+    /// session (the signing-out node waits for every node's). Not an event.
+    SessionForgotten {
+        /// The session's token hash.
+        token_hash: String,
+    },
     /// A tweet was liked or unliked: nodes drop cached pages (they carry like counts).
     /// Not an event: never sent to any socket.
     Liked {
@@ -96,6 +102,7 @@ impl Announcement {
             Self::Deleted { .. }
             | Self::Follow { .. }
             | Self::SessionEnded { .. }
+            | Self::SessionForgotten { .. }
             | Self::Liked { .. }
             | Self::ProfileChanged { .. } => None,
         }

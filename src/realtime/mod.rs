@@ -63,7 +63,7 @@ use watch::{Routing, WatchIndex};
 use crate::domain::{Page, PageCursor, Tweet};
 use crate::storage::{Store, StoreError};
 
-/// Longest a sign-out waits for its bus message to come back (see `Realtime::end_session`).
+/// Longest a sign-out waits for the other nodes to confirm it (see `Realtime::end_session`).
 const SIGN_OUT_ECHO_WAIT: Duration = Duration::from_secs(2);
 /// How long a tweet that follows a gap waits for the missing ids to come over the bus before
 /// they are read from the store (only while the bus is up: when it is down, nothing can come).
@@ -226,25 +226,25 @@ impl Realtime {
 
     /// A session was signed out: end the sockets that authenticated with it, here at once
     /// and, with Redis, on every other node — whose session caches forget it as the message
-    /// arrives. With Redis up, this waits (at most `SIGN_OUT_ECHO_WAIT`) until the message
-    /// comes back to this node: Redis has then written it to every other node, so the answer
-    /// to the sign-out does not overtake it. A node that is not subscribed does not cache.
+    /// arrives. With Redis up, this waits (at most `SIGN_OUT_ECHO_WAIT`) until every other
+    /// subscribed node has said it forgot the session (`SessionForgotten`), so the answer to
+    /// the sign-out cannot overtake it: the next request, to any node, is refused. A node
+    /// that is not subscribed bypasses its session cache and flushes it when it resubscribes.
     pub async fn end_session(&self, token_hash: &str) {
-        let echo = self
-            .bus
-            .as_ref()
-            .filter(|bus| bus.subscribed())
-            .map(|bus| (bus, bus.echo_of(token_hash)));
+        let waiting = match self.bus.as_ref().filter(|bus| bus.subscribed()) {
+            Some(bus) => bus.others_forget(token_hash).await.map(|rx| (bus, rx)),
+            None => None,
+        };
         self.enqueue(Announcement::SessionEnded {
             token_hash: token_hash.to_owned(),
         });
-        if let Some((bus, echo)) = echo
-            && tokio::time::timeout(SIGN_OUT_ECHO_WAIT, echo)
+        if let Some((bus, forgotten)) = waiting
+            && tokio::time::timeout(SIGN_OUT_ECHO_WAIT, forgotten)
                 .await
                 .is_err()
         {
-            bus.forget_echo(token_hash);
-            tracing::warn!("a sign-out did not come back over redis in time");
+            bus.stop_waiting(token_hash);
+            tracing::warn!("not every node confirmed a sign-out in time");
         }
     }
 
@@ -532,7 +532,9 @@ impl Sockets {
                 return;
             }
             // For other nodes' caches only (`BusHook`).
-            Announcement::Liked { .. } | Announcement::ProfileChanged { .. } => return,
+            Announcement::Liked { .. }
+            | Announcement::ProfileChanged { .. }
+            | Announcement::SessionForgotten { .. } => return,
             Announcement::SessionEnded { token_hash } => {
                 self.index.lock().all(|s| recipients.push(s.clone()));
                 let ended = socketio::sign_out(&self.io, &self.hub, &recipients, token_hash);

@@ -12,8 +12,9 @@
 //!
 //! Caches stay coherent through the same channel: the subscriber tells a `BusHook` of every
 //! other node's announcement as it arrives (before delivering it) and of every lost or
-//! regained subscription, so a node can drop what it cached; and it reports this node's own
-//! sign-outs coming back (`echo_of`), so a sign-out can answer once Redis has passed it on.
+//! regained subscription, so a node can drop what it cached. Each node confirms another's
+//! sign-out once its cache forgot it (`SessionForgotten`), and the signing-out node waits
+//! for as many confirmations as Redis counts other subscribers (`others_forget`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,8 +58,14 @@ pub enum BusNews<'a> {
 /// subscriber task.
 pub type BusHook = Arc<dyn Fn(BusNews<'_>) + Send + Sync>;
 
-/// Sign-outs of this node waiting for their own message to come back, by token hash.
-type Echoes = Arc<Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>>;
+/// A sign-out of this node waiting for the other nodes to confirm it.
+struct Waiter {
+    remaining: usize,
+    done: oneshot::Sender<()>,
+}
+
+/// Sign-outs of this node waiting for confirmations, by token hash.
+type Echoes = Arc<Mutex<HashMap<String, Vec<Waiter>>>>;
 
 /// One message on the channel.
 #[derive(Debug, Serialize, Deserialize)]
@@ -88,6 +95,7 @@ pub struct RedisBus {
     settle_until: Arc<Mutex<Instant>>,
     echoes: Echoes,
     hook: Option<BusHook>,
+    client: redis::Client,
 }
 
 impl RedisBus {
@@ -109,7 +117,7 @@ impl RedisBus {
         let (outbox, pending) = mpsc::unbounded_channel();
         tokio::spawn(publish_loop(client.clone(), pending, publishing.clone()));
         tokio::spawn(subscribe_loop(
-            client,
+            client.clone(),
             Subscriber {
                 node,
                 deliveries,
@@ -118,6 +126,7 @@ impl RedisBus {
                 settle_until: settle_until.clone(),
                 hook: hook.clone(),
                 echoes: echoes.clone(),
+                outbox: outbox.clone(),
             },
         ));
         Ok(Self {
@@ -128,17 +137,39 @@ impl RedisBus {
             settle_until,
             echoes,
             hook,
+            client,
         })
     }
 
-    /// Resolves when this node's `SessionEnded` for `token_hash` comes back over the bus:
-    /// Redis has then passed it on to every subscribed node. Ask before publishing it.
-    pub fn echo_of(&self, token_hash: &str) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        if let Ok(mut echoes) = self.echoes.lock() {
-            echoes.entry(token_hash.to_owned()).or_default().push(tx);
-        }
-        rx
+    /// Before publishing a `SessionEnded`: resolves to a receiver that completes when every
+    /// other node subscribed now (as Redis counts them) has confirmed it forgot the session;
+    /// `None` when there is no other node, or Redis cannot say (then there is nothing to
+    /// wait for: a node that lost Redis bypasses its cache).
+    pub async fn others_forget(&self, token_hash: &str) -> Option<oneshot::Receiver<()>> {
+        let count = async {
+            let mut conn = self.client.get_multiplexed_async_connection().await.ok()?;
+            let mut command = redis::cmd("PUBSUB");
+            command.arg("NUMSUB").arg(CHANNEL);
+            let (_, subscribers) = command
+                .query_async::<(String, usize)>(&mut conn)
+                .await
+                .ok()?;
+            Some(subscribers)
+        };
+        let subscribers = tokio::time::timeout(PUBLISH_TIMEOUT, count)
+            .await
+            .ok()
+            .flatten()?;
+        // This node's own subscription is one of them.
+        let remaining = subscribers.checked_sub(1).filter(|n| *n > 0)?;
+        let (done, rx) = oneshot::channel();
+        self.echoes
+            .lock()
+            .ok()?
+            .entry(token_hash.to_owned())
+            .or_default()
+            .push(Waiter { remaining, done });
+        Some(rx)
     }
 
     /// Tell the caches of an announcement that did not come over the bus (a tweet read from
@@ -149,8 +180,8 @@ impl RedisBus {
         }
     }
 
-    /// Stop waiting for the echo of `token_hash` (it did not come in time).
-    pub fn forget_echo(&self, token_hash: &str) {
+    /// Stop waiting for confirmations of `token_hash` (they did not all come in time).
+    pub fn stop_waiting(&self, token_hash: &str) {
         if let Ok(mut echoes) = self.echoes.lock() {
             echoes.remove(token_hash);
         }
@@ -298,6 +329,7 @@ struct Subscriber {
     settle_until: Arc<Mutex<Instant>>,
     hook: Option<BusHook>,
     echoes: Echoes,
+    outbox: mpsc::UnboundedSender<String>,
 }
 
 impl Subscriber {
@@ -308,23 +340,53 @@ impl Subscriber {
     }
 
     /// One message from the channel: another node's announcement goes to the caches, then
-    /// to the delivery task; this node's own sign-out wakes whoever waits for its echo.
+    /// to the delivery task; another node's sign-out is confirmed once the caches forgot it;
+    /// a confirmation counts towards this node's waiting sign-out.
     fn received(&self, envelope: Envelope) {
-        if envelope.node != self.node {
-            self.tell(BusNews::Heard(&envelope.announcement));
-            let _ = self.deliveries.send(Delivery {
-                announcement: envelope.announcement,
-                publish: false,
-            });
-        } else if let Announcement::SessionEnded { token_hash } = &envelope.announcement {
-            let waiting = self
-                .echoes
-                .lock()
-                .ok()
-                .and_then(|mut echoes| echoes.remove(token_hash));
-            for waiter in waiting.into_iter().flatten() {
-                let _ = waiter.send(());
+        if envelope.node == self.node {
+            return;
+        }
+        if let Announcement::SessionForgotten { token_hash } = &envelope.announcement {
+            self.confirmed(token_hash);
+            return;
+        }
+        self.tell(BusNews::Heard(&envelope.announcement));
+        if let Announcement::SessionEnded { token_hash } = &envelope.announcement {
+            let confirm = Envelope {
+                node: self.node,
+                announcement: Announcement::SessionForgotten {
+                    token_hash: token_hash.clone(),
+                },
+            };
+            if let Ok(json) = serde_json::to_string(&confirm) {
+                let _ = self.outbox.send(json);
             }
+        }
+        let _ = self.deliveries.send(Delivery {
+            announcement: envelope.announcement,
+            publish: false,
+        });
+    }
+
+    /// One more node forgot `token_hash`: wake the sign-outs that have all they waited for.
+    fn confirmed(&self, token_hash: &str) {
+        let Ok(mut echoes) = self.echoes.lock() else {
+            return;
+        };
+        let Some(waiters) = echoes.remove(token_hash) else {
+            return;
+        };
+        let mut still = Vec::new();
+        for mut waiter in waiters {
+            waiter.remaining = waiter.remaining.saturating_sub(1);
+            if waiter.remaining == 0 {
+                let _ = waiter.done.send(());
+            } else {
+                still.push(waiter);
+            }
+        }
+        if !still.is_empty() {
+            echoes.insert(token_hash.to_owned(), still);
         }
     }
 }

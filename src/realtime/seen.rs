@@ -48,6 +48,7 @@ impl Seen {
             // Follow changes are idempotent and arrive once per bus message.
             Announcement::Follow { .. }
             | Announcement::SessionEnded { .. }
+            | Announcement::SessionForgotten { .. }
             | Announcement::Liked { .. }
             | Announcement::ProfileChanged { .. } => true,
         }
