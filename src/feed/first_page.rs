@@ -50,6 +50,7 @@ impl FirstPage {
         if let Some((cached_in, json)) = self.lock().get(&limit)
             && *cached_in == generation
         {
+            metrics::counter!("chirp_cache_hits_total", "cache" => "first_page").increment(1);
             return Ok(json.clone());
         }
         let json = load(store, limit).await?;

@@ -2,8 +2,9 @@
 //! stores tweets in batches, in order, and announces them), deleting, liking — each stores
 //! the change, forgets what is cached and announces it, in one place, so a new kind of change
 //! cannot forget a step. The notifications those changes make (reply, mention, like,
-//! follow) are made here too, after the change is stored. It also serves the first timeline page from memory while nothing
-//! changed.
+//! follow) are made here too, after the change is stored. It also serves the first timeline
+//! page from memory while nothing changed — in a cluster, while the bus can tell it of other
+//! nodes' changes (`Realtime::caches_coherent`); `app` drops the page when the bus brings one.
 //!
 //! Why a writer task: the database takes one writer at a time anyway, so tweets posted
 //! concurrently are queued and stored together in one transaction; ids, commits and
@@ -28,14 +29,13 @@ pub struct Feed {
     store: Arc<dyn Store>,
     realtime: Realtime,
     writer: writer::Writer,
-    first_page: Option<Arc<FirstPage>>,
+    first_page: Arc<FirstPage>,
 }
 
 impl Feed {
-    /// Start the writer. `cache_first_page` is only safe when this process is the only one
-    /// writing (no other node could change the page behind its back).
-    pub fn start(store: Arc<dyn Store>, realtime: Realtime, cache_first_page: bool) -> Self {
-        let first_page = cache_first_page.then(|| Arc::new(FirstPage::default()));
+    /// Start the writer. `first_page` must hear of other nodes' changes (`FirstPage::invalidate`
+    /// from the bus hook) when there are other nodes.
+    pub fn start(store: Arc<dyn Store>, realtime: Realtime, first_page: Arc<FirstPage>) -> Self {
         let writer = writer::Writer::start(store.clone(), realtime.clone(), first_page.clone());
         Self {
             store,
@@ -53,9 +53,10 @@ impl Feed {
     /// The newest `limit` tweets as an anonymous visitor sees them, as the JSON body of
     /// `GET /api/tweets` — from memory when nothing changed since it was last read.
     pub async fn newest_json(&self, limit: i64) -> Result<Bytes, StoreError> {
-        match &self.first_page {
-            Some(cache) => cache.get_or_load(&*self.store, limit).await,
-            None => first_page::load(&*self.store, limit).await,
+        if self.realtime.caches_coherent() {
+            self.first_page.get_or_load(&*self.store, limit).await
+        } else {
+            first_page::load(&*self.store, limit).await
         }
     }
 
@@ -80,6 +81,7 @@ impl Feed {
     ) -> Result<(), StoreError> {
         self.store.set_like(tweet, user, liked).await?;
         self.changed();
+        self.realtime.announce_like(tweet);
         if liked {
             notify(
                 &*self.store,
@@ -131,14 +133,13 @@ impl Feed {
     ) -> Result<(), StoreError> {
         self.store.update_profile(user_id, update).await?;
         self.changed();
+        self.realtime.announce_profile(user_id);
         Ok(())
     }
 
     /// Something on the timeline changed: forget cached pages.
     fn changed(&self) {
-        if let Some(cache) = &self.first_page {
-            cache.invalidate();
-        }
+        self.first_page.invalidate();
     }
 }
 

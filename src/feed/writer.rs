@@ -35,11 +35,7 @@ pub struct Writer {
 
 impl Writer {
     /// Spawn the writer task.
-    pub fn start(
-        store: Arc<dyn Store>,
-        realtime: Realtime,
-        first_page: Option<Arc<FirstPage>>,
-    ) -> Self {
+    pub fn start(store: Arc<dyn Store>, realtime: Realtime, first_page: Arc<FirstPage>) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
         tokio::spawn(run(store, realtime, first_page, jobs));
         Self { queue }
@@ -60,7 +56,7 @@ impl Writer {
 async fn run(
     store: Arc<dyn Store>,
     realtime: Realtime,
-    first_page: Option<Arc<FirstPage>>,
+    first_page: Arc<FirstPage>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -70,9 +66,7 @@ async fn run(
         let answers = store_batch(&*store, &drafts).await;
         let stored = answers.iter().filter(|a| a.is_ok()).count();
         if stored > 0 {
-            if let Some(cache) = &first_page {
-                cache.invalidate();
-            }
+            first_page.invalidate();
             metrics::counter!("chirp_tweets_created_total").increment(stored as u64);
         }
         let mut notifications = Vec::new();

@@ -66,6 +66,24 @@ pub enum Announcement {
         /// True for a follow, false for an unfollow.
         following: bool,
     },
+    /// A node's answer to another's `SessionEnded`: its session cache has forgotten the
+    /// session (the signing-out node waits for every node's). Not an event.
+    SessionForgotten {
+        /// The session's token hash.
+        token_hash: String,
+    },
+    /// A tweet was liked or unliked: nodes drop cached pages (they carry like counts).
+    /// Not an event: never sent to any socket.
+    Liked {
+        /// The tweet's id.
+        tweet: i64,
+    },
+    /// A user changed their profile: nodes drop cached pages (tweets show display names).
+    /// Not an event: never sent to any socket.
+    ProfileChanged {
+        /// The user's id.
+        user: i64,
+    },
 }
 
 impl Announcement {
@@ -95,7 +113,10 @@ impl Announcement {
             Self::Deleted { .. }
             | Self::Follow { .. }
             | Self::SessionEnded { .. }
-            | Self::Notification { .. } => None,
+            | Self::Notification { .. }
+            | Self::SessionForgotten { .. }
+            | Self::Liked { .. }
+            | Self::ProfileChanged { .. } => None,
         }
     }
 }

@@ -2,13 +2,14 @@
 //! Socket.IO v5 server, built for fan-out) and the announcements of stored and deleted tweets.
 //!
 //! The rest of Chirp sees only `Realtime`: build it, `announce_tweet`, `announce_delete`,
-//! `announce_follow`, `announce_notification`, `end_session`, `health`, `shutdown`.
-//! Announcements are queued in call order and delivered by one task, so every socket
-//! receives them in the order they were made (with Redis, notifications skip the tweet
-//! ordering: they go to their recipient's sockets as soon as they arrive). With Redis configured, that task also publishes them to the other nodes and delivers
-//! theirs (`redis_bus`): one bus message per tweet, however many followers its author has,
-//! new tweets in id order on every node, each once, with any gap filled from the store
-//! (`order`). Each node routes a tweet to its own watchers through its watch index (`watch`),
+//! `announce_follow`, `announce_like`, `announce_profile`, `announce_notification`,
+//! `end_session`, `health`, `caches_coherent`, `shutdown`. Announcements are queued in call
+//! order and delivered by one task, so every socket receives them in the order they were
+//! made (with Redis, notifications skip the tweet ordering: they go to their recipient's
+//! sockets as soon as they arrive). With Redis configured, that task also publishes them to
+//! the other nodes and delivers theirs (`redis_bus`): one bus message per tweet, however
+//! many followers its author has, new tweets in id order on every node, each once, with any
+//! gap filled from the store (`order`). Each node routes a tweet to its own watchers through its watch index (`watch`),
 //! so a tweet costs work in proportion to the sockets that receive it. Each announcement is
 //! encoded once, as one WebSocket frame and one polling packet, and the same bytes are written
 //! to every receiving socket (`engine::Hub::write_each`).
@@ -49,6 +50,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 pub use events::Announcement;
 pub use handshake::HandshakeContext;
+pub use redis_bus::{BusHook, BusNews};
 
 use order::Order;
 use redis_bus::{Delivery, RedisBus};
@@ -62,6 +64,8 @@ use watch::{Routing, WatchIndex};
 use crate::domain::{Notification, Page, PageCursor, Tweet};
 use crate::storage::{Store, StoreError};
 
+/// Longest a sign-out waits for the other nodes to confirm it (see `Realtime::end_session`).
+const SIGN_OUT_ECHO_WAIT: Duration = Duration::from_secs(2);
 /// How long a tweet that follows a gap waits for the missing ids to come over the bus before
 /// they are read from the store (only while the bus is up: when it is down, nothing can come).
 const GAP_HOLD: Duration = Duration::from_millis(75);
@@ -126,6 +130,9 @@ pub struct RealtimeConfig {
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
     /// Bytes queued for a socket that stopped reading before it is disconnected (1 MiB).
     pub max_backlog: usize,
+    /// With Redis: told of what other nodes announce and of lost subscriptions, so that
+    /// this node's caches can drop what went stale (`BusNews`).
+    pub bus_hook: Option<BusHook>,
 }
 
 impl Realtime {
@@ -158,7 +165,12 @@ impl Realtime {
         let (queue, pending) = mpsc::unbounded_channel();
         match &config.redis_url {
             Some(url) => {
-                let bus = Arc::new(RedisBus::start(url, queue.clone(), store.clone())?);
+                let bus = Arc::new(RedisBus::start(
+                    url,
+                    queue.clone(),
+                    store.clone(),
+                    config.bus_hook.clone(),
+                )?);
                 let order = Order::new(config.newest_tweet_id);
                 tokio::spawn(deliver_in_order(
                     sockets,
@@ -214,11 +226,51 @@ impl Realtime {
     }
 
     /// A session was signed out: end the sockets that authenticated with it, here at once
-    /// and, with Redis, on every other node.
-    pub fn end_session(&self, token_hash: &str) {
+    /// and, with Redis, on every other node — whose session caches forget it as the message
+    /// arrives. With Redis up, this waits (at most `SIGN_OUT_ECHO_WAIT`) until every other
+    /// subscribed node has said it forgot the session (`SessionForgotten`), so the answer to
+    /// the sign-out cannot overtake it: the next request, to any node, is refused. A node
+    /// that is not subscribed bypasses its session cache and flushes it when it resubscribes.
+    pub async fn end_session(&self, token_hash: &str) {
+        let waiting = match self.bus.as_ref().filter(|bus| bus.subscribed()) {
+            Some(bus) => bus.others_forget(token_hash).await.map(|rx| (bus, rx)),
+            None => None,
+        };
         self.enqueue(Announcement::SessionEnded {
             token_hash: token_hash.to_owned(),
         });
+        if let Some((bus, forgotten)) = waiting
+            && tokio::time::timeout(SIGN_OUT_ECHO_WAIT, forgotten)
+                .await
+                .is_err()
+        {
+            bus.stop_waiting(token_hash);
+            tracing::warn!("not every node confirmed a sign-out in time");
+        }
+    }
+
+    /// A tweet's likes changed: other nodes drop their cached pages.
+    pub fn announce_like(&self, tweet: i64) {
+        self.enqueue(Announcement::Liked { tweet });
+    }
+
+    /// A profile changed: other nodes drop their cached pages.
+    pub fn announce_profile(&self, user: i64) {
+        self.enqueue(Announcement::ProfileChanged { user });
+    }
+
+    /// Whether this node may answer from its caches: always on its own; with Redis, while
+    /// the bus is subscribed and settled, so that every other node's change reaches the
+    /// caches (`BusHook`) a moment after it was made. Otherwise read the store.
+    pub fn caches_coherent(&self) -> bool {
+        self.bus.as_ref().is_none_or(|bus| !bus.unsettled())
+    }
+
+    /// `caches_coherent` as a function that holds only the bus, for a cache built before
+    /// this handle (the session cache under the handshake's store).
+    pub fn coherence(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let bus = self.bus.clone();
+        move || bus.as_ref().is_none_or(|bus| !bus.unsettled())
     }
 
     /// Tell every socket of the notification's recipient, on every node (`notification`,
@@ -287,6 +339,8 @@ async fn deliver_in_order(
     let mut retry_at: Option<Instant> = None;
     let mut failing = false;
     let mut last_sweep = Instant::now();
+    // The bus as the last sweep tick saw it: reload home watchers' followees when it changes.
+    let mut bus_was = (bus.subscribed(), bus.unsettled());
     loop {
         let fill_at = order.gap_since().map(|since| {
             let hold = if bus.subscribed() {
@@ -311,7 +365,7 @@ async fn deliver_in_order(
             }
             () = sleep_until(fill_at), if fill_at.is_some() => {
                 let upto = order.highest_held().unwrap_or(order.last());
-                match read_stored(&*store, &mut order, Some(upto)).await {
+                match read_stored(&*store, &bus, &mut order, Some(upto)).await {
                     Ok(known) => {
                         retry_at = None;
                         failing = false;
@@ -339,11 +393,18 @@ async fn deliver_in_order(
                 }
             }
             now = sweep.tick() => {
+                let bus_is = (bus.subscribed(), bus.unsettled());
+                let resubscribed = bus_is.0 && !bus_was.0;
+                let settled = !bus_is.1 && bus_was.1;
+                bus_was = bus_is;
+                if resubscribed || settled {
+                    tokio::spawn(reload_homes(sockets.index.clone(), store.clone()));
+                }
                 if !bus.unsettled() && now < last_sweep + QUIET_SWEEP_EVERY {
                     continue;
                 }
                 last_sweep = now;
-                match read_stored(&*store, &mut order, None).await {
+                match read_stored(&*store, &bus, &mut order, None).await {
                     Ok(known) => {
                         for announcement in order.filled(known, Instant::now()) {
                             emit(&sockets, &mut seen, &announcement);
@@ -359,6 +420,37 @@ async fn deliver_in_order(
     }
 }
 
+/// Read again from the store the followees of every user watching `home` on this node. Follow
+/// changes made on other nodes travel only over the bus, so one published while this node was
+/// not subscribed never comes; after the subscription is back (and again once the bus has
+/// settled, when every node's publisher has flushed what it kept) the store is the truth.
+/// Changes heard meanwhile are replayed onto each list (`WatchIndex::replace_followees`).
+async fn reload_homes(index: Arc<Index>, store: Arc<dyn Store>) {
+    let users = index.lock().home_users();
+    let mut reloaded = 0;
+    for user in users {
+        for _ in 0..3 {
+            let read_at = index.lock().follow_seq();
+            let followees = match store.following_ids(user).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot reload home watchers' followees");
+                    return;
+                }
+            };
+            if index
+                .lock()
+                .replace_followees(user, followees, read_at)
+                .is_ok()
+            {
+                reloaded += 1;
+                break;
+            }
+        }
+    }
+    tracing::debug!(reloaded, "home watchers' followees reloaded from the store");
+}
+
 /// Sleeps until `at`; never resolves for `None` (its `select!` branch is disabled then).
 async fn sleep_until(at: Option<Instant>) {
     match at {
@@ -370,9 +462,12 @@ async fn sleep_until(at: Option<Instant>) {
 /// Offer `order` every stored tweet after its last delivered id (up to `upto`, or to the
 /// newest), oldest first. Returns the id up to which the store's answer is complete: ids are
 /// handed out in commit order, so every id below the newest one read that is not there never
-/// will be; with `upto` (a tweet known to be stored) the answer covers up to it too.
+/// will be; with `upto` (a tweet known to be stored) the answer covers up to it too. A tweet
+/// found here that had not come over the bus is told to the caches (`BusHook`) as if it had:
+/// its node may be unable to publish while this one is still subscribed.
 async fn read_stored(
     store: &dyn Store,
+    bus: &RedisBus,
     order: &mut Order,
     upto: Option<i64>,
 ) -> Result<i64, StoreError> {
@@ -396,7 +491,8 @@ async fn read_stored(
                 reply_to: tweet.reply_to.as_ref().map(|parent| parent.id),
                 author: tweet.author,
             };
-            if order.offer(announcement) {
+            if order.offer(announcement.clone()) {
+                bus.heard(&announcement);
                 metrics::counter!("chirp_announcements_from_store_total").increment(1);
             }
         }
@@ -456,6 +552,10 @@ impl Sockets {
                 }
                 return;
             }
+            // For other nodes' caches only (`BusHook`).
+            Announcement::Liked { .. }
+            | Announcement::ProfileChanged { .. }
+            | Announcement::SessionForgotten { .. } => return,
             Announcement::SessionEnded { token_hash } => {
                 self.index.lock().all(|s| recipients.push(s.clone()));
                 let ended = socketio::sign_out(&self.io, &self.hub, &recipients, token_hash);

@@ -9,15 +9,21 @@
 //! (until every other node's publisher has had time to reconnect), the node is *unsettled*:
 //! the delivery task then reads new tweets from the store itself. Deletions made during an
 //! outage are read back from the store when the subscription returns.
+//!
+//! Caches stay coherent through the same channel: the subscriber tells a `BusHook` of every
+//! other node's announcement as it arrives (before delivering it) and of every lost or
+//! regained subscription, so a node can drop what it cached. Each node confirms another's
+//! sign-out once its cache forgot it (`SessionForgotten`), and the signing-out node waits
+//! for as many confirmations as Redis counts other subscribers (`others_forget`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::events::Announcement;
@@ -39,6 +45,27 @@ const SETTLE: Duration = Duration::from_secs(10);
 const MAX_BACKLOG: usize = 10_000;
 /// Catch-up re-reads deletions from this long before the outage began.
 const CATCH_UP_DELETE_MARGIN_MICROS: i64 = 5_000_000;
+
+/// What the subscriber tells a node's caches (see the module doc).
+pub enum BusNews<'a> {
+    /// Another node announced this (told before it is delivered here).
+    Heard(&'a Announcement),
+    /// The subscription was lost or has just come back: announcements may have been missed.
+    Lost,
+}
+
+/// Called by the subscriber for each piece of `BusNews`. Must be quick: it runs on the
+/// subscriber task.
+pub type BusHook = Arc<dyn Fn(BusNews<'_>) + Send + Sync>;
+
+/// A sign-out of this node waiting for the other nodes to confirm it.
+struct Waiter {
+    remaining: usize,
+    done: oneshot::Sender<()>,
+}
+
+/// Sign-outs of this node waiting for confirmations, by token hash.
+type Echoes = Arc<Mutex<HashMap<String, Vec<Waiter>>>>;
 
 /// One message on the channel.
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,6 +93,9 @@ pub struct RedisBus {
     publishing: Arc<AtomicBool>,
     /// Until when the node reads new tweets from the store (see the module doc).
     settle_until: Arc<Mutex<Instant>>,
+    echoes: Echoes,
+    hook: Option<BusHook>,
+    client: redis::Client,
 }
 
 impl RedisBus {
@@ -75,6 +105,7 @@ impl RedisBus {
         url: &str,
         deliveries: mpsc::UnboundedSender<Delivery>,
         store: Arc<dyn Store>,
+        hook: Option<BusHook>,
     ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)
             .map_err(|e| anyhow::anyhow!("--redis-url {url:?} is not a Redis URL: {e}"))?;
@@ -82,15 +113,21 @@ impl RedisBus {
         let subscribed = Arc::new(AtomicBool::new(false));
         let publishing = Arc::new(AtomicBool::new(true));
         let settle_until = Arc::new(Mutex::new(Instant::now() + SETTLE));
+        let echoes = Echoes::default();
         let (outbox, pending) = mpsc::unbounded_channel();
         tokio::spawn(publish_loop(client.clone(), pending, publishing.clone()));
         tokio::spawn(subscribe_loop(
-            client,
-            node,
-            deliveries,
-            store,
-            subscribed.clone(),
-            settle_until.clone(),
+            client.clone(),
+            Subscriber {
+                node,
+                deliveries,
+                store,
+                subscribed: subscribed.clone(),
+                settle_until: settle_until.clone(),
+                hook: hook.clone(),
+                echoes: echoes.clone(),
+                outbox: outbox.clone(),
+            },
         ));
         Ok(Self {
             node,
@@ -98,7 +135,56 @@ impl RedisBus {
             subscribed,
             publishing,
             settle_until,
+            echoes,
+            hook,
+            client,
         })
+    }
+
+    /// Before publishing a `SessionEnded`: resolves to a receiver that completes when every
+    /// other node subscribed now (as Redis counts them) has confirmed it forgot the session;
+    /// `None` when there is no other node, or Redis cannot say (then there is nothing to
+    /// wait for: a node that lost Redis bypasses its cache).
+    pub async fn others_forget(&self, token_hash: &str) -> Option<oneshot::Receiver<()>> {
+        let count = async {
+            let mut conn = self.client.get_multiplexed_async_connection().await.ok()?;
+            let mut command = redis::cmd("PUBSUB");
+            command.arg("NUMSUB").arg(CHANNEL);
+            let (_, subscribers) = command
+                .query_async::<(String, usize)>(&mut conn)
+                .await
+                .ok()?;
+            Some(subscribers)
+        };
+        let subscribers = tokio::time::timeout(PUBLISH_TIMEOUT, count)
+            .await
+            .ok()
+            .flatten()?;
+        // This node's own subscription is one of them.
+        let remaining = subscribers.checked_sub(1).filter(|n| *n > 0)?;
+        let (done, rx) = oneshot::channel();
+        self.echoes
+            .lock()
+            .ok()?
+            .entry(token_hash.to_owned())
+            .or_default()
+            .push(Waiter { remaining, done });
+        Some(rx)
+    }
+
+    /// Tell the caches of an announcement that did not come over the bus (a tweet read from
+    /// the store to fill a gap or in a sweep).
+    pub fn heard(&self, announcement: &Announcement) {
+        if let Some(hook) = &self.hook {
+            hook(BusNews::Heard(announcement));
+        }
+    }
+
+    /// Stop waiting for confirmations of `token_hash` (they did not all come in time).
+    pub fn stop_waiting(&self, token_hash: &str) {
+        if let Ok(mut echoes) = self.echoes.lock() {
+            echoes.remove(token_hash);
+        }
     }
 
     /// Queue an announcement for the other nodes (never waits for Redis).
@@ -234,16 +320,88 @@ async fn publish(conn: &mut redis::aio::MultiplexedConnection, message: &str) ->
     matches!(sent, Ok(Ok(_)))
 }
 
-/// Stay subscribed; every (re)subscription starts a settle period, and after an outage the
-/// deletions made during it are read back from the store.
-async fn subscribe_loop(
-    client: redis::Client,
+/// What the subscriber task holds.
+struct Subscriber {
     node: u64,
     deliveries: mpsc::UnboundedSender<Delivery>,
     store: Arc<dyn Store>,
     subscribed: Arc<AtomicBool>,
     settle_until: Arc<Mutex<Instant>>,
-) {
+    hook: Option<BusHook>,
+    echoes: Echoes,
+    outbox: mpsc::UnboundedSender<String>,
+}
+
+impl Subscriber {
+    fn tell(&self, news: BusNews<'_>) {
+        if let Some(hook) = &self.hook {
+            hook(news);
+        }
+    }
+
+    /// One message from the channel: another node's announcement goes to the caches, then
+    /// to the delivery task; another node's sign-out is confirmed once the caches forgot it;
+    /// a confirmation counts towards this node's waiting sign-out.
+    fn received(&self, envelope: Envelope) {
+        if envelope.node == self.node {
+            return;
+        }
+        if let Announcement::SessionForgotten { token_hash } = &envelope.announcement {
+            self.confirmed(token_hash);
+            return;
+        }
+        self.tell(BusNews::Heard(&envelope.announcement));
+        if let Announcement::SessionEnded { token_hash } = &envelope.announcement {
+            let confirm = Envelope {
+                node: self.node,
+                announcement: Announcement::SessionForgotten {
+                    token_hash: token_hash.clone(),
+                },
+            };
+            if let Ok(json) = serde_json::to_string(&confirm) {
+                let _ = self.outbox.send(json);
+            }
+        }
+        let _ = self.deliveries.send(Delivery {
+            announcement: envelope.announcement,
+            publish: false,
+        });
+    }
+
+    /// One more node forgot `token_hash`: wake the sign-outs that have all they waited for.
+    fn confirmed(&self, token_hash: &str) {
+        let Ok(mut echoes) = self.echoes.lock() else {
+            return;
+        };
+        let Some(waiters) = echoes.remove(token_hash) else {
+            return;
+        };
+        let mut still = Vec::new();
+        for mut waiter in waiters {
+            waiter.remaining = waiter.remaining.saturating_sub(1);
+            if waiter.remaining == 0 {
+                let _ = waiter.done.send(());
+            } else {
+                still.push(waiter);
+            }
+        }
+        if !still.is_empty() {
+            echoes.insert(token_hash.to_owned(), still);
+        }
+    }
+}
+
+/// Stay subscribed; every (re)subscription starts a settle period, and after an outage the
+/// deletions made during it are read back from the store.
+async fn subscribe_loop(client: redis::Client, sub: Subscriber) {
+    let Subscriber {
+        node: _,
+        deliveries,
+        store,
+        subscribed,
+        settle_until,
+        ..
+    } = &sub;
     let mut failures = 0u32;
     // When the subscription was lost (UTC microseconds), for reading back deletions.
     let mut outage: Option<i64> = None;
@@ -271,10 +429,11 @@ async fn subscribe_loop(
         if let Ok(mut until) = settle_until.lock() {
             *until = Instant::now() + SETTLE;
         }
+        sub.tell(BusNews::Lost);
         subscribed.store(true, Ordering::Relaxed);
         metrics::gauge!("chirp_redis_up").set(1.0);
         if let Some(since) = outage.take() {
-            let caught_up = catch_up_deletions(&*store, &deliveries, since).await;
+            let caught_up = catch_up_deletions(&**store, deliveries, since).await;
             tracing::info!(failures, caught_up, "redis back; fan-out resumed");
         } else {
             tracing::info!("subscribed to redis fan-out");
@@ -287,15 +446,11 @@ async fn subscribe_loop(
                 tracing::warn!("ignoring a malformed message on {CHANNEL}");
                 continue;
             };
-            if envelope.node != node {
-                let _ = deliveries.send(Delivery {
-                    announcement: envelope.announcement,
-                    publish: false,
-                });
-            }
+            sub.received(envelope);
         }
         drop(messages);
         subscribed.store(false, Ordering::Relaxed);
+        sub.tell(BusNews::Lost);
         metrics::gauge!("chirp_redis_up").set(0.0);
         outage = Some(now_micros());
         tracing::warn!("redis subscription lost; fan-out to other nodes paused, reconnecting");

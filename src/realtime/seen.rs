@@ -49,6 +49,9 @@ impl Seen {
             // Each notification is made once, and arrives once per bus message.
             Announcement::Follow { .. }
             | Announcement::SessionEnded { .. }
+            | Announcement::SessionForgotten { .. }
+            | Announcement::Liked { .. }
+            | Announcement::ProfileChanged { .. }
             | Announcement::Notification { .. } => true,
         }
     }

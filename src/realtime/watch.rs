@@ -256,6 +256,50 @@ impl<S: Clone> WatchIndex<S> {
         }
     }
 
+    /// The users with a `home` socket on this node (whose followee lists `replace_followees`
+    /// can refresh).
+    pub fn home_users(&self) -> Vec<i64> {
+        self.homes.keys().copied().collect()
+    }
+
+    /// Replace `user`'s followee list with one read from the store after `read_at` (a
+    /// `follow_seq`), replaying the follow changes numbered after it. For after a bus outage,
+    /// when follow changes made on other nodes may never have come. Nothing happens if the
+    /// user no longer watches home here; `Stale` if the read is too old to replay onto.
+    pub fn replace_followees(
+        &mut self,
+        user: i64,
+        mut followees: Vec<i64>,
+        read_at: u64,
+    ) -> Result<(), WatchError> {
+        if !self.homes.contains_key(&user) {
+            return Ok(());
+        }
+        let oldest_logged = self.follow_log.front().map_or(self.follow_seq + 1, |e| e.0);
+        if read_at + 1 < oldest_logged && read_at < self.follow_seq {
+            return Err(WatchError::Stale);
+        }
+        followees.sort_unstable();
+        followees.dedup();
+        for (_, change) in self.follow_log.iter().filter(|(seq, _)| *seq > read_at) {
+            if change.follower == user {
+                set_member(&mut followees, change.followee, change.following);
+            }
+        }
+        let Some(home) = self.homes.get_mut(&user) else {
+            return Ok(());
+        };
+        let old = std::mem::replace(&mut home.followees, followees);
+        let new = &home.followees;
+        for gone in old.iter().filter(|f| new.binary_search(f).is_err()) {
+            remove_follower(&mut self.followers_online, *gone, user);
+        }
+        for added in new.iter().filter(|f| old.binary_search(f).is_err()) {
+            self.followers_online.entry(*added).or_default().push(user);
+        }
+        Ok(())
+    }
+
     /// Every socket a tweet is announced to: those watching a timeline that gains it, except
     /// its author's own. Each socket at most once.
     pub fn recipients(&self, tweet: Routing, mut visit: impl FnMut(&S)) -> usize {
@@ -388,6 +432,28 @@ mod tests {
             followee,
             following,
         });
+    }
+
+    #[test]
+    fn a_followee_list_read_again_replaces_the_old_one_keeping_later_changes() {
+        let mut index = WatchIndex::default();
+        index.connect(1, 1, Some(10));
+        index.watch_home(1, vec![20, 30], 0).unwrap();
+        assert_eq!(index.home_users(), vec![10]);
+        // Read from the store at seq 0 ([30, 40]: 20 was unfollowed, 40 followed elsewhere);
+        // meanwhile this node hears a follow of 50.
+        let read_at = index.follow_seq();
+        follow(&mut index, 10, 50, true);
+        index.replace_followees(10, vec![40, 30], read_at).unwrap();
+        assert_eq!(recipients(&index, 20, None), Vec::<Key>::new());
+        assert_eq!(recipients(&index, 30, None), vec![1]);
+        assert_eq!(recipients(&index, 40, None), vec![1]);
+        assert_eq!(recipients(&index, 50, None), vec![1]);
+        // A user who stopped watching home is left alone.
+        index.replace_followees(99, vec![20], read_at).unwrap();
+        assert_eq!(recipients(&index, 20, None), Vec::<Key>::new());
+        index.disconnect(1);
+        assert!(index.followers_online.is_empty());
     }
 
     #[test]

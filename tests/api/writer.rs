@@ -128,9 +128,10 @@ async fn a_refused_draft_fails_alone(backend: Backend) {
         max_sockets_per_address: 0,
         trusted_proxies: Arc::from([]),
         max_backlog: 1 << 20,
+        bus_hook: None,
     })
     .unwrap();
-    let feed = Feed::start(store.clone(), realtime, true);
+    let feed = Feed::start(store.clone(), realtime, Arc::default());
     let author = store
         .create_user(&Username::parse("writer").unwrap(), "not-a-hash")
         .await

@@ -154,9 +154,16 @@ test('a node that cannot publish reports unhealthy and its tweet arrives once Re
     await eventually(`${node.label} /healthz to answer 200`, async () => (await health(node.url)).status === 200);
   }
   await sleep(SETTLE_MS);
+  // B has its first page in memory now (settled: its cache is on).
+  const firstPageIds = async (http) => (await http.get('/api/tweets?limit=20')).json.tweets.map((tw) => tw.id);
+  assert.ok((await firstPageIds(b)).includes(before.id));
+  assert.ok((await firstPageIds(b)).includes(before.id));
 
   await redisCli(redis.port, 'CLIENT', 'PAUSE', '60000', 'WRITE');
   const paused = await postTweet(a, alice.token, 'while Redis takes no writes');
+  // B never heard of it over the bus, yet its cached first page does not hide it for long:
+  // B's periodic read of new tweets finds it and drops the page.
+  await eventually('B\'s first page to show the tweet A could not publish', async () => (await firstPageIds(b)).includes(paused.id), { ms: 15_000 });
   const h = await eventually('A /healthz to answer 503', async () => {
     const r = await health(nodes[0].url);
     return r.status === 503 && r;
