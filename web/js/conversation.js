@@ -35,6 +35,7 @@ export class Conversation {
    */
   async load(id, me, { focusReply = false, status }) {
     const gen = ++this.generation;
+    this.me = me;
     this.section.replaceChildren();
     this.section.hidden = false;
     let tweet;
@@ -75,6 +76,13 @@ export class Conversation {
         if (li) li.replaceWith(h('li', { className: 'tweet-gone muted' }, 'This tweet was deleted.'));
       },
     });
+  }
+
+  /** Our reply was stored: the tweet above it now has one more. */
+  countReply(tweet) {
+    tweet.reply_count = (Number(tweet.reply_count) || 0) + 1;
+    const li = this.section.querySelector(`li[data-id="${tweet.id}"]`);
+    if (li) li.replaceWith(this.renderMain(tweet, this.me));
   }
 
   async loadParent(ref, me, slot, gen) {
@@ -123,7 +131,7 @@ export class Conversation {
       form, textarea, left, counter, submit, error,
       replyTo: tweet.id,
       draftKey: `chirp:reply:${tweet.id}`,
-      onPosted: (reply) => this.onReplied(reply),
+      onPosted: (reply) => { this.countReply(tweet); this.onReplied(reply); },
     });
     return form;
   }

@@ -303,6 +303,8 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
   }
   if (isPeople) people.show(route.username, route.kind, me);
   else people.hide();
+  if (route.name === 'notifications') $('notif-link').setAttribute('aria-current', 'page');
+  else $('notif-link').removeAttribute('aria-current');
   if (route.name === 'notifications') notificationsPage.show(me);
   else notificationsPage.hide();
   if (route.name !== 'tweet') conversation.hide();
