@@ -1,7 +1,7 @@
 //! The web app and the Socket.IO browser client, embedded in the binary from `web/`.
 //!
 //! `/`, `/everyone`, `/users/{username}` (and its `/followers` and `/following`) and
-//! `/tweets/{id}` all answer the single-page app (its router takes over in the browser); `/static/…` serves the files under `web/`;
+//! `/tweets/{id}` and `/notifications` all answer the single-page app (its router takes over in the browser); `/static/…` serves the files under `web/`;
 //! `/socket.io/socket.io.js` (and `.min.js`) serve the pinned official client from
 //! `web/vendor/`, as Node's socket.io does. Files carry an ETag and are revalidated.
 
@@ -29,6 +29,7 @@ pub fn pages<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/users/{username}/followers", get(app_page))
         .route("/users/{username}/following", get(app_page))
         .route("/tweets/{id}", get(app_page))
+        .route("/notifications", get(app_page))
         .route("/static/{*path}", get(static_file))
 }
 

@@ -14,6 +14,7 @@ async fn app_pages_answer_html_with_a_strict_csp() {
         "/users/someone/followers",
         "/users/someone/following",
         "/tweets/42",
+        "/notifications",
     ] {
         let page = app.get(path, None).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");

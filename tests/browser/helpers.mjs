@@ -67,7 +67,12 @@ export async function setUp() {
         consoleErrors.push(m.text());
         if (!m.text().startsWith('Failed to load resource')) errors.push(new Error(m.text()));
       });
-      page.on('requestfailed', (r) => failures.push(`failed ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+      // A request the page's own reload or navigation cut short (net::ERR_ABORTED, e.g. a
+      // catch-up fetch still in flight) is the test's doing, not a failure of the page.
+      page.on('requestfailed', (r) => {
+        const reason = r.failure()?.errorText;
+        if (reason !== 'net::ERR_ABORTED') failures.push(`failed ${r.method()} ${r.url()}: ${reason}`);
+      });
       page.on('response', (r) => {
         if (r.status() >= 400) failures.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
       });

@@ -145,7 +145,7 @@ test('links change pages without reloading and the back button works', async () 
   await b.page.locator(`#timeline > li[data-id="${id}"] a.time`).click();
   await b.page.waitForURL(`**/tweets/${id}`);
   await ready(b.page);
-  assert.equal(await b.page.locator('#timeline .tweet-big').count(), 1);
+  assert.equal(await b.page.locator('#conversation .tweet-big').count(), 1);
   assert.equal(await b.page.locator('#banner').isVisible(), false);
   assert.equal(await b.page.locator('#load-more').isVisible(), false);
 
@@ -162,7 +162,7 @@ test('links change pages without reloading and the back button works', async () 
   // Opening a tweet's address directly works too.
   await b.page.goto(env.url(`/tweets/${id}`));
   await ready(b.page);
-  assert.equal(await b.page.locator('#timeline .tweet-big').count(), 1);
+  assert.equal(await b.page.locator('#conversation .tweet-big').count(), 1);
   await b.context.close();
 });
 

@@ -53,7 +53,14 @@ export const signIn = (username, password) => request('POST', '/api/sessions', {
 export const signOut = () => request('DELETE', '/api/sessions');
 
 export const getTweet = (id) => request('GET', `/api/tweets/${encodeURIComponent(id)}`);
-export const postTweet = (text) => request('POST', '/api/tweets', { text });
+/** Post a tweet; `replyTo` (a tweet id) makes it a reply. */
+export const postTweet = (text, replyTo) =>
+  request('POST', '/api/tweets', replyTo ? { text, reply_to: replyTo } : { text });
+/** A page of the direct replies to tweet `id`, oldest first; `after` walks forward. */
+export async function listReplies(id, { after, limit } = {}) {
+  const page = await request('GET', `/api/tweets/${encodeURIComponent(id)}/replies` + query({ limit, after: after || undefined }));
+  return (page && page.tweets) || [];
+}
 export const deleteTweet = (id) => request('DELETE', `/api/tweets/${encodeURIComponent(id)}`);
 export const setLike = (id, liked) =>
   request(liked ? 'PUT' : 'DELETE', `/api/tweets/${encodeURIComponent(id)}/like`);
@@ -84,3 +91,10 @@ export const listPeople = (username, kind, { cursor, limit } = {}) =>
   request('GET', `${userPath(username)}/${kind}` + query({ cursor, limit }));
 /** Accounts to follow, most-followed first: {users}. */
 export const suggestions = (limit) => request('GET', '/api/suggestions' + query({ limit }));
+
+/** A page of your notifications, newest first: {notifications, unread_count}. */
+export const listNotifications = ({ before, limit } = {}) =>
+  request('GET', '/api/notifications' + query({ limit, before }));
+/** Mark your notifications up to `upTo` (all when absent) as read. */
+export const markNotificationsRead = (upTo) =>
+  request('POST', '/api/notifications/read', upTo ? { up_to: upTo } : {});

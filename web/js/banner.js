@@ -15,8 +15,8 @@ export function joinNames(names) {
   return `${names.slice(0, 2).join(', ')} and ${names.length - 2} others`;
 }
 
-/** "Show 1 new tweet" / "Show N new tweets". */
-export const countText = (n) => (n === 1 ? 'Show 1 new tweet' : `Show ${n} new tweets`);
+/** "Show 1 new tweet" / "Show N new tweets" (or "reply" / "replies" on a conversation). */
+export const countText = (n, noun = ['tweet', 'tweets']) => (n === 1 ? `Show 1 new ${noun[0]}` : `Show ${n} new ${noun[1]}`);
 
 function isTyping(target) {
   if (!(target instanceof Element)) return false;
@@ -33,6 +33,8 @@ export class Banner {
     this.onActivate = onActivate;
     this.keepingPlace = keepingPlace;
     this.count = 0;
+    /** What the banner counts, singular and plural: a conversation counts replies. */
+    this.noun = ['tweet', 'tweets'];
     this.baseTitle = document.title;
     button.addEventListener('click', () => this.activate());
     document.addEventListener('keydown', (e) => {
@@ -63,7 +65,7 @@ export class Banner {
       replaceChildren(this.button,
         icon('arrowUp'),
         faces,
-        h('span', { className: 'banner-text' }, countText(entries.length)),
+        h('span', { className: 'banner-text' }, countText(entries.length, this.noun)),
         h('span', { className: 'banner-names' }, ` from ${joinNames(names)}`),
       );
       this.button.title = 'Keyboard shortcut: .';

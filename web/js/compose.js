@@ -1,6 +1,7 @@
 // The compose box: a live counter that counts exactly like the server (Unicode scalar values
 // after trimming Unicode white space), a Post button that is disabled when the text is empty
-// or too long, and a draft that survives navigation and reloads (sessionStorage).
+// or too long, and a draft that survives navigation and reloads (sessionStorage). The same
+// class drives a conversation's reply box, with its own draft and a `reply_to`.
 
 import * as api from './api.js';
 
@@ -13,25 +14,28 @@ export const trimText = (text) => text.replace(/^\p{White_Space}+|\p{White_Space
 /** Length as the server measures it: Unicode scalar values (not UTF-16 units) after trim. */
 export const charCount = (text) => [...trimText(text)].length;
 
-function loadDraft() {
-  try { return sessionStorage.getItem(DRAFT_KEY) || ''; } catch { return ''; }
+function loadDraft(key) {
+  try { return sessionStorage.getItem(key) || ''; } catch { return ''; }
 }
-function saveDraft(text) {
+function saveDraft(key, text) {
   try {
-    if (text) sessionStorage.setItem(DRAFT_KEY, text);
-    else sessionStorage.removeItem(DRAFT_KEY);
+    if (text) sessionStorage.setItem(key, text);
+    else sessionStorage.removeItem(key);
   } catch { /* storage unavailable: the draft just lives in the textarea */ }
 }
 
 export class Compose {
-  /** `onPosted(tweet)` receives the created tweet. */
-  constructor({ form, textarea, left, counter, submit, error, onPosted }) {
-    Object.assign(this, { form, textarea, left, counter, submit, error, onPosted });
+  /**
+   * `onPosted(tweet)` receives the created tweet; `replyTo` (a tweet id) makes every post a
+   * reply to it, and `draftKey` keeps that box's draft apart from the others.
+   */
+  constructor({ form, textarea, left, counter, submit, error, onPosted, replyTo = null, draftKey = DRAFT_KEY }) {
+    Object.assign(this, { form, textarea, left, counter, submit, error, onPosted, replyTo, draftKey });
     this.posting = false;
-    if (!textarea.value) textarea.value = loadDraft();
+    if (!textarea.value) textarea.value = loadDraft(draftKey);
     textarea.addEventListener('input', () => {
       this.clearError();
-      saveDraft(textarea.value);
+      saveDraft(this.draftKey, textarea.value);
       this.update();
     });
     textarea.addEventListener('keydown', (e) => {
@@ -68,16 +72,16 @@ export class Compose {
     this.update();
     this.submit.textContent = 'Posting…';
     try {
-      const tweet = await api.postTweet(this.textarea.value);
+      const tweet = await api.postTweet(this.textarea.value, this.replyTo);
       this.textarea.value = '';
-      saveDraft('');
+      saveDraft(this.draftKey, '');
       this.onPosted(tweet);
     } catch (e) {
       // The text stays in the box: nothing the user typed is lost on an error.
       this.error.textContent = e.message;
     } finally {
       this.posting = false;
-      this.submit.textContent = 'Post';
+      this.submit.textContent = this.replyTo ? 'Reply' : 'Post';
       this.update();
     }
   }

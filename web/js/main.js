@@ -6,10 +6,12 @@
 //   pending.js  honest new-tweet count banner.js   the "Show N new tweets" button
 //   compose.js  the post box           time.js     relative times
 //   profile.js  the profile card       people.js   followers / following, suggestions
-//   follow.js   the Follow button
+//   follow.js   the Follow button      conversation.js a tweet, its parent, reply box
+//   notifications.js the unread badge and the notifications page
 //
 // Pages: "/" is Home signed in (everyone's tweets signed out), "/everyone", a profile,
-// its followers / following, one tweet. Each timeline page tells the socket which timeline
+// its followers / following, one tweet with its replies (a conversation), notifications.
+// Each timeline page (a conversation watches `replies:<id>`) tells the socket which timeline
 // to watch, so the banner counts only what that page would show.
 //
 // Data flow: the socket and the API feed `pending` and `timeline`; the banner only shows
@@ -27,6 +29,8 @@ import { PeopleList, showSuggestions } from './people.js';
 import { startClock } from './time.js';
 import { h, icon, replaceChildren } from './dom.js';
 import { avatar, paintAvatar } from './avatar.js';
+import { Conversation } from './conversation.js';
+import { Badge, NotificationsPage } from './notifications.js';
 
 const $ = (id) => document.getElementById(id);
 const root = document.documentElement;
@@ -70,6 +74,27 @@ const people = new PeopleList({
   needAuth,
 });
 
+const badge = new Badge({ link: $('notif-link'), count: $('notif-badge') });
+const notificationsPage = new NotificationsPage({
+  section: $('notifications'),
+  list: $('notif-list'),
+  status: $('notif-status'),
+  more: $('notif-more'),
+  badge,
+  toast,
+});
+const conversation = new Conversation({
+  section: $('conversation'),
+  // Our own reply joins the replies at once; the server does not announce it to us.
+  onReplied: (tweet) => {
+    const [li] = timeline.insert([tweet]);
+    if (li) timeline.reveal(li);
+  },
+  onLike: (id, liked, btn) => timeline.like(id, liked, btn),
+  needAuth: (message) => needAuth(message),
+  toast,
+});
+
 const compose = new Compose({
   form: $('compose'),
   textarea: $('compose-text'),
@@ -105,7 +130,7 @@ timeline.on('empty', () => {
 /** Load the current timeline page from scratch, keeping the rest of the page. */
 async function reloadTimeline() {
   const seq = state.renderSeq;
-  timeline.reset({ username: timeline.username, home: timeline.home, single: false, me: state.me });
+  timeline.reset({ username: timeline.username, home: timeline.home, single: false, me: state.me, replyTo: timeline.replyTo });
   pending.reset({ enabled: pending.enabled, me: state.me, username: pending.username, watch: pending.watch });
   try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
   if (seq === state.renderSeq && state.socketUp) pending.catchUp();
@@ -129,6 +154,7 @@ function setMe(me) {
     onPrompt: (mode) => authForm.prompt(mode),
   });
   if (me) paintAvatar($('compose-avatar'), me.username);
+  badge.start(me);
 }
 
 function setConnection(status) {
@@ -149,6 +175,11 @@ function setConnection(status) {
 const connection = live.connect({
   onNewTweet: (tweet, watching) => pending.announced(tweet, watching),
   onTweetDeleted: (id) => pending.deleted(id),
+  onNotification: (n) => {
+    if (!state.me) return;
+    badge.set(n.unread_count);
+    if (state.route && state.route.name === 'notifications') notificationsPage.arrived(n);
+  },
   onStatus: (status) => {
     state.socketUp = status === 'up';
     setConnection(status);
@@ -165,6 +196,7 @@ function watchKind(route, me) {
     case 'home': return me ? 'home' : 'everyone';
     case 'everyone': return 'everyone';
     case 'user': return 'user:' + route.username;
+    case 'tweet': return `replies:${route.id}`;
     default: return null;
   }
 }
@@ -220,6 +252,9 @@ function renderHeader(route) {
     case 'tweet':
       replaceChildren(header, backButton(), h('h1', {}, 'Tweet'));
       return 'Tweet · Chirp';
+    case 'notifications':
+      replaceChildren(header, backButton(), h('h1', {}, 'Notifications'));
+      return 'Notifications · Chirp';
     default:
       replaceChildren(header, backButton(), h('h1', {}, 'Page not found'));
       return 'Not found · Chirp';
@@ -234,12 +269,13 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
   const own = me && route.name === 'user' && route.username.toLowerCase() === me.username.toLowerCase();
 
   const isPeople = route.name === 'people';
+  const noTimeline = isPeople || route.name === 'notifications';
   authForm.show(!me && route.name === 'home');
   $('compose').hidden = !(me && (route.name === 'home' || route.name === 'everyone' || own));
   banner.setBaseTitle(renderHeader(route));
   renderTabs(route);
-  $('timeline').hidden = isPeople;
-  $('timeline').nextElementSibling.hidden = isPeople;
+  $('timeline').hidden = noTimeline;
+  $('timeline').nextElementSibling.hidden = noTimeline;
   $('suggestions').hidden = true;
   $('suggestions').replaceChildren();
   // After an in-app navigation, start screen readers and keyboards at the new page's title
@@ -252,8 +288,11 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
 
   const username = route.name === 'user' ? route.username : null;
   const watch = watchKind(route, me);
-  timeline.reset({ username, home: !!me && route.name === 'home', single: route.name === 'tweet', me });
-  pending.reset({ enabled: watch !== null, me, username, watch });
+  const replyTo = route.name === 'tweet' ? route.id : null;
+  timeline.reset({ username, home: !!me && route.name === 'home', me, replyTo });
+  banner.noun = replyTo ? ['reply', 'replies'] : ['tweet', 'tweets'];
+  // A conversation counts replies only once its tweet is known to exist (below).
+  pending.reset({ enabled: watch !== null && !replyTo, me, username, watch });
   // Where no banner counts, the socket still needs a timeline: everyone's (deletions reach
   // every socket whatever it watches).
   connection.watch(watch || 'everyone');
@@ -264,14 +303,26 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
   }
   if (isPeople) people.show(route.username, route.kind, me);
   else people.hide();
+  if (route.name === 'notifications') $('notif-link').setAttribute('aria-current', 'page');
+  else $('notif-link').removeAttribute('aria-current');
+  if (route.name === 'notifications') notificationsPage.show(me);
+  else notificationsPage.hide();
+  if (route.name !== 'tweet') conversation.hide();
   root.dataset.view = route.name;
   root.dataset.loading = 'true';
 
-  if (isPeople) {
+  if (noTimeline) {
     // The list loads on its own; the page is ready to use at once.
   } else if (route.name === 'tweet') {
-    const tweet = await timeline.loadSingle(route.id);
-    if (seq === state.renderSeq && tweet) banner.setBaseTitle(`@${tweet.author.username}: “${tweet.text.slice(0, 40)}” · Chirp`);
+    const tweet = await conversation.load(route.id, me, {
+      focusReply: location.hash === '#reply',
+      status: (text) => timeline.setStatus(text),
+    });
+    if (seq === state.renderSeq && tweet) {
+      banner.setBaseTitle(`@${tweet.author.username}: “${tweet.text.slice(0, 40)}” · Chirp`);
+      pending.enabled = true;
+      try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
+    }
   } else if (route.name === 'notfound') {
     timeline.setStatus('There’s nothing here. Try the home timeline.');
   } else {
@@ -286,7 +337,7 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
 }
 
 // A handle for debugging in the console and for the browser tests (e.g. to cut the socket).
-window.chirp = { connection, pending, timeline, banner, compose, profileCard, people };
+window.chirp = { connection, pending, timeline, banner, compose, profileCard, people, conversation, badge, notificationsPage };
 
 startClock();
 (async () => {

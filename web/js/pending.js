@@ -86,7 +86,8 @@ export class Pending {
   /** Every tweet of this view's source newer than `after`, following pages until done. */
   async fetchAfter(after) {
     const all = [];
-    if (after > 0) {
+    // Replies page forward only (oldest first), from the start when nothing is shown.
+    if (after > 0 || this.timeline.replyTo) {
       let cursor = after;
       for (let i = 0; i < MAX_PAGES; i++) {
         const page = await this.timeline.fetch({ after: cursor, limit: PAGE });

@@ -1,15 +1,16 @@
 // Client-side routes: "/", "/everyone", "/users/{username}" (and its "/followers" and
-// "/following"), "/tweets/{id}". Same-origin links are
+// "/following"), "/tweets/{id}", "/notifications". Same-origin links are
 // followed with history.pushState, the back and forward buttons re-render the page and put
 // the scroll position back where it was.
 
 /**
- * Route for a path: {name: "home" | "everyone" | "user" | "people" | "tweet" | "notfound",
+ * Route for a path: {name: "home" | "everyone" | "user" | "people" | "tweet" | "notifications" | "notfound",
  * username?, kind? ("followers" | "following"), id?}.
  */
 export function parse(pathname) {
   if (pathname === '/' || pathname === '') return { name: 'home' };
   if (pathname === '/everyone' || pathname === '/everyone/') return { name: 'everyone' };
+  if (pathname === '/notifications' || pathname === '/notifications/') return { name: 'notifications' };
   let m = pathname.match(/^\/users\/([^/]+)(?:\/(followers|following))?\/?$/);
   if (m) {
     let username = m[1];

@@ -11,11 +11,12 @@
 // arrive before that belong to the previous timeline.
 
 /**
- * `handlers`: onNewTweet({id, author}), onTweetDeleted(id), onConnect(), onStatus(state)
+ * `handlers`: onNewTweet({id, author}), onTweetDeleted(id), onNotification(n) (a
+ * notification with the recipient's `unread_count`), onConnect(), onStatus(state)
  * with state "up", "down" or "unavailable", onWatched(kind, ok) when the server answered a
  * watch. Returns { reconnect(), watch(kind), watching, socket }.
  */
-export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWatched = () => {} }) {
+export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWatched = () => {}, onNotification = () => {} }) {
   if (typeof window.io !== 'function') {
     onStatus('unavailable');
     return { socket: null, watching: null, reconnect() {}, watch() {} };
@@ -74,6 +75,10 @@ export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWat
     if (tweet && Number.isSafeInteger(tweet.id) && tweet.author && typeof tweet.author.username === 'string') {
       onNewTweet(tweet, handle.watching);
     }
+  });
+  // Sent to every socket of the recipient, whatever timeline it watches.
+  socket.on('notification', (payload) => {
+    if (payload && typeof payload === 'object' && Number.isSafeInteger(payload.unread_count)) onNotification(payload);
   });
   socket.on('tweetDeleted', (payload) => {
     if (payload && Number.isSafeInteger(payload.id)) onTweetDeleted(payload.id);

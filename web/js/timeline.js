@@ -1,7 +1,10 @@
 // The list of tweets on screen: newest first, "load more" at the bottom, and insertion or
 // removal anywhere without moving what the reader is looking at.
 //
-// Invariants: the list is sorted by id, descending, with no duplicates. `syncedId` is the
+// A conversation page shows a tweet's replies instead (`replyTo`): oldest first, "load
+// more" walking forward with `after`, new replies joining at the bottom.
+//
+// Invariants: the list is sorted by id, descending (ascending for replies), with no duplicates. `syncedId` is the
 // newest id up to which this page has seen every tweet of its source (shown or counted as
 // pending); the user's own posts are inserted at once but do not advance it, so "what is
 // newer than syncedId" never skips someone else's tweet that landed just before ours. Only
@@ -31,6 +34,7 @@ export class Timeline {
     this.username = null;
     this.home = false;
     this.single = false;
+    this.replyTo = null;
     this.oldestId = null;
     this.generation = 0;
     this.listeners = { removed: [] };
@@ -41,8 +45,9 @@ export class Timeline {
    * Start over for a new source: the signed-in user's home timeline (`home`), one user's
    * tweets (`username`), or everyone's.
    */
-  reset({ username = null, home = false, single = false, me = null }) {
+  reset({ username = null, home = false, single = false, me = null, replyTo = null }) {
     this.generation++;
+    this.replyTo = replyTo;
     this.username = username;
     this.home = home;
     this.single = single;
@@ -65,12 +70,13 @@ export class Timeline {
 
   /** Start this source over and load its first page again (the "Try again" button). */
   retry(load) {
-    this.reset({ username: this.username, home: this.home, single: this.single, me: this.me });
+    this.reset({ username: this.username, home: this.home, single: this.single, me: this.me, replyTo: this.replyTo });
     return load();
   }
 
   /** Fetch a page of the current source (for the pending tracker and catch-up). */
   fetch(params) {
+    if (this.replyTo) return api.listReplies(this.replyTo, { after: params.after, limit: params.limit });
     return api.listTweets({ home: this.home, username: this.username, ...params });
   }
 
@@ -94,6 +100,7 @@ export class Timeline {
       this.setStatus('');
       this.append(tweets);
       this.#syncedId = tweets.reduce((m, t) => Math.max(m, t.id), 0);
+      // The id "load more" continues from: the oldest shown, or for replies the newest.
       this.oldestId = tweets.length ? tweets[tweets.length - 1].id : null;
       this.more.hidden = tweets.length < PAGE;
       this.ready = true;
@@ -134,6 +141,7 @@ export class Timeline {
   }
 
   emptyText() {
+    if (this.replyTo) return 'No replies yet.';
     if (this.home) return 'Your home timeline is empty: follow people to see their tweets here.';
     if (this.username) {
       return this.me && this.me.username.toLowerCase() === this.username.toLowerCase()
@@ -149,10 +157,14 @@ export class Timeline {
     this.more.disabled = true;
     this.more.textContent = 'Loading…';
     try {
-      const tweets = await this.fetch({ before: this.oldestId, limit: PAGE });
+      const tweets = await this.fetch(this.replyTo
+        ? { after: this.oldestId, limit: PAGE }
+        : { before: this.oldestId, limit: PAGE });
       if (gen !== this.generation) return;
       this.append(tweets);
       if (tweets.length) this.oldestId = tweets[tweets.length - 1].id;
+      // Replies this page now shows are no longer news for the banner.
+      if (this.replyTo) this.advanceSynced(this.oldestId || 0);
       this.more.hidden = tweets.length < PAGE;
     } catch (e) {
       if (gen === this.generation) this.toast(e.message);
@@ -192,7 +204,8 @@ export class Timeline {
 
   placeSorted(li, id) {
     for (const child of this.list.children) {
-      if (Number(child.dataset.id) < id) { this.list.insertBefore(li, child); return; }
+      const other = Number(child.dataset.id);
+      if (this.replyTo ? other > id : other < id) { this.list.insertBefore(li, child); return; }
     }
     this.list.append(li);
   }

@@ -1,16 +1,24 @@
 // One tweet as a list item: avatar, author (display name and @username), relative time,
-// text, like and delete.
+// "Replying to @name" for a reply, text, reply (with the reply count), like and delete.
 // The tweet's text only ever becomes text nodes; @mentions and http(s) links become <a>
-// elements built from the matched text, never parsed as HTML.
+// elements built from the matched text, never parsed as HTML. Only names the server listed
+// in the tweet's `mentions` (existing users) become links, matched at the contract's
+// boundaries: not after a letter, digit or `_` (so `mail@ada` stays text), and the name runs
+// to the end of its `[A-Za-z0-9_]` characters (so `@adaX` is not `@ada`).
 
 import { h, icon } from './dom.js';
 import { avatar } from './avatar.js';
 import { timeElement, exactTime } from './time.js';
 
-const TOKEN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]{3,20})(?![A-Za-z0-9_])/g;
+const TOKEN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)/g;
 
-/** The tweet's text as nodes, with mentions and web links made clickable. */
-export function textNodes(text) {
+/**
+ * The tweet's text as nodes, with web links and mentions made clickable. `mentions` is the
+ * tweet's list of mentioned users ({id, username}); a tweet without one (an announcement)
+ * links no names.
+ */
+export function textNodes(text, mentions = []) {
+  const known = new Map((mentions || []).map((m) => [String(m.username).toLowerCase(), m.username]));
   const nodes = [];
   let last = 0;
   for (const m of text.matchAll(TOKEN)) {
@@ -20,9 +28,11 @@ export function textNodes(text) {
       nodes.push(a);
       last = m.index + m[0].length;
     } else {
+      const user = known.get(m[3].toLowerCase());
+      if (!user) continue;
       const start = m.index + m[2].length;
       nodes.push(text.slice(last, start));
-      nodes.push(h('a', { href: `/users/${m[3]}`, className: 'mention' }, '@' + m[3]));
+      nodes.push(h('a', { href: `/users/${encodeURIComponent(user)}`, className: 'mention' }, '@' + m[3]));
       last = start + 1 + m[3].length;
     }
   }
@@ -46,6 +56,15 @@ export function updateLike(btn, tweet) {
   btn.querySelector('.count').textContent = n ? String(n) : '';
   btn.querySelector('.visually-hidden').textContent = n === 1 ? 'Like (1 like)' : `Like (${n} likes)`;
   btn.title = tweet.liked_by_me ? 'Unlike' : 'Like';
+}
+
+/** A link to the tweet's page that puts the cursor in its reply box, with the reply count. */
+function replyLink(tweet) {
+  const n = Number(tweet.reply_count) || 0;
+  return h('a', { className: 'action reply', href: `/tweets/${tweet.id}#reply`, title: 'Reply' },
+    icon('reply'),
+    h('span', { className: 'visually-hidden' }, n === 1 ? 'Reply (1 reply)' : `Reply (${n} replies)`),
+    h('span', { className: 'count', 'aria-hidden': 'true' }, n ? String(n) : ''));
 }
 
 function deleteButton(tweet, onDelete) {
@@ -88,14 +107,19 @@ export function renderTweet(tweet, { me, onLike, onDelete, big = false }) {
   const when = big && !Number.isNaN(new Date(tweet.created_at).getTime())
     ? h('p', { className: 'tweet-when' }, exactTime(new Date(tweet.created_at)))
     : null;
-  const actions = h('div', { className: 'tweet-actions' }, likeButton(tweet, onLike));
+  const actions = h('div', { className: 'tweet-actions' }, replyLink(tweet), likeButton(tweet, onLike));
+  const parent = tweet.reply_to && tweet.reply_to.author
+    ? h('p', { className: 'replying-to muted' }, 'Replying to ',
+      h('a', { href: `/tweets/${tweet.reply_to.id}` }, '@' + tweet.reply_to.author.username))
+    : null;
   if (me && me.id === tweet.author.id) actions.append(deleteButton(tweet, onDelete));
 
   const article = h('article', { className: big ? 'tweet tweet-big' : 'tweet', 'aria-labelledby': headId, tabIndex: -1 },
     h('a', { className: 'avatar-link', href: profile, tabIndex: -1, 'aria-hidden': 'true' }, avatar(username)),
     h('div', { className: 'tweet-body' },
       head,
-      h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text)),
+      parent,
+      h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions)),
       when,
       actions,
     ),
