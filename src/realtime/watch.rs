@@ -198,17 +198,7 @@ impl<S: Clone> WatchIndex<S> {
         if !self.homes.contains_key(&user) {
             // The user's list is kept live while one of their sockets watches home; a fresh
             // one needs the changes that landed since it was read.
-            let oldest_logged = self.follow_log.front().map_or(self.follow_seq + 1, |e| e.0);
-            if read_at + 1 < oldest_logged && read_at < self.follow_seq {
-                return Err(WatchError::Stale);
-            }
-            followees.sort_unstable();
-            followees.dedup();
-            for (_, change) in self.follow_log.iter().filter(|(seq, _)| *seq > read_at) {
-                if change.follower == user {
-                    set_member(&mut followees, change.followee, change.following);
-                }
-            }
+            self.replay(user, &mut followees, read_at)?;
             for followee in &followees {
                 self.followers_online
                     .entry(*followee)
@@ -228,6 +218,24 @@ impl<S: Clone> WatchIndex<S> {
         }
         self.unwatch(key, Some(user), old);
         self.set_timeline(key, Timeline::Home);
+        Ok(())
+    }
+
+    /// Bring `user`'s followees as read from the store after `read_at` (a `follow_seq`) up to
+    /// date: sorted, no duplicates, and every logged change numbered after `read_at` applied.
+    /// `Stale` when the log no longer reaches back that far.
+    fn replay(&self, user: i64, followees: &mut Vec<i64>, read_at: u64) -> Result<(), WatchError> {
+        let oldest_logged = self.follow_log.front().map_or(self.follow_seq + 1, |e| e.0);
+        if read_at + 1 < oldest_logged && read_at < self.follow_seq {
+            return Err(WatchError::Stale);
+        }
+        followees.sort_unstable();
+        followees.dedup();
+        for (_, change) in self.follow_log.iter().filter(|(seq, _)| *seq > read_at) {
+            if change.follower == user {
+                set_member(followees, change.followee, change.following);
+            }
+        }
         Ok(())
     }
 
@@ -275,17 +283,7 @@ impl<S: Clone> WatchIndex<S> {
         if !self.homes.contains_key(&user) {
             return Ok(());
         }
-        let oldest_logged = self.follow_log.front().map_or(self.follow_seq + 1, |e| e.0);
-        if read_at + 1 < oldest_logged && read_at < self.follow_seq {
-            return Err(WatchError::Stale);
-        }
-        followees.sort_unstable();
-        followees.dedup();
-        for (_, change) in self.follow_log.iter().filter(|(seq, _)| *seq > read_at) {
-            if change.follower == user {
-                set_member(&mut followees, change.followee, change.following);
-            }
-        }
+        self.replay(user, &mut followees, read_at)?;
         let Some(home) = self.homes.get_mut(&user) else {
             return Ok(());
         };

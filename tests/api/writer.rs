@@ -12,9 +12,8 @@ use chirp::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use chirp::storage::{self, Store, StoreConfig};
 use reqwest::StatusCode;
 use serde_json::json;
-use sqlx::Connection;
 
-use crate::helpers::{Backend, TestApp, postgres_admin_url};
+use crate::helpers::{Backend, TestApp, TestDatabase};
 
 crate::on_every_backend!(control_characters_are_refused_and_never_fail_other_posters);
 
@@ -57,59 +56,16 @@ async fn control_characters_are_refused_and_never_fail_other_posters(app: &TestA
     assert_eq!(app.ids("/api/tweets?limit=100").await.len(), 41);
 }
 
-/// A throwaway database for a store used directly (no HTTP): a SQLite file, or a
-/// PostgreSQL database dropped by the returned guard.
-async fn throwaway_store(backend: Backend) -> (Arc<dyn Store>, DropDatabase) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (url, db) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("chirp.db").display()),
-            None,
-        ),
-        Backend::Postgres => {
-            let name = format!("chirp_writer_{}", std::process::id());
-            admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-            admin_sql(&format!("CREATE DATABASE {name}")).await;
-            let admin = postgres_admin_url();
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.clone(), |(b, _)| b.into());
-            (format!("{base}/{name}"), Some(name))
-        }
-    };
-    let store = storage::connect(&StoreConfig { url, pool_size: 4 })
-        .await
-        .expect("store opens");
-    (store, DropDatabase { _dir: dir, db })
-}
-
-async fn admin_sql(sql: &str) {
-    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
-        .await
-        .expect("PostgreSQL answers at CHIRP_TEST_POSTGRES_URL");
-    sqlx::query(sql).execute(&mut conn).await.expect(sql);
-}
-
-struct DropDatabase {
-    _dir: tempfile::TempDir,
-    db: Option<String>,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        if let Some(name) = self.db.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(admin_sql(&format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )));
-            })
-            .join();
-        }
-    }
+/// A throwaway database for a store used directly (no HTTP), dropped with the guard.
+async fn throwaway_store(backend: Backend) -> (Arc<dyn Store>, TestDatabase) {
+    let database = TestDatabase::create(backend).await;
+    let store = storage::connect(&StoreConfig {
+        url: database.url.clone(),
+        pool_size: 4,
+    })
+    .await
+    .expect("store opens");
+    (store, database)
 }
 
 /// Queue drafts of a real author around one whose author does not exist (a foreign-key
