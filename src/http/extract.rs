@@ -88,6 +88,23 @@ struct RawPage {
     after: Option<String>,
 }
 
+/// Read a query string as text fields (`T`), so that a bad value gets this API's own error
+/// from the domain's `parse`, and only a malformed query string gets this one.
+pub async fn raw_query<T: DeserializeOwned, S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<T, ApiError> {
+    let Query(raw) = Query::<T>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| {
+            ApiError::Invalid(crate::domain::Invalid {
+                field: "query",
+                message: format!("The query string is malformed: {}", e.body_text()),
+            })
+        })?;
+    Ok(raw)
+}
+
 /// `limit`, `before`, `after` from the query string, validated.
 pub struct PageQuery(pub Page);
 
@@ -95,14 +112,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(raw) = Query::<RawPage>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| {
-                ApiError::Invalid(crate::domain::Invalid {
-                    field: "query",
-                    message: format!("The query string is malformed: {}", e.body_text()),
-                })
-            })?;
+        let raw: RawPage = raw_query(parts, state).await?;
         let page = Page::parse(
             raw.limit.as_deref(),
             raw.before.as_deref(),

@@ -4,16 +4,16 @@
 //! Follow changes go through the feed (`Feed::follow`), the one place the realtime side
 //! hears of them.
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{CurrentUser, MaybeUser};
+use super::extract::{CurrentUser, MaybeUser, raw_query};
 use super::profiles::{find_profile, no_user};
 use super::{ApiError, AppState};
-use crate::domain::{FollowCursor, Invalid, Profile, ProfilePage, User, Username};
+use crate::domain::{FollowCursor, Profile, ProfilePage, User, Username};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -54,14 +54,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CursorQuery {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(raw) = Query::<RawCursor>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| {
-                ApiError::Invalid(Invalid {
-                    field: "query",
-                    message: format!("The query string is malformed: {}", e.body_text()),
-                })
-            })?;
+        let raw: RawCursor = raw_query(parts, state).await?;
         Ok(Self(FollowCursor::parse(
             raw.limit.as_deref(),
             raw.cursor.as_deref(),

@@ -2,15 +2,15 @@
 //! does not follow yet. The web app shows them on an empty home timeline instead of a blank
 //! page; signed out, it is simply the most-followed accounts.
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::extract::MaybeUser;
+use super::extract::{MaybeUser, raw_query};
 use super::{ApiError, AppState};
-use crate::domain::{FollowCursor, Invalid, Profile};
+use crate::domain::{FollowCursor, Profile};
 
 /// How many suggestions when the query names no `limit`.
 const DEFAULT_LIMIT: i64 = 5;
@@ -50,14 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Limit {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(raw) = Query::<RawLimit>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| {
-                ApiError::Invalid(Invalid {
-                    field: "query",
-                    message: format!("The query string is malformed: {}", e.body_text()),
-                })
-            })?;
+        let raw: RawLimit = raw_query(parts, state).await?;
         match raw.limit {
             None => Ok(Self(DEFAULT_LIMIT)),
             Some(limit) => Ok(Self(FollowCursor::parse(Some(&limit), None)?.limit)),
