@@ -32,7 +32,7 @@ use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
-use crate::feed::{Feed, FirstPage};
+use crate::feed::{Caches, Feed};
 use crate::http::{self, AppState, InFlight, RateLimits, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{Announcement, BusHook, BusNews, HandshakeContext, Realtime, RealtimeConfig};
@@ -83,7 +83,7 @@ impl App {
         // and while the bus is down or unsettled they are bypassed (`caches_coherent`).
         let sessions = Arc::new(SessionCache::new(store));
         store = sessions.clone();
-        let first_page = Arc::new(FirstPage::default());
+        let caches = Arc::new(Caches::new(config.home_cache_tweets));
         let newest = store
             .tweets(
                 None,
@@ -106,7 +106,7 @@ impl App {
             ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
             max_backlog: config.max_backlog_bytes,
-            bus_hook: (!single_node).then(|| cache_hook(sessions.clone(), first_page.clone())),
+            bus_hook: (!single_node).then(|| cache_hook(sessions.clone(), caches.clone())),
         })?;
         if !single_node {
             sessions.trust_only_while(realtime.coherence());
@@ -118,7 +118,7 @@ impl App {
             realtime: realtime.clone(),
             origins: origins.clone(),
             metrics,
-            feed: Feed::start(store.clone(), realtime.clone(), first_page),
+            feed: Feed::start(store.clone(), realtime.clone(), caches),
             limits,
             hasher: Hasher::start(
                 config.hash_threads,
@@ -287,17 +287,15 @@ fn refuse_connection(stream: TcpStream, permit: OwnedSemaphorePermit) {
 }
 
 /// What keeps this node's caches coherent with the others': every change another node
-/// announces drops the cached first page (a follow changes nothing cached: the page is the
-/// anonymous everyone timeline), a sign-out drops that session, and a lost or regained
-/// subscription (announcements may have been missed) drops everything.
-fn cache_hook(sessions: Arc<SessionCache>, first_page: Arc<FirstPage>) -> BusHook {
+/// announces reaches the feed's caches (`Caches::heard`), a sign-out drops that session, and
+/// a lost or regained subscription (announcements may have been missed) drops everything.
+fn cache_hook(sessions: Arc<SessionCache>, caches: Arc<Caches>) -> BusHook {
     Arc::new(move |news| match news {
         BusNews::Heard(Announcement::SessionEnded { token_hash }) => sessions.forget(token_hash),
-        BusNews::Heard(Announcement::Follow { .. }) => {}
-        BusNews::Heard(_) => first_page.invalidate(),
+        BusNews::Heard(announcement) => caches.heard(announcement),
         BusNews::Lost => {
             sessions.forget_all();
-            first_page.invalidate();
+            caches.lost();
         }
     })
 }
@@ -367,9 +365,10 @@ fn register_metrics(with_redis: bool) {
         metrics::counter!("chirp_broadcasts_total", "event" => event).increment(0);
     }
     metrics::gauge!("chirp_connected_sockets").increment(0.0);
-    for cache in ["first_page", "sessions"] {
+    for cache in ["first_page", "home", "sessions"] {
         metrics::counter!("chirp_cache_hits_total", "cache" => cache).increment(0);
     }
+    metrics::counter!("chirp_cache_misses_total", "cache" => "home").increment(0);
     if with_redis {
         metrics::counter!("chirp_redis_publish_dropped_total").increment(0);
         metrics::gauge!("chirp_redis_up").increment(0.0);

@@ -217,6 +217,16 @@ mod tests {
         async fn home(&self, _: i64, _: Page) -> Result<Vec<Tweet>, StoreError> {
             unreachable!("FirstPage only reads pages")
         }
+        async fn recent_authors(&self, _: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
+        async fn tweets_by_ids(
+            &self,
+            _: &[i64],
+            _: i64,
+        ) -> Result<HashMap<i64, Tweet>, StoreError> {
+            unreachable!("FirstPage only reads pages")
+        }
         async fn following_ids(&self, _: i64) -> Result<Vec<i64>, StoreError> {
             unreachable!("FirstPage only reads pages")
         }

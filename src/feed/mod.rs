@@ -10,16 +10,20 @@
 //! concurrently are queued and stored together in one transaction; ids, commits and
 //! announcements then all follow the same order, and a burst costs one commit, not many.
 
+mod caches;
 mod first_page;
+mod home_pages;
 mod writer;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 
+pub use caches::Caches;
 pub use first_page::FirstPage;
+pub use home_pages::HomePages;
 
-use crate::domain::{Draft, NewNotification, NotificationKind, ProfileUpdate, Tweet};
+use crate::domain::{Draft, NewNotification, NotificationKind, Page, ProfileUpdate, Tweet};
 use crate::realtime::Realtime;
 use crate::storage::{Store, StoreError};
 
@@ -29,19 +33,19 @@ pub struct Feed {
     store: Arc<dyn Store>,
     realtime: Realtime,
     writer: writer::Writer,
-    first_page: Arc<FirstPage>,
+    caches: Arc<Caches>,
 }
 
 impl Feed {
-    /// Start the writer. `first_page` must hear of other nodes' changes (`FirstPage::invalidate`
-    /// from the bus hook) when there are other nodes.
-    pub fn start(store: Arc<dyn Store>, realtime: Realtime, first_page: Arc<FirstPage>) -> Self {
-        let writer = writer::Writer::start(store.clone(), realtime.clone(), first_page.clone());
+    /// Start the writer. `caches` must hear of other nodes' changes (`Caches::heard` and
+    /// `Caches::lost` from the bus hook) when there are other nodes.
+    pub fn start(store: Arc<dyn Store>, realtime: Realtime, caches: Arc<Caches>) -> Self {
+        let writer = writer::Writer::start(store.clone(), realtime.clone(), caches.clone());
         Self {
             store,
             realtime,
             writer,
-            first_page,
+            caches,
         }
     }
 
@@ -54,10 +58,24 @@ impl Feed {
     /// `GET /api/tweets` — from memory when nothing changed since it was last read.
     pub async fn newest_json(&self, limit: i64) -> Result<Bytes, StoreError> {
         if self.realtime.caches_coherent() {
-            self.first_page.get_or_load(&*self.store, limit).await
+            self.caches
+                .first_page
+                .get_or_load(&*self.store, limit)
+                .await
         } else {
             first_page::load(&*self.store, limit).await
         }
+    }
+
+    /// A page of `user`'s home timeline (their tweets and their followees', newest first),
+    /// picked in memory when it can be (`HomePages`), else read from the store.
+    pub async fn home(&self, user: i64, page: Page) -> Result<Vec<Tweet>, StoreError> {
+        if self.realtime.caches_coherent()
+            && let Some(tweets) = self.caches.home.page(&*self.store, user, page).await?
+        {
+            return Ok(tweets);
+        }
+        self.store.home(user, page).await
     }
 
     /// Delete `author`'s tweet, forget cached pages and announce the deletion. `NotFound`
@@ -65,6 +83,7 @@ impl Feed {
     pub async fn delete(&self, id: i64, author: i64) -> Result<(), StoreError> {
         self.store.delete_tweet(id, author).await?;
         self.changed();
+        self.caches.home.deleted(id);
         self.realtime.announce_delete(id);
         Ok(())
     }
@@ -102,11 +121,12 @@ impl Feed {
     ///
     /// The one door every follow change goes through: a change is announced (here at once,
     /// then on every node) before the caller answers, so `home` watchers are routed by it from
-    /// the next tweet on. Nothing cached depends on follows: the cached first page is the
-    /// anonymous everyone timeline, which shows no follow state.
+    /// the next tweet on. The cached first page shows no follow state; the follower's
+    /// cached followee list (for home pages) is dropped before the answer.
     pub async fn follow(&self, follower: i64, followee: i64, on: bool) -> Result<bool, StoreError> {
         let changed = self.store.set_follow(follower, followee, on).await?;
         if changed {
+            self.caches.home.followed(follower);
             self.realtime.announce_follow(follower, followee, on);
         }
         if changed && on {
@@ -139,7 +159,7 @@ impl Feed {
 
     /// Something on the timeline changed: forget cached pages.
     fn changed(&self) {
-        self.first_page.invalidate();
+        self.caches.first_page.invalidate();
     }
 }
 

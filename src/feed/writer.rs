@@ -1,5 +1,5 @@
 //! The tweet writer: one task that takes posted drafts off a queue, stores whatever has
-//! queued up in one transaction, forgets the cached first page, announces the new tweets in
+//! queued up in one transaction, updates the caches (`Caches::stored`), announces the new tweets in
 //! id order, makes their reply and mention notifications and answers each poster.
 //!
 //! Failures stay with their poster: when a batch is refused (a draft the database will not
@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::FirstPage;
+use super::Caches;
 use crate::domain::{Draft, Tweet};
 use crate::realtime::Realtime;
 use crate::storage::{Store, StoreError};
@@ -35,9 +35,9 @@ pub struct Writer {
 
 impl Writer {
     /// Spawn the writer task.
-    pub fn start(store: Arc<dyn Store>, realtime: Realtime, first_page: Arc<FirstPage>) -> Self {
+    pub fn start(store: Arc<dyn Store>, realtime: Realtime, caches: Arc<Caches>) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, realtime, first_page, jobs));
+        tokio::spawn(run(store, realtime, caches, jobs));
         Self { queue }
     }
 
@@ -56,7 +56,7 @@ impl Writer {
 async fn run(
     store: Arc<dyn Store>,
     realtime: Realtime,
-    first_page: Arc<FirstPage>,
+    caches: Arc<Caches>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -64,10 +64,10 @@ async fn run(
         let (drafts, replies): (Vec<Draft>, Vec<_>) =
             batch.drain(..).map(|job| (job.draft, job.reply)).unzip();
         let answers = store_batch(&*store, &drafts).await;
-        let stored = answers.iter().filter(|a| a.is_ok()).count();
-        if stored > 0 {
-            first_page.invalidate();
-            metrics::counter!("chirp_tweets_created_total").increment(stored as u64);
+        let stored: Vec<&Tweet> = answers.iter().flatten().collect();
+        if !stored.is_empty() {
+            caches.stored(&stored);
+            metrics::counter!("chirp_tweets_created_total").increment(stored.len() as u64);
         }
         let mut notifications = Vec::new();
         for answer in answers.iter().flatten() {

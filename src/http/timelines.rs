@@ -34,6 +34,6 @@ async fn home(
     current: CurrentUser,
     PageQuery(page): PageQuery,
 ) -> Result<Json<TweetList>, ApiError> {
-    let tweets = state.store.home(current.user.id, page).await?;
+    let tweets = state.feed.home(current.user.id, page).await?;
     Ok(Json(TweetList { tweets }))
 }

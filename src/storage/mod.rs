@@ -10,6 +10,7 @@ mod session_cache;
 mod sql;
 mod sqlite;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,6 +99,16 @@ pub trait Store: Send + Sync + 'static {
     /// A page of `user_id`'s home timeline (their tweets and their followees'), newest
     /// first, as they see it.
     async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError>;
+    /// The newest `limit` tweets as (id, author id), newest first: what home pages are
+    /// picked from in memory (`feed::HomePages`).
+    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64)>, StoreError>;
+    /// The tweets with these ids that still exist, as `viewer` sees them, by id (ids of 0,
+    /// "no tweet", are skipped).
+    async fn tweets_by_ids(
+        &self,
+        ids: &[i64],
+        viewer: i64,
+    ) -> Result<HashMap<i64, Tweet>, StoreError>;
     /// Everyone `user_id` follows, by id: what a `home` watcher's index needs.
     async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError>;
     /// The direct replies to `parent`, **oldest first**, after `page`'s `After` id (from the

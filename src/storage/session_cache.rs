@@ -13,6 +13,7 @@
 //! session removed behind this node's back (by an operator, in SQL) stops working within that
 //! time. Unknown tokens are never remembered.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -220,6 +221,18 @@ impl Store for SessionCache {
 
     async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError> {
         self.inner.home(user_id, page).await
+    }
+
+    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.inner.recent_authors(limit).await
+    }
+
+    async fn tweets_by_ids(
+        &self,
+        ids: &[i64],
+        viewer: i64,
+    ) -> Result<HashMap<i64, Tweet>, StoreError> {
+        self.inner.tweets_by_ids(ids, viewer).await
     }
 
     async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {

@@ -205,6 +205,9 @@ pub(super) const BUMP_FOLLOW_COUNTS: &str = "UPDATE users SET \
 /// `$1` = user, `$2` = change; answers the author's display name for the new tweets.
 pub(super) const BUMP_TWEET_COUNT: &str =
     "UPDATE users SET tweet_count = tweet_count + $2 WHERE id = $1 RETURNING display_name";
+/// The newest `$1` tweets' ids and authors, newest first.
+pub(super) const RECENT_AUTHORS: &str =
+    "SELECT id, author_id FROM tweets ORDER BY id DESC LIMIT $1";
 pub(super) const FOLLOWING_IDS: &str =
     "SELECT followee_id FROM follows WHERE follower_id = $1 ORDER BY followee_id";
 
@@ -842,6 +845,53 @@ macro_rules! shared_store_impl {
                 Ok(tweets)
             }
 
+            async fn recent_authors(
+                &self,
+                limit: i64,
+            ) -> Result<Vec<(i64, i64)>, $crate::storage::StoreError> {
+                Ok(sqlx::query_as($crate::storage::sql::RECENT_AUTHORS)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn tweets_by_ids(
+                &self,
+                ids: &[i64],
+                viewer: i64,
+            ) -> Result<
+                std::collections::HashMap<i64, $crate::domain::Tweet>,
+                $crate::storage::StoreError,
+            > {
+                let mut wanted: Vec<i64> = ids.iter().copied().filter(|id| *id > 0).collect();
+                wanted.sort_unstable();
+                wanted.dedup();
+                if wanted.is_empty() {
+                    return Ok(std::collections::HashMap::new());
+                }
+                // `tweet_select!` binds the viewer as `$1`; the ids follow as `$2…`.
+                let placeholders: Vec<String> =
+                    (2..wanted.len() + 2).map(|n| format!("${n}")).collect();
+                let sql = format!(
+                    "{} WHERE t.id IN ({})",
+                    $crate::storage::sql::TWEETS_BY_IDS,
+                    placeholders.join(", ")
+                );
+                let mut query =
+                    sqlx::query_as::<_, $crate::storage::sql::TweetRow>(&sql).bind(viewer);
+                for id in &wanted {
+                    query = query.bind(*id);
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let tweet: $crate::domain::Tweet = row.into();
+                        (tweet.id, tweet)
+                    })
+                    .collect())
+            }
+
             async fn following_ids(
                 &self,
                 user_id: i64,
@@ -896,7 +946,9 @@ macro_rules! shared_store_impl {
                         .bind(id)
                         .fetch_one(&self.pool)
                         .await?;
-                    let tweets = self.tweets_by_ids(&[row.tweet_id], n.recipient).await?;
+                    let tweets =
+                        $crate::storage::Store::tweets_by_ids(self, &[row.tweet_id], n.recipient)
+                            .await?;
                     let notification = row.into_notification(&tweets)?;
                     let unread = self.unread_count(n.recipient).await?;
                     made.push((notification, unread));
@@ -918,7 +970,7 @@ macro_rules! shared_store_impl {
                     .fetch_all(&self.pool)
                     .await?;
                 let ids: Vec<i64> = rows.iter().map(|r| r.tweet_id).collect();
-                let tweets = self.tweets_by_ids(&ids, recipient).await?;
+                let tweets = $crate::storage::Store::tweets_by_ids(self, &ids, recipient).await?;
                 rows.into_iter()
                     .map(|row| row.into_notification(&tweets))
                     .collect()
@@ -964,45 +1016,6 @@ macro_rules! shared_store_impl {
         }
 
         impl $store {
-            /// The tweets with these ids that still exist, as `viewer` sees them (ids of 0,
-            /// "no tweet", are skipped).
-            async fn tweets_by_ids(
-                &self,
-                ids: &[i64],
-                viewer: i64,
-            ) -> Result<
-                std::collections::HashMap<i64, $crate::domain::Tweet>,
-                $crate::storage::StoreError,
-            > {
-                let mut wanted: Vec<i64> = ids.iter().copied().filter(|id| *id > 0).collect();
-                wanted.sort_unstable();
-                wanted.dedup();
-                if wanted.is_empty() {
-                    return Ok(std::collections::HashMap::new());
-                }
-                // `tweet_select!` binds the viewer as `$1`; the ids follow as `$2…`.
-                let placeholders: Vec<String> =
-                    (2..wanted.len() + 2).map(|n| format!("${n}")).collect();
-                let sql = format!(
-                    "{} WHERE t.id IN ({})",
-                    $crate::storage::sql::TWEETS_BY_IDS,
-                    placeholders.join(", ")
-                );
-                let mut query =
-                    sqlx::query_as::<_, $crate::storage::sql::TweetRow>(&sql).bind(viewer);
-                for id in &wanted {
-                    query = query.bind(*id);
-                }
-                let rows = query.fetch_all(&self.pool).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|row| {
-                        let tweet: $crate::domain::Tweet = row.into();
-                        (tweet.id, tweet)
-                    })
-                    .collect())
-            }
-
             /// One page of a followers (`FOLLOWERS`) or following (`FOLLOWING`) list.
             async fn follow_list(
                 &self,

@@ -24,6 +24,8 @@ pub fn postgres_admin_url() -> String {
 /// A running app and an HTTP client for it.
 pub struct TestApp {
     pub base: String,
+    /// The database it runs on.
+    pub backend: Backend,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _database: TestDatabase,
@@ -109,6 +111,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConf
     }));
     TestApp {
         base: format!("http://{addr}"),
+        backend,
         client: reqwest::Client::builder().build().unwrap(),
         stop: Some(stop),
         _database: database,

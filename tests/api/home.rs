@@ -3,12 +3,15 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, spawn_app_with};
 
 crate::on_every_backend!(
     home_shows_own_and_followed_tweets_at_once,
     home_pages_before_and_after,
-    home_errors
+    home_errors,
+    home_matches_a_model_with_a_small_window,
+    home_matches_a_model_from_the_database_alone,
+    home_matches_a_model_with_the_default_window,
 );
 
 async fn home_ids(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
@@ -141,4 +144,117 @@ async fn home_errors(app: &TestApp) {
     app.call(Method::POST, "/api/timelines/home", Some(&sal))
         .await
         .assert_error(405, "method_not_allowed");
+}
+
+// Home pages are picked in memory from a window of recent tweets (`--home-cache-tweets`) and
+// read from the database when the window cannot answer. Whatever the window's size, every
+// page must be what the follow graph says: checked against a model of it after random
+// tweets, follows, unfollows and deletions, with every cursor shape. A window of 5 makes
+// most pages straddle its floor; 0 is the database alone.
+
+async fn home_matches_a_model_with_a_small_window(app: &TestApp) {
+    let small = spawn_app_with(app.backend, |config| config.home_cache_tweets = 5).await;
+    home_matches_the_model(&small, 11).await;
+}
+
+async fn home_matches_a_model_from_the_database_alone(app: &TestApp) {
+    let plain = spawn_app_with(app.backend, |config| config.home_cache_tweets = 0).await;
+    home_matches_the_model(&plain, 12).await;
+}
+
+async fn home_matches_a_model_with_the_default_window(app: &TestApp) {
+    home_matches_the_model(app, 13).await;
+}
+
+/// A small deterministic pseudo-random sequence (the test must replay the same way).
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % sides as u64) as usize
+    }
+}
+
+async fn home_matches_the_model(app: &TestApp, seed: u64) {
+    let names = ["ann", "bob", "cat", "dan"];
+    let mut tokens = Vec::new();
+    for name in names {
+        tokens.push(app.user(name).await.1);
+    }
+    let mut dice = Dice(seed);
+    // The model: live tweets (id, author index) and who follows whom.
+    let mut tweets: Vec<(i64, usize)> = Vec::new();
+    let mut follows = [[false; 4]; 4];
+    for step in 0..90 {
+        let who = dice.roll(4);
+        match dice.roll(10) {
+            0..=5 => {
+                let tweet = app.tweet(&tokens[who], &format!("step {step}")).await;
+                tweets.push((id(&tweet), who));
+            }
+            6 | 7 => {
+                let whom = dice.roll(4);
+                if whom != who {
+                    let on = !follows[who][whom];
+                    let method = if on { Method::PUT } else { Method::DELETE };
+                    let path = format!("/api/users/{}/follow", names[whom]);
+                    let answer = app.call(method, &path, Some(&tokens[who])).await;
+                    assert!(answer.status.is_success(), "{}", answer.text);
+                    follows[who][whom] = on;
+                }
+            }
+            _ => {
+                let own: Vec<usize> = (0..tweets.len()).filter(|&i| tweets[i].1 == who).collect();
+                if !own.is_empty() {
+                    let (gone, _) = tweets.remove(own[dice.roll(own.len())]);
+                    let path = format!("/api/tweets/{gone}");
+                    let answer = app.call(Method::DELETE, &path, Some(&tokens[who])).await;
+                    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text);
+                }
+            }
+        }
+        if step % 6 != 5 {
+            continue;
+        }
+        for viewer in 0..4 {
+            // Newest first, as the model says.
+            let expected: Vec<i64> = tweets
+                .iter()
+                .rev()
+                .filter(|(_, author)| *author == viewer || follows[viewer][*author])
+                .map(|(id, _)| *id)
+                .collect();
+            let limit = 1 + dice.roll(4);
+            let token = &tokens[viewer];
+            let first = home_ids(app, token, &format!("?limit={limit}")).await;
+            let want: Vec<i64> = expected.iter().take(limit).copied().collect();
+            assert_eq!(first, want, "step {step}, viewer {viewer}: first page");
+            // Walk back from a random point, and forward from one.
+            let newest = tweets.last().map_or(1, |t| t.0) + 1;
+            let before = 1 + dice.roll(newest as usize) as i64;
+            let want: Vec<i64> = expected
+                .iter()
+                .filter(|id| **id < before)
+                .take(limit)
+                .copied()
+                .collect();
+            let page = home_ids(app, token, &format!("?limit={limit}&before={before}")).await;
+            assert_eq!(page, want, "step {step}, viewer {viewer}: before={before}");
+            let after = dice.roll(newest as usize) as i64;
+            let mut want: Vec<i64> = expected
+                .iter()
+                .rev()
+                .filter(|id| **id > after)
+                .take(limit)
+                .copied()
+                .collect();
+            want.reverse();
+            let page = home_ids(app, token, &format!("?limit={limit}&after={after}")).await;
+            assert_eq!(page, want, "step {step}, viewer {viewer}: after={after}");
+        }
+    }
 }

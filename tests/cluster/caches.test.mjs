@@ -1,7 +1,8 @@
 // Caches stay coherent across two nodes (PostgreSQL + Redis) under concurrent load: each node
-// answers the anonymous first page and sessions from memory (its /metrics count the hits),
-// yet a tweet posted on one node shows in the other's first page a moment later, a like too,
-// and a token signed out on one node is refused by the other from the very next request.
+// answers the anonymous first page, home pages and sessions from memory (its /metrics count
+// the hits), yet a tweet posted on one node shows in the other's first page and home pages a
+// moment later, a like, a deletion, a follow and an unfollow too, and a token signed out on
+// one node is refused by the other from the very next request.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -13,6 +14,13 @@ async function cacheHits(url, cache) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`chirp_cache_hits_total{cache="${cache}"}`));
   return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** The ids on `token`'s home page on a node. */
+async function homeIds(http, token) {
+  const res = await http.get('/api/timelines/home?limit=20', token);
+  assert.equal(res.status, 200, `GET /api/timelines/home: ${res.status} ${res.text}`);
+  return res.json.tweets.map((tw) => tw.id);
 }
 
 /** The anonymous first page of a node. */
@@ -81,6 +89,36 @@ test('two nodes serve from their caches and never serve what another node change
     await eventually('the like in B\'s first page', async () => await likeCount(b) === 1, { ms: 5000, every: 10 });
     assert.equal((await a.del(`/api/tweets/${liked.id}/like`, loaders[1].token)).status, 200);
     await eventually('the unlike in B\'s first page', async () => await likeCount(b) === 0, { ms: 5000, every: 10 });
+
+    // Home pages: picked from memory on both nodes, and a follow, a tweet, a deletion and an
+    // unfollow made on one node show on the other's a moment later.
+    const bo = await b.signUp('bob');
+    const old = await postTweet(b, bo.token, 'bo, before ada followed');
+    for (const [node, http] of [[nodeA, a], [nodeB, b]]) {
+      const start = await cacheHits(node.url, 'home');
+      await eventually(`${node.label} to pick home pages from memory`, async () => {
+        await homeIds(http, ada.token);
+        return await cacheHits(node.url, 'home') > start;
+      }, { ms: 30_000, every: 100 });
+    }
+    assert.equal((await a.put('/api/users/bob/follow', ada.token)).status, 200);
+    assert.ok((await homeIds(a, ada.token)).includes(old.id), 'the follow shows on its own node at once');
+    await eventually('the follow in B\'s home page', async () => (await homeIds(b, ada.token)).includes(old.id), { ms: 5000, every: 10 });
+    const bobs = [];
+    for (let i = 0; i < 4; i += 1) {
+      const [from, to] = i % 2 ? [a, b] : [b, a];
+      const tweet = await postTweet(from, bo.token, `bo on home ${i}`);
+      bobs.push(tweet.id);
+      assert.ok((await homeIds(from, ada.token)).includes(tweet.id), 'a tweet shows on its own node at once');
+      await eventually(`tweet ${tweet.id} in the other node's home page`, async () => (await homeIds(to, ada.token)).includes(tweet.id), { ms: 5000, every: 10 });
+    }
+    assert.equal((await a.del(`/api/tweets/${old.id}`, bo.token)).status, 204);
+    await eventually('the deletion in B\'s home page', async () => !(await homeIds(b, ada.token)).includes(old.id), { ms: 5000, every: 10 });
+    const showsBob = (ids) => ids.some((id) => bobs.includes(id));
+    assert.ok(showsBob(await homeIds(a, ada.token)));
+    assert.equal((await b.del('/api/users/bob/follow', ada.token)).status, 200);
+    assert.ok(!showsBob(await homeIds(b, ada.token)), 'the unfollow shows on its own node at once');
+    await eventually('the unfollow in A\'s home page', async () => !showsBob(await homeIds(a, ada.token)), { ms: 5000, every: 10 });
 
     // A token signed out on A is refused by B on the very next request, though B had it in
     // memory (it answered it a moment before, from its cache).

@@ -1,0 +1,61 @@
+//! `Caches`: what the feed keeps in memory — the anonymous first page (`FirstPage`) and the
+//! material home pages are picked from (`HomePages`) — and how each change, this node's or
+//! one another node announced on the bus, reaches them.
+
+use super::{FirstPage, HomePages};
+use crate::domain::Tweet;
+use crate::realtime::Announcement;
+
+/// The feed's caches. Shared by the feed, its writer and the bus hook.
+pub struct Caches {
+    /// The anonymous first page of everyone's timeline.
+    pub first_page: FirstPage,
+    /// Recent tweets and followee lists, for home pages.
+    pub home: HomePages,
+}
+
+impl Caches {
+    /// Caches keeping up to `home_tweets` recent tweets for home pages (0: none).
+    pub fn new(home_tweets: usize) -> Self {
+        Self {
+            first_page: FirstPage::default(),
+            home: HomePages::new(home_tweets),
+        }
+    }
+
+    /// Tweets were committed here.
+    pub fn stored(&self, tweets: &[&Tweet]) {
+        self.first_page.invalidate();
+        for tweet in tweets {
+            self.home.tweeted(tweet.id, tweet.author.id);
+        }
+    }
+
+    /// Another node announced a change.
+    pub fn heard(&self, announcement: &Announcement) {
+        match announcement {
+            Announcement::Tweet { id, author, .. } => {
+                self.first_page.invalidate();
+                self.home.tweeted(*id, author.id);
+            }
+            Announcement::Deleted { id } => {
+                self.first_page.invalidate();
+                self.home.deleted(*id);
+            }
+            Announcement::Follow { follower, .. } => self.home.followed(*follower),
+            // Pages carry like counts and display names.
+            Announcement::Liked { .. } | Announcement::ProfileChanged { .. } => {
+                self.first_page.invalidate();
+            }
+            Announcement::SessionEnded { .. }
+            | Announcement::SessionForgotten { .. }
+            | Announcement::Notification { .. } => {}
+        }
+    }
+
+    /// Announcements may have been missed (the bus subscription was lost or came back).
+    pub fn lost(&self) {
+        self.first_page.invalidate();
+        self.home.reset();
+    }
+}
