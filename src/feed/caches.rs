@@ -27,16 +27,21 @@ impl Caches {
     pub fn stored(&self, tweets: &[&Tweet]) {
         self.first_page.invalidate();
         for tweet in tweets {
-            self.home.tweeted(tweet.id, tweet.author.id);
+            let parent = tweet.reply_to.as_ref().map(|parent| parent.id);
+            self.home.tweeted(tweet.id, tweet.author.id, parent);
         }
     }
 
     /// Another node announced a change.
     pub fn heard(&self, announcement: &Announcement) {
         match announcement {
-            Announcement::Tweet { id, author, .. } => {
+            Announcement::Tweet {
+                id,
+                author,
+                reply_to,
+            } => {
                 self.first_page.invalidate();
-                self.home.tweeted(*id, author.id);
+                self.home.tweeted(*id, author.id, *reply_to);
             }
             Announcement::Deleted { id } => {
                 self.first_page.invalidate();
@@ -44,8 +49,13 @@ impl Caches {
             }
             Announcement::Follow { follower, .. } => self.home.followed(*follower),
             // Pages carry like counts and display names.
-            Announcement::Liked { .. } | Announcement::ProfileChanged { .. } => {
+            Announcement::Liked { tweet } => {
                 self.first_page.invalidate();
+                self.home.liked(*tweet);
+            }
+            Announcement::ProfileChanged { user } => {
+                self.first_page.invalidate();
+                self.home.profile_changed(*user);
             }
             Announcement::SessionEnded { .. }
             | Announcement::SessionForgotten { .. }

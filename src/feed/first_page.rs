@@ -39,7 +39,12 @@ pub async fn load(store: &dyn Store, limit: i64) -> Result<Bytes, StoreError> {
             None,
         )
         .await?;
-    let json = serde_json::to_vec(&TweetList { tweets: &tweets }).map_err(anyhow::Error::from)?;
+    encode(&tweets)
+}
+
+/// A timeline answer's JSON body: `{"tweets": [...]}`.
+pub fn encode(tweets: &[Tweet]) -> Result<Bytes, StoreError> {
+    let json = serde_json::to_vec(&TweetList { tweets }).map_err(anyhow::Error::from)?;
     Ok(Bytes::from(json))
 }
 

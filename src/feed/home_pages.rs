@@ -7,6 +7,11 @@
 //! user who asked, the ids they follow. Only the chosen tweets are then read, by id, so
 //! like counts, `liked_by_me`, display names and reply counts are always the database's.
 //!
+//! First pages (no cursor) are also kept per user and limit, as ready-to-send JSON, and
+//! served again while still exact: no tweet by the user or a followee arrived since, the
+//! followee list is the one it was built with, and nothing on it changed since it was built
+//! (a like, a reply, a deletion, its author's display name: each numbers a change, `seq`).
+//!
 //! What keeps it exact: every tweet with an id at or above the window's floor is in it (the
 //! writer adds each tweet as it is committed, before its poster hears back; in a cluster, the
 //! bus adds other nodes' as they arrive, and a lost subscription empties the window, to be
@@ -20,11 +25,18 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use crate::domain::{Page, PageCursor, Tweet};
+use bytes::Bytes;
+
+use super::first_page::encode;
+use crate::domain::{Page, PageCursor};
 use crate::storage::{Store, StoreError};
 
 /// Most followee ids kept over all users; past it the lists are dropped and read again.
 const MAX_FOLLOWEE_IDS: usize = 4_000_000;
+/// Most bytes of cached first pages; past it they are dropped and built again.
+const MAX_PAGE_BYTES: usize = 128 << 20;
+/// Most change records kept; past it every cached page is dropped at once.
+const MAX_CHANGES: usize = 200_000;
 
 /// "Every tweet is in the window": the floor of a window that holds the whole table.
 const WHOLE_TABLE: i64 = i64::MIN;
@@ -36,18 +48,49 @@ pub struct HomePages {
     capacity: usize,
     window: Mutex<Window>,
     followees: Mutex<Followees>,
+    pages: Mutex<Pages>,
     /// One window load at a time; requests that find it taken read the database.
     loading: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
 struct Window {
-    /// Tweet id → author id, for the newest tweets.
-    tweets: BTreeMap<i64, i64>,
+    /// Tweet id → (author id, parent id or 0), for the newest tweets.
+    tweets: BTreeMap<i64, (i64, i64)>,
     /// Once loaded: every tweet with an id ≥ this is in `tweets` (`WHOLE_TABLE`: all).
     floor: Option<i64>,
     /// Bumped by `reset`, so a load that began before one is not installed.
     epoch: u64,
+    /// Numbers changes: a cached page built at `seq` n is stale once a change > n touches it.
+    seq: u64,
+    /// Pages built before this are stale (a tweet arrived below the newest one: rare, a
+    /// cluster's tweets overtaking each other on the bus).
+    stale_before: u64,
+    /// Tweet id → the last change to it (likes, replies, deletion).
+    changed_tweets: HashMap<i64, u64>,
+    /// Author id → the last change to their display name.
+    changed_authors: HashMap<i64, u64>,
+}
+
+/// A first page as served, with what it was built from.
+struct CachedPage {
+    json: Bytes,
+    /// Its tweets' ids and distinct authors.
+    ids: Vec<i64>,
+    authors: Vec<i64>,
+    /// The followee list it was picked with (the same `Arc` while it is current).
+    followees: Arc<[i64]>,
+    /// `Window::seq` when it was built, and the newest id the window held then.
+    built: u64,
+    top: i64,
+}
+
+#[derive(Default)]
+struct Pages {
+    /// (user, limit) → their first page.
+    by_user: HashMap<(i64, i64), Arc<CachedPage>>,
+    /// Bytes of JSON held.
+    held: usize,
 }
 
 #[derive(Default)]
@@ -67,23 +110,53 @@ impl HomePages {
             capacity,
             window: Mutex::default(),
             followees: Mutex::default(),
+            pages: Mutex::default(),
             loading: tokio::sync::Mutex::const_new(()),
         }
     }
 
-    /// A committed tweet (this node's or, from the bus, another's).
-    pub fn tweeted(&self, id: i64, author: i64) {
+    /// A committed tweet (this node's or, from the bus, another's), and the tweet it answers
+    /// (whose reply count changed).
+    pub fn tweeted(&self, id: i64, author: i64, reply_to: Option<i64>) {
         if self.capacity == 0 {
             return;
         }
         let mut window = lock(&self.window);
-        window.tweets.insert(id, author);
+        let newest = window.tweets.last_key_value().map(|(&newest, _)| newest);
+        window.tweets.insert(id, (author, reply_to.unwrap_or(0)));
+        if newest.is_some_and(|newest| newest > id) {
+            window.seq += 1;
+            window.stale_before = window.seq;
+        }
+        if let Some(parent) = reply_to {
+            window.note_tweet(parent);
+        }
         window.trim(self.capacity);
     }
 
-    /// A deleted tweet.
+    /// A deleted tweet (and its parent's reply count).
     pub fn deleted(&self, id: i64) {
-        lock(&self.window).tweets.remove(&id);
+        let mut window = lock(&self.window);
+        if let Some((_, parent)) = window.tweets.remove(&id)
+            && parent != 0
+        {
+            window.note_tweet(parent);
+        }
+        window.note_tweet(id);
+    }
+
+    /// A tweet's likes changed.
+    pub fn liked(&self, id: i64) {
+        lock(&self.window).note_tweet(id);
+    }
+
+    /// A user's profile (display name) changed.
+    pub fn profile_changed(&self, user: i64) {
+        let mut window = lock(&self.window);
+        window.seq += 1;
+        let seq = window.seq;
+        window.changed_authors.insert(user, seq);
+        window.bound_changes();
     }
 
     /// `follower` followed or unfollowed someone: forget their list.
@@ -101,21 +174,27 @@ impl HomePages {
         window.tweets.clear();
         window.floor = None;
         window.epoch += 1;
+        window.seq += 1;
+        window.stale_before = window.seq;
         drop(window);
+        let mut pages = lock(&self.pages);
+        pages.by_user.clear();
+        pages.held = 0;
+        drop(pages);
         let mut followees = lock(&self.followees);
         followees.lists.clear();
         followees.held = 0;
         followees.changes += 1;
     }
 
-    /// `viewer`'s home page from memory, or `None` when memory cannot answer it exactly
-    /// (the caller reads the database).
+    /// `viewer`'s home page as its JSON body, from memory, or `None` when memory cannot
+    /// answer it exactly (the caller reads the database).
     pub async fn page(
         &self,
         store: &dyn Store,
         viewer: i64,
         page: Page,
-    ) -> Result<Option<Vec<Tweet>>, StoreError> {
+    ) -> Result<Option<Bytes>, StoreError> {
         if self.capacity == 0 {
             return Ok(None);
         }
@@ -123,25 +202,69 @@ impl HomePages {
             self.load(store).await?;
         }
         let followees = self.followees_of(store, viewer).await?;
-        let Some(ids) = pick(&lock(&self.window), viewer, &followees, page) else {
-            metrics::counter!("chirp_cache_misses_total", "cache" => "home").increment(1);
-            return Ok(None);
+        let first = page.cursor == PageCursor::Newest;
+        let key = (viewer, page.limit);
+        let cached = lock(&self.pages).by_user.get(&key).cloned();
+        let (ids, built, top) = {
+            let window = lock(&self.window);
+            if first
+                && let Some(cached) = cached
+                && window.still_exact(&cached, viewer, &followees)
+            {
+                metrics::counter!("chirp_cache_hits_total", "cache" => "home").increment(1);
+                return Ok(Some(cached.json.clone()));
+            }
+            let Some(ids) = pick(&window, viewer, &followees, page) else {
+                metrics::counter!("chirp_cache_misses_total", "cache" => "home").increment(1);
+                return Ok(None);
+            };
+            let top = window.tweets.last_key_value().map_or(0, |(&id, _)| id);
+            (ids, window.seq, top)
         };
         let mut found = store.tweets_by_ids(&ids, viewer).await?;
         let mut tweets = Vec::with_capacity(ids.len());
-        for id in ids {
-            match found.remove(&id) {
+        for id in &ids {
+            match found.remove(id) {
                 Some(tweet) => tweets.push(tweet),
                 None => {
                     // Deleted since the window heard of it (a deletion can overtake its
                     // tweet on the bus): drop it, and let the database answer this once.
-                    self.deleted(id);
+                    self.deleted(*id);
                     return Ok(None);
                 }
             }
         }
-        metrics::counter!("chirp_cache_hits_total", "cache" => "home").increment(1);
-        Ok(Some(tweets))
+        let json = encode(&tweets)?;
+        if first {
+            let mut authors: Vec<i64> = tweets.iter().map(|t| t.author.id).collect();
+            authors.sort_unstable();
+            authors.dedup();
+            self.keep(
+                key,
+                CachedPage {
+                    json: json.clone(),
+                    ids,
+                    authors,
+                    followees,
+                    built,
+                    top,
+                },
+            );
+        }
+        Ok(Some(json))
+    }
+
+    /// Remember a first page, within `MAX_PAGE_BYTES`.
+    fn keep(&self, key: (i64, i64), page: CachedPage) {
+        let mut pages = lock(&self.pages);
+        if pages.held + page.json.len() > MAX_PAGE_BYTES {
+            pages.by_user.clear();
+            pages.held = 0;
+        }
+        pages.held += page.json.len();
+        if let Some(old) = pages.by_user.insert(key, Arc::new(page)) {
+            pages.held -= old.json.len();
+        }
     }
 
     /// Read the newest tweets into the window, unless another request is doing it.
@@ -168,8 +291,14 @@ impl HomePages {
             _ => WHOLE_TABLE,
         };
         // Tweets heard while the query ran are already in; the union is complete from the
-        // query's oldest row up.
-        window.tweets.extend(rows);
+        // query's oldest row up. (Parents are not read: a reply's parent is only needed to
+        // mark its reply count changed when the reply is deleted, and pages built before
+        // this load are few.)
+        for (id, author) in rows {
+            window.tweets.entry(id).or_insert((author, 0));
+        }
+        window.seq += 1;
+        window.stale_before = window.seq;
         window.floor = Some(floor);
         window.trim(self.capacity);
         tracing::info!(
@@ -210,6 +339,54 @@ impl HomePages {
 }
 
 impl Window {
+    /// Number a change to tweet `id`.
+    fn note_tweet(&mut self, id: i64) {
+        self.seq += 1;
+        let seq = self.seq;
+        self.changed_tweets.insert(id, seq);
+        self.bound_changes();
+    }
+
+    /// Keep the change records bounded: past `MAX_CHANGES`, forget them all and let every
+    /// page built so far go stale instead.
+    fn bound_changes(&mut self) {
+        if self.changed_tweets.len() + self.changed_authors.len() > MAX_CHANGES {
+            self.changed_tweets.clear();
+            self.changed_authors.clear();
+            self.stale_before = self.seq;
+        }
+    }
+
+    /// Whether `page` is still `viewer`'s first page: built with today's followee list,
+    /// after the last wholesale change, no new tweet for them since (all newer tweets still
+    /// in the window to tell), nothing on it changed.
+    fn still_exact(&self, page: &CachedPage, viewer: i64, followees: &Arc<[i64]>) -> bool {
+        let changed_since = |changes: &HashMap<i64, u64>, key: &i64| {
+            changes.get(key).is_some_and(|&seq| seq > page.built)
+        };
+        // Every tweet newer than the page's `top` must still be in the window to be looked at.
+        let holds_newer = self
+            .floor
+            .is_some_and(|floor| floor <= page.top.saturating_add(1));
+        page.built >= self.stale_before
+            && holds_newer
+            && Arc::ptr_eq(&page.followees, followees)
+            && !self
+                .tweets
+                .range((Bound::Excluded(page.top), Bound::Unbounded))
+                .any(|(_, &(author, _))| {
+                    author == viewer || followees.binary_search(&author).is_ok()
+                })
+            && !page
+                .ids
+                .iter()
+                .any(|id| changed_since(&self.changed_tweets, id))
+            && !page
+                .authors
+                .iter()
+                .any(|a| changed_since(&self.changed_authors, a))
+    }
+
     /// Drop the oldest tweets past `capacity`, raising the floor to match.
     fn trim(&mut self, capacity: usize) {
         let mut dropped = false;
@@ -237,7 +414,7 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
                 _ => i64::MAX,
             };
             let mut ids = Vec::with_capacity(limit);
-            for (&id, &author) in window.tweets.range(..before).rev() {
+            for (&id, &(author, _)) in window.tweets.range(..before).rev() {
                 if shown(author) {
                     ids.push(id);
                     if ids.len() == limit {
@@ -256,7 +433,7 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
             let mut ids: Vec<i64> = window
                 .tweets
                 .range((Bound::Excluded(after), Bound::Unbounded))
-                .filter(|&(_, &author)| shown(author))
+                .filter(|&(_, &(author, _))| shown(author))
                 .map(|(&id, _)| id)
                 .take(limit)
                 .collect();
@@ -277,9 +454,12 @@ mod tests {
 
     fn window(tweets: &[(i64, i64)], floor: Option<i64>) -> Window {
         Window {
-            tweets: tweets.iter().copied().collect(),
+            tweets: tweets
+                .iter()
+                .map(|&(id, author)| (id, (author, 0)))
+                .collect(),
             floor,
-            epoch: 0,
+            ..Window::default()
         }
     }
 
@@ -354,7 +534,7 @@ mod tests {
         let pages = HomePages::new(4);
         lock(&pages.window).floor = Some(WHOLE_TABLE);
         for (id, author) in ten() {
-            pages.tweeted(id, author);
+            pages.tweeted(id, author, None);
         }
         let w = lock(&pages.window);
         assert_eq!(
@@ -368,7 +548,7 @@ mod tests {
     fn an_unloaded_window_stays_bounded_and_unloaded() {
         let pages = HomePages::new(3);
         for (id, author) in ten() {
-            pages.tweeted(id, author);
+            pages.tweeted(id, author, None);
         }
         let w = lock(&pages.window);
         assert_eq!(w.tweets.len(), 3);
@@ -379,7 +559,7 @@ mod tests {
     fn reset_forgets_everything_and_voids_loads_in_flight() {
         let pages = HomePages::new(10);
         lock(&pages.window).floor = Some(WHOLE_TABLE);
-        pages.tweeted(1, 1);
+        pages.tweeted(1, 1, None);
         let epoch = lock(&pages.window).epoch;
         pages.reset();
         let w = lock(&pages.window);

@@ -67,15 +67,16 @@ impl Feed {
         }
     }
 
-    /// A page of `user`'s home timeline (their tweets and their followees', newest first),
-    /// picked in memory when it can be (`HomePages`), else read from the store.
-    pub async fn home(&self, user: i64, page: Page) -> Result<Vec<Tweet>, StoreError> {
+    /// A page of `user`'s home timeline (their tweets and their followees', newest first)
+    /// as the JSON body of `GET /api/timelines/home`: from memory when it can be
+    /// (`HomePages`), else read from the store.
+    pub async fn home_json(&self, user: i64, page: Page) -> Result<Bytes, StoreError> {
         if self.realtime.caches_coherent()
-            && let Some(tweets) = self.caches.home.page(&*self.store, user, page).await?
+            && let Some(json) = self.caches.home.page(&*self.store, user, page).await?
         {
-            return Ok(tweets);
+            return Ok(json);
         }
-        self.store.home(user, page).await
+        first_page::encode(&self.store.home(user, page).await?)
     }
 
     /// Delete `author`'s tweet, forget cached pages and announce the deletion. `NotFound`
@@ -100,6 +101,7 @@ impl Feed {
     ) -> Result<(), StoreError> {
         self.store.set_like(tweet, user, liked).await?;
         self.changed();
+        self.caches.home.liked(tweet);
         self.realtime.announce_like(tweet);
         if liked {
             notify(
@@ -153,6 +155,7 @@ impl Feed {
     ) -> Result<(), StoreError> {
         self.store.update_profile(user_id, update).await?;
         self.changed();
+        self.caches.home.profile_changed(user_id);
         self.realtime.announce_profile(user_id);
         Ok(())
     }

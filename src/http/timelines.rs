@@ -1,12 +1,13 @@
 //! Timelines beyond everyone's: `GET /api/timelines/home`, the signed-in user's own tweets
 //! and those of everyone they follow, paged exactly like `GET /api/tweets`.
 
+use axum::Router;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 
 use super::extract::{CurrentUser, PageQuery};
-use super::tweets::TweetList;
 use super::{ApiError, AppState};
 
 /// Routes of this module.
@@ -33,7 +34,7 @@ async fn home(
     State(state): State<AppState>,
     current: CurrentUser,
     PageQuery(page): PageQuery,
-) -> Result<Json<TweetList>, ApiError> {
-    let tweets = state.feed.home(current.user.id, page).await?;
-    Ok(Json(TweetList { tweets }))
+) -> Result<Response, ApiError> {
+    let json = state.feed.home_json(current.user.id, page).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }

@@ -179,6 +179,14 @@ impl Dice {
     }
 }
 
+/// One live tweet of the model.
+struct Modelled {
+    id: i64,
+    author: usize,
+    parent: Option<i64>,
+    likers: [bool; 4],
+}
+
 async fn home_matches_the_model(app: &TestApp, seed: u64) {
     let names = ["ann", "bob", "cat", "dan"];
     let mut tokens = Vec::new();
@@ -186,55 +194,126 @@ async fn home_matches_the_model(app: &TestApp, seed: u64) {
         tokens.push(app.user(name).await.1);
     }
     let mut dice = Dice(seed);
-    // The model: live tweets (id, author index) and who follows whom.
-    let mut tweets: Vec<(i64, usize)> = Vec::new();
+    // The model: live tweets, who follows whom, display names.
+    let mut tweets: Vec<Modelled> = Vec::new();
     let mut follows = [[false; 4]; 4];
-    for step in 0..90 {
+    let mut display = [String::new(), String::new(), String::new(), String::new()];
+    for step in 0..120 {
         let who = dice.roll(4);
-        match dice.roll(10) {
-            0..=5 => {
-                let tweet = app.tweet(&tokens[who], &format!("step {step}")).await;
-                tweets.push((id(&tweet), who));
+        let token = &tokens[who];
+        match dice.roll(12) {
+            0..=4 => {
+                // A tweet, or now and then a reply to a live one.
+                let parent = match (dice.roll(3), tweets.is_empty()) {
+                    (0, false) => Some(tweets[dice.roll(tweets.len())].id),
+                    _ => None,
+                };
+                let body = serde_json::json!({"text": format!("step {step}"), "reply_to": parent});
+                let answer = app.post("/api/tweets", body, Some(token)).await;
+                assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+                tweets.push(Modelled {
+                    id: id(&answer.body),
+                    author: who,
+                    parent,
+                    likers: [false; 4],
+                });
             }
-            6 | 7 => {
+            5 | 6 => {
                 let whom = dice.roll(4);
                 if whom != who {
                     let on = !follows[who][whom];
                     let method = if on { Method::PUT } else { Method::DELETE };
                     let path = format!("/api/users/{}/follow", names[whom]);
-                    let answer = app.call(method, &path, Some(&tokens[who])).await;
+                    let answer = app.call(method, &path, Some(token)).await;
                     assert!(answer.status.is_success(), "{}", answer.text);
                     follows[who][whom] = on;
                 }
             }
-            _ => {
-                let own: Vec<usize> = (0..tweets.len()).filter(|&i| tweets[i].1 == who).collect();
+            7 => {
+                let own: Vec<usize> = (0..tweets.len())
+                    .filter(|&i| tweets[i].author == who)
+                    .collect();
                 if !own.is_empty() {
-                    let (gone, _) = tweets.remove(own[dice.roll(own.len())]);
+                    let gone = tweets.remove(own[dice.roll(own.len())]).id;
                     let path = format!("/api/tweets/{gone}");
-                    let answer = app.call(Method::DELETE, &path, Some(&tokens[who])).await;
+                    let answer = app.call(Method::DELETE, &path, Some(token)).await;
                     assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text);
                 }
             }
+            8 | 9 => {
+                if !tweets.is_empty() {
+                    let n = dice.roll(tweets.len());
+                    let on = !tweets[n].likers[who];
+                    let method = if on { Method::PUT } else { Method::DELETE };
+                    let path = format!("/api/tweets/{}/like", tweets[n].id);
+                    let answer = app.call(method, &path, Some(token)).await;
+                    assert!(answer.status.is_success(), "{}", answer.text);
+                    tweets[n].likers[who] = on;
+                }
+            }
+            _ => {
+                display[who] = format!("{} {step}", names[who]);
+                let answer = app
+                    .send(
+                        app.request(Method::PATCH, "/api/me")
+                            .bearer_auth(token)
+                            .json(&serde_json::json!({"display_name": display[who]})),
+                    )
+                    .await;
+                assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+            }
         }
-        if step % 6 != 5 {
+        if step % 3 != 2 {
             continue;
         }
         for viewer in 0..4 {
             // Newest first, as the model says.
-            let expected: Vec<i64> = tweets
+            let expected: Vec<&Modelled> = tweets
                 .iter()
                 .rev()
-                .filter(|(_, author)| *author == viewer || follows[viewer][*author])
-                .map(|(id, _)| *id)
+                .filter(|t| t.author == viewer || follows[viewer][t.author])
                 .collect();
             let limit = 1 + dice.roll(4);
             let token = &tokens[viewer];
-            let first = home_ids(app, token, &format!("?limit={limit}")).await;
-            let want: Vec<i64> = expected.iter().take(limit).copied().collect();
-            assert_eq!(first, want, "step {step}, viewer {viewer}: first page");
+            // The first page, in full: with the same limit every time, so it is built once and
+            // served from memory until something on it, or for it, changes.
+            let first = 2 + viewer;
+            for _ in 0..2 {
+                let answer = app
+                    .get(&format!("/api/timelines/home?limit={first}"), Some(token))
+                    .await;
+                assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+                let page = answer.body["tweets"].as_array().unwrap();
+                let want: Vec<serde_json::Value> = expected
+                    .iter()
+                    .take(first)
+                    .map(|t| {
+                        serde_json::json!({
+                            "id": t.id,
+                            "display_name": display[t.author],
+                            "like_count": t.likers.iter().filter(|l| **l).count(),
+                            "liked_by_me": t.likers[viewer],
+                            "reply_count": tweets.iter().filter(|r| r.parent == Some(t.id)).count(),
+                        })
+                    })
+                    .collect();
+                let got: Vec<serde_json::Value> = page
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "id": t["id"],
+                            "display_name": t["author"]["display_name"],
+                            "like_count": t["like_count"],
+                            "liked_by_me": t["liked_by_me"],
+                            "reply_count": t["reply_count"],
+                        })
+                    })
+                    .collect();
+                assert_eq!(got, want, "step {step}, viewer {viewer}: first page");
+            }
             // Walk back from a random point, and forward from one.
-            let newest = tweets.last().map_or(1, |t| t.0) + 1;
+            let expected: Vec<i64> = expected.iter().map(|t| t.id).collect();
+            let newest = tweets.last().map_or(1, |t| t.id) + 1;
             let before = 1 + dice.roll(newest as usize) as i64;
             let want: Vec<i64> = expected
                 .iter()
