@@ -316,6 +316,7 @@ async fn connect_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
     let store_config = StoreConfig {
         url: config.database_url.clone(),
         pool_size: config.db_pool_size,
+        sqlite_cache_kib: config.sqlite_cache_kib,
     };
     let mut attempt = 0;
     loop {

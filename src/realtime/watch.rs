@@ -8,20 +8,28 @@
 //! - `everyone`: sockets on the global timeline (the default, as in the tutorial);
 //! - `by_author[a]`: sockets on `user:<a>`;
 //! - `by_parent[t]`: sockets on `replies:<t>`;
-//! - `homes[u]`: the `home` sockets of user `u`, with `u`'s followees; and the inverted
-//!   `followers_online[a]`: the users with a home socket here who follow `a`.
+//! - `homes[slot]`: the `home` sockets of one user, with that user's followees; and the
+//!   inverted `followers_online[a]`: the slots of the users with a home socket here who
+//!   follow `a`.
 //!
 //! Memory is per *user* watching home (their followee list, and one entry per followee in the
-//! inverted index), not per socket or per follower: a user with 200 followees and two tabs
-//! costs about 200 × 16 bytes. `by_user` holds every signed-in socket, for per-user sends
-//! (notifications, sign-out).
+//! inverted index), not per socket or per follower, and kept tight, for it is most of what a
+//! home socket costs: a user watching home gets a small dense slot number (`Slot`, 4 bytes,
+//! whatever their id), followee lists are exactly sized and take 4 bytes an id while ids fit a
+//! `u32` (`Ids`), and the inverted lists grow by an eighth, not by doubling. A user with 200
+//! followees and two tabs costs about 200 × 8.5 bytes. `by_user` holds every signed-in socket,
+//! for per-user sends (notifications, sign-out).
 //!
 //! Follows change `home` live. A socket starting to watch `home` reads its followees from the
 //! store *before* registering; a follow that lands between that read and the registration would
 //! be lost, so the index keeps a short log of follow changes, numbered, and replays onto a
 //! freshly read list every change numbered after the read began (`follow_seq`).
 
+mod ids;
+
 use std::collections::{HashMap, VecDeque};
+
+use ids::Ids;
 
 /// A timeline a socket can watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +56,9 @@ pub struct Routing {
 /// A socket's key in the index (unique per socket on this node).
 pub type Key = u64;
 
+/// A user watching home on this node, numbered densely from 0 (freed numbers are reused).
+type Slot = u32;
+
 /// How many follow changes are remembered for replay (`follow_seq`).
 const FOLLOW_LOG: usize = 4096;
 
@@ -58,9 +69,10 @@ struct Watcher<S> {
 }
 
 struct Home<S> {
-    /// Sorted, no duplicates.
-    followees: Vec<i64>,
-    sockets: HashMap<Key, S>,
+    user: i64,
+    followees: Ids,
+    /// Nearly always one or two: a list, exactly sized.
+    sockets: Vec<(Key, S)>,
 }
 
 /// Who watches what on this node. `S` is the handle used to write to a socket.
@@ -69,9 +81,14 @@ pub struct WatchIndex<S> {
     everyone: HashMap<Key, S>,
     by_author: HashMap<i64, HashMap<Key, S>>,
     by_parent: HashMap<i64, HashMap<Key, S>>,
-    homes: HashMap<i64, Home<S>>,
-    followers_online: HashMap<i64, Vec<i64>>,
-    by_user: HashMap<i64, HashMap<Key, S>>,
+    /// By slot; `None` for a free slot (listed in `free_slots`).
+    homes: Vec<Option<Home<S>>>,
+    free_slots: Vec<Slot>,
+    /// The slot of each user in `homes`.
+    home_slot: HashMap<i64, Slot>,
+    /// Author → the slots of the users in `homes` who follow them (no order).
+    followers_online: HashMap<i64, Vec<Slot>>,
+    by_user: HashMap<i64, Vec<(Key, S)>>,
     follow_seq: u64,
     follow_log: VecDeque<(u64, FollowChange)>,
 }
@@ -96,6 +113,8 @@ pub enum WatchError {
     NotSignedIn,
     /// The followee list was read too long ago to replay what changed since: read again.
     Stale,
+    /// More users watch home on this node than slots can number (over 4 billion).
+    Full,
 }
 
 impl<S> Default for WatchIndex<S> {
@@ -105,7 +124,9 @@ impl<S> Default for WatchIndex<S> {
             everyone: HashMap::new(),
             by_author: HashMap::new(),
             by_parent: HashMap::new(),
-            homes: HashMap::new(),
+            homes: Vec::new(),
+            free_slots: Vec::new(),
+            home_slot: HashMap::new(),
             followers_online: HashMap::new(),
             by_user: HashMap::new(),
             follow_seq: 0,
@@ -119,10 +140,7 @@ impl<S: Clone> WatchIndex<S> {
     pub fn connect(&mut self, key: Key, handle: S, user: Option<i64>) {
         self.disconnect(key);
         if let Some(user) = user {
-            self.by_user
-                .entry(user)
-                .or_default()
-                .insert(key, handle.clone());
+            push_exact(self.by_user.entry(user).or_default(), (key, handle.clone()));
         }
         self.everyone.insert(key, handle.clone());
         self.sockets.insert(
@@ -141,8 +159,13 @@ impl<S: Clone> WatchIndex<S> {
             return;
         };
         self.unwatch(key, watcher.user, watcher.timeline);
-        if let Some(user) = watcher.user {
-            remove_from(&mut self.by_user, user, key);
+        if let Some(user) = watcher.user
+            && let Some(sockets) = self.by_user.get_mut(&user)
+        {
+            remove_key(sockets, key);
+            if sockets.is_empty() {
+                self.by_user.remove(&user);
+            }
         }
     }
 
@@ -195,30 +218,42 @@ impl<S: Clone> WatchIndex<S> {
         if old == Timeline::Home {
             return Ok(());
         }
-        if !self.homes.contains_key(&user) {
-            // The user's list is kept live while one of their sockets watches home; a fresh
-            // one needs the changes that landed since it was read.
-            self.replay(user, &mut followees, read_at)?;
-            for followee in &followees {
-                self.followers_online
-                    .entry(*followee)
-                    .or_default()
-                    .push(user);
-            }
-            self.homes.insert(
-                user,
-                Home {
+        let slot = match self.home_slot.get(&user) {
+            Some(slot) => *slot,
+            None => {
+                // The user's list is kept live while one of their sockets watches home; a
+                // fresh one needs the changes that landed since it was read.
+                self.replay(user, &mut followees, read_at)?;
+                let slot = self.take_slot()?;
+                let followees = Ids::from_sorted(followees);
+                for followee in followees.iter() {
+                    push_compact(self.followers_online.entry(followee).or_default(), slot);
+                }
+                self.homes[slot as usize] = Some(Home {
+                    user,
                     followees,
-                    sockets: HashMap::new(),
-                },
-            );
-        }
-        if let Some(home) = self.homes.get_mut(&user) {
-            home.sockets.insert(key, handle);
+                    sockets: Vec::new(),
+                });
+                self.home_slot.insert(user, slot);
+                slot
+            }
+        };
+        if let Some(Some(home)) = self.homes.get_mut(slot as usize) {
+            push_exact(&mut home.sockets, (key, handle));
         }
         self.unwatch(key, Some(user), old);
         self.set_timeline(key, Timeline::Home);
         Ok(())
+    }
+
+    /// A free slot in `homes` (still `None`).
+    fn take_slot(&mut self) -> Result<Slot, WatchError> {
+        if let Some(slot) = self.free_slots.pop() {
+            return Ok(slot);
+        }
+        let slot = next_slot(self.homes.len()).ok_or(WatchError::Full)?;
+        self.homes.push(None);
+        Ok(slot)
     }
 
     /// Bring `user`'s followees as read from the store after `read_at` (a `follow_seq`) up to
@@ -246,28 +281,29 @@ impl<S: Clone> WatchIndex<S> {
         if self.follow_log.len() > FOLLOW_LOG {
             self.follow_log.pop_front();
         }
-        let Some(home) = self.homes.get_mut(&change.follower) else {
+        let Some(&slot) = self.home_slot.get(&change.follower) else {
             return;
         };
-        let had = home.followees.binary_search(&change.followee).is_ok();
-        set_member(&mut home.followees, change.followee, change.following);
-        match (had, change.following) {
-            (false, true) => self
-                .followers_online
-                .entry(change.followee)
-                .or_default()
-                .push(change.follower),
-            (true, false) => {
-                remove_follower(&mut self.followers_online, change.followee, change.follower)
-            }
-            _ => {}
+        let Some(Some(home)) = self.homes.get_mut(slot as usize) else {
+            return;
+        };
+        if !home.followees.set(change.followee, change.following) {
+            return;
+        }
+        if change.following {
+            push_compact(
+                self.followers_online.entry(change.followee).or_default(),
+                slot,
+            );
+        } else {
+            remove_follower(&mut self.followers_online, change.followee, slot);
         }
     }
 
     /// The users with a `home` socket on this node (whose followee lists `replace_followees`
     /// can refresh).
     pub fn home_users(&self) -> Vec<i64> {
-        self.homes.keys().copied().collect()
+        self.home_slot.keys().copied().collect()
     }
 
     /// Replace `user`'s followee list with one read from the store after `read_at` (a
@@ -280,20 +316,20 @@ impl<S: Clone> WatchIndex<S> {
         mut followees: Vec<i64>,
         read_at: u64,
     ) -> Result<(), WatchError> {
-        if !self.homes.contains_key(&user) {
-            return Ok(());
-        }
-        self.replay(user, &mut followees, read_at)?;
-        let Some(home) = self.homes.get_mut(&user) else {
+        let Some(&slot) = self.home_slot.get(&user) else {
             return Ok(());
         };
-        let old = std::mem::replace(&mut home.followees, followees);
+        self.replay(user, &mut followees, read_at)?;
+        let Some(Some(home)) = self.homes.get_mut(slot as usize) else {
+            return Ok(());
+        };
+        let old = std::mem::replace(&mut home.followees, Ids::from_sorted(followees));
         let new = &home.followees;
-        for gone in old.iter().filter(|f| new.binary_search(f).is_err()) {
-            remove_follower(&mut self.followers_online, *gone, user);
+        for gone in old.iter().filter(|f| !new.contains(*f)) {
+            remove_follower(&mut self.followers_online, gone, slot);
         }
-        for added in new.iter().filter(|f| old.binary_search(f).is_err()) {
-            self.followers_online.entry(*added).or_default().push(user);
+        for added in new.iter().filter(|f| !old.contains(*f)) {
+            push_compact(self.followers_online.entry(added).or_default(), slot);
         }
         Ok(())
     }
@@ -304,7 +340,7 @@ impl<S: Clone> WatchIndex<S> {
         let mut count = 0;
         let author_sockets = self.by_user.get(&tweet.author);
         let mut send = |key: &Key, handle: &S| {
-            if author_sockets.is_some_and(|own| own.contains_key(key)) {
+            if author_sockets.is_some_and(|own| own.iter().any(|(k, _)| k == key)) {
                 return;
             }
             count += 1;
@@ -319,9 +355,9 @@ impl<S: Clone> WatchIndex<S> {
         {
             watchers.iter().for_each(|(k, h)| send(k, h));
         }
-        if let Some(users) = self.followers_online.get(&tweet.author) {
-            for user in users {
-                if let Some(home) = self.homes.get(user) {
+        if let Some(slots) = self.followers_online.get(&tweet.author) {
+            for slot in slots {
+                if let Some(Some(home)) = self.homes.get(*slot as usize) {
                     home.sockets.iter().for_each(|(k, h)| send(k, h));
                 }
             }
@@ -333,13 +369,27 @@ impl<S: Clone> WatchIndex<S> {
     #[allow(dead_code)] // for per-user sends (notifications, sign-out), next
     pub fn user_sockets(&self, user: i64, mut visit: impl FnMut(&S)) {
         if let Some(sockets) = self.by_user.get(&user) {
-            sockets.values().for_each(&mut visit);
+            sockets.iter().for_each(|(_, h)| visit(h));
         }
     }
 
     /// Every socket, whatever it watches.
     pub fn all(&self, mut visit: impl FnMut(&S)) {
         self.sockets.values().for_each(|w| visit(&w.handle));
+    }
+
+    /// Whether nothing at all is registered (the follow log aside).
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.sockets.is_empty()
+            && self.everyone.is_empty()
+            && self.by_author.is_empty()
+            && self.by_parent.is_empty()
+            && self.homes.iter().all(Option::is_none)
+            && self.free_slots.len() == self.homes.len()
+            && self.home_slot.is_empty()
+            && self.followers_online.is_empty()
+            && self.by_user.is_empty()
     }
 
     /// The timeline a socket watches.
@@ -364,20 +414,35 @@ impl<S: Clone> WatchIndex<S> {
             Timeline::Replies(parent) => remove_from(&mut self.by_parent, parent, key),
             Timeline::Home => {
                 let Some(user) = user else { return };
-                let Some(home) = self.homes.get_mut(&user) else {
+                let Some(&slot) = self.home_slot.get(&user) else {
                     return;
                 };
-                home.sockets.remove(&key);
-                if home.sockets.is_empty()
-                    && let Some(home) = self.homes.remove(&user)
-                {
-                    for followee in home.followees {
-                        remove_follower(&mut self.followers_online, followee, user);
+                let Some(entry) = self.homes.get_mut(slot as usize) else {
+                    return;
+                };
+                let Some(home) = entry else { return };
+                remove_key(&mut home.sockets, key);
+                if !home.sockets.is_empty() {
+                    return;
+                }
+                // The user's last home socket here: free the slot, after taking it out of
+                // every inverted list (a reused slot must not inherit any).
+                if let Some(home) = entry.take() {
+                    debug_assert_eq!(home.user, user);
+                    for followee in home.followees.iter() {
+                        remove_follower(&mut self.followers_online, followee, slot);
                     }
                 }
+                self.home_slot.remove(&user);
+                self.free_slots.push(slot);
             }
         }
     }
+}
+
+/// The slot after `len` slots, if a `Slot` can number it.
+fn next_slot(len: usize) -> Option<Slot> {
+    Slot::try_from(len).ok()
 }
 
 fn remove_from<S>(map: &mut HashMap<i64, HashMap<Key, S>>, at: i64, key: Key) {
@@ -389,15 +454,37 @@ fn remove_from<S>(map: &mut HashMap<i64, HashMap<Key, S>>, at: i64, key: Key) {
     }
 }
 
-fn remove_follower(map: &mut HashMap<i64, Vec<i64>>, followee: i64, follower: i64) {
-    if let Some(users) = map.get_mut(&followee) {
-        if let Some(at) = users.iter().position(|u| *u == follower) {
-            users.swap_remove(at);
+/// Push onto a list of one user's sockets, growing it by one: they are one or two.
+fn push_exact<T>(list: &mut Vec<T>, item: T) {
+    list.reserve_exact(1);
+    list.push(item);
+}
+
+/// Remove a socket from such a list (order does not matter).
+fn remove_key<S>(list: &mut Vec<(Key, S)>, key: Key) {
+    if let Some(at) = list.iter().position(|(k, _)| *k == key) {
+        list.swap_remove(at);
+    }
+}
+
+/// Push onto an inverted list, growing it by an eighth (at least 4) rather than doubling:
+/// these lists are most of the index, and doubling leaves a third of them unused on average.
+fn push_compact(list: &mut Vec<Slot>, slot: Slot) {
+    if list.len() == list.capacity() {
+        list.reserve_exact((list.len() / 8).max(4));
+    }
+    list.push(slot);
+}
+
+fn remove_follower(map: &mut HashMap<i64, Vec<Slot>>, followee: i64, slot: Slot) {
+    if let Some(slots) = map.get_mut(&followee) {
+        if let Some(at) = slots.iter().position(|s| *s == slot) {
+            slots.swap_remove(at);
         }
-        if users.is_empty() {
+        if slots.is_empty() {
             map.remove(&followee);
-        } else if users.capacity() > 4 * users.len() {
-            users.shrink_to_fit();
+        } else if slots.capacity() > 2 * slots.len() + 4 {
+            slots.shrink_to(slots.len() + slots.len() / 8);
         }
     }
 }
@@ -512,7 +599,7 @@ mod tests {
         assert_eq!(recipients(&index, 50, None), vec![1, 2], "once each");
         index.disconnect(1);
         index.disconnect(2);
-        assert!(index.homes.is_empty() && index.followers_online.is_empty());
+        assert!(index.home_slot.is_empty() && index.followers_online.is_empty());
     }
 
     #[test]
@@ -556,5 +643,83 @@ mod tests {
         index.disconnect(2);
         assert_eq!(index.sockets.len(), 2);
         assert!(index.by_author.is_empty());
+    }
+
+    #[test]
+    fn everything_is_forgotten_once_every_socket_is_gone() {
+        let mut index = WatchIndex::default();
+        for round in 0..3 {
+            // Users 10..30, two sockets each for the even ones, on every timeline.
+            for key in 0..40u64 {
+                let user = 10 + (key % 20) as i64;
+                if key >= 20 && user % 2 == 1 {
+                    continue;
+                }
+                index.connect(key, key, Some(user));
+                let read_at = index.follow_seq();
+                let followees = (0..user).map(|f| f * 3).collect();
+                match key % 4 {
+                    0 | 1 => index.watch_home(key, followees, read_at).unwrap(),
+                    2 => index.watch(key, Timeline::User(5)).unwrap(),
+                    _ => index.watch(key, Timeline::Replies(7)).unwrap(),
+                }
+            }
+            index.connect(99, 99, None);
+            follow(&mut index, 10, 1000, true);
+            follow(&mut index, 12, 0, false);
+            follow(&mut index, 14, 1 << 40, true);
+            assert!(!recipients(&index, 1000, None).is_empty());
+            assert!(!recipients(&index, 1 << 40, None).is_empty());
+            // Leave in a different order each round, some sockets switching away first.
+            let mut keys: Vec<u64> = (0..40).chain([99]).collect();
+            keys.rotate_left(round * 7);
+            for key in keys {
+                if key % 3 == 0 {
+                    let _ = index.watch(key, Timeline::Everyone);
+                }
+                index.disconnect(key);
+            }
+            assert!(index.is_empty(), "round {round}");
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_without_leaking_routes() {
+        let mut index = WatchIndex::default();
+        index.connect(1, 1, Some(10));
+        index.watch_home(1, vec![20, 30], 0).unwrap();
+        index.disconnect(1);
+        // User 11 gets user 10's old slot, and none of their followees.
+        index.connect(2, 2, Some(11));
+        index.watch_home(2, vec![40], index.follow_seq()).unwrap();
+        assert_eq!(index.homes.len(), 1);
+        assert_eq!(recipients(&index, 20, None), Vec::<Key>::new());
+        assert_eq!(recipients(&index, 40, None), vec![2]);
+    }
+
+    #[test]
+    fn ids_beyond_u32_route_like_any_other() {
+        let big = i64::from(u32::MAX) + 10;
+        let mut index = WatchIndex::default();
+        index.connect(1, 1, Some(big));
+        index.connect(2, 2, Some(-5));
+        index.watch_home(1, vec![big + 1, 3], 0).unwrap();
+        index.watch_home(2, vec![big, -6], 0).unwrap();
+        assert_eq!(recipients(&index, big + 1, None), vec![1]);
+        assert_eq!(recipients(&index, 3, None), vec![1]);
+        assert_eq!(recipients(&index, big, None), vec![2]);
+        assert_eq!(recipients(&index, -6, None), vec![2]);
+        follow(&mut index, big, -6, true);
+        assert_eq!(recipients(&index, -6, None), vec![1, 2]);
+        index.disconnect(1);
+        index.disconnect(2);
+        assert!(index.is_empty());
+    }
+
+    #[test]
+    fn slots_stop_at_what_a_u32_can_number() {
+        assert_eq!(next_slot(0), Some(0));
+        assert_eq!(next_slot(u32::MAX as usize), Some(u32::MAX));
+        assert_eq!(next_slot(u32::MAX as usize + 1), None);
     }
 }

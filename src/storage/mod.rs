@@ -152,13 +152,17 @@ pub struct StoreConfig {
     pub url: String,
     /// Connections in the pool.
     pub pool_size: u32,
+    /// SQLite only: KiB of page cache per connection.
+    pub sqlite_cache_kib: u32,
 }
 
 /// Open (creating and migrating if needed) the database the URL names.
 pub async fn connect(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.url.as_str();
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url, config.pool_size).await?))
+        Ok(Arc::new(
+            SqliteStore::connect(url, config.pool_size, config.sqlite_cache_kib).await?,
+        ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(
             PostgresStore::connect(url, config.pool_size).await?,

@@ -290,7 +290,7 @@ mod tests {
     async fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>, User, User) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("chirp.db").display());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, 2).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, 2, 512).await.unwrap());
         let ada = store
             .create_user(&Username::parse("ada").unwrap(), "hash")
             .await

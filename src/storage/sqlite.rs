@@ -23,14 +23,17 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Open `url` (`sqlite://path`), creating the file if needed, and apply migrations.
-    pub async fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+    /// Open `url` (`sqlite://path`), creating the file if needed, and apply migrations;
+    /// each pooled connection caches up to `cache_kib` KiB of pages.
+    pub async fn connect(url: &str, pool_size: u32, cache_kib: u32) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Negative: a size in KiB rather than in pages.
+            .pragma("cache_size", format!("-{}", cache_kib.max(1)));
         let pool = SqlitePoolOptions::new()
             .max_connections(pool_size.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -24,6 +24,7 @@ impl TestStore {
         let store = storage::connect(&StoreConfig {
             url: database.url.clone(),
             pool_size: 4,
+            sqlite_cache_kib: 512,
         })
         .await
         .expect("the store connects and migrates");

@@ -62,6 +62,7 @@ async fn throwaway_store(backend: Backend) -> (Arc<dyn Store>, TestDatabase) {
     let store = storage::connect(&StoreConfig {
         url: database.url.clone(),
         pool_size: 4,
+        sqlite_cache_kib: 512,
     })
     .await
     .expect("store opens");

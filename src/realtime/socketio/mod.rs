@@ -320,6 +320,9 @@ fn answer(result: Result<(), WatchError>) -> Value {
         Err(WatchError::UnknownSocket | WatchError::Stale) => {
             events::watch_error("unavailable", "The socket is closing.")
         }
+        Err(WatchError::Full) => {
+            events::watch_error("unavailable", "Too many sockets watch home here.")
+        }
     }
 }
 
