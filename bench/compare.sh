@@ -7,7 +7,7 @@
 # two nodes of each: Chirp on a throwaway PostgreSQL database and a private Redis, Node
 # sharing one SQLite file with @socket.io/redis-adapter on a private Redis.
 #
-#   bench/compare.sh                          the full suite: 3 rounds, ~13 min on 2 cores
+#   bench/compare.sh                          the full suite: 3 rounds, ~14 min on 2 cores
 #   bench/compare.sh --quick                  the same stages, smaller, 1 round (~3 min)
 #   bench/compare.sh --quick --cluster-only   only the cluster stage, small (~1 min)
 #
