@@ -44,12 +44,15 @@ while [[ $# -gt 0 ]]; do
 done
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'cluster100k.sh: %s\n' "$*" >&2; exit 1; }
+NODE_DIR="$BENCH/baseline-node"
+CLUSTER_DB_POOL=4 # six nodes on one PostgreSQL server
+# shellcheck source=bench/cluster-lib.sh
+. "$BENCH/cluster-lib.sh"
 for n in "$NODES" "$PER_NODE" "$TIMEOUT"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "numbers must be positive: $n"; done
 (( NODES <= 50 )) || die "--nodes is at most 50"
 
 # ------------------------------------------------------------------ cleanup of what we start
 STARTED=()
-DB=
 WORK=
 WATCHDOG=
 cleanup() {
@@ -63,10 +66,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  if [[ -n $DB ]]; then
-    psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
-      echo "cluster100k.sh: could not drop database $DB" >&2
-  fi
+  cluster_drop_databases
   if [[ -n $WORK && -d $WORK ]]; then
     if [[ $rc == 0 ]]; then rm -rf "$WORK"; else echo "cluster100k.sh: logs kept in $WORK" >&2; fi
   fi
@@ -89,7 +89,6 @@ fi
 CHIRP=${CHIRP_BIN:-$ROOT/target/release/chirp}
 LOADGEN=${LOADGEN_BIN:-$ROOT/target/release/loadgen}
 [[ -x $CHIRP && -x $LOADGEN ]] || die "missing release binaries: run without --no-build"
-NODE_DIR="$BENCH/baseline-node"
 if [[ ! -f $NODE_DIR/node_modules/.package-lock.json || $NODE_DIR/package-lock.json -nt $NODE_DIR/node_modules/.package-lock.json ]]; then
   log "installing the Node baseline (npm ci)"
   (cd "$NODE_DIR" && npm ci --no-audit --no-fund) >&2
@@ -99,58 +98,17 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/chirp-100k.XXXXXX")
 mkdir -p "$OUT"
 
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kib() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-wait_listening() { # logfile pid → prints the URL
-  local url=
-  for _ in $(seq 600); do
-    url=$(grep -aoE 'listening on http://127\.[0-9.]+:[0-9]+' "$1" | head -1 | sed 's/listening on //') || true
-    [[ -n $url ]] && { echo "$url"; return 0; }
-    kill -0 "$2" 2>/dev/null || { cat "$1" >&2; return 1; }
-    sleep 0.1
-  done
-  cat "$1" >&2; return 1
-}
-
-start_redis() { # dir → REDIS_URL, REDIS_PID
-  local port; port=$(free_port)
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$1/redis.log" 2>&1 &
-  REDIS_PID=$!
-  STARTED+=("$REDIS_PID")
-  for _ in $(seq 100); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && break
-    kill -0 "$REDIS_PID" 2>/dev/null || die "redis-server exited: $(cat "$1/redis.log")"
-    sleep 0.1
-  done
-  REDIS_URL="redis://127.0.0.1:$port"
-}
-
-start_node_process() { # kind index dir → appends to PIDS, URLS
-  local kind=$1 i=$2 dir=$3 pid url
-  case "$kind" in
-    chirp) NO_COLOR=1 "$CHIRP" serve --addr 127.0.0.1:0 --database-url "$PG_URL" --db-pool-size 4 \
-             --redis-url "$REDIS_URL" --rate-limits off --max-sockets-per-address 0 >"$dir/server$i.log" 2>&1 & ;;
-    node) node "$NODE_DIR/server.js" --port 0 --db "$dir/node.db" --redis-url "$REDIS_URL" >"$dir/server$i.log" 2>&1 & ;;
-  esac
-  pid=$!
-  STARTED+=("$pid")
-  url=$(wait_listening "$dir/server$i.log" "$pid") || die "$kind node $i did not start"
-  PIDS+=("$pid"); URLS+=("$url")
-}
 
 run_cluster() { # kind
   local kind=$1 dir="$WORK/$1" i
   mkdir -p "$dir"
   PIDS=(); URLS=()
-  start_redis "$dir"
-  if [[ $kind == chirp ]]; then
-    DB="chirp_bench_100k_$$"
-    psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-    PG_URL="${PG_ADMIN%/*}/$DB"
-  fi
+  cluster_start_redis "$dir"
+  if [[ $kind == chirp ]]; then cluster_create_database "chirp_bench_100k_$$"; fi
   # The first node creates the schema; the others start once it listens.
-  for i in $(seq 0 $((NODES - 1))); do start_node_process "$kind" "$i" "$dir"; done
+  for i in $(seq 0 $((NODES - 1))); do cluster_start_node "$kind" "$i" "$dir"; done
   log "$kind: $NODES nodes at ${URLS[*]}"
   local creds='{"username":"bigposter","password":"loadgen password"}' token
   curl -sf -X POST -H 'content-type: application/json' -d "$creds" "${URLS[0]}/api/users" >/dev/null
@@ -218,9 +176,7 @@ console.log(JSON.stringify({
 JS
   for pid in "${PIDS[@]}" "$REDIS_PID"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}" "$REDIS_PID"; do for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; done
-  if [[ $kind == chirp ]]; then
-    psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null && DB=
-  fi
+  if [[ $kind == chirp ]]; then cluster_drop_database "chirp_bench_100k_$$"; fi
 }
 
 for s in "${SERVERS[@]}"; do

@@ -3,14 +3,20 @@
 # (bench/baseline-node), each on a fresh SQLite database, and writes a side-by-side table
 # with Chirp ÷ Node ratios to stdout and bench/results/latest.{md,json}. Each stage runs on
 # one server right after the other (one load at a time), and the full suite runs three
-# rounds on fresh processes and reports the median of each figure.
+# rounds on fresh processes and reports the median of each figure. The cluster stage runs
+# two nodes of each: Chirp on a throwaway PostgreSQL database and a private Redis, Node
+# sharing one SQLite file with @socket.io/redis-adapter on a private Redis.
 #
-#   bench/compare.sh            the full suite: 3 rounds, ~10 min on 2 cores
-#   bench/compare.sh --quick    the same stages, smaller, 1 round (~2–3 min), to check the setup
+#   bench/compare.sh                          the full suite: 3 rounds, ~14 min on 2 cores
+#   bench/compare.sh --quick                  the same stages, smaller, 1 round (~3 min)
+#   bench/compare.sh --quick --cluster-only   only the cluster stage, small (~1 min)
 #
 # Options: --repeat N (rounds), --only chirp|node, --no-build, --no-soak (skip the 19k-socket
 # hold), --no-home (skip the home-timeline stage), --home-only (only it), --home-sockets N,
-# --out DIR (default bench/results), --publish (put the table into BENCHMARKS.md).
+# --no-cluster (skip the cluster stage), --cluster-only (only it), --out DIR (default
+# bench/results), --publish (put the table into BENCHMARKS.md). The cluster stage needs
+# redis-server and (for Chirp) PostgreSQL at $CHIRP_TEST_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/test; a database is created beside it and dropped).
 # Everything it starts it stops (trap), and it only ever talks to 127.0.0.0/8.
 set -euo pipefail
 
@@ -25,7 +31,10 @@ SOAK=1
 DO_HOME=1
 HOME_SOCKETS_ARG=
 HOME_ONLY=0
+DO_CLUSTER=1
+CLUSTER_ONLY=0
 PUBLISH=0
+PG_ADMIN=${CHIRP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -35,11 +44,13 @@ while [[ $# -gt 0 ]]; do
     --repeat) REPEAT="$2"; shift ;;
     --no-soak) SOAK=0 ;;
     --no-home) DO_HOME=0 ;;
-    --home-only) HOME_ONLY=1; SOAK=0 ;;
+    --home-only) HOME_ONLY=1; SOAK=0; DO_CLUSTER=0 ;;
+    --no-cluster) DO_CLUSTER=0 ;;
+    --cluster-only) CLUSTER_ONLY=1; DO_CLUSTER=1; SOAK=0; DO_HOME=0 ;;
     --home-sockets) HOME_SOCKETS_ARG="$2"; shift ;;
     --publish) PUBLISH=1 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -72,11 +83,20 @@ fi
 WRK_THREADS=2
 WRK_CONNECTIONS=50
 SEED_TWEETS=200
+# The cluster stage: this many nodes of each, one wrk per node at once (one thread each, the
+# connections split between them), WRK_SECS long after a WRK_WARM warm-up.
+CLUSTER_NODES=2
+CLUSTER_CONNECTIONS=$(( WRK_CONNECTIONS / CLUSTER_NODES ))
+# A Chirp node bypasses its caches for SETTLE (10 s, src/realtime/redis_bus.rs) after it
+# subscribes to Redis; the stage measures only once every node is past it, plus a margin.
+CLUSTER_SETTLE_S=11
 HOME_SOCKETS=${HOME_SOCKETS_ARG:-$HOME_SOCKETS}
 [[ $HOME_SOCKETS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --home-sockets wants a positive number" >&2; exit 2; }
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/cluster-lib.sh
+. "$BENCH/cluster-lib.sh"
 REPEAT=${REPEAT:-$DEFAULT_REPEAT}
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat wants a positive number"
 
@@ -92,6 +112,7 @@ cleanup() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
+  cluster_drop_databases
   if [[ -n "${WORK:-}" && -d "$WORK" ]]; then
     if [[ $rc == 0 ]]; then rm -rf "$WORK"; else echo "compare.sh: logs kept in $WORK" >&2; fi
   fi
@@ -126,6 +147,20 @@ NODE_DIR="$BENCH/baseline-node"
 if [[ ! -f $NODE_DIR/node_modules/.package-lock.json || $NODE_DIR/package-lock.json -nt $NODE_DIR/node_modules/.package-lock.json ]]; then
   log "installing the Node baseline (npm ci)"
   (cd "$NODE_DIR" && npm ci --no-audit --no-fund) >&2
+fi
+
+if [[ $DO_CLUSTER == 1 ]]; then
+  why=
+  need redis-server && need redis-cli || why="redis-server is missing (apt-get install redis-server)"
+  if [[ -z $why && " ${SERVERS[*]} " == *" chirp "* ]]; then
+    if ! need psql; then why="psql is missing (apt-get install postgresql-client)"
+    elif ! psql -Atq "$PG_ADMIN" -c 'SELECT 1' >/dev/null 2>&1; then why="PostgreSQL does not answer at $PG_ADMIN (set CHIRP_TEST_POSTGRES_URL)"; fi
+  fi
+  if [[ -n $why ]]; then
+    [[ $CLUSTER_ONLY == 0 ]] || die "the cluster stage cannot run: $why"
+    log "SKIPPING the cluster stage: $why"
+    DO_CLUSTER=0
+  fi
 fi
 
 # The servers and loadgen inherit this: thousands of sockets need thousands of descriptors.
@@ -273,8 +308,9 @@ order() {
 
 run_round() {
   local s st i=0
-  [[ $HOME_ONLY == 1 ]] || run_main_and_polling
+  [[ $HOME_ONLY == 1 || $CLUSTER_ONLY == 1 ]] || run_main_and_polling
   run_home
+  run_cluster
 }
 
 run_main_and_polling() {
@@ -305,6 +341,168 @@ run_home() {
     for s in $(order $((i + 1))); do run_stage "$s" http_home; done
     for s in "${SERVERS[@]}"; do record_total "$s" home; stop_server "$s"; done
   fi
+}
+
+# -------------------------------------------------------------------------- cluster stage
+# CLUSTER_NODES nodes of each server on one box: Chirp's on a throwaway PostgreSQL database
+# and a private redis-server; Node's (server.js --redis-url, the official
+# @socket.io/redis-adapter) sharing one SQLite file (WAL) and a private redis-server. Seeded
+# on the first node; wrk runs on every node at once; CPU is summed over the nodes, and
+# separately over what they lean on (PostgreSQL's backends for the database, Redis).
+declare -A CL_PIDS CL_URLS CL_REDIS CL_DB CL_TOKEN
+SETTLED_AT=0
+
+fadd() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
+sum_cpu() { local p t=0; for p in "$@"; do t=$(fadd "$t" "$(cpu_s "$p")"); done; echo "$t"; }
+aux_pids() { # kind → the redis-server pid, and PostgreSQL's backends serving its database
+  echo "${CL_REDIS[$1]}"
+  if [[ -n ${CL_DB[$1]} ]]; then cluster_pg_backends "${CL_DB[$1]}"; fi
+}
+cpu_snapshot() { local p; for p in $(aux_pids "$1"); do echo "$p $(cpu_s "$p")"; done; }
+cpu_delta() { # before after → CPU seconds spent between (a pid absent before counts from 0)
+  awk 'FILENAME == ARGV[1] { a[$1] = $2; next } { d += $2 - ($1 in a ? a[$1] : 0) } END { printf "%.3f", d }' "$1" "$2"
+}
+mem_sum() { # field pids… → summed kB
+  local f=$1 p t=0; shift
+  for p in "$@"; do t=$(( t + $(status_kib "$p" "$f") )); done
+  echo "$t"
+}
+cache_hits() { # kind → Chirp's cache hits summed over its nodes ("first_page sessions"), else "null null"
+  if [[ $1 != chirp ]]; then echo "null null"; return; fi
+  local u fp=0 ss=0 m
+  for u in ${CL_URLS[$1]}; do
+    m=$(curl -sf "$u/metrics") || continue
+    fp=$(( fp + $(awk -F'[ ]' '/^chirp_cache_hits_total\{cache="first_page"\}/ { printf "%d", $2 }' <<<"$m") + 0 ))
+    ss=$(( ss + $(awk -F'[ ]' '/^chirp_cache_hits_total\{cache="sessions"\}/ { printf "%d", $2 }' <<<"$m") + 0 ))
+  done
+  echo "$fp $ss"
+}
+
+start_cluster() { # kind
+  local kind=$1 dir="$WORK/run$ROUND/cluster-$1" i t PIDS=() URLS=()
+  mkdir -p "$dir"
+  cluster_start_redis "$dir"
+  CL_REDIS[$kind]=$REDIS_PID
+  CL_DB[$kind]=
+  if [[ $kind == chirp ]]; then
+    CL_DB[$kind]="chirp_bench_cluster_$$_$ROUND"
+    cluster_create_database "${CL_DB[$kind]}"
+  fi
+  # The first node creates the schema; the others start once it listens.
+  for i in $(seq 0 $((CLUSTER_NODES - 1))); do cluster_start_node "$kind" "$i" "$dir"; done
+  CL_PIDS[$kind]="${PIDS[*]}"
+  CL_URLS[$kind]="${URLS[*]}"
+  if [[ $kind == chirp ]]; then
+    for i in "${!PIDS[@]}"; do
+      t=$(cluster_wait_subscribed "$dir/server$i.log" "${PIDS[$i]}") || die "chirp node $i did not subscribe to Redis"
+      SETTLED_AT=$(awk -v a="$SETTLED_AT" -v b="$t" -v s="$CLUSTER_SETTLE_S" 'BEGIN { printf "%.3f", (b + s > a ? b + s : a) }')
+    done
+  fi
+  log "$kind cluster: pids ${PIDS[*]} at ${URLS[*]}, $REDIS_URL${CL_DB[$kind]:+, database ${CL_DB[$kind]}}"
+}
+
+seed_cluster() { # kind: SEED_TWEETS tweets by one user, on the first node
+  local kind=$1 dir="$WORK/run$ROUND/cluster-$1" pids=(${CL_PIDS[$1]}) urls=(${CL_URLS[$1]}) out result
+  out="$dir/seed.out"
+  log "round $ROUND/$REPEAT, $kind: cluster_seed ($SEED_TWEETS tweets on the first node)"
+  "$LOADGEN" --url "${urls[0]}" --server-pid "${pids[0]}" seed --users 1 --tweets "$SEED_TWEETS" --prefix seed \
+    >"$out" 2> >(tee -a "$dir/tools.log" >&3) || die "$kind: seeding the cluster failed"
+  result=$(grep -a '^{' "$out" | tail -1)
+  CL_TOKEN[$kind]=$(sed -nE 's/.*"token":"([^"]+)".*/\1/p' <<<"$result")
+  [[ -n ${CL_TOKEN[$kind]} ]] || die "$kind: seeding the cluster gave no token: $result"
+}
+
+# measure_cluster KIND STAGE SCRIPT PATH [env…]: one wrk per node, all at once.
+measure_cluster() {
+  local kind=$1 name=$2 script=$3 path=$4; shift 4
+  local dir="$WORK/run$ROUND/cluster-$kind" pids=(${CL_PIDS[$kind]}) urls=(${CL_URLS[$kind]})
+  local i wp=() rc=0 c=$CLUSTER_CONNECTIONS
+  log "round $ROUND/$REPEAT, $kind: $name (wrk on ${#urls[@]} nodes at once, $c connections each)"
+  for i in "${!urls[@]}"; do
+    env "$@" wrk -t1 -c"$c" -d"${WRK_WARM}s" -s "$script" "${urls[$i]}$path" >/dev/null 2>&1 &
+    wp+=("$!"); STARTED+=("$!")
+  done
+  for i in "${wp[@]}"; do wait "$i" || true; done
+  sleep 1
+  local cpu0 cpu1 t0 t1 hits0 hits1
+  cpu_snapshot "$kind" >"$dir/$name.aux0"
+  hits0=$(cache_hits "$kind")
+  cpu0=$(sum_cpu "${pids[@]}"); t0=$(date +%s.%N)
+  wp=()
+  for i in "${!urls[@]}"; do
+    ( TIMEFORMAT='%3U %3S'
+      time env "$@" wrk -t1 -c"$c" -d"${WRK_SECS}s" --latency -s "$script" "${urls[$i]}$path" \
+        >"$dir/$name.$i.out" 2>>"$dir/tools.log" ) 2>"$dir/$name.$i.time" &
+    wp+=("$!"); STARTED+=("$!")
+  done
+  for i in "${wp[@]}"; do wait "$i" || rc=$?; done
+  t1=$(date +%s.%N); cpu1=$(sum_cpu "${pids[@]}")
+  cpu_snapshot "$kind" >"$dir/$name.aux1"
+  hits1=$(cache_hits "$kind")
+  for i in "${pids[@]}"; do kill -0 "$i" 2>/dev/null || die "$kind node $i died during $name (logs: $dir)"; done
+  [[ $rc == 0 ]] || log "$kind: a wrk of $name exited with $rc"
+  local tool_cpu=0
+  for i in "${!urls[@]}"; do
+    tool_cpu=$(fadd "$tool_cpu" "$(tail -1 "$dir/$name.$i.time" | awk '{ printf "%.3f", $1 + $2 }')")
+  done
+  # One result for the cluster: requests summed, latencies of the slower node.
+  local result
+  result=$(node -e '
+    const fs = require("fs");
+    const rs = process.argv.slice(1).map((f) => {
+      const l = fs.readFileSync(f, "utf8").split("\n").filter((x) => x.startsWith("{")).pop();
+      return l ? JSON.parse(l) : null;
+    });
+    if (rs.some((r) => !r)) { console.log(JSON.stringify({ error: "no JSON line from a wrk", nodes: rs })); process.exit(0); }
+    const sum = (k) => rs.reduce((a, r) => a + k(r), 0);
+    const max = (k) => Math.max(...rs.map(k));
+    const requests = sum((r) => r.requests);
+    const errors = {};
+    for (const k of Object.keys(rs[0].errors)) errors[k] = sum((r) => r.errors[k]);
+    const latency_us = { mean: requests ? Math.round((10 * sum((r) => r.latency_us.mean * r.requests)) / requests) / 10 : null };
+    for (const k of ["p50", "p90", "p99", "p999", "max"]) latency_us[k] = max((r) => r.latency_us[k]);
+    console.log(JSON.stringify({ requests, duration_us: max((r) => r.duration_us), bytes: sum((r) => r.bytes),
+      requests_per_s: Math.round(10 * sum((r) => r.requests_per_s)) / 10, errors, latency_us, nodes: rs }));
+  ' "$dir/$name".*.out)
+  local fp0 ss0 fp1 ss1
+  read -r fp0 ss0 <<<"$hits0"; read -r fp1 ss1 <<<"$hits1"
+  local hits=null
+  [[ $fp0 == null ]] || hits="{\"first_page\":$((fp1 - fp0)),\"sessions\":$((ss1 - ss0))}"
+  printf '{"run":%d,"server":"%s","stage":"%s","nodes":%d,"exit":%d,"wall_s":%s,"server_cpu_s":%s,"aux_cpu_s":%s,"server_rss_kib":%s,"server_hwm_kib":%s,"tool_cpu_s":%s,"cache_hits":%s,"result":%s}\n' \
+    "$ROUND" "$kind" "$name" "${#pids[@]}" "$rc" "$(fsub "$t1" "$t0")" "$(fsub "$cpu1" "$cpu0")" \
+    "$(cpu_delta "$dir/$name.aux0" "$dir/$name.aux1")" "$(mem_sum VmRSS "${pids[@]}")" \
+    "$(mem_sum VmHWM "${pids[@]}")" "$tool_cpu" "$hits" "$result" >>"$RESULTS"
+}
+
+stop_cluster() { # kind: record the nodes' whole-life CPU and peak RSS, stop everything, drop the database
+  local kind=$1 pids=(${CL_PIDS[$1]}) p
+  # Whole life of the nodes; of Redis and of the PostgreSQL backends still connected.
+  printf '{"run":%d,"server":"%s","stage":"total_cluster","pids":"%s","server_cpu_s":%s,"aux_cpu_s":%s,"server_hwm_kib":%s}\n' \
+    "$ROUND" "$kind" "${pids[*]}" "$(sum_cpu "${pids[@]}")" \
+    "$(cpu_snapshot "$kind" | awk '{ t += $2 } END { printf "%.3f", t }')" \
+    "$(mem_sum VmHWM "${pids[@]}")" >>"$RESULTS"
+  for p in "${pids[@]}" "${CL_REDIS[$kind]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}" "${CL_REDIS[$kind]}"; do
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  if [[ -n ${CL_DB[$kind]} ]]; then cluster_drop_database "${CL_DB[$kind]}" || true; fi
+}
+
+run_cluster() {
+  [[ $DO_CLUSTER == 1 ]] || return 0
+  local kind wait
+  SETTLED_AT=0
+  for kind in "${SERVERS[@]}"; do start_cluster "$kind"; done
+  for kind in $(order 0); do seed_cluster "$kind"; done
+  wait=$(awk -v a="$SETTLED_AT" -v b="$(date +%s.%N)" 'BEGIN { d = a - b; printf "%.1f", (d > 0 ? d : 0) }')
+  if [[ $wait != 0.0 ]]; then
+    log "waiting ${wait} s for the Chirp nodes' settle period (caches are bypassed in it)"
+    sleep "$wait"
+  fi
+  for kind in $(order 0); do measure_cluster "$kind" cluster_get "$BENCH/wrk/get.lua" "/api/tweets?limit=20"; done
+  for kind in $(order 1); do measure_cluster "$kind" cluster_post "$BENCH/wrk/post.lua" "" CHIRP_TOKEN="${CL_TOKEN[$kind]}"; done
+  for kind in "${SERVERS[@]}"; do stop_cluster "$kind"; done
 }
 
 # ----------------------------------------------------------------------------------- run
@@ -348,7 +546,9 @@ cat >"$META" <<EOF
     "fanout_b": [$FAN_B_SOCKETS, $FAN_B_TWEETS], "rate": [$RATE_SOCKETS, $RATE_TPS, $RATE_SECS],
     "polling": [$POLL_CLIENTS, $POLL_TWEETS], "wrk": [$WRK_THREADS, $WRK_CONNECTIONS, $WRK_SECS],
     "soak": $([[ $SOAK == 1 ]] && echo "[$SOAK_SOCKETS, $SOAK_HOLD]" || echo null),
-    "home": $([[ $DO_HOME == 1 ]] && echo "[$HOME_SOCKETS, $HOME_AUTHORS, $HOME_FOLLOWS, $HOME_TWEETS, $HOME_RATE, $HOME_SECS]" || echo null)
+    "home": $([[ $DO_HOME == 1 ]] && echo "[$HOME_SOCKETS, $HOME_AUTHORS, $HOME_FOLLOWS, $HOME_TWEETS, $HOME_RATE, $HOME_SECS]" || echo null),
+    "cluster": $([[ $DO_CLUSTER == 1 ]] && echo "[$CLUSTER_NODES, $CLUSTER_CONNECTIONS, $WRK_SECS, $CLUSTER_SETTLE_S]" || echo null),
+    "main": $([[ $HOME_ONLY == 0 && $CLUSTER_ONLY == 0 ]] && echo true || echo false)
   }
 }
 EOF

@@ -44,7 +44,8 @@ const us2ms = (x) => (num(x) == null ? null : x / 1000);
 const kib = (x) => (num(x) == null ? null : x / 1024);
 const mib = (x) => (num(x) == null ? null : x / 1024);
 
-// [label, unit, getter(server) → number, better: 'lower' | 'higher' | null]
+// [label, unit, getter(server) → number, better: 'lower' | 'higher' | null, 'optional' (left
+// out when neither server has it)]
 const sections = [
   [`Idle WebSockets (${idleN} held ${meta.suite.idle[1]} s)`, [
     ['server memory per idle socket', 'KiB', (s) => kib(get(s, 'idle', 'result.bytes_per_socket')), 'lower'],
@@ -105,14 +106,38 @@ const sections = [
     ['time to the last delivery', 'ms', (s) => get(s, 'soak', 'result.time_to_last.max_ms'), 'lower'],
     ['server RSS holding them', 'MiB', (s) => mib(get(s, 'soak', 'result.server.rss_kib_after')), 'lower'],
   ]]] : []),
+  ...(meta.suite.cluster ? [[`Cluster: ${meta.suite.cluster[0]} nodes of each on one box (Chirp: one PostgreSQL database + Redis; Node: one shared SQLite file + @socket.io/redis-adapter on Redis), wrk on every node at once, ${meta.suite.cluster[1]} connections each × ${meta.suite.cluster[2]} s, after Chirp's settle period`,
+    [['cluster_get', 'GET /api/tweets?limit=20'], ['cluster_post', 'POST /api/tweets']].flatMap(([st, what]) => [
+      [`${what}: requests per second, all nodes`, '/s', (s) => get(s, st, 'result.requests_per_s'), 'higher'],
+      [`${what}: latency p50, slower node`, 'ms', (s) => us2ms(get(s, st, 'result.latency_us.p50')), 'lower'],
+      [`${what}: latency p99, slower node`, 'ms', (s) => us2ms(get(s, st, 'result.latency_us.p99')), 'lower'],
+      [`${what}: server CPU per request, all nodes`, 'µs', (s) => perRequest(s, st), 'lower'],
+      [`${what}: CPU per request, nodes + PostgreSQL backends + Redis`, 'µs', (s) => perRequestAll(s, st), 'lower'],
+      [`${what}: non-2xx answers / socket errors`, '', (s) => httpErrors(s, st), null],
+    ]).concat([
+      ['Chirp cache hits: first page during the GETs / sessions during the POSTs', '', (s) => cacheHits(s), null],
+      ['peak RSS (VmHWM), all nodes together', 'MiB', (s) => mib(get(s, 'total_cluster', 'server_hwm_kib')), 'lower'],
+    ])]] : []),
   ['Whole run', [
-    ['peak server RSS (VmHWM), main process', 'MiB', (s) => mib(get(s, 'total_main', 'server_hwm_kib')), 'lower'],
-    ['peak server RSS (VmHWM), long-polling process', 'MiB', (s) => mib(get(s, 'total_polling', 'server_hwm_kib')), 'lower'],
-    ['server CPU, all processes', 's', (s) => sum(get(s, 'total_main', 'server_cpu_s'), get(s, 'total_polling', 'server_cpu_s'), get(s, 'total_home', 'server_cpu_s')), 'lower'],
+    ['peak server RSS (VmHWM), main process', 'MiB', (s) => mib(get(s, 'total_main', 'server_hwm_kib')), 'lower', 'optional'],
+    ['peak server RSS (VmHWM), long-polling process', 'MiB', (s) => mib(get(s, 'total_polling', 'server_hwm_kib')), 'lower', 'optional'],
+    ['server CPU, all processes', 's', (s) => sum(get(s, 'total_main', 'server_cpu_s'), get(s, 'total_polling', 'server_cpu_s'), get(s, 'total_home', 'server_cpu_s'), get(s, 'total_cluster', 'server_cpu_s')), 'lower'],
     ['load tools\' CPU (loadgen + wrk) per round', 's', (s) => toolCpu(s), null],
   ]],
 ];
 
+// The cluster stages also count what the nodes lean on: Redis, and PostgreSQL's backends for
+// Chirp (Node's SQLite work is inside its processes).
+function perRequestAll(s, st) {
+  const cpu = sum(num(get(s, st, 'server_cpu_s')), num(get(s, st, 'aux_cpu_s')));
+  const n = num(get(s, st, 'result.requests'));
+  return cpu != null && n ? (cpu * 1e6) / n : null;
+}
+function cacheHits(s) {
+  const g = s.cluster_get?.cache_hits;
+  const p = s.cluster_post?.cache_hits;
+  return g || p ? [g?.first_page ?? null, p?.sessions ?? null] : null;
+}
 function sum(...xs) {
   const ok = xs.filter((x) => num(x) != null);
   return ok.length ? ok.reduce((a, b) => a + b, 0) : null;
@@ -182,7 +207,7 @@ md.push(`Run ${meta.date}${meta.quick ? ' (**--quick**: a smoke test, not the pu
   `${meta.cores} cores (${meta.cpu}), ${meta.memory_gib} GiB, ${meta.os}, Linux ${meta.kernel}.`);
 if (num(meta.machine_busy_cpu_s) != null) {
   let ours = 0;
-  for (const l of lines) ours += (l.stage.startsWith('total_') ? l.server_cpu_s : l.tool_cpu_s) || 0;
+  for (const l of lines) ours += (l.stage.startsWith('total_') ? (l.server_cpu_s || 0) + (l.aux_cpu_s || 0) : l.tool_cpu_s) || 0;
   const other = Math.max(0, meta.machine_busy_cpu_s - ours);
   md.push('');
   md.push(`The cores were busy for ${fmt(meta.machine_busy_cpu_s)} CPU-s during the run: ${fmt(ours)} by the ` +
@@ -199,9 +224,10 @@ for (const [title, rows] of sections) {
   const empty = (v) => v == null || (typeof v === 'string' && /^[–\s/]*$/.test(v));
   if (rows.every(([, , fn]) => empty(across(fn, 'chirp')) && empty(across(fn, 'node')))) continue;
   md.push(`| **${title}** | | | |`);
-  for (const [label, unit, fn, better] of rows) {
+  for (const [label, unit, fn, better, optional] of rows) {
     const c = across(fn, 'chirp');
     const n = across(fn, 'node');
+    if (optional && empty(c) && empty(n)) continue; // of stages this run left out
     const r = better ? ratio(c, n) : null;
     const mark = r == null ? '' : (better === 'lower' ? r < 1 : r > 1) ? ' ✓' : '';
     const tags = [unit, better === 'lower' ? '↓' : better === 'higher' ? '↑' : ''].filter(Boolean).join(', ');
@@ -239,6 +265,14 @@ if (meta.suite.home) {
   bar('home: delivery p99', (s) => get(s, 'home', 'result.latency.p99_ms'), (r) => r <= 0.5, '≤ ½');
   bar(`GET /api/timelines/home at ${meta.suite.home[3]} tweets: requests/s`, rps('http_home'), (r) => r >= 4, '≥ 4×');
   bar('GET /api/timelines/home: p99 latency', p99('http_home'), (r) => r < 1, '< 1×');
+}
+
+// Issue 13's cluster bars: two nodes of each, wrk on both at once.
+if (meta.suite.cluster) {
+  bar('cluster reads (GET /api/tweets?limit=20, all nodes): requests/s', rps('cluster_get'), (r) => r >= 8, '≥ 8×');
+  bar('cluster writes (POST /api/tweets, all nodes): requests/s', rps('cluster_post'), (r) => r >= 3, '≥ 3×');
+  bar('cluster reads: p99 latency (slower node)', p99('cluster_get'), (r) => r < 1, '< 1×');
+  bar('cluster writes: p99 latency (slower node)', p99('cluster_post'), (r) => r < 1, '< 1×');
 }
 
 // Pass/fail rows of issue 6 that are not ratios: judged on Chirp alone.
