@@ -23,6 +23,10 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// `$1`'s followee ids, ascending, in one comma-separated text.
+    const FOLLOWING_IDS_PACKED: &'static str = "SELECT COALESCE(string_agg(followee_id::text, ',' ORDER BY followee_id), '') \
+         FROM follows WHERE follower_id = $1";
+
     /// Connect to `url` and apply migrations.
     pub async fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url)?.application_name("chirp");

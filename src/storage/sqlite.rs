@@ -23,6 +23,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// `$1`'s followee ids, ascending, in one comma-separated text.
+    const FOLLOWING_IDS_PACKED: &'static str = "SELECT COALESCE(group_concat(followee_id, ','), '') \
+         FROM (SELECT followee_id FROM follows WHERE follower_id = $1 ORDER BY followee_id)";
+
     /// Open `url` (`sqlite://path`), creating the file if needed, and apply migrations;
     /// each pooled connection caches up to `cache_kib` KiB of pages.
     pub async fn connect(url: &str, pool_size: u32, cache_kib: u32) -> anyhow::Result<Self> {

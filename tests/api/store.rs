@@ -68,6 +68,8 @@ both_backends!(
     author_pages_hold_only_that_authors_tweets,
     only_the_author_deletes_and_deletions_are_listed,
     likes_are_idempotent_and_seen_per_viewer,
+    following_ids_are_sorted_and_follow_changes,
+    recent_authors_and_tweets_by_ids_read_what_home_pages_need,
     ping_answers,
 );
 
@@ -342,4 +344,50 @@ async fn likes_are_idempotent_and_seen_per_viewer(store: &dyn Store) {
 
 async fn ping_answers(store: &dyn Store) {
     store.ping().await.unwrap();
+}
+
+async fn following_ids_are_sorted_and_follow_changes(store: &dyn Store) {
+    let fan = user(store, "fan").await;
+    assert_eq!(
+        store.following_ids(fan.id).await.unwrap(),
+        Vec::<i64>::new()
+    );
+    let mut idols = Vec::new();
+    for i in 0..12 {
+        idols.push(user(store, &format!("idol{i}")).await.id);
+    }
+    // Followed out of order; listed ascending, each once.
+    for &idol in idols.iter().rev() {
+        assert!(store.set_follow(fan.id, idol, true).await.unwrap());
+    }
+    assert!(!store.set_follow(fan.id, idols[3], true).await.unwrap());
+    assert_eq!(store.following_ids(fan.id).await.unwrap(), idols);
+    store.set_follow(fan.id, idols[0], false).await.unwrap();
+    assert_eq!(store.following_ids(fan.id).await.unwrap(), idols[1..]);
+}
+
+async fn recent_authors_and_tweets_by_ids_read_what_home_pages_need(store: &dyn Store) {
+    let ann = user(store, "ann").await;
+    let bob = user(store, "bob").await;
+    let tweets = post(store, &[&ann, &bob], 5).await;
+    let recent = store.recent_authors(3).await.unwrap();
+    let want: Vec<(i64, i64)> = tweets
+        .iter()
+        .rev()
+        .take(3)
+        .map(|t| (t.id, t.author.id))
+        .collect();
+    assert_eq!(recent, want, "the newest first, with their authors");
+    assert_eq!(store.recent_authors(100).await.unwrap().len(), 5);
+    store.set_like(tweets[1].id, bob.id, true).await.unwrap();
+    store
+        .delete_tweet(tweets[2].id, tweets[2].author.id)
+        .await
+        .unwrap();
+    let ids = [tweets[1].id, tweets[2].id, tweets[3].id];
+    let found = store.tweets_by_ids(&ids, bob.id).await.unwrap();
+    assert_eq!(found.len(), 2, "the deleted one is not found");
+    assert!(found[&tweets[1].id].liked_by_me);
+    assert_eq!(found[&tweets[1].id].like_count, 1);
+    assert!(!found[&tweets[3].id].liked_by_me);
 }
