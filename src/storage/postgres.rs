@@ -26,7 +26,8 @@ const TWEET_ORDER_LOCK: i64 = 0x63_68_69_72_70;
 /// the tweet-order lock before any id is drawn (every row passes the join with `held` before
 /// the insert's projection calls `nextval`), inserts in draft order, then bumps each
 /// author's `tweet_count`, locking those rows in id order (the order follows use) after the
-/// advisory lock (as the transaction path does). Answers the new ids (`is_author` false) and
+/// advisory lock (as the transaction path does), and no more strongly than the UPDATE itself
+/// would (`FOR NO KEY UPDATE` lets foreign-key checks of other inserts through). Answers the new ids (`is_author` false) and
 /// each author's id and display name (`is_author` true).
 const PLAIN_BATCH: &str = "\
 WITH held AS MATERIALIZED (SELECT pg_advisory_xact_lock($4) AS locked), \
@@ -36,7 +37,7 @@ inserted AS (INSERT INTO tweets (author_id, text, created_at) \
     SELECT d.author_id, d.text, $3 FROM held, drafts d ORDER BY d.ord RETURNING id), \
 authors AS MATERIALIZED (SELECT u.id, c.n FROM held, users u \
     JOIN (SELECT author_id, count(*) AS n FROM drafts GROUP BY author_id) c \
-    ON c.author_id = u.id ORDER BY u.id FOR UPDATE OF u), \
+    ON c.author_id = u.id ORDER BY u.id FOR NO KEY UPDATE OF u), \
 bumped AS (UPDATE users u SET tweet_count = u.tweet_count + a.n FROM authors a \
     WHERE u.id = a.id RETURNING u.id, u.display_name) \
 SELECT false AS is_author, id, NULL::text AS display_name FROM inserted \
