@@ -34,7 +34,10 @@ use crate::storage::Store;
 const CHANNEL: &str = "chirp:announcements";
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// How long one PUBLISH (or connect) may take before the connection is considered broken.
+/// Most PUBLISHes sent together in one pipeline.
+const MAX_PIPELINE: usize = 64;
+/// How long one pipeline of PUBLISHes (or a connect) may take before the connection is
+/// considered broken.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long after (re)subscribing the node keeps reading new tweets from the store: longer
 /// than another node's publisher can take to notice the restart and reconnect (its backoff
@@ -285,11 +288,12 @@ async fn publish_loop(
                 }
             }
         };
-        while let Some(message) = backlog.front() {
-            if !publish(conn, message).await {
+        while !backlog.is_empty() {
+            let n = backlog.len().min(MAX_PIPELINE);
+            if !publish(conn, backlog.range(..n)).await {
                 break;
             }
-            backlog.pop_front();
+            backlog.drain(..n);
         }
         if backlog.is_empty() {
             if failures > 0 {
@@ -312,12 +316,20 @@ async fn publish_loop(
     }
 }
 
-/// One PUBLISH, bounded in time; true when Redis took it.
-async fn publish(conn: &mut redis::aio::MultiplexedConnection, message: &str) -> bool {
-    let mut command = redis::cmd("PUBLISH");
-    command.arg(CHANNEL).arg(message);
-    let sent = tokio::time::timeout(PUBLISH_TIMEOUT, command.query_async::<i64>(conn)).await;
-    matches!(sent, Ok(Ok(_)))
+/// One PUBLISH per message, in order, sent as one pipeline (one write, one wait) and
+/// bounded in time; true when Redis took them all. On false all of them are sent again:
+/// one may then arrive twice, just as after a single PUBLISH whose answer was lost (tweet
+/// announcements are dropped as repeats by id on the receiving node).
+async fn publish<'a>(
+    conn: &mut redis::aio::MultiplexedConnection,
+    messages: impl Iterator<Item = &'a String>,
+) -> bool {
+    let mut pipeline = redis::pipe();
+    for message in messages {
+        pipeline.cmd("PUBLISH").arg(CHANNEL).arg(message.as_str());
+    }
+    let sent = tokio::time::timeout(PUBLISH_TIMEOUT, pipeline.query_async::<()>(conn)).await;
+    matches!(sent, Ok(Ok(())))
 }
 
 /// What the subscriber task holds.

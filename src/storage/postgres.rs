@@ -4,6 +4,10 @@
 //! concurrent inserts could commit out of id order and a reader paging with `after=<id>`
 //! would skip the late one. Tweet inserts therefore take a transaction-scoped advisory lock:
 //! ids are assigned and committed one at a time, in order, across every node.
+//!
+//! A batch of plain tweets (no replies, no mentions: nothing to look up) is stored by one
+//! statement in its own implicit transaction (`PLAIN_BATCH`), so the lock is held for one
+//! statement and its commit rather than across several round trips to the node.
 
 use std::str::FromStr;
 
@@ -11,11 +15,33 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use sqlx::{Postgres, Transaction};
 
-use super::sql::shared_store_impl;
+use super::sql::{self, shared_store_impl};
 use super::{ACQUIRE_TIMEOUT, StoreError};
+use crate::domain::{Draft, Tweet};
 
 /// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).
 const TWEET_ORDER_LOCK: i64 = 0x63_68_69_72_70;
+
+/// Stores plain drafts (`$1` author ids, `$2` texts, `$3` created_at) in one statement: takes
+/// the tweet-order lock before any id is drawn (every row passes the join with `held` before
+/// the insert's projection calls `nextval`), inserts in draft order, then bumps each
+/// author's `tweet_count`, locking those rows in id order (the order follows use) after the
+/// advisory lock (as the transaction path does), and no more strongly than the UPDATE itself
+/// would (`FOR NO KEY UPDATE` lets foreign-key checks of other inserts through). Answers the new ids (`is_author` false) and
+/// each author's id and display name (`is_author` true).
+const PLAIN_BATCH: &str = "\
+WITH held AS MATERIALIZED (SELECT pg_advisory_xact_lock($4) AS locked), \
+drafts AS (SELECT d.author_id, d.text, d.ord \
+    FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS d(author_id, text, ord)), \
+inserted AS (INSERT INTO tweets (author_id, text, created_at) \
+    SELECT d.author_id, d.text, $3 FROM held, drafts d ORDER BY d.ord RETURNING id), \
+authors AS MATERIALIZED (SELECT u.id, c.n FROM held, users u \
+    JOIN (SELECT author_id, count(*) AS n FROM drafts GROUP BY author_id) c \
+    ON c.author_id = u.id ORDER BY u.id FOR NO KEY UPDATE OF u), \
+bumped AS (UPDATE users u SET tweet_count = u.tweet_count + a.n FROM authors a \
+    WHERE u.id = a.id RETURNING u.id, u.display_name) \
+SELECT false AS is_author, id, NULL::text AS display_name FROM inserted \
+UNION ALL SELECT true, id, display_name FROM bumped";
 
 /// `Store` on PostgreSQL.
 pub struct PostgresStore {
@@ -47,6 +73,60 @@ impl PostgresStore {
             .execute(&mut *tx)
             .await?;
         Ok(tx)
+    }
+
+    /// Store `drafts` with `PLAIN_BATCH` when none is a reply or mentions anyone; `None`
+    /// leaves them to the transaction path.
+    async fn insert_plain_tweets(
+        &self,
+        drafts: &[Draft],
+        created_at: i64,
+    ) -> Result<Option<Vec<Tweet>>, StoreError> {
+        if drafts
+            .iter()
+            .any(|d| d.reply_to.is_some() || !d.mentions.is_empty())
+        {
+            return Ok(None);
+        }
+        let authors: Vec<i64> = drafts.iter().map(|d| d.author.id).collect();
+        let texts: Vec<&str> = drafts.iter().map(|d| d.text.as_str()).collect();
+        let rows: Vec<(bool, i64, Option<String>)> = sqlx::query_as(PLAIN_BATCH)
+            .bind(&authors)
+            .bind(&texts)
+            .bind(created_at)
+            .bind(TWEET_ORDER_LOCK)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut ids = Vec::with_capacity(drafts.len());
+        let mut names = std::collections::HashMap::new();
+        for (is_author, id, name) in rows {
+            if is_author {
+                names.insert(id, name.unwrap_or_default());
+            } else {
+                ids.push(id);
+            }
+        }
+        // Under the lock nobody else draws ids, so the rows took consecutive ids in draft
+        // order; RETURNING's own order is not promised.
+        ids.sort_unstable();
+        if ids.len() != drafts.len() {
+            return Err(anyhow::anyhow!(
+                "inserted {} tweets, expected {}",
+                ids.len(),
+                drafts.len()
+            )
+            .into());
+        }
+        let resolved = sql::Resolved::default();
+        Ok(Some(
+            ids.into_iter()
+                .zip(drafts)
+                .map(|(id, draft)| {
+                    let name = names.get(&draft.author.id).map_or("", String::as_str);
+                    sql::new_tweet(id, draft, name, created_at, &resolved)
+                })
+                .collect(),
+        ))
     }
 
     /// Any other writing transaction: no advisory lock. Follow ids need none, because lists

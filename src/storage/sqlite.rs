@@ -53,6 +53,15 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// No one-statement path here: every batch takes the transaction path (`None`).
+    async fn insert_plain_tweets(
+        &self,
+        _drafts: &[crate::domain::Draft],
+        _created_at: i64,
+    ) -> Result<Option<Vec<crate::domain::Tweet>>, StoreError> {
+        Ok(None)
+    }
+
     /// Also `BEGIN IMMEDIATE`: a write transaction that reads first (counters after an
     /// insert) must not fail on a lock upgrade, and holding the write lock from the start
     /// makes read-then-write steps inside it race-free.

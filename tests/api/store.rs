@@ -6,7 +6,10 @@
 
 use std::sync::Arc;
 
-use chirp::domain::{Draft, Page, PageCursor, Tweet, TweetText, User, Username, now_micros};
+use chirp::domain::{
+    DisplayName, Draft, Page, PageCursor, ProfileUpdate, Tweet, TweetText, User, Username,
+    now_micros,
+};
 use chirp::storage::{self, Store, StoreConfig, StoreError};
 
 use crate::helpers::{Backend, TestDatabase};
@@ -156,6 +159,11 @@ async fn sessions_are_created_looked_up_and_deleted(store: &dyn Store) {
 async fn a_batch_of_tweets_is_stored_in_order_with_growing_ids(store: &dyn Store) {
     let ada = user(store, "ada").await;
     let grace = user(store, "grace").await;
+    let named = ProfileUpdate {
+        display_name: Some(DisplayName::parse("Grace H").unwrap()),
+        bio: None,
+    };
+    store.update_profile(grace.id, &named).await.unwrap();
     assert!(store.create_tweets(&[]).await.unwrap().is_empty());
 
     let first = store
@@ -175,6 +183,7 @@ async fn a_batch_of_tweets_is_stored_in_order_with_growing_ids(store: &dyn Store
     );
     assert_eq!(first[1].author.id, grace.id);
     assert_eq!(first[1].author.username, "grace");
+    assert_eq!(first[1].author.display_name, "Grace H");
     assert!(first.iter().all(|t| t.like_count == 0 && !t.liked_by_me));
 
     let second = store.create_tweets(&[draft(&grace, "four")]).await.unwrap();
@@ -188,6 +197,11 @@ async fn a_batch_of_tweets_is_stored_in_order_with_growing_ids(store: &dyn Store
         );
     }
     assert_eq!(store.tweet(second[0].id + 1, None).await.unwrap(), None);
+    // Each author's count moved with their tweets.
+    for (who, count) in [("ada", 2), ("grace", 2)] {
+        let profile = store.profile(&name(who), None).await.unwrap().unwrap();
+        assert_eq!(profile.tweet_count, count, "{who}");
+    }
 }
 
 async fn pages_walk_newest_before_and_after(store: &dyn Store) {
