@@ -33,7 +33,7 @@ use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
 use crate::feed::{Caches, Feed};
-use crate::http::{self, AppState, InFlight, RateLimits, count_in_flight, track_latency};
+use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{Announcement, BusHook, BusNews, HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
@@ -113,7 +113,7 @@ impl App {
         }
         let limits = RateLimits::new(config);
         spawn_forgetting(limits.clone());
-        let state = AppState {
+        let state = AppState::new(Services {
             store: store.clone(),
             realtime: realtime.clone(),
             origins: origins.clone(),
@@ -125,7 +125,7 @@ impl App {
                 Duration::from_millis(config.hash_wait_ms),
             )
             .context("cannot start the password-hashing threads")?,
-        };
+        });
         let app = Router::new()
             .merge(http::router())
             .merge(web::pages())
