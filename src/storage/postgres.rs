@@ -106,17 +106,7 @@ impl PostgresStore {
                 ids.push(id);
             }
         }
-        // Under the lock nobody else draws ids, so the rows took consecutive ids in draft
-        // order; RETURNING's own order is not promised.
-        ids.sort_unstable();
-        if ids.len() != drafts.len() {
-            return Err(anyhow::anyhow!(
-                "inserted {} tweets, expected {}",
-                ids.len(),
-                drafts.len()
-            )
-            .into());
-        }
+        let ids = sql::in_draft_order(ids, drafts.len())?;
         let resolved = sql::Resolved::default();
         Ok(Some(
             ids.into_iter()

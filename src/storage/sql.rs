@@ -366,6 +366,20 @@ impl From<TweetRow> for Tweet {
     }
 }
 
+/// The ids a batch insert returned, in draft order: under the tweet-order lock nobody else
+/// draws ids, so the rows took consecutive ids in draft order, whatever order RETURNING
+/// lists them in. An error unless there is one per draft.
+pub(super) fn in_draft_order(
+    mut ids: Vec<i64>,
+    drafts: usize,
+) -> Result<Vec<i64>, crate::storage::StoreError> {
+    ids.sort_unstable();
+    if ids.len() != drafts {
+        return Err(anyhow::anyhow!("inserted {} tweets, expected {drafts}", ids.len()).into());
+    }
+    Ok(ids)
+}
+
 /// The ids of a `FOLLOWING_IDS_PACKED` answer (`"3,5,8"`, or `""` for none).
 pub(super) fn unpack_ids(packed: &str) -> Result<Vec<i64>, crate::storage::StoreError> {
     packed
@@ -488,16 +502,10 @@ macro_rules! shared_store_impl {
                 let rows: Vec<(i64,)> = insert.build_query_as().fetch_all(&mut *tx).await?;
                 // Inside the batch transaction nobody else inserts tweets, so the rows took
                 // consecutive ids in VALUES order; RETURNING's own order is not promised.
-                let mut ids: Vec<i64> = rows.into_iter().map(|(id,)| id).collect();
-                ids.sort_unstable();
-                if ids.len() != drafts.len() {
-                    return Err(anyhow::anyhow!(
-                        "inserted {} tweets, expected {}",
-                        ids.len(),
-                        drafts.len()
-                    )
-                    .into());
-                }
+                let ids = $crate::storage::sql::in_draft_order(
+                    rows.into_iter().map(|(id,)| id).collect(),
+                    drafts.len(),
+                )?;
                 // Each author's tweet_count moves in the same transaction, lower ids first (the
                 // lock order follows use too); the update answers the display name to show.
                 let mut per_author = std::collections::BTreeMap::<i64, i64>::new();
