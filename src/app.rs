@@ -287,12 +287,12 @@ fn refuse_connection(stream: TcpStream, permit: OwnedSemaphorePermit) {
 }
 
 /// What keeps this node's caches coherent with the others': every change another node
-/// announces reaches the feed's caches (`Caches::heard`), a sign-out drops that session, and
+/// announces reaches the feed's caches (`Caches::apply`), a sign-out drops that session, and
 /// a lost or regained subscription (announcements may have been missed) drops everything.
 fn cache_hook(sessions: Arc<SessionCache>, caches: Arc<Caches>) -> BusHook {
     Arc::new(move |news| match news {
         BusNews::Heard(Announcement::SessionEnded { token_hash }) => sessions.forget(token_hash),
-        BusNews::Heard(announcement) => caches.heard(announcement),
+        BusNews::Heard(announcement) => caches.apply(announcement),
         BusNews::Lost => {
             sessions.forget_all();
             caches.lost();

@@ -1,6 +1,7 @@
 //! `Caches`: what the feed keeps in memory — the anonymous first page (`FirstPage`) and the
-//! material home pages are picked from (`HomePages`) — and how each change, this node's or
-//! one another node announced on the bus, reaches them.
+//! material home pages are picked from (`HomePages`) — and how each change reaches them: one
+//! mapping (`apply`) for this node's changes and those another node announced on the bus,
+//! so the two cannot drift apart.
 
 use super::{FirstPage, HomePages};
 use crate::domain::Tweet;
@@ -23,7 +24,8 @@ impl Caches {
         }
     }
 
-    /// Tweets were committed here.
+    /// Tweets were committed here (the writer; as `apply` with `Announcement::Tweet`, without
+    /// building one per tweet).
     pub fn stored(&self, tweets: &[&Tweet]) {
         self.first_page.invalidate();
         for tweet in tweets {
@@ -32,8 +34,8 @@ impl Caches {
         }
     }
 
-    /// Another node announced a change.
-    pub fn heard(&self, announcement: &Announcement) {
+    /// A change, made here (the feed, after storing it) or announced by another node.
+    pub fn apply(&self, announcement: &Announcement) {
         match announcement {
             Announcement::Tweet {
                 id,

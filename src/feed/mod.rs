@@ -24,7 +24,7 @@ pub use first_page::FirstPage;
 pub use home_pages::HomePages;
 
 use crate::domain::{Draft, NewNotification, NotificationKind, Page, ProfileUpdate, Tweet};
-use crate::realtime::Realtime;
+use crate::realtime::{Announcement, Realtime};
 use crate::storage::{Store, StoreError};
 
 /// Handle to the feed. Cheap to clone.
@@ -37,7 +37,7 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// Start the writer. `caches` must hear of other nodes' changes (`Caches::heard` and
+    /// Start the writer. `caches` must hear of other nodes' changes (`Caches::apply` and
     /// `Caches::lost` from the bus hook) when there are other nodes.
     pub fn start(store: Arc<dyn Store>, realtime: Realtime, caches: Arc<Caches>) -> Self {
         let writer = writer::Writer::start(store.clone(), realtime.clone(), caches.clone());
@@ -83,8 +83,7 @@ impl Feed {
     /// when `author` has no such tweet.
     pub async fn delete(&self, id: i64, author: i64) -> Result<(), StoreError> {
         self.store.delete_tweet(id, author).await?;
-        self.changed();
-        self.caches.home.deleted(id);
+        self.caches.apply(&Announcement::Deleted { id });
         self.realtime.announce_delete(id);
         Ok(())
     }
@@ -100,8 +99,7 @@ impl Feed {
         liked: bool,
     ) -> Result<(), StoreError> {
         self.store.set_like(tweet, user, liked).await?;
-        self.changed();
-        self.caches.home.liked(tweet);
+        self.caches.apply(&Announcement::Liked { tweet });
         self.realtime.announce_like(tweet);
         if liked {
             notify(
@@ -128,7 +126,11 @@ impl Feed {
     pub async fn follow(&self, follower: i64, followee: i64, on: bool) -> Result<bool, StoreError> {
         let changed = self.store.set_follow(follower, followee, on).await?;
         if changed {
-            self.caches.home.followed(follower);
+            self.caches.apply(&Announcement::Follow {
+                follower,
+                followee,
+                following: on,
+            });
             self.realtime.announce_follow(follower, followee, on);
         }
         if changed && on {
@@ -154,15 +156,10 @@ impl Feed {
         update: &ProfileUpdate,
     ) -> Result<(), StoreError> {
         self.store.update_profile(user_id, update).await?;
-        self.changed();
-        self.caches.home.profile_changed(user_id);
+        self.caches
+            .apply(&Announcement::ProfileChanged { user: user_id });
         self.realtime.announce_profile(user_id);
         Ok(())
-    }
-
-    /// Something on the timeline changed: forget cached pages.
-    fn changed(&self) {
-        self.caches.first_page.invalidate();
     }
 }
 
