@@ -14,8 +14,16 @@ use super::{Hub, frame};
 /// Engine.IO `ping`.
 const PING: &str = "2";
 
+impl Hub {
+    /// Start the shared heartbeat. (Written here, not beside `Hub`, so that the heartbeat
+    /// depends on the hub and not the other way round.)
+    pub fn start(self: &Arc<Self>) {
+        tokio::spawn(run(Arc::downgrade(self)));
+    }
+}
+
 /// Sweep until the hub is gone.
-pub async fn run(hub: Weak<Hub>) {
+async fn run(hub: Weak<Hub>) {
     let period = match hub.upgrade() {
         Some(hub) => sweep_period(&hub),
         None => return,

@@ -143,7 +143,7 @@ impl Broadcast {
 }
 
 impl Hub {
-    /// A hub with no sessions; `start` its heartbeat.
+    /// A hub with no sessions; `start` its heartbeat (in `heartbeat`).
     pub fn new(config: EngineConfig, handler: Arc<dyn Handler>) -> Arc<Self> {
         Arc::new(Self {
             addresses: Addresses::new(config.max_sockets_per_address),
@@ -153,11 +153,6 @@ impl Hub {
             clock: Instant::now(),
             closing: AtomicBool::new(false),
         })
-    }
-
-    /// Start the shared heartbeat.
-    pub fn start(self: &Arc<Self>) {
-        tokio::spawn(heartbeat::run(Arc::downgrade(self)));
     }
 
     /// Milliseconds since the hub started.
