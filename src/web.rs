@@ -63,7 +63,7 @@ async fn user_page(
     headers: HeaderMap,
 ) -> Response {
     let exists = match Username::parse(&username) {
-        Ok(name) => store.user_by_name(&name).await.map_or(true, |u| u.is_some()),
+        Ok(name) => !matches!(store.user_by_name(&name).await, Ok(None)),
         Err(_) => false,
     };
     app_page(found(exists), &headers)
@@ -78,7 +78,7 @@ async fn tweet_page(
     // The same ids as the app's router reads (web/js/router.js): 1 to 16 digits.
     let digits = (1..=16).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit());
     let exists = match id.parse::<i64>() {
-        Ok(id) if digits => store.tweet(id, None).await.map_or(true, |t| t.is_some()),
+        Ok(id) if digits => !matches!(store.tweet(id, None).await, Ok(None)),
         _ => false,
     };
     app_page(found(exists), &headers)
