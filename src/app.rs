@@ -15,7 +15,8 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::IntoResponse;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -128,8 +129,12 @@ impl App {
         });
         let app = Router::new()
             .merge(http::router())
-            .merge(web::pages())
-            .fallback(|| async { http::ApiError::NotFound("There is nothing here.".into()) })
+            .merge(web::pages(store.clone()))
+            .fallback(|method: Method, headers: HeaderMap| async move {
+                web::unknown_path(&method, &headers).unwrap_or_else(|| {
+                    http::ApiError::NotFound("There is nothing here.".into()).into_response()
+                })
+            })
             .with_state(state)
             // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
             // they are; the app, its files and the JSON answers are compressed.

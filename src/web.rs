@@ -1,15 +1,23 @@
 //! The web app and the Socket.IO browser client, embedded in the binary from `web/`.
 //!
-//! `/`, `/everyone`, `/users/{username}` (and its `/followers` and `/following`) and
-//! `/tweets/{id}` and `/notifications` all answer the single-page app (its router takes over in the browser); `/static/…` serves the files under `web/`;
-//! `/socket.io/socket.io.js` (and `.min.js`) serve the pinned official client from
-//! `web/vendor/`, as Node's socket.io does. Files carry an ETag and are revalidated.
+//! Every page of the app (`/`, `/everyone`, `/users/{username}` and its `/followers` and
+//! `/following`, `/tweets/{id}`, `/notifications`) answers the single-page app, whose router
+//! takes over in the browser. The status is the server's: a page about a user or tweet that
+//! does not exist, or a path no route knows (`unknown_path`), is the same app with 404 (it
+//! shows its own "not found"), so crawlers and tools see the truth. `/static/…` serves the
+//! files under `web/`; `/socket.io/socket.io.js` (and `.min.js`) the pinned official client
+//! from `web/vendor/`, as Node's socket.io does. Files carry an ETag and are revalidated.
+
+use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Path;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use crate::domain::Username;
+use crate::storage::Store;
 
 /// Content-Security-Policy for the app: no inline script, nothing from elsewhere.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -20,17 +28,68 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 #[folder = "web/"]
 struct Assets;
 
-/// The app's pages and static files.
-pub fn pages<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// The app's pages and static files. `store` tells whether the user or tweet a page is
+/// about exists (only that: the page loads its data from the API).
+pub fn pages<S: Clone + Send + Sync + 'static>(store: Arc<dyn Store>) -> Router<S> {
     Router::new()
-        .route("/", get(app_page))
-        .route("/everyone", get(app_page))
-        .route("/users/{username}", get(app_page))
-        .route("/users/{username}/followers", get(app_page))
-        .route("/users/{username}/following", get(app_page))
-        .route("/tweets/{id}", get(app_page))
-        .route("/notifications", get(app_page))
+        .route("/", get(page))
+        .route("/everyone", get(page))
+        .route("/users/{username}", get(user_page))
+        .route("/users/{username}/followers", get(user_page))
+        .route("/users/{username}/following", get(user_page))
+        .route("/tweets/{id}", get(tweet_page))
+        .route("/notifications", get(page))
         .route("/static/{*path}", get(static_file))
+        .with_state(store)
+}
+
+/// The answer to a path no route knows, for the app's router to fall back on: GET and HEAD
+/// get the app with 404 (it shows its own "not found" page, with a way home); other methods
+/// get `None`, for the API's JSON 404.
+pub fn unknown_path(method: &Method, headers: &HeaderMap) -> Option<Response> {
+    (method == Method::GET || method == Method::HEAD)
+        .then(|| app_page(StatusCode::NOT_FOUND, headers))
+}
+
+async fn page(headers: HeaderMap) -> Response {
+    app_page(StatusCode::OK, &headers)
+}
+
+/// A profile or its followers / following: 404 unless the user exists. A storage error
+/// serves the page as found: the page then asks the API, which says what is wrong.
+async fn user_page(
+    State(store): State<Arc<dyn Store>>,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let exists = match Username::parse(&username) {
+        Ok(name) => !matches!(store.user_by_name(&name).await, Ok(None)),
+        Err(_) => false,
+    };
+    app_page(found(exists), &headers)
+}
+
+/// A conversation: 404 unless the tweet exists (ids as the app's router reads them).
+async fn tweet_page(
+    State(store): State<Arc<dyn Store>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    // The same ids as the app's router reads (web/js/router.js): 1 to 16 digits.
+    let digits = (1..=16).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit());
+    let exists = match id.parse::<i64>() {
+        Ok(id) if digits => !matches!(store.tweet(id, None).await, Ok(None)),
+        _ => false,
+    };
+    app_page(found(exists), &headers)
+}
+
+fn found(exists: bool) -> StatusCode {
+    if exists {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    }
 }
 
 /// `/socket.io/socket.io.js` and friends: files under `/socket.io/`, beside the Socket.IO
@@ -39,14 +98,24 @@ pub fn client_bundle<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/socket.io/{file}", get(client_file))
 }
 
-async fn app_page(headers: HeaderMap) -> Response {
-    let mut response = serve("index.html", &headers);
+/// The app's one HTML page with `status`. Only a 200 may be a 304: a 404 always carries the
+/// page, since a cached copy would not say "not found".
+fn app_page(status: StatusCode, headers: &HeaderMap) -> Response {
+    let conditional = if status == StatusCode::OK {
+        headers.clone()
+    } else {
+        HeaderMap::new()
+    };
+    let mut response = serve("index.html", &conditional);
     if response.status() == StatusCode::NOT_FOUND {
         response = (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             "<!doctype html><title>Chirp</title><p>Chirp is running. The web app was not built into this binary.",
         )
             .into_response();
+    }
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = status;
     }
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,

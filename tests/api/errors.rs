@@ -112,7 +112,8 @@ async fn unknown_api_paths_and_methods_answer_json(app: &TestApp) {
     app.call(Method::PUT, "/api/users", None)
         .await
         .assert_error(405, "method_not_allowed");
-    app.get("/no/such/page", None)
+    // A page nobody serves is the web app's 404 (tests/api/site.rs); other methods JSON.
+    app.call(Method::POST, "/no/such/page", None)
         .await
         .assert_error(404, "not_found");
 }

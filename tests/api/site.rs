@@ -4,20 +4,39 @@ use reqwest::StatusCode;
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 
+/// Every page answers the app; one about a user or tweet that does not exist, or a path
+/// nothing serves, answers it with 404 (the app then shows its own "not found").
 #[tokio::test]
 async fn app_pages_answer_html_with_a_strict_csp() {
     let app = spawn_app(Backend::Sqlite).await;
-    for path in [
-        "/",
-        "/everyone",
-        "/users/someone",
-        "/users/someone/followers",
-        "/users/someone/following",
-        "/tweets/42",
-        "/notifications",
-    ] {
+    let (_, token) = app.user("someone").await;
+    let tweet = app.tweet(&token, "Here.").await["id"].as_i64().unwrap();
+    let found = [
+        "/".to_owned(),
+        "/everyone".to_owned(),
+        "/users/someone".to_owned(),
+        "/users/SOMEONE/followers".to_owned(),
+        "/users/someone/following".to_owned(),
+        format!("/tweets/{tweet}"),
+        "/notifications".to_owned(),
+    ];
+    let missing = [
+        "/users/nobody",
+        "/users/nobody/followers",
+        "/users/nobody/following",
+        "/users/not%20a%20name",
+        "/tweets/424242",
+        "/tweets/12345678901234567",
+        "/tweets/x",
+        "/no/such/page",
+    ];
+    let pages = found
+        .iter()
+        .map(|p| (p.as_str(), StatusCode::OK))
+        .chain(missing.iter().map(|p| (*p, StatusCode::NOT_FOUND)));
+    for (path, status) in pages {
         let page = app.get(path, None).await;
-        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_eq!(page.status, status, "{path}");
         assert!(
             page.headers["content-type"]
                 .to_str()

@@ -53,7 +53,7 @@ test('another user’s tweets raise the banner and load at the top, in order, dr
   const ids = await shownIds(b.page);
   assert.ok(ids[0] > ids[1], 'newest first');
   assert.equal(await b.page.locator('#compose-text').inputValue(), draft, 'the draft is untouched');
-  assert.equal(await b.page.title(), 'Chirp');
+  assert.equal(await b.page.title(), 'Everyone · Chirp');
 
   assert.equal(await a.page.evaluate(() => window.__bannerSeen), false, 'no banner for one’s own tweets');
   assert.deepEqual([...a.errors, ...b.errors], []);
@@ -155,14 +155,14 @@ test('the title carries the count while the tab is hidden', async () => {
     document.dispatchEvent(new Event('visibilitychange'));
   });
   await post(env.client, a.token, 'Are you there?');
-  await b.page.waitForFunction(() => document.title === '(1) Chirp');
+  await b.page.waitForFunction(() => document.title === '(1) Everyone · Chirp');
   await post(env.client, a.token, 'Hello?');
-  await b.page.waitForFunction(() => document.title === '(2) Chirp');
+  await b.page.waitForFunction(() => document.title === '(2) Everyone · Chirp');
   await b.page.evaluate(() => {
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
     document.dispatchEvent(new Event('visibilitychange'));
   });
-  assert.equal(await b.page.title(), 'Chirp');
+  assert.equal(await b.page.title(), 'Everyone · Chirp');
   await a.context.close();
   await b.context.close();
 });

@@ -2,8 +2,10 @@
 // server sets; the page learns who is signed in only from GET /api/me. The page cannot see
 // that cookie, so it keeps a hint in localStorage (set on sign-in, cleared on sign-out) and
 // asks /api/me only when the hint is there: a signed-out visit makes no request that fails
-// (no red "401" in the console). A stale hint costs one 401, which clears it. API errors are
-// shown next to the field the server names in `error.field`, others above the submit button.
+// (no red "401" in the console). A stale hint costs one 401, which clears it. Sign-up checks
+// every field first, by the contract's rules, and shows each problem next to its field at
+// once; the server's errors go next to the field it names in `error.field`, others above
+// the submit button.
 
 import * as api from './api.js';
 import { h, replaceChildren } from './dom.js';
@@ -12,6 +14,17 @@ import { avatar } from './avatar.js';
 const $ = (id) => document.getElementById(id);
 
 const HINT = 'chirp.signedIn';
+
+/** The contract's sign-up rules (src/domain/username.rs, password.rs), with the server's words. */
+export function signUpProblems(username, password) {
+  const problems = {};
+  const nameLength = [...username].length;
+  if (nameLength < 3 || nameLength > 20) problems.username = 'Username must be 3 to 20 characters long.';
+  else if (!/^[A-Za-z0-9_]+$/.test(username)) problems.username = 'Username may contain only letters, digits and underscores.';
+  const passwordLength = [...password].length;
+  if (passwordLength < 8 || passwordLength > 128) problems.password = 'Password must be 8 to 128 characters long.';
+  return problems;
+}
 
 /** Whether this browser signed in last time; true when storage is unavailable (so: ask). */
 function hinted() {
@@ -107,15 +120,18 @@ export class AuthForm {
     this.formError.textContent = '';
   }
 
+  /** Show `message` next to field `name` (marked invalid); false when there is no such field. */
+  fieldError(name, message) {
+    const f = this.fields[name];
+    if (!f) return false;
+    f.error.textContent = message;
+    f.input.setAttribute('aria-invalid', 'true');
+    return true;
+  }
+
   showError(e) {
-    const f = this.fields[e.field];
-    if (f) {
-      f.error.textContent = e.message;
-      f.input.setAttribute('aria-invalid', 'true');
-      f.input.focus();
-    } else {
-      this.formError.textContent = e.message;
-    }
+    if (this.fieldError(e.field, e.message)) this.fields[e.field].input.focus();
+    else this.formError.textContent = e.message;
   }
 
   async submit() {
@@ -123,6 +139,14 @@ export class AuthForm {
     this.clearErrors();
     const username = this.fields.username.input.value.trim();
     const password = this.fields.password.input.value;
+    if (this.mode === 'signup') {
+      const problems = Object.entries(signUpProblems(username, password));
+      for (const [name, message] of problems) this.fieldError(name, message);
+      if (problems.length) {
+        this.fields[problems[0][0]].input.focus();
+        return;
+      }
+    }
     this.busy = true;
     this.submitButton.disabled = true;
     const label = this.submitButton.textContent;

@@ -3,7 +3,7 @@
 // It takes its own row above the timeline (so at the top of the page it covers no tweet)
 // and floats below the header once the reader scrolls down. The "." key activates it
 // (unless the user is typing; announced by aria-keyshortcuts and the tooltip, not drawn on
-// the pill), and while the tab is hidden the document title carries the count: "(3) Chirp".
+// the pill), and while the tab is hidden the document title carries the count: "(3) Everyone · Chirp".
 
 import { h, icon, replaceChildren } from './dom.js';
 import { avatar } from './avatar.js';

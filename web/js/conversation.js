@@ -30,8 +30,9 @@ export class Conversation {
   }
 
   /**
-   * Show tweet `id` for `me`; resolves to the tweet, or null when it does not exist (the
-   * status line says why). `focusReply` puts the cursor in the reply box.
+   * Show tweet `id` for `me`; resolves to the tweet, or null when it cannot be shown (the
+   * status line says why). Rejects with the API's 404 when there is no such tweet (the
+   * page then says so). `focusReply` puts the cursor in the reply box.
    */
   async load(id, me, { focusReply = false, status }) {
     const gen = ++this.generation;
@@ -43,7 +44,8 @@ export class Conversation {
       tweet = await api.getTweet(id);
     } catch (e) {
       if (gen !== this.generation) return null;
-      status(e.status === 404 ? 'This tweet doesn’t exist. It may have been deleted.' : e.message);
+      if (e.status === 404) throw e;
+      status(e.message);
       return null;
     }
     if (gen !== this.generation) return null;

@@ -1,23 +1,26 @@
-// Chirp's web app: wires the modules together and renders the pages.
+// Chirp's web app: wires the modules together and applies the page being shown.
 //
 //   api.js      HTTP client            socket.js   Socket.IO connection and `watch`
-//   router.js   pushState routes       auth.js     sign in / up / out, account area
-//   timeline.js the list of tweets     tweet.js    one tweet
-//   pending.js  honest new-tweet count banner.js   the "Show N new tweets" button
-//   compose.js  the post box           time.js     relative times
-//   profile.js  the profile card       people.js   followers / following, suggestions
-//   follow.js   the Follow button      conversation.js a tweet, its parent, reply box
+//   router.js   pushState navigation   routes.js   the route table: path → page module
+//   pages/      one module per page: what it renders, its title, what it watches
+//   auth.js     sign in / up / out     timeline.js the list of tweets
+//   tweet.js    one tweet              pending.js  honest new-tweet count
+//   banner.js   the "Show N new tweets" button     compose.js  the post box
+//   time.js     relative times         profile.js  the profile card
+//   people.js   followers / following, suggestions follow.js the Follow button
+//   conversation.js a tweet, its parent, reply box
 //   notifications.js the unread badge and the notifications page
 //
-// Pages: "/" is Home signed in (everyone's tweets signed out), "/everyone", a profile,
-// its followers / following, one tweet with its replies (a conversation), notifications.
-// Each timeline page (a conversation watches `replies:<id>`) tells the socket which timeline
-// to watch, so the banner counts only what that page would show.
+// Every page is applied the same way (`renderRoute`): its header, title and tabs, which
+// parts show, the timeline it lists and the one the socket watches (so the banner counts
+// only what that page would show), then its own `load`. A page whose user or tweet the API
+// does not know becomes the not-found page, at the same address.
 //
 // Data flow: the socket and the API feed `pending` and `timeline`; the banner only shows
 // what `pending` counts; nothing the user typed is ever replaced by a re-render.
 
 import * as router from './router.js';
+import { notFound } from './routes.js';
 import * as live from './socket.js';
 import { AuthForm, currentUser, renderAccount, signOut } from './auth.js';
 import { Banner } from './banner.js';
@@ -27,8 +30,8 @@ import { Timeline } from './timeline.js';
 import { ProfileCard } from './profile.js';
 import { PeopleList, showSuggestions } from './people.js';
 import { startClock } from './time.js';
-import { h, icon, replaceChildren } from './dom.js';
-import { avatar, paintAvatar } from './avatar.js';
+import { h, replaceChildren } from './dom.js';
+import { paintAvatar } from './avatar.js';
 import { Conversation } from './conversation.js';
 import { Badge, NotificationsPage } from './notifications.js';
 
@@ -190,92 +193,62 @@ const connection = live.connect({
   onWatched: (kind) => { if (kind === pending.watch) pending.catchUp(); },
 });
 
-/** The timeline a route shows, as `watch` names it; null where no banner counts. */
-function watchKind(route, me) {
-  switch (route.name) {
-    case 'home': return me ? 'home' : 'everyone';
-    case 'everyone': return 'everyone';
-    case 'user': return 'user:' + route.username;
-    case 'tweet': return `replies:${route.id}`;
-    default: return null;
-  }
-}
-
-function backButton() {
-  const btn = h('button', { type: 'button', className: 'icon-btn', title: 'Back' },
-    icon('back'), h('span', { className: 'visually-hidden' }, 'Back'));
-  btn.addEventListener('click', () => router.back());
-  return btn;
-}
-
-function tab(href, text, current) {
+function tab([href, text, current]) {
   return h('a', { className: 'tab', href, 'aria-current': current ? 'page' : null }, text);
 }
 
-function renderTabs(route) {
-  const tabs = $('tabs');
-  if (state.me && (route.name === 'home' || route.name === 'everyone')) {
-    replaceChildren(tabs, tab('/', 'Home', route.name === 'home'), tab('/everyone', 'Everyone', route.name === 'everyone'));
-    tabs.setAttribute('aria-label', 'Timelines');
-  } else if (route.name === 'people') {
-    const base = `/users/${encodeURIComponent(route.username)}`;
-    replaceChildren(tabs, tab(`${base}/followers`, 'Followers', route.kind === 'followers'),
-      tab(`${base}/following`, 'Following', route.kind === 'following'));
-    tabs.setAttribute('aria-label', 'People');
+function renderTabs(tabs) {
+  const nav = $('tabs');
+  if (tabs) {
+    replaceChildren(nav, tabs.tabs.map(tab));
+    nav.setAttribute('aria-label', tabs.label);
   } else {
-    tabs.replaceChildren();
+    nav.replaceChildren();
   }
-  tabs.hidden = !tabs.firstChild;
+  nav.hidden = !nav.firstChild;
 }
 
-function renderHeader(route) {
-  const header = $('view-header');
-  switch (route.name) {
-    case 'home':
-      replaceChildren(header, h('h1', {}, 'Home'));
-      return 'Chirp';
-    case 'everyone':
-      replaceChildren(header, h('h1', {}, 'Everyone'));
-      return 'Chirp';
-    case 'people':
-      replaceChildren(header, backButton(), avatar(route.username, 'l'),
-        h('div', { className: 'view-title' },
-          h('h1', {}, '@' + route.username),
-          h('p', { className: 'muted' }, route.kind === 'followers' ? 'Followers' : 'Following')));
-      return `${route.kind === 'followers' ? 'Followers of' : 'Followed by'} @${route.username} · Chirp`;
-    case 'user':
-      replaceChildren(header, backButton(), avatar(route.username, 'l'),
-        h('div', { className: 'view-title' },
-          h('h1', {}, '@' + route.username),
-          h('p', { className: 'muted' }, 'Tweets')));
-      return `@${route.username} · Chirp`;
-    case 'tweet':
-      replaceChildren(header, backButton(), h('h1', {}, 'Tweet'));
-      return 'Tweet · Chirp';
-    case 'notifications':
-      replaceChildren(header, backButton(), h('h1', {}, 'Notifications'));
-      return 'Notifications · Chirp';
-    default:
-      replaceChildren(header, backButton(), h('h1', {}, 'Page not found'));
-      return 'Not found · Chirp';
-  }
+/** Every part a page may show; each page's `load` shows its own. */
+function hideParts() {
+  profileCard.hide();
+  people.hide();
+  notificationsPage.hide();
+  conversation.hide();
+  $('not-found').hidden = true;
+  $('not-found').replaceChildren();
 }
 
-/** Render `route` for the current user. Safe to call again (sign-in, back button). */
-async function renderRoute(route, { restoreScroll = 0, navigated = false } = {}) {
-  const seq = ++state.renderSeq;
-  state.route = route;
+/**
+ * Apply `page` for `route` (header, title, tabs, which parts show, the timeline and what the
+ * socket watches) and start its `load`; resolves when that has finished.
+ */
+function applyPage(page, route, seq, { navigated = false, message = null } = {}) {
   const me = state.me;
-  const own = me && route.name === 'user' && route.username.toLowerCase() === me.username.toLowerCase();
+  const own = !!(me && route.name === 'user' && route.username.toLowerCase() === me.username.toLowerCase());
+  const ctx = {
+    route, me, own, message,
+    timeline, pending, banner, profileCard, people, conversation, notificationsPage,
+    notFoundBox: $('not-found'),
+    isCurrent: () => seq === state.renderSeq,
+    setTitle: (title) => { if (seq === state.renderSeq) banner.setBaseTitle(title); },
+    async loadTimeline({ rethrow = false } = {}) {
+      try { await timeline.loadInitial(); } catch (e) { if (rethrow) throw e; /* shown in the status line */ }
+    },
+    // The API says there is no such user or tweet: the not-found page, at the same address.
+    notFound: (text) => {
+      if (seq !== state.renderSeq || root.dataset.view === notFound.name) return;
+      applyPage(notFound, route, seq, { message: text, navigated: $('view-header').contains(document.activeElement) });
+    },
+  };
 
-  const isPeople = route.name === 'people';
-  const noTimeline = isPeople || route.name === 'notifications';
-  authForm.show(!me && route.name === 'home');
-  $('compose').hidden = !(me && (route.name === 'home' || route.name === 'everyone' || own));
-  banner.setBaseTitle(renderHeader(route));
-  renderTabs(route);
-  $('timeline').hidden = noTimeline;
-  $('timeline').nextElementSibling.hidden = noTimeline;
+  authForm.show(!!(page.signIn && page.signIn(ctx)));
+  $('compose').hidden = !(page.compose && page.compose(ctx));
+  replaceChildren($('view-header'), page.header(ctx));
+  banner.setBaseTitle(page.title(ctx));
+  renderTabs(page.tabs ? page.tabs(ctx) : null);
+  const source = page.timeline ? page.timeline(ctx) : null;
+  $('timeline').hidden = !source;
+  $('timeline').nextElementSibling.hidden = !source;
   $('suggestions').hidden = true;
   $('suggestions').replaceChildren();
   // After an in-app navigation, start screen readers and keyboards at the new page's title
@@ -286,48 +259,28 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
     h1.focus({ preventScroll: true });
   }
 
-  const username = route.name === 'user' ? route.username : null;
-  const watch = watchKind(route, me);
-  const replyTo = route.name === 'tweet' ? route.id : null;
-  timeline.reset({ username, home: !!me && route.name === 'home', me, replyTo });
-  banner.noun = replyTo ? ['reply', 'replies'] : ['tweet', 'tweets'];
-  // A conversation counts replies only once its tweet is known to exist (below).
+  const watch = page.watch ? page.watch(ctx) : null;
+  const { username = null, home = false, replyTo = null } = source || {};
+  timeline.reset({ username, home, me, replyTo });
+  banner.noun = page.noun || ['tweet', 'tweets'];
+  // A conversation counts replies only once its tweet is known to exist (pages/conversation.js).
   pending.reset({ enabled: watch !== null && !replyTo, me, username, watch });
   // Where no banner counts, the socket still needs a timeline: everyone's (deletions reach
   // every socket whatever it watches).
   connection.watch(watch || 'everyone');
-  if (route.name === 'user') {
-    profileCard.load(route.username, me);
-  } else {
-    profileCard.hide();
-  }
-  if (isPeople) people.show(route.username, route.kind, me);
-  else people.hide();
-  if (route.name === 'notifications') $('notif-link').setAttribute('aria-current', 'page');
+  hideParts();
+  if (page.name === 'notifications') $('notif-link').setAttribute('aria-current', 'page');
   else $('notif-link').removeAttribute('aria-current');
-  if (route.name === 'notifications') notificationsPage.show(me);
-  else notificationsPage.hide();
-  if (route.name !== 'tweet') conversation.hide();
-  root.dataset.view = route.name;
-  root.dataset.loading = 'true';
+  root.dataset.view = page.name;
+  return page.load(ctx);
+}
 
-  if (noTimeline) {
-    // The list loads on its own; the page is ready to use at once.
-  } else if (route.name === 'tweet') {
-    const tweet = await conversation.load(route.id, me, {
-      focusReply: location.hash === '#reply',
-      status: (text) => timeline.setStatus(text),
-    });
-    if (seq === state.renderSeq && tweet) {
-      banner.setBaseTitle(`@${tweet.author.username}: “${tweet.text.slice(0, 40)}” · Chirp`);
-      pending.enabled = true;
-      try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
-    }
-  } else if (route.name === 'notfound') {
-    timeline.setStatus('There’s nothing here. Try the home timeline.');
-  } else {
-    try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
-  }
+/** Render `route` for the current user. Safe to call again (sign-in, back button). */
+async function renderRoute(route, { restoreScroll = 0, navigated = false } = {}) {
+  const seq = ++state.renderSeq;
+  state.route = route;
+  root.dataset.loading = 'true';
+  await applyPage(route.page, route, seq, { navigated });
   if (seq !== state.renderSeq) return;
   window.scrollTo(0, restoreScroll);
   root.dataset.loading = 'false';

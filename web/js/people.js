@@ -41,7 +41,10 @@ export class PeopleList {
     this.list.replaceChildren();
   }
 
-  /** Show `kind` ("followers" | "following") of `username` for `me`. */
+  /**
+   * Show `kind` ("followers" | "following") of `username` for `me`. Resolves to false when
+   * there is no such account (the page then says so), else true.
+   */
   async show(username, kind, me) {
     this.generation++;
     Object.assign(this, { username, kind, me, cursor: null });
@@ -49,7 +52,7 @@ export class PeopleList {
     this.list.replaceChildren();
     this.list.setAttribute('aria-label', kind === 'followers' ? `Followers of @${username}` : `Followed by @${username}`);
     this.more.hidden = true;
-    await this.page();
+    return this.page();
   }
 
   loadMore() { return this.page(); }
@@ -73,12 +76,17 @@ export class PeopleList {
       }
       replaceChildren(this.status, text);
     } catch (e) {
-      if (gen !== this.generation) return;
-      if (e.status === 404) replaceChildren(this.status, 'This account doesn’t exist.');
-      else replaceChildren(this.status, e.message || 'Couldn’t load people.');
+      if (gen !== this.generation) return true;
+      // 400: not even a valid username; 404: no such user.
+      if (first && (e.status === 404 || e.status === 400)) {
+        replaceChildren(this.status, 'This account doesn’t exist.');
+        return false;
+      }
+      replaceChildren(this.status, e.message || 'Couldn’t load people.');
     } finally {
       if (gen === this.generation) this.more.disabled = false;
     }
+    return true;
   }
 }
 

@@ -38,7 +38,7 @@ export class ProfileCard {
     try {
       profile = await api.getProfile(username);
     } catch {
-      return null; // the timeline below says "doesn't exist" or offers to try again
+      return null; // the page says "not found", or the timeline below offers to try again
     }
     if (gen !== this.generation) return null;
     this.render(profile);

@@ -1,26 +1,10 @@
-// Client-side routes: "/", "/everyone", "/users/{username}" (and its "/followers" and
-// "/following"), "/tweets/{id}", "/notifications". Same-origin links are
-// followed with history.pushState, the back and forward buttons re-render the page and put
-// the scroll position back where it was.
+// Navigation inside the app: same-origin links are followed with history.pushState, the
+// back and forward buttons re-render the page and put the scroll position back where it
+// was. Which page a path is lives in the route table (routes.js).
 
-/**
- * Route for a path: {name: "home" | "everyone" | "user" | "people" | "tweet" | "notifications" | "notfound",
- * username?, kind? ("followers" | "following"), id?}.
- */
-export function parse(pathname) {
-  if (pathname === '/' || pathname === '') return { name: 'home' };
-  if (pathname === '/everyone' || pathname === '/everyone/') return { name: 'everyone' };
-  if (pathname === '/notifications' || pathname === '/notifications/') return { name: 'notifications' };
-  let m = pathname.match(/^\/users\/([^/]+)(?:\/(followers|following))?\/?$/);
-  if (m) {
-    let username = m[1];
-    try { username = decodeURIComponent(username); } catch { /* keep raw */ }
-    return m[2] ? { name: 'people', username, kind: m[2] } : { name: 'user', username };
-  }
-  m = pathname.match(/^\/tweets\/(\d{1,16})\/?$/);
-  if (m) return { name: 'tweet', id: Number(m[1]) };
-  return { name: 'notfound' };
-}
+import { parse } from './routes.js';
+
+export { parse };
 
 let render = () => {};
 

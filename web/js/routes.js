@@ -1,0 +1,41 @@
+// The app's pages in one table: a path pattern and the module that renders it (pages/).
+// A new page is a new file in pages/ and one line here; the server answers the same paths
+// with the app (src/web.rs). Patterns name their parameters: `username`, `kind`, `id`.
+
+import home from './pages/home.js';
+import everyone from './pages/everyone.js';
+import user from './pages/user.js';
+import people from './pages/people.js';
+import conversation from './pages/conversation.js';
+import notifications from './pages/notifications.js';
+import notFound from './pages/notfound.js';
+
+const ROUTES = [
+  [/^\/?$/, home],
+  [/^\/everyone\/?$/, everyone],
+  [/^\/users\/(?<username>[^/]+)\/?$/, user],
+  [/^\/users\/(?<username>[^/]+)\/(?<kind>followers|following)\/?$/, people],
+  [/^\/tweets\/(?<id>\d{1,16})\/?$/, conversation],
+  [/^\/notifications\/?$/, notifications],
+];
+
+/** The page that says a path, user or tweet does not exist. */
+export { notFound };
+
+/**
+ * Route for a path: {name, page, username?, kind?, id?}. `name` is the page's name
+ * ("home", "everyone", "user", "people", "tweet", "notifications" or "notfound").
+ */
+export function parse(pathname) {
+  for (const [pattern, page] of ROUTES) {
+    const m = pathname.match(pattern);
+    if (!m) continue;
+    const route = { name: page.name, page, ...m.groups };
+    if (route.username !== undefined) {
+      try { route.username = decodeURIComponent(route.username); } catch { /* keep raw */ }
+    }
+    if (route.id !== undefined) route.id = Number(route.id);
+    return route;
+  }
+  return { name: notFound.name, page: notFound };
+}
