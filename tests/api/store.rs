@@ -4,39 +4,11 @@
 //! A new query gets its test here once and runs on both back ends: write
 //! `async fn the_behaviour(store: &dyn Store)` and add its name to `both_backends!` below.
 
-use std::sync::Arc;
-
 use chirp::domain::{
     DisplayName, Draft, Page, PageCursor, ProfileUpdate, Tweet, TweetText, User, Username,
     now_micros,
 };
-use chirp::storage::{self, Store, StoreConfig, StoreError};
-
-use crate::helpers::{Backend, TestDatabase};
-
-/// A `Store` connected to a database of its own.
-struct TestStore {
-    store: Arc<dyn Store>,
-    // Dropped after `store`: the database outlives its pool.
-    _database: TestDatabase,
-}
-
-impl TestStore {
-    async fn open(backend: Backend) -> Self {
-        let database = TestDatabase::create(backend).await;
-        let store = storage::connect(&StoreConfig {
-            url: database.url.clone(),
-            pool_size: 4,
-            sqlite_cache_kib: 512,
-        })
-        .await
-        .expect("the store connects and migrates");
-        Self {
-            store,
-            _database: database,
-        }
-    }
-}
+use chirp::storage::{Constraint, Store, StoreError};
 
 /// One `#[tokio::test]` per back end for each named `async fn name(store: &dyn Store)`.
 macro_rules! both_backends {
@@ -45,7 +17,7 @@ macro_rules! both_backends {
             $(
                 #[tokio::test]
                 async fn $test() {
-                    let test = super::TestStore::open($crate::helpers::Backend::Sqlite).await;
+                    let test = $crate::helpers::TestStore::open($crate::helpers::Backend::Sqlite).await;
                     super::$test(&*test.store).await;
                 }
             )*
@@ -54,7 +26,7 @@ macro_rules! both_backends {
             $(
                 #[tokio::test]
                 async fn $test() {
-                    let test = super::TestStore::open($crate::helpers::Backend::Postgres).await;
+                    let test = $crate::helpers::TestStore::open($crate::helpers::Backend::Postgres).await;
                     super::$test(&*test.store).await;
                 }
             )*
@@ -117,7 +89,7 @@ async fn usernames_are_unique_whatever_their_case(store: &dyn Store) {
     assert!(ada.id > 0);
     assert!(matches!(
         store.create_user(&name("aDA"), "other").await,
-        Err(StoreError::Conflict)
+        Err(StoreError::Conflict(Constraint::Username))
     ));
     let grace = user(store, "grace").await;
     assert_ne!(grace.id, ada.id);
@@ -385,11 +357,11 @@ async fn recent_authors_and_tweets_by_ids_read_what_home_pages_need(store: &dyn 
     let bob = user(store, "bob").await;
     let tweets = post(store, &[&ann, &bob], 5).await;
     let recent = store.recent_authors(3).await.unwrap();
-    let want: Vec<(i64, i64)> = tweets
+    let want: Vec<(i64, i64, Option<i64>)> = tweets
         .iter()
         .rev()
         .take(3)
-        .map(|t| (t.id, t.author.id))
+        .map(|t| (t.id, t.author.id, None))
         .collect();
     assert_eq!(recent, want, "the newest first, with their authors");
     assert_eq!(store.recent_authors(100).await.unwrap().len(), 5);
