@@ -2,8 +2,9 @@
 # How fast is a home timeline page? Seeds 2,000 users, 1M tweets (random authors) and
 # follows (user 1 follows 1,000 accounts, user 2 follows 10, everyone else 20) straight
 # through SQL into a throwaway PostgreSQL database and a SQLite file, both migrated with
-# Chirp's own migrations, then times the home query Chirp runs (src/storage/sql.rs,
-# HOME_BEFORE) and, for comparison, the `author_id IN (…)` shape it does not use.
+# Chirp's own migrations, then times the walk by id Chirp runs for many authors
+# (src/storage/timelines.rs, HOME_BEFORE) and, for comparison, the `author_id IN (…)` shape
+# it does not use. Few authors are read author by author: bench/home_sparse.sh times that.
 #
 #   bench/home_timeline.sh            # PostgreSQL at $PGURL (default postgres://postgres@127.0.0.1:5432/test)
 #   RUNS=9 bench/home_timeline.sh     # runs per query (the median is printed)

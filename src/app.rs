@@ -72,7 +72,7 @@ impl App {
             max_sockets_per_address = config.max_sockets_per_address,
             "connection caps"
         );
-        let mut store = connect_store(config).await?;
+        let store = connect_store(config).await?;
         let single_node = config.redis_url.is_none();
         if single_node && !config.database_url.starts_with("sqlite:") {
             tracing::warn!(
@@ -82,8 +82,7 @@ impl App {
         }
         // Both caches are on in a cluster too: the bus hook drops what other nodes change,
         // and while the bus is down or unsettled they are bypassed (`caches_coherent`).
-        let sessions = Arc::new(SessionCache::new(store));
-        store = sessions.clone();
+        let sessions = Arc::new(SessionCache::new(store.clone()));
         let caches = Arc::new(Caches::new(config.home_cache_tweets));
         let newest = store
             .tweets(
@@ -98,6 +97,7 @@ impl App {
         let realtime = Realtime::build(RealtimeConfig {
             handshake: HandshakeContext {
                 store: store.clone(),
+                sessions: sessions.clone(),
                 origins: origins.clone(),
             },
             trusted_proxies: config.trusted_proxies.as_slice().into(),
@@ -116,6 +116,7 @@ impl App {
         spawn_forgetting(limits.clone());
         let state = AppState::new(Services {
             store: store.clone(),
+            sessions: sessions.clone(),
             realtime: realtime.clone(),
             origins: origins.clone(),
             metrics,

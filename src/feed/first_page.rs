@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::domain::{Page, PageCursor, Tweet};
-use crate::storage::{Store, StoreError};
+use crate::storage::{StoreError, Timelines};
 
 /// Cached pages by `limit`, each with the generation it was loaded in.
 #[derive(Default)]
@@ -28,7 +28,7 @@ struct TweetList<'a> {
 }
 
 /// Read the newest `limit` tweets and encode them.
-pub async fn load(store: &dyn Store, limit: i64) -> Result<Bytes, StoreError> {
+pub async fn load(store: &dyn Timelines, limit: i64) -> Result<Bytes, StoreError> {
     let tweets = store
         .tweets(
             None,
@@ -50,7 +50,11 @@ pub fn encode(tweets: &[Tweet]) -> Result<Bytes, StoreError> {
 
 impl FirstPage {
     /// The page from memory if current, else from the store (and remembered).
-    pub async fn get_or_load(&self, store: &dyn Store, limit: i64) -> Result<Bytes, StoreError> {
+    pub async fn get_or_load(
+        &self,
+        store: &dyn Timelines,
+        limit: i64,
+    ) -> Result<Bytes, StoreError> {
         let generation = self.generation.load(Ordering::Acquire);
         if let Some((cached_in, json)) = self.lock().get(&limit)
             && *cached_in == generation
@@ -84,9 +88,7 @@ mod tests {
     use tokio::sync::{Notify, Semaphore};
 
     use super::*;
-    use crate::domain::{
-        Author, Draft, FollowCursor, Profile, ProfilePage, ProfileUpdate, User, Username,
-    };
+    use crate::domain::Author;
 
     /// A timeline in memory whose first page read can be held between reading and
     /// answering, to stand for a slow query that read the database before a write landed.
@@ -132,7 +134,7 @@ mod tests {
     }
 
     #[async_trait]
-    impl Store for Timeline {
+    impl Timelines for Timeline {
         async fn tweets(
             &self,
             _author: Option<i64>,
@@ -154,112 +156,11 @@ mod tests {
             Ok(snapshot)
         }
 
-        async fn create_user(&self, _: &Username, _: &str) -> Result<User, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn credentials(&self, _: &Username) -> Result<Option<(User, String)>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn user_by_name(&self, _: &Username) -> Result<Option<User>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn create_session(&self, _: &str, _: i64) -> Result<(), StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn session_user(&self, _: &str) -> Result<Option<User>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn delete_session(&self, _: &str) -> Result<(), StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn create_tweets(&self, _: &[Draft]) -> Result<Vec<Tweet>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn tweet(&self, _: i64, _: Option<i64>) -> Result<Option<Tweet>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn delete_tweet(&self, _: i64, _: i64) -> Result<(), StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn set_like(&self, _: i64, _: i64, _: bool) -> Result<(), StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn deleted_since(&self, _: i64) -> Result<Vec<i64>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn ping(&self) -> Result<(), StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn profile(
-            &self,
-            _: &Username,
-            _: Option<i64>,
-        ) -> Result<Option<Profile>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn update_profile(&self, _: i64, _: &ProfileUpdate) -> Result<(), StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn set_follow(&self, _: i64, _: i64, _: bool) -> Result<bool, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn followers(
-            &self,
-            _: i64,
-            _: FollowCursor,
-            _: Option<i64>,
-        ) -> Result<ProfilePage, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn following(
-            &self,
-            _: i64,
-            _: FollowCursor,
-            _: Option<i64>,
-        ) -> Result<ProfilePage, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
         async fn home(&self, _: i64, _: Page) -> Result<Vec<Tweet>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn recent_authors(&self, _: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn tweets_by_ids(
-            &self,
-            _: &[i64],
-            _: i64,
-        ) -> Result<HashMap<i64, Tweet>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn following_ids(&self, _: i64) -> Result<Vec<i64>, StoreError> {
-            unreachable!("FirstPage only reads pages")
+            unreachable!("FirstPage only reads the first page of everyone's")
         }
         async fn replies(&self, _: i64, _: Page, _: Option<i64>) -> Result<Vec<Tweet>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn notify(
-            &self,
-            _: &[crate::domain::NewNotification],
-        ) -> Result<Vec<(crate::domain::Notification, i64)>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn notifications(
-            &self,
-            _: i64,
-            _: i64,
-            _: i64,
-        ) -> Result<Vec<crate::domain::Notification>, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn unread_count(&self, _: i64) -> Result<i64, StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn mark_read(&self, _: i64, _: i64) -> Result<(), StoreError> {
-            unreachable!("FirstPage only reads pages")
-        }
-        async fn suggestions(&self, _: Option<i64>, _: i64) -> Result<Vec<Profile>, StoreError> {
-            unreachable!("FirstPage only reads pages")
+            unreachable!("FirstPage only reads the first page of everyone's")
         }
     }
 

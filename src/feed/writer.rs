@@ -120,7 +120,7 @@ async fn store_batch(store: &dyn Store, drafts: &[Draft]) -> Vec<Result<Tweet, S
 fn share(err: &StoreError) -> StoreError {
     match err {
         StoreError::NotFound => StoreError::NotFound,
-        StoreError::Conflict => StoreError::Conflict,
+        StoreError::Conflict(on) => StoreError::Conflict(*on),
         StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
         StoreError::Other(e) => StoreError::Other(anyhow::anyhow!("{e:#}")),
     }

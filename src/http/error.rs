@@ -140,7 +140,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound("Not found.".into()),
-            StoreError::Conflict => Self::UsernameTaken,
+            StoreError::Conflict(_) => Self::UsernameTaken,
             StoreError::Unavailable(why) => Self::Unavailable(why),
             StoreError::Other(e) => Self::Internal(e),
         }

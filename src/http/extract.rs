@@ -172,7 +172,7 @@ fn credential(headers: &HeaderMap, state: &AppState) -> Result<Option<Credential
 async fn session(state: &AppState, token: &str) -> Result<Option<(User, String)>, ApiError> {
     let hash = token_hash(token);
     Ok(state
-        .store
+        .sessions
         .session_user(&hash)
         .await?
         .map(|user| (user, hash)))

@@ -35,7 +35,7 @@ use crate::auth::Hasher;
 use crate::feed::Feed;
 use crate::origin::OriginPolicy;
 use crate::realtime::Realtime;
-use crate::storage::Store;
+use crate::storage::{Sessions, Store};
 
 /// Largest JSON body the API accepts.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -64,6 +64,8 @@ impl std::ops::Deref for AppState {
 pub struct Services {
     /// Storage.
     pub store: Arc<dyn Store>,
+    /// Sessions, through the session cache: sign-in checks and sign-outs go here.
+    pub sessions: Arc<dyn Sessions>,
     /// Announcements to sockets.
     pub realtime: Realtime,
     /// The origin rule for cookies.

@@ -102,7 +102,7 @@ async fn sign_out(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<Response, ApiError> {
-    state.store.delete_session(&current.token_hash).await?;
+    state.sessions.delete_session(&current.token_hash).await?;
     state.realtime.end_session(&current.token_hash).await;
     tracing::info!(user = %current.user.username, "user signed out");
     let mut response = StatusCode::NO_CONTENT.into_response();

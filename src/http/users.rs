@@ -11,7 +11,7 @@ use super::limit::SignUpAttempt;
 use super::tweets::TweetList;
 use super::{ApiError, AppState};
 use crate::domain::{Password, User, Username};
-use crate::storage::StoreError;
+use crate::storage::{Constraint, StoreError};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -74,7 +74,7 @@ async fn sign_up(
         .create_user(&username, &hash)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict => ApiError::UsernameTaken,
+            StoreError::Conflict(Constraint::Username) => ApiError::UsernameTaken,
             other => other.into(),
         })?;
     tracing::info!(user = %user.username, "user signed up");

@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 
 use crate::auth::token_hash;
 use crate::origin::{OriginPolicy, session_cookie};
-use crate::storage::Store;
+use crate::storage::{Sessions, Store};
 
 /// What the first HTTP request of a session said about who may act as whom; kept only until
 /// the Socket.IO CONNECT is answered. Nothing else of the request head is kept.
@@ -40,8 +40,10 @@ impl Handshake {
 /// What the handshake needs to know.
 #[derive(Clone)]
 pub struct HandshakeContext {
-    /// Where sessions live.
+    /// Storage.
     pub store: Arc<dyn Store>,
+    /// Where sessions live (the session cache).
+    pub sessions: Arc<dyn Sessions>,
     /// The origin rule.
     pub origins: Arc<OriginPolicy>,
 }
@@ -79,7 +81,7 @@ pub async fn authenticate(
 
 async fn lookup(ctx: &HandshakeContext, token: &str) -> Result<Option<SocketUser>, &'static str> {
     let hash = token_hash(token);
-    match ctx.store.session_user(&hash).await {
+    match ctx.sessions.session_user(&hash).await {
         Ok(user) => Ok(user.map(|u| SocketUser {
             id: u.id,
             username: u.username,

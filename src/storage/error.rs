@@ -1,4 +1,8 @@
 //! `StoreError`: what can go wrong in storage, in terms the HTTP layer can map to a status.
+//!
+//! A unique-constraint violation becomes `Conflict` naming *which* rule refused the write
+//! (`Constraint`), mapped from the database's constraint name here, in one place, for both
+//! dialects; the handler that knows what the write meant picks the message.
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -7,8 +11,8 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// A uniqueness rule refused the write.
-    #[error("conflict")]
-    Conflict,
+    #[error("conflict on {0:?}")]
+    Conflict(Constraint),
     /// The database cannot be reached or is restarting: try again later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -17,11 +21,43 @@ pub enum StoreError {
     Other(#[from] anyhow::Error),
 }
 
+/// The uniqueness rule a write broke. Only rules a caller can break by asking are named;
+/// writes that say `ON CONFLICT DO NOTHING` never report one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// `users.username_key`: the name is taken (case-insensitively).
+    Username,
+    /// `sessions.token_hash`: a session with this token exists.
+    SessionToken,
+    /// Any other unique rule (a bug: the write should have said what to do on conflict).
+    Other,
+}
+
+impl Constraint {
+    /// Which rule a database's unique violation names. PostgreSQL reports the constraint's
+    /// name (`users_username_key_key`); SQLite reports none, only its message
+    /// (`UNIQUE constraint failed: users.username_key`), so both are read.
+    fn of(db: &dyn sqlx::error::DatabaseError) -> Self {
+        let named = db.constraint().unwrap_or_default();
+        let message = db.message();
+        let says = |pg: &str, sqlite: &str| named == pg || message.contains(sqlite);
+        if says("users_username_key_key", "users.username_key") {
+            Self::Username
+        } else if says("sessions_pkey", "sessions.token_hash") {
+            Self::SessionToken
+        } else {
+            Self::Other
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::RowNotFound => Self::NotFound,
-            sqlx::Error::Database(ref db) if db.is_unique_violation() => Self::Conflict,
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                Self::Conflict(Constraint::of(db.as_ref()))
+            }
             sqlx::Error::Database(ref db) if is_transient(db.code().as_deref()) => {
                 Self::Unavailable(err.to_string())
             }

@@ -1,14 +1,26 @@
-//! Storage: one `Store` trait, one implementation per database (`sqlite`, `postgres`),
-//! chosen by the URL's scheme in `connect`.
+//! Storage: narrow traits per concern (`Accounts`, `Sessions`, `Tweets`, `Timelines`,
+//! `Follows`, `Notifications`, `Health`), their union `Store`, and one implementation per
+//! database (`sqlite`, `postgres`), chosen by the URL's scheme in `connect`.
 //!
-//! Both implementations run the same SQL (`sql.rs`) wherever the dialects agree; only
-//! connecting, migrating and ordering tweet ids differ. Storage knows nothing about HTTP.
+//! Each concern's SQL lives in a file of its own (`accounts`, `tweets`, `timelines`,
+//! `follows`, `notifications`) with a macro that implements its trait on both databases from
+//! the same SQL. What differs is in `sqlite.rs` and `postgres.rs`: connecting and migrating;
+//! how tweet ids are made to commit in order (SQLite's single writer, PostgreSQL's advisory
+//! lock and its one-statement batch of plain tweets); how follow ids are drawn (a counter
+//! row, an identity column); packing followee ids into one text; and the home timeline's
+//! per-author walk (PostgreSQL `LATERAL`, SQLite a `UNION ALL` of per-author selects).
+//! A cache wraps only the trait it caches (`SessionCache` is a `Sessions`). Storage knows
+//! nothing about HTTP.
 
+mod accounts;
 mod error;
+mod follows;
+mod notifications;
 mod postgres;
 mod session_cache;
-mod sql;
 mod sqlite;
+mod timelines;
+mod tweets;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +28,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use error::StoreError;
+pub use error::{Constraint, StoreError};
 pub use postgres::PostgresStore;
 pub use session_cache::SessionCache;
 pub use sqlite::SqliteStore;
@@ -26,10 +38,10 @@ use crate::domain::{
     Tweet, User, Username,
 };
 
-/// Everything Chirp keeps. Implementations must be cheap to share (`Arc<dyn Store>`).
+/// Accounts and their profiles.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Create an account. `Conflict` when the name is taken (case-insensitively).
+pub trait Accounts: Send + Sync + 'static {
+    /// Create an account. `Conflict(Username)` when the name is taken (case-insensitively).
     async fn create_user(
         &self,
         username: &Username,
@@ -39,32 +51,6 @@ pub trait Store: Send + Sync + 'static {
     async fn credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError>;
     /// Look a user up by name, case-insensitively.
     async fn user_by_name(&self, username: &Username) -> Result<Option<User>, StoreError>;
-    /// Remember a session by the hash of its token.
-    async fn create_session(&self, token_hash: &str, user_id: i64) -> Result<(), StoreError>;
-    /// Who a session (by token hash) belongs to, if it still exists.
-    async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
-    /// Forget a session.
-    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-    /// Store tweets in one transaction, in order. Ids are handed out in commit order, so
-    /// they grow with time (on every node).
-    async fn create_tweets(&self, drafts: &[Draft]) -> Result<Vec<Tweet>, StoreError>;
-    /// One tweet as `viewer` sees it.
-    async fn tweet(&self, id: i64, viewer: Option<i64>) -> Result<Option<Tweet>, StoreError>;
-    /// A page of tweets, newest first; only `author`'s when given.
-    async fn tweets(
-        &self,
-        author: Option<i64>,
-        page: Page,
-        viewer: Option<i64>,
-    ) -> Result<Vec<Tweet>, StoreError>;
-    /// Delete a tweet written by `author_id`. `NotFound` when there is no such tweet of theirs.
-    async fn delete_tweet(&self, id: i64, author_id: i64) -> Result<(), StoreError>;
-    /// Like (`true`) or unlike a tweet; idempotent.
-    async fn set_like(&self, tweet_id: i64, user_id: i64, liked: bool) -> Result<(), StoreError>;
-    /// Ids of tweets deleted at or after `since` (UTC microseconds), for catching up.
-    async fn deleted_since(&self, since: i64) -> Result<Vec<i64>, StoreError>;
-    /// Answer when the database answers.
-    async fn ping(&self) -> Result<(), StoreError>;
     /// A user's profile by name (case-insensitively), as `viewer` sees it.
     async fn profile(
         &self,
@@ -73,6 +59,79 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Profile>, StoreError>;
     /// Change what `update` sets, both fields or neither. `NotFound` for an unknown user.
     async fn update_profile(&self, user_id: i64, update: &ProfileUpdate) -> Result<(), StoreError>;
+    /// Up to `limit` accounts to suggest following, most-followed first, leaving out
+    /// `viewer` and whom they already follow: what an empty home timeline shows instead.
+    async fn suggestions(
+        &self,
+        viewer: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Profile>, StoreError>;
+}
+
+/// Signed-in sessions, by the hash of their token: the one concern that is cached
+/// (`SessionCache`), so it is a trait of its own.
+#[async_trait]
+pub trait Sessions: Send + Sync + 'static {
+    /// Remember a session by the hash of its token.
+    async fn create_session(&self, token_hash: &str, user_id: i64) -> Result<(), StoreError>;
+    /// Who a session (by token hash) belongs to, if it still exists.
+    async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// Forget a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+}
+
+/// Tweets one at a time: storing, deleting, liking, and reading them by id.
+#[async_trait]
+pub trait Tweets: Send + Sync + 'static {
+    /// Store tweets in one transaction, in order. Ids are handed out in commit order, so
+    /// they grow with time (on every node).
+    async fn create_tweets(&self, drafts: &[Draft]) -> Result<Vec<Tweet>, StoreError>;
+    /// One tweet as `viewer` sees it.
+    async fn tweet(&self, id: i64, viewer: Option<i64>) -> Result<Option<Tweet>, StoreError>;
+    /// Delete a tweet written by `author_id`. `NotFound` when there is no such tweet of theirs.
+    async fn delete_tweet(&self, id: i64, author_id: i64) -> Result<(), StoreError>;
+    /// Like (`true`) or unlike a tweet; idempotent.
+    async fn set_like(&self, tweet_id: i64, user_id: i64, liked: bool) -> Result<(), StoreError>;
+    /// Ids of tweets deleted at or after `since` (UTC microseconds), for catching up.
+    async fn deleted_since(&self, since: i64) -> Result<Vec<i64>, StoreError>;
+    /// The newest `limit` tweets as (id, author id, parent id if a reply), newest first: what
+    /// home pages are picked from in memory (`feed::HomePages`).
+    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64, Option<i64>)>, StoreError>;
+    /// The tweets with these ids that still exist, as `viewer` sees them, by id (ids of 0,
+    /// "no tweet", are skipped).
+    async fn tweets_by_ids(
+        &self,
+        ids: &[i64],
+        viewer: i64,
+    ) -> Result<HashMap<i64, Tweet>, StoreError>;
+}
+
+/// Lists of tweets, paged: everyone's, one author's, a home timeline, a thread's replies.
+#[async_trait]
+pub trait Timelines: Send + Sync + 'static {
+    /// A page of tweets, newest first; only `author`'s when given.
+    async fn tweets(
+        &self,
+        author: Option<i64>,
+        page: Page,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Tweet>, StoreError>;
+    /// A page of `user_id`'s home timeline (their tweets and their followees'), newest
+    /// first, as they see it. Costs about the same however few people they follow.
+    async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError>;
+    /// The direct replies to `parent`, **oldest first**, after `page`'s `After` id (from the
+    /// first when `Newest`; `Before` is the caller's to refuse).
+    async fn replies(
+        &self,
+        parent: i64,
+        page: Page,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Tweet>, StoreError>;
+}
+
+/// Who follows whom.
+#[async_trait]
+pub trait Follows: Send + Sync + 'static {
     /// Follow (`on`) or unfollow; idempotent. Both users' counters move in the same
     /// transaction, so they stay exact under concurrency. Answers whether anything changed;
     /// `NotFound` when either user does not exist.
@@ -96,33 +155,17 @@ pub trait Store: Send + Sync + 'static {
         cursor: FollowCursor,
         viewer: Option<i64>,
     ) -> Result<ProfilePage, StoreError>;
-    /// A page of `user_id`'s home timeline (their tweets and their followees'), newest
-    /// first, as they see it.
-    async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError>;
-    /// The newest `limit` tweets as (id, author id), newest first: what home pages are
-    /// picked from in memory (`feed::HomePages`).
-    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64)>, StoreError>;
-    /// The tweets with these ids that still exist, as `viewer` sees them, by id (ids of 0,
-    /// "no tweet", are skipped).
-    async fn tweets_by_ids(
-        &self,
-        ids: &[i64],
-        viewer: i64,
-    ) -> Result<HashMap<i64, Tweet>, StoreError>;
-    /// Everyone `user_id` follows, by id: what a `home` watcher's index needs.
+    /// Everyone `user_id` follows, by id, ascending: what a `home` watcher's index needs.
     async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError>;
-    /// The direct replies to `parent`, **oldest first**, after `page`'s `After` id (from the
-    /// first when `Newest`; `Before` is the caller's to refuse).
-    async fn replies(
-        &self,
-        parent: i64,
-        page: Page,
-        viewer: Option<i64>,
-    ) -> Result<Vec<Tweet>, StoreError>;
+}
+
+/// Notifications and their unread counts.
+#[async_trait]
+pub trait Notifications: Send + Sync + 'static {
     /// Make these notifications, each unless its (recipient, kind, actor, tweet) had one
     /// already (a unique constraint decides, so concurrent makers cannot both win). Answers
-    /// the ones made, as their recipients see them, each with the recipient's unread count
-    /// just after it.
+    /// the ones made, in the order asked, as their recipients see them, each with the
+    /// recipient's unread count just after it. A fixed few statements however many.
     async fn notify(&self, new: &[NewNotification])
     -> Result<Vec<(Notification, i64)>, StoreError>;
     /// A page of `recipient`'s notifications, newest first, below id `before`.
@@ -136,13 +179,26 @@ pub trait Store: Send + Sync + 'static {
     async fn unread_count(&self, recipient: i64) -> Result<i64, StoreError>;
     /// Mark `recipient`'s notifications with an id up to `up_to` read.
     async fn mark_read(&self, recipient: i64, up_to: i64) -> Result<(), StoreError>;
-    /// Up to `limit` accounts to suggest following, most-followed first, leaving out
-    /// `viewer` and whom they already follow: what an empty home timeline shows instead.
-    async fn suggestions(
-        &self,
-        viewer: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Profile>, StoreError>;
+}
+
+/// Whether the database answers (`/healthz`).
+#[async_trait]
+pub trait Health: Send + Sync + 'static {
+    /// Answer when the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Everything Chirp keeps: the union of the concerns, implemented for anything that
+/// implements them all. Implementations must be cheap to share (`Arc<dyn Store>`); code that
+/// needs one concern takes that trait (`&dyn Timelines`), and an `Arc<dyn Store>` coerces.
+pub trait Store:
+    Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Health
+{
+}
+
+impl<T> Store for T where
+    T: Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Health
+{
 }
 
 /// How to reach the database.

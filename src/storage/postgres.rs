@@ -15,8 +15,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use sqlx::{Postgres, Transaction};
 
-use super::sql::{self, shared_store_impl};
 use super::{ACQUIRE_TIMEOUT, StoreError};
+use super::{accounts, follows, notifications, timelines, tweets};
 use crate::domain::{Draft, Tweet};
 
 /// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).
@@ -42,6 +42,18 @@ bumped AS (UPDATE users u SET tweet_count = u.tweet_count + a.n FROM authors a \
     WHERE u.id = a.id RETURNING u.id, u.display_name) \
 SELECT false AS is_author, id, NULL::text AS display_name FROM inserted \
 UNION ALL SELECT true, id, display_name FROM bumped";
+
+/// The home page's ids for authors `$1`: each author's newest `$3` tweets below id `$2`
+/// by the `tweets_by_author (author_id, id)` index, the newest `$3` of them overall.
+const HOME_BY_AUTHOR_BEFORE: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
+     CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id < $2 \
+       ORDER BY t.id DESC LIMIT $3) x \
+     ORDER BY x.id DESC LIMIT $3";
+/// As `HOME_BY_AUTHOR_BEFORE`, the oldest `$3` above id `$2`.
+const HOME_BY_AUTHOR_AFTER: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
+     CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id > $2 \
+       ORDER BY t.id ASC LIMIT $3) x \
+     ORDER BY x.id ASC LIMIT $3";
 
 /// `Store` on PostgreSQL.
 pub struct PostgresStore {
@@ -106,14 +118,14 @@ impl PostgresStore {
                 ids.push(id);
             }
         }
-        let ids = sql::in_draft_order(ids, drafts.len())?;
-        let resolved = sql::Resolved::default();
+        let ids = tweets::in_draft_order(ids, drafts.len())?;
+        let resolved = tweets::Resolved::default();
         Ok(Some(
             ids.into_iter()
                 .zip(drafts)
                 .map(|(id, draft)| {
                     let name = names.get(&draft.author.id).map_or("", String::as_str);
-                    sql::new_tweet(id, draft, name, created_at, &resolved)
+                    tweets::new_tweet(id, draft, name, created_at, &resolved)
                 })
                 .collect(),
         ))
@@ -144,6 +156,33 @@ impl PostgresStore {
         .rows_affected()
             > 0)
     }
+
+    /// Each of `authors`' first `limit` tweet ids past `bound` (below it, or above it when
+    /// `ascending`), one index walk per author (`HOME_BY_AUTHOR_*`), in one statement.
+    async fn home_ids_by_author(
+        &self,
+        authors: &[i64],
+        bound: i64,
+        ascending: bool,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let query = if ascending {
+            HOME_BY_AUTHOR_AFTER
+        } else {
+            HOME_BY_AUTHOR_BEFORE
+        };
+        let rows: Vec<(i64,)> = sqlx::query_as(query)
+            .bind(authors)
+            .bind(bound)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
 }
 
-shared_store_impl!(PostgresStore);
+accounts::impl_accounts!(PostgresStore);
+tweets::impl_tweets!(PostgresStore);
+timelines::impl_timelines!(PostgresStore);
+follows::impl_follows!(PostgresStore);
+notifications::impl_notifications!(PostgresStore);

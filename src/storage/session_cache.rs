@@ -1,4 +1,4 @@
-//! `SessionCache`: a `Store` wrapper that remembers which user each session token hash
+//! `SessionCache`: a `Sessions` wrapper that remembers which user each session token hash
 //! belongs to, so an authenticated request costs no database round trip.
 //!
 //! Signing out here forgets the session at once. In a cluster another node's sign-out must be
@@ -13,7 +13,6 @@
 //! session removed behind this node's back (by an operator, in SQL) stops working within that
 //! time. Unknown tokens are never remembered.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -21,11 +20,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use moka::sync::Cache;
 
-use super::{Store, StoreError};
-use crate::domain::{
-    Draft, FollowCursor, NewNotification, Notification, Page, Profile, ProfilePage, ProfileUpdate,
-    Tweet, User, Username,
-};
+use super::{Sessions, StoreError};
+use crate::domain::User;
 
 /// Most sessions remembered at once (~100 bytes each).
 const CAPACITY: u64 = 100_000;
@@ -38,9 +34,10 @@ const TOMBSTONE_TTL: Duration = Duration::from_secs(2 * 60);
 /// When the cache may be trusted (see `trust_only_while`).
 type Gate = Box<dyn Fn() -> bool + Send + Sync>;
 
-/// A store whose `session_user` answers from memory when it can.
+/// Sessions whose `session_user` answers from memory when it can. Only sessions pass
+/// through it: the app keeps it beside the store (`AppState::sessions`).
 pub struct SessionCache {
-    inner: Arc<dyn Store>,
+    inner: Arc<dyn Sessions>,
     /// Token hash → the user, and the generation it was read in.
     sessions: Cache<String, (u64, User)>,
     /// Token hashes signed out lately (see the module doc).
@@ -51,11 +48,11 @@ pub struct SessionCache {
 
 impl SessionCache {
     /// Wrap `inner`.
-    pub fn new(inner: Arc<dyn Store>) -> Self {
+    pub fn new(inner: Arc<dyn Sessions>) -> Self {
         Self::with_capacity(inner, CAPACITY)
     }
 
-    fn with_capacity(inner: Arc<dyn Store>, capacity: u64) -> Self {
+    fn with_capacity(inner: Arc<dyn Sessions>, capacity: u64) -> Self {
         Self {
             inner,
             sessions: Cache::builder()
@@ -98,7 +95,7 @@ impl SessionCache {
 }
 
 #[async_trait]
-impl Store for SessionCache {
+impl Sessions for SessionCache {
     async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         if !self.trusted() {
             return self.inner.session_user(token_hash).await;
@@ -127,164 +124,16 @@ impl Store for SessionCache {
         Ok(())
     }
 
-    async fn create_user(
-        &self,
-        username: &Username,
-        password_hash: &str,
-    ) -> Result<User, StoreError> {
-        self.inner.create_user(username, password_hash).await
-    }
-
-    async fn credentials(&self, username: &Username) -> Result<Option<(User, String)>, StoreError> {
-        self.inner.credentials(username).await
-    }
-
-    async fn user_by_name(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        self.inner.user_by_name(username).await
-    }
-
     async fn create_session(&self, token_hash: &str, user_id: i64) -> Result<(), StoreError> {
         self.inner.create_session(token_hash, user_id).await
-    }
-
-    async fn create_tweets(&self, drafts: &[Draft]) -> Result<Vec<Tweet>, StoreError> {
-        self.inner.create_tweets(drafts).await
-    }
-
-    async fn tweet(&self, id: i64, viewer: Option<i64>) -> Result<Option<Tweet>, StoreError> {
-        self.inner.tweet(id, viewer).await
-    }
-
-    async fn tweets(
-        &self,
-        author: Option<i64>,
-        page: Page,
-        viewer: Option<i64>,
-    ) -> Result<Vec<Tweet>, StoreError> {
-        self.inner.tweets(author, page, viewer).await
-    }
-
-    async fn delete_tweet(&self, id: i64, author_id: i64) -> Result<(), StoreError> {
-        self.inner.delete_tweet(id, author_id).await
-    }
-
-    async fn set_like(&self, tweet_id: i64, user_id: i64, liked: bool) -> Result<(), StoreError> {
-        self.inner.set_like(tweet_id, user_id, liked).await
-    }
-
-    async fn deleted_since(&self, since: i64) -> Result<Vec<i64>, StoreError> {
-        self.inner.deleted_since(since).await
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
-
-    async fn profile(
-        &self,
-        username: &Username,
-        viewer: Option<i64>,
-    ) -> Result<Option<Profile>, StoreError> {
-        self.inner.profile(username, viewer).await
-    }
-
-    async fn update_profile(&self, user_id: i64, update: &ProfileUpdate) -> Result<(), StoreError> {
-        self.inner.update_profile(user_id, update).await
-    }
-
-    async fn set_follow(
-        &self,
-        follower_id: i64,
-        followee_id: i64,
-        on: bool,
-    ) -> Result<bool, StoreError> {
-        self.inner.set_follow(follower_id, followee_id, on).await
-    }
-
-    async fn followers(
-        &self,
-        user_id: i64,
-        cursor: FollowCursor,
-        viewer: Option<i64>,
-    ) -> Result<ProfilePage, StoreError> {
-        self.inner.followers(user_id, cursor, viewer).await
-    }
-
-    async fn following(
-        &self,
-        user_id: i64,
-        cursor: FollowCursor,
-        viewer: Option<i64>,
-    ) -> Result<ProfilePage, StoreError> {
-        self.inner.following(user_id, cursor, viewer).await
-    }
-
-    async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError> {
-        self.inner.home(user_id, page).await
-    }
-
-    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-        self.inner.recent_authors(limit).await
-    }
-
-    async fn tweets_by_ids(
-        &self,
-        ids: &[i64],
-        viewer: i64,
-    ) -> Result<HashMap<i64, Tweet>, StoreError> {
-        self.inner.tweets_by_ids(ids, viewer).await
-    }
-
-    async fn following_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
-        self.inner.following_ids(user_id).await
-    }
-
-    async fn replies(
-        &self,
-        parent: i64,
-        page: Page,
-        viewer: Option<i64>,
-    ) -> Result<Vec<Tweet>, StoreError> {
-        self.inner.replies(parent, page, viewer).await
-    }
-
-    async fn notify(
-        &self,
-        new: &[NewNotification],
-    ) -> Result<Vec<(Notification, i64)>, StoreError> {
-        self.inner.notify(new).await
-    }
-
-    async fn notifications(
-        &self,
-        recipient: i64,
-        before: i64,
-        limit: i64,
-    ) -> Result<Vec<Notification>, StoreError> {
-        self.inner.notifications(recipient, before, limit).await
-    }
-
-    async fn unread_count(&self, recipient: i64) -> Result<i64, StoreError> {
-        self.inner.unread_count(recipient).await
-    }
-
-    async fn mark_read(&self, recipient: i64, up_to: i64) -> Result<(), StoreError> {
-        self.inner.mark_read(recipient, up_to).await
-    }
-
-    async fn suggestions(
-        &self,
-        viewer: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Profile>, StoreError> {
-        self.inner.suggestions(viewer, limit).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::SqliteStore;
+    use crate::domain::Username;
+    use crate::storage::{SqliteStore, Store};
 
     /// A SQLite store in a temporary directory, with two users.
     async fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>, User, User) {

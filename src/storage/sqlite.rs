@@ -14,8 +14,8 @@ use sqlx::sqlite::{
 
 use sqlx::{Sqlite, Transaction};
 
-use super::sql::shared_store_impl;
 use super::{ACQUIRE_TIMEOUT, StoreError};
+use super::{accounts, follows, notifications, timelines, tweets};
 
 /// `Store` on a SQLite file.
 pub struct SqliteStore {
@@ -96,6 +96,53 @@ impl SqliteStore {
         }
         Ok(inserted)
     }
+
+    /// Each of `authors`' first `limit` tweet ids past `bound` (below it, or above it when
+    /// `ascending`), read from the `(author_id, id)` index: SQLite has no `LATERAL`, so one
+    /// `UNION ALL` of per-author `LIMIT`ed selects, in chunks under its limit of 500 terms in a
+    /// compound select. Every value is a bound parameter.
+    async fn home_ids_by_author(
+        &self,
+        authors: &[i64],
+        bound: i64,
+        ascending: bool,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let (comparison, order) = if ascending {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
+        let mut ids = Vec::new();
+        for chunk in authors.chunks(HOME_AUTHORS_PER_STATEMENT) {
+            let mut query = sqlx::QueryBuilder::<Sqlite>::new("");
+            for (i, author) in chunk.iter().enumerate() {
+                if i > 0 {
+                    query.push(" UNION ALL ");
+                }
+                query.push("SELECT id FROM (SELECT id FROM tweets WHERE author_id = ");
+                query.push_bind(*author);
+                query.push(format_args!(" AND id {comparison} "));
+                query.push_bind(bound);
+                query.push(format_args!(" ORDER BY id {order} LIMIT "));
+                query.push_bind(limit);
+                query.push(")");
+            }
+            query.push(format_args!(" ORDER BY id {order} LIMIT "));
+            query.push_bind(limit);
+            let rows: Vec<(i64,)> = query.build_query_as().fetch_all(&self.pool).await?;
+            ids.extend(rows.into_iter().map(|(id,)| id));
+        }
+        Ok(ids)
+    }
 }
 
-shared_store_impl!(SqliteStore);
+/// Authors per home-timeline statement: under SQLite's 500 terms in a compound select, and
+/// 3 bound values each under its 32,766.
+const HOME_AUTHORS_PER_STATEMENT: usize = 400;
+
+accounts::impl_accounts!(SqliteStore);
+tweets::impl_tweets!(SqliteStore);
+timelines::impl_timelines!(SqliteStore);
+follows::impl_follows!(SqliteStore);
+notifications::impl_notifications!(SqliteStore);

@@ -86,6 +86,32 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A `Store` used directly (no HTTP) on a database of its own, for the storage conformance
+/// suite and tests that drive the feed without a server.
+pub struct TestStore {
+    pub store: std::sync::Arc<dyn chirp::storage::Store>,
+    // Dropped after `store`: the database outlives its pool.
+    _database: TestDatabase,
+}
+
+impl TestStore {
+    /// A fresh, migrated database on `backend`.
+    pub async fn open(backend: Backend) -> Self {
+        let database = TestDatabase::create(backend).await;
+        let store = chirp::storage::connect(&chirp::storage::StoreConfig {
+            url: database.url.clone(),
+            pool_size: 4,
+            sqlite_cache_kib: 512,
+        })
+        .await
+        .expect("the store connects and migrates");
+        Self {
+            store,
+            _database: database,
+        }
+    }
+}
+
 /// Start the app on `backend` with otherwise default settings.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await

@@ -4,39 +4,11 @@
 //! A new query gets its test here once and runs on both back ends: write
 //! `async fn the_behaviour(store: &dyn Store)` and add its name to `both_backends!` below.
 
-use std::sync::Arc;
-
 use chirp::domain::{
-    DisplayName, Draft, Page, PageCursor, ProfileUpdate, Tweet, TweetText, User, Username,
-    now_micros,
+    DisplayName, Draft, NewNotification, NotificationKind, Page, PageCursor, ProfileUpdate, Tweet,
+    TweetText, User, Username, now_micros,
 };
-use chirp::storage::{self, Store, StoreConfig, StoreError};
-
-use crate::helpers::{Backend, TestDatabase};
-
-/// A `Store` connected to a database of its own.
-struct TestStore {
-    store: Arc<dyn Store>,
-    // Dropped after `store`: the database outlives its pool.
-    _database: TestDatabase,
-}
-
-impl TestStore {
-    async fn open(backend: Backend) -> Self {
-        let database = TestDatabase::create(backend).await;
-        let store = storage::connect(&StoreConfig {
-            url: database.url.clone(),
-            pool_size: 4,
-            sqlite_cache_kib: 512,
-        })
-        .await
-        .expect("the store connects and migrates");
-        Self {
-            store,
-            _database: database,
-        }
-    }
-}
+use chirp::storage::{Constraint, Store, StoreError};
 
 /// One `#[tokio::test]` per back end for each named `async fn name(store: &dyn Store)`.
 macro_rules! both_backends {
@@ -45,7 +17,7 @@ macro_rules! both_backends {
             $(
                 #[tokio::test]
                 async fn $test() {
-                    let test = super::TestStore::open($crate::helpers::Backend::Sqlite).await;
+                    let test = $crate::helpers::TestStore::open($crate::helpers::Backend::Sqlite).await;
                     super::$test(&*test.store).await;
                 }
             )*
@@ -54,7 +26,7 @@ macro_rules! both_backends {
             $(
                 #[tokio::test]
                 async fn $test() {
-                    let test = super::TestStore::open($crate::helpers::Backend::Postgres).await;
+                    let test = $crate::helpers::TestStore::open($crate::helpers::Backend::Postgres).await;
                     super::$test(&*test.store).await;
                 }
             )*
@@ -74,6 +46,10 @@ both_backends!(
     following_ids_are_sorted_and_follow_changes,
     recent_authors_and_tweets_by_ids_read_what_home_pages_need,
     ping_answers,
+    a_conflict_names_its_constraint,
+    home_pages_with_few_authors_match_the_model,
+    home_pages_with_many_authors_match_the_model,
+    notify_makes_each_notification_once_for_many_recipients,
 );
 
 fn name(raw: &str) -> Username {
@@ -117,7 +93,7 @@ async fn usernames_are_unique_whatever_their_case(store: &dyn Store) {
     assert!(ada.id > 0);
     assert!(matches!(
         store.create_user(&name("aDA"), "other").await,
-        Err(StoreError::Conflict)
+        Err(StoreError::Conflict(Constraint::Username))
     ));
     let grace = user(store, "grace").await;
     assert_ne!(grace.id, ada.id);
@@ -385,11 +361,11 @@ async fn recent_authors_and_tweets_by_ids_read_what_home_pages_need(store: &dyn 
     let bob = user(store, "bob").await;
     let tweets = post(store, &[&ann, &bob], 5).await;
     let recent = store.recent_authors(3).await.unwrap();
-    let want: Vec<(i64, i64)> = tweets
+    let want: Vec<(i64, i64, Option<i64>)> = tweets
         .iter()
         .rev()
         .take(3)
-        .map(|t| (t.id, t.author.id))
+        .map(|t| (t.id, t.author.id, None))
         .collect();
     assert_eq!(recent, want, "the newest first, with their authors");
     assert_eq!(store.recent_authors(100).await.unwrap().len(), 5);
@@ -404,4 +380,198 @@ async fn recent_authors_and_tweets_by_ids_read_what_home_pages_need(store: &dyn 
     assert!(found[&tweets[1].id].liked_by_me);
     assert_eq!(found[&tweets[1].id].like_count, 1);
     assert!(!found[&tweets[3].id].liked_by_me);
+}
+
+async fn a_conflict_names_its_constraint(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    store.create_session("same-hash", ada.id).await.unwrap();
+    assert!(matches!(
+        store.create_session("same-hash", ada.id).await,
+        Err(StoreError::Conflict(Constraint::SessionToken))
+    ));
+}
+
+/// `viewer`'s home timeline by the model (their own tweets and their followees', newest
+/// first) against the store, walked with `before` from the newest page down and with `after`
+/// from the start up, a page of `limit` at a time.
+async fn home_matches_the_model(store: &dyn Store, viewer: &User, authors: &[i64], all: &[Tweet]) {
+    let mut want: Vec<i64> = all
+        .iter()
+        .filter(|t| t.author.id == viewer.id || authors.contains(&t.author.id))
+        .map(|t| t.id)
+        .collect();
+    want.sort_unstable_by(|a, b| b.cmp(a));
+    let limit = 7;
+    let mut got = Vec::new();
+    let mut cursor = PageCursor::Newest;
+    loop {
+        let page = ids(&store.home(viewer.id, page(limit, cursor)).await.unwrap());
+        assert!(
+            page.windows(2).all(|w| w[0] > w[1]),
+            "newest first: {page:?}"
+        );
+        let Some(&last) = page.last() else { break };
+        got.extend(page);
+        cursor = PageCursor::Before(last);
+    }
+    assert_eq!(got, want, "walking before");
+    let mut got = Vec::new();
+    let mut cursor = PageCursor::After(0);
+    loop {
+        let page = ids(&store.home(viewer.id, page(limit, cursor)).await.unwrap());
+        assert!(
+            page.windows(2).all(|w| w[0] > w[1]),
+            "newest first: {page:?}"
+        );
+        let Some(&first) = page.first() else { break };
+        got.splice(0..0, page);
+        cursor = PageCursor::After(first);
+    }
+    assert_eq!(got, want, "walking after");
+}
+
+/// A viewer who follows nobody (whose home used to scan every tweet), one who follows a
+/// few, and one whose followees rarely post: read author by author.
+async fn home_pages_with_few_authors_match_the_model(store: &dyn Store) {
+    let loner = user(store, "loner").await;
+    let fan = user(store, "fan").await;
+    let idols = [user(store, "idol1").await, user(store, "idol2").await];
+    let crowd = [user(store, "crowd1").await, user(store, "crowd2").await];
+    for idol in &idols {
+        assert!(store.set_follow(fan.id, idol.id, true).await.unwrap());
+    }
+    let mut all = post(store, &[&crowd[0], &crowd[1]], 30).await;
+    all.extend(
+        post(
+            store,
+            &[&idols[0], &crowd[0], &fan, &crowd[1], &idols[1]],
+            40,
+        )
+        .await,
+    );
+    all.extend(post(store, &[&crowd[1]], 20).await);
+    assert_eq!(
+        store
+            .home(loner.id, page(20, PageCursor::Newest))
+            .await
+            .unwrap(),
+        Vec::<Tweet>::new(),
+        "following nobody and silent: nothing"
+    );
+    home_matches_the_model(store, &loner, &[], &all).await;
+    let idol_ids: Vec<i64> = idols.iter().map(|u| u.id).collect();
+    home_matches_the_model(store, &fan, &idol_ids, &all).await;
+    all.extend(post(store, &[&loner], 3).await);
+    home_matches_the_model(store, &loner, &[], &all).await;
+}
+
+/// More authors than are read one by one: the walk by id answers the same pages.
+async fn home_pages_with_many_authors_match_the_model(store: &dyn Store) {
+    let fan = user(store, "fan").await;
+    let mut followed = Vec::new();
+    for i in 0..300 {
+        let idol = user(store, &format!("idol{i}")).await;
+        store.set_follow(fan.id, idol.id, true).await.unwrap();
+        followed.push(idol);
+    }
+    let stranger = user(store, "stranger").await;
+    let authors: Vec<&User> = [&stranger, &followed[0], &fan, &followed[299], &stranger]
+        .into_iter()
+        .collect();
+    let all = post(store, &authors, 40).await;
+    let ids: Vec<i64> = followed.iter().map(|u| u.id).collect();
+    home_matches_the_model(store, &fan, &ids, &all).await;
+}
+
+/// Sixty recipients of one tweet's mentions, some asked twice in the call, one already told
+/// before, one also told of a reply and liking the tweet: each made once, in id order, each
+/// with its recipient's unread count just after it, the tweet as its recipient sees it.
+async fn notify_makes_each_notification_once_for_many_recipients(store: &dyn Store) {
+    let actor = user(store, "actor").await;
+    let mut recipients = Vec::new();
+    for i in 0..60 {
+        recipients.push(user(store, &format!("reader{i}")).await);
+    }
+    let tweet = post(store, &[&actor], 1).await.remove(0);
+    let (first, second) = (recipients[0].id, recipients[1].id);
+    store.set_like(tweet.id, first, true).await.unwrap();
+    let told = |recipient: i64, kind: NotificationKind| NewNotification {
+        recipient,
+        kind,
+        actor: actor.id,
+        tweet: Some(tweet.id),
+    };
+    let before = store
+        .notify(&[told(second, NotificationKind::Mention)])
+        .await
+        .unwrap();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].1, 1, "the new one counts");
+
+    let mut batch: Vec<NewNotification> = recipients
+        .iter()
+        .map(|r| told(r.id, NotificationKind::Mention))
+        .collect();
+    batch.extend(
+        recipients[..10]
+            .iter()
+            .map(|r| told(r.id, NotificationKind::Mention)),
+    );
+    batch.push(told(first, NotificationKind::Reply));
+    batch.push(NewNotification {
+        recipient: first,
+        kind: NotificationKind::Follow,
+        actor: actor.id,
+        tweet: None,
+    });
+    let made = store.notify(&batch).await.unwrap();
+    assert_eq!(
+        made.len(),
+        59 + 2,
+        "each once; the one made before is not made again"
+    );
+    assert!(
+        made.windows(2).all(|w| w[0].0.id < w[1].0.id),
+        "in id order"
+    );
+    let mut seen = std::collections::HashSet::new();
+    for (n, unread) in &made {
+        assert!(
+            seen.insert((n.recipient, n.kind.as_str())),
+            "made twice: {n:?}"
+        );
+        assert_eq!(n.actor.id, actor.id);
+        assert!(!n.read);
+        if n.recipient == second {
+            panic!("told twice of the same mention: {n:?}");
+        }
+        if n.kind == NotificationKind::Follow {
+            assert_eq!(n.tweet, None);
+        } else {
+            let seen_tweet = n.tweet.as_ref().expect("the tweet is there");
+            assert_eq!(seen_tweet.id, tweet.id);
+            assert_eq!(seen_tweet.like_count, 1);
+            assert_eq!(seen_tweet.liked_by_me, n.recipient == first, "{n:?}");
+        }
+        if n.recipient != first {
+            assert_eq!(*unread, 1, "{n:?}");
+        }
+    }
+    let firsts: Vec<i64> = made
+        .iter()
+        .filter(|(n, _)| n.recipient == first)
+        .map(|(_, unread)| *unread)
+        .collect();
+    assert_eq!(firsts, [1, 2, 3], "each counts the ones made before it");
+    assert_eq!(store.unread_count(first).await.unwrap(), 3);
+    assert_eq!(store.unread_count(second).await.unwrap(), 1);
+    assert_eq!(store.notify(&batch).await.unwrap(), Vec::new(), "once ever");
+    assert_eq!(store.notify(&[]).await.unwrap(), Vec::new());
+    let listed = store.notifications(first, i64::MAX, 10).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(
+        listed
+            .iter()
+            .any(|n| n.tweet.as_ref().is_some_and(|t| t.liked_by_me))
+    );
 }

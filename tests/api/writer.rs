@@ -9,11 +9,10 @@ use chirp::domain::{Draft, TweetText, User, Username};
 use chirp::feed::{Caches, Feed};
 use chirp::origin::OriginPolicy;
 use chirp::realtime::{HandshakeContext, Realtime, RealtimeConfig};
-use chirp::storage::{self, Store, StoreConfig};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, TestDatabase};
+use crate::helpers::{Backend, TestApp, TestStore};
 
 crate::on_every_backend!(control_characters_are_refused_and_never_fail_other_posters);
 
@@ -56,26 +55,15 @@ async fn control_characters_are_refused_and_never_fail_other_posters(app: &TestA
     assert_eq!(app.ids("/api/tweets?limit=100").await.len(), 41);
 }
 
-/// A throwaway database for a store used directly (no HTTP), dropped with the guard.
-async fn throwaway_store(backend: Backend) -> (Arc<dyn Store>, TestDatabase) {
-    let database = TestDatabase::create(backend).await;
-    let store = storage::connect(&StoreConfig {
-        url: database.url.clone(),
-        pool_size: 4,
-        sqlite_cache_kib: 512,
-    })
-    .await
-    .expect("store opens");
-    (store, database)
-}
-
 /// Queue drafts of a real author around one whose author does not exist (a foreign-key
 /// failure on both back ends) so that they share a batch: only that one fails.
 async fn a_refused_draft_fails_alone(backend: Backend) {
-    let (store, _guard) = throwaway_store(backend).await;
+    let test = TestStore::open(backend).await;
+    let store = test.store.clone();
     let realtime = Realtime::build(RealtimeConfig {
         handshake: HandshakeContext {
             store: store.clone(),
+            sessions: store.clone(),
             origins: Arc::new(OriginPolicy::parse("*").unwrap()),
         },
         redis_url: None,
