@@ -32,9 +32,9 @@ pub use in_flight::{InFlight, count_in_flight};
 pub use limit::{AccountLimiter, Limiter, RateLimits};
 
 use crate::auth::Hasher;
+use crate::changes::Changes;
 use crate::feed::Feed;
 use crate::origin::OriginPolicy;
-use crate::realtime::Realtime;
 use crate::storage::Store;
 
 /// Largest JSON body the API accepts.
@@ -64,8 +64,8 @@ impl std::ops::Deref for AppState {
 pub struct Services {
     /// Storage.
     pub store: Arc<dyn Store>,
-    /// Announcements to sockets.
-    pub realtime: Realtime,
+    /// The path of change: sign-outs on every node, and its health.
+    pub changes: Changes,
     /// The origin rule for cookies.
     pub origins: Arc<OriginPolicy>,
     /// Renders `/metrics`.
