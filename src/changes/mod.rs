@@ -33,6 +33,9 @@ mod sessions;
 mod sign_out;
 mod store_reads;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 
