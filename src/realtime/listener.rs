@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
-use super::Index;
 use super::engine::{Broadcast, Hub};
 use super::events;
+use super::index::Index;
 use super::socketio::{self, SocketIo};
 use super::watch::{FollowChange, Routing};
 use crate::changes::{Change, Control, Event, Listener, Stale};

@@ -14,12 +14,14 @@
 //! - `socketio`: Socket.IO packets, the `/` namespace, connect, `watch` and other events.
 //! - `handshake`: who a socket is (origin rule, `auth.token`, cookie).
 //! - `events`: event names, payloads and their encoding.
-//! - `watch`: which socket watches which timeline (who receives a tweet).
+//! - `watch`: which socket watches which timeline (who receives a tweet); `index`: this
+//!   node's watch index behind its lock.
 //! - `listener`: what each change does to this node's sockets.
 
 mod engine;
 mod events;
 mod handshake;
+mod index;
 mod listener;
 mod socketio;
 mod watch;
@@ -32,35 +34,20 @@ pub mod fuzzing {
     pub use super::socketio::packet as socketio_packet;
 }
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::any;
 
 pub use handshake::HandshakeContext;
+pub use index::Index;
 
-use engine::session::Session;
 use engine::{EngineConfig, Hub};
 use listener::Sockets;
 use socketio::SocketIo;
-use watch::WatchIndex;
 
 use crate::changes::Listener;
-
-/// The watch index of this node, behind one lock. Lock order: a session's lock may be held
-/// while taking this one (a CONNECT registers under its session's lock), never the reverse —
-/// so a broadcast collects its recipients under this lock and writes after releasing it.
-pub struct Index(Mutex<WatchIndex<Arc<Session>>>);
-
-impl Index {
-    fn lock(&self) -> MutexGuard<'_, WatchIndex<Arc<Session>>> {
-        // Plain data; nothing panics while holding it.
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
 
 /// Handle to the real-time side. Cheap to clone.
 #[derive(Clone)]
@@ -89,7 +76,7 @@ impl Realtime {
     /// be registered with `Changes::start` for sockets to hear of anything.
     pub fn build(config: RealtimeConfig) -> Self {
         let store = config.handshake.store.clone();
-        let index = Arc::new(Index(Mutex::new(WatchIndex::default())));
+        let index = Arc::new(Index::new());
         let io = Arc::new(SocketIo::new(config.handshake, index.clone()));
         let hub = Hub::new(
             EngineConfig {
