@@ -1,4 +1,5 @@
-//! Assembling and running the server: connect storage, build the socket layer and the
+//! Assembling and running the server: connect storage, build the socket layer, start the
+//! path of change with its listeners (session cache, feed caches, sockets), build the
 //! routers, bind the listener, serve until a shutdown signal, then close sockets and let
 //! in-flight requests finish (for at most `--shutdown-timeout` seconds).
 //!
@@ -31,12 +32,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
+use crate::changes::{Changes, ChangesConfig, Listener};
 use crate::config::ServeConfig;
 use crate::domain::{Page, PageCursor};
 use crate::feed::{Caches, Feed};
 use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
-use crate::realtime::{Announcement, BusHook, BusNews, HandshakeContext, Realtime, RealtimeConfig};
+use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
 use crate::{telemetry, web};
 
@@ -80,8 +82,8 @@ impl App {
                  (sessions and the first page are cached); give every node --redis-url"
             );
         }
-        // Both caches are on in a cluster too: the bus hook drops what other nodes change,
-        // and while the bus is down or unsettled they are bypassed (`caches_coherent`).
+        // Both caches are on in a cluster too: they listen to every node's changes, and while
+        // the broker is down or unsettled they are bypassed (`Changes::coherent`).
         let sessions = Arc::new(SessionCache::new(store.clone()));
         let caches = Arc::new(Caches::new(config.home_cache_tweets));
         let newest = store
@@ -102,25 +104,32 @@ impl App {
             },
             trusted_proxies: config.trusted_proxies.as_slice().into(),
             max_sockets_per_address: config.max_sockets_per_address,
-            redis_url: config.redis_url.clone(),
-            newest_tweet_id: newest.first().map_or(0, |t| t.id),
             ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
             max_backlog: config.max_backlog_bytes,
-            bus_hook: (!single_node).then(|| cache_hook(sessions.clone(), caches.clone())),
-        })?;
-        if !single_node {
-            sessions.trust_only_while(realtime.coherence());
-        }
+        });
+        // Who hears of changes: caches first (a change drops what it makes stale before it
+        // is delivered anywhere), then this node's sockets.
+        let listeners: Vec<Arc<dyn Listener>> =
+            vec![sessions.clone(), caches.clone(), realtime.listener()];
+        let changes = Changes::start(
+            ChangesConfig {
+                store: store.clone(),
+                redis_url: config.redis_url.clone(),
+                newest_tweet_id: newest.first().map_or(0, |t| t.id),
+            },
+            listeners,
+        )?;
+        sessions.trust_only_while(changes.coherence());
         let limits = RateLimits::new(config);
         spawn_forgetting(limits.clone());
         let state = AppState::new(Services {
             store: store.clone(),
             sessions: sessions.clone(),
-            realtime: realtime.clone(),
+            changes: changes.clone(),
             origins: origins.clone(),
             metrics,
-            feed: Feed::start(store.clone(), realtime.clone(), caches),
+            feed: Feed::start(store.clone(), changes, caches),
             limits,
             hasher: Hasher::start(
                 config.hash_threads,
@@ -290,20 +299,6 @@ fn refuse_connection(stream: TcpStream, permit: OwnedSemaphorePermit) {
         let _ = tokio::time::timeout(REFUSAL_TIMEOUT, connection).await;
         drop(permit);
     });
-}
-
-/// What keeps this node's caches coherent with the others': every change another node
-/// announces reaches the feed's caches (`Caches::apply`), a sign-out drops that session, and
-/// a lost or regained subscription (announcements may have been missed) drops everything.
-fn cache_hook(sessions: Arc<SessionCache>, caches: Arc<Caches>) -> BusHook {
-    Arc::new(move |news| match news {
-        BusNews::Heard(Announcement::SessionEnded { token_hash }) => sessions.forget(token_hash),
-        BusNews::Heard(announcement) => caches.apply(announcement),
-        BusNews::Lost => {
-            sessions.forget_all();
-            caches.lost();
-        }
-    })
 }
 
 /// Every minute, let the rate limiters forget addresses and accounts that have gone quiet.

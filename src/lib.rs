@@ -11,24 +11,32 @@
 //! - `app`: assembles storage, HTTP and sockets; binds; graceful shutdown.
 //! - `domain`: validated input and the records served (`Username`, `TweetText`, `Tweet`…).
 //! - `feed`: every change of what a timeline shows (posting in batches and in order,
-//!   deleting, liking, following): stored, cache forgotten, announced, and the
-//!   notifications it makes (reply, mention, like, follow); the first page from memory.
+//!   deleting, liking, following, profiles): stored, then published, and the notifications
+//!   it makes (reply, mention, like, follow); the first page and home pages from memory
+//!   (its caches listen to changes).
+//! - `changes`: the vocabulary of change (`Change`: what sockets hear, what caches drop,
+//!   what nodes coordinate) and its one path — publish, a broker (in memory for one node,
+//!   Redis for many), then every registered listener, in order, each change once, gaps
+//!   filled from the store; cache coherence and the sign-out confirmation.
 //! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
 //! - `auth`: password hashing and session tokens.
 //! - `caps`: the cap on open connections, and the client address per-address caps count.
 //! - `origin`: which origins may use the session cookie.
 //! - `http`: the JSON API, health and metrics.
-//! - `realtime`: the Socket.IO endpoint, the watch index and announcements (own Engine.IO
-//!   transport in `realtime::engine`, which knows nothing of Socket.IO).
+//! - `realtime`: the Socket.IO endpoint and the watch index; a listener of changes (own
+//!   Engine.IO transport in `realtime::engine`, which knows nothing of Socket.IO).
 //! - `web`: the embedded web app and Socket.IO client bundle.
 //!
-//! Imports run one way: `main` → `app` → `http` → `feed` → `realtime` → `storage` →
-//! `domain`, with `config`, `telemetry`, `auth`, `origin` and `web` as leaf helpers that
-//! import none of those layers above them.
+//! Imports run one way: `main` → `app` → `http` → `feed` → `changes` → `storage` →
+//! `domain`, with `realtime` a listener beside `feed` (`realtime` → `changes` → …; only
+//! `app` imports `realtime`, and registers the listeners at start), and `config`,
+//! `telemetry`, `auth`, `origin` and `web` as leaf helpers that import none of those layers
+//! above them.
 
 pub mod app;
 pub mod auth;
 pub mod caps;
+pub mod changes;
 pub mod config;
 pub mod domain;
 pub mod feed;

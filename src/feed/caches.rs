@@ -1,13 +1,12 @@
 //! `Caches`: what the feed keeps in memory — the anonymous first page (`FirstPage`) and the
-//! material home pages are picked from (`HomePages`) — and how each change reaches them: one
-//! mapping (`apply`) for this node's changes and those another node announced on the bus,
-//! so the two cannot drift apart.
+//! material home pages are picked from (`HomePages`) — as a listener of changes: every change
+//! heard (this node's as the feed publishes it, another node's as it arrives) drops or
+//! updates what it makes stale, through one mapping, so the two cannot drift apart.
 
 use super::{FirstPage, HomePages};
-use crate::domain::Tweet;
-use crate::realtime::Announcement;
+use crate::changes::{Change, Event, Listener, Stale};
 
-/// The feed's caches. Shared by the feed, its writer and the bus hook.
+/// The feed's caches. Shared by the feed (which reads them) and `changes` (which tells them).
 pub struct Caches {
     /// The anonymous first page of everyone's timeline.
     pub first_page: FirstPage,
@@ -23,50 +22,39 @@ impl Caches {
             home: HomePages::new(home_tweets),
         }
     }
+}
 
-    /// Tweets were committed here (the writer; as `apply` with `Announcement::Tweet`, without
-    /// building one per tweet).
-    pub fn stored(&self, tweets: &[&Tweet]) {
-        self.first_page.invalidate();
-        for tweet in tweets {
-            let parent = tweet.reply_to.as_ref().map(|parent| parent.id);
-            self.home.tweeted(tweet.id, tweet.author.id, parent);
-        }
-    }
-
-    /// A change, made here (the feed, after storing it) or announced by another node.
-    pub fn apply(&self, announcement: &Announcement) {
-        match announcement {
-            Announcement::Tweet {
+impl Listener for Caches {
+    fn heard(&self, change: &Change) {
+        match change {
+            Change::Event(Event::Tweet {
                 id,
                 author,
                 reply_to,
-            } => {
+            }) => {
                 self.first_page.invalidate();
                 self.home.tweeted(*id, author.id, *reply_to);
             }
-            Announcement::Deleted { id } => {
+            Change::Event(Event::Deleted { id }) => {
                 self.first_page.invalidate();
                 self.home.deleted(*id);
             }
-            Announcement::Follow { follower, .. } => self.home.followed(*follower),
+            Change::Stale(Stale::Follow { follower, .. }) => self.home.followed(*follower),
             // Pages carry like counts and display names.
-            Announcement::Liked { tweet } => {
+            Change::Stale(Stale::Liked { tweet }) => {
                 self.first_page.invalidate();
                 self.home.liked(*tweet);
             }
-            Announcement::ProfileChanged { user } => {
+            Change::Stale(Stale::ProfileChanged { user }) => {
                 self.first_page.invalidate();
                 self.home.profile_changed(*user);
             }
-            Announcement::SessionEnded { .. }
-            | Announcement::SessionForgotten { .. }
-            | Announcement::Notification { .. } => {}
+            Change::Event(Event::Notification { .. }) | Change::Control(_) => {}
         }
     }
 
-    /// Announcements may have been missed (the bus subscription was lost or came back).
-    pub fn lost(&self) {
+    /// Other nodes' changes may have been missed: forget everything.
+    fn missed(&self) {
         self.first_page.invalidate();
         self.home.reset();
     }

@@ -1,10 +1,12 @@
 //! The feed is the only thing that changes what a timeline shows: posting (a writer that
-//! stores tweets in batches, in order, and announces them), deleting, liking — each stores
-//! the change, forgets what is cached and announces it, in one place, so a new kind of change
-//! cannot forget a step. The notifications those changes make (reply, mention, like,
-//! follow) are made here too, after the change is stored. It also serves the first timeline
-//! page from memory while nothing changed — in a cluster, while the bus can tell it of other
-//! nodes' changes (`Realtime::caches_coherent`); `app` drops the page when the bus brings one.
+//! stores tweets in batches, in order, and publishes them), deleting, liking, following,
+//! profiles — each stores the change, then publishes it (`changes::Changes::publish`), which
+//! drops what the caches hold before the caller answers and tells every socket and node, so
+//! a new kind of change cannot forget a step. The notifications those changes make (reply,
+//! mention, like, follow) are made here too, after the change is stored. It also serves the
+//! first timeline page and home pages from memory (`Caches`, a listener of changes) while
+//! they may be trusted (`Changes::coherent`: always on one node; in a cluster, while the
+//! broker is settled).
 //!
 //! Why a writer task: the database takes one writer at a time anyway, so tweets posted
 //! concurrently are queued and stored together in one transaction; ids, commits and
@@ -23,27 +25,27 @@ pub use caches::Caches;
 pub use first_page::FirstPage;
 pub use home_pages::HomePages;
 
+use crate::changes::{Change, Changes};
 use crate::domain::{Draft, NewNotification, NotificationKind, Page, ProfileUpdate, Tweet};
-use crate::realtime::{Announcement, Realtime};
 use crate::storage::{Store, StoreError};
 
 /// Handle to the feed. Cheap to clone.
 #[derive(Clone)]
 pub struct Feed {
     store: Arc<dyn Store>,
-    realtime: Realtime,
+    changes: Changes,
     writer: writer::Writer,
     caches: Arc<Caches>,
 }
 
 impl Feed {
-    /// Start the writer. `caches` must hear of other nodes' changes (`Caches::apply` and
-    /// `Caches::lost` from the bus hook) when there are other nodes.
-    pub fn start(store: Arc<dyn Store>, realtime: Realtime, caches: Arc<Caches>) -> Self {
-        let writer = writer::Writer::start(store.clone(), realtime.clone(), caches.clone());
+    /// Start the writer. `caches` must be registered as a listener with `changes`
+    /// (`Changes::start`), or they would never hear what went stale.
+    pub fn start(store: Arc<dyn Store>, changes: Changes, caches: Arc<Caches>) -> Self {
+        let writer = writer::Writer::start(store.clone(), changes.clone());
         Self {
             store,
-            realtime,
+            changes,
             writer,
             caches,
         }
@@ -57,7 +59,7 @@ impl Feed {
     /// The newest `limit` tweets as an anonymous visitor sees them, as the JSON body of
     /// `GET /api/tweets` — from memory when nothing changed since it was last read.
     pub async fn newest_json(&self, limit: i64) -> Result<Bytes, StoreError> {
-        if self.realtime.caches_coherent() {
+        if self.changes.coherent() {
             self.caches
                 .first_page
                 .get_or_load(&*self.store, limit)
@@ -71,7 +73,7 @@ impl Feed {
     /// as the JSON body of `GET /api/timelines/home`: from memory when it can be
     /// (`HomePages`), else read from the store.
     pub async fn home_json(&self, user: i64, page: Page) -> Result<Bytes, StoreError> {
-        if self.realtime.caches_coherent()
+        if self.changes.coherent()
             && let Some(json) = self.caches.home.page(&*self.store, user, page).await?
         {
             return Ok(json);
@@ -79,12 +81,11 @@ impl Feed {
         first_page::encode(&self.store.home(user, page).await?)
     }
 
-    /// Delete `author`'s tweet, forget cached pages and announce the deletion. `NotFound`
-    /// when `author` has no such tweet.
+    /// Delete `author`'s tweet and publish the deletion (cached pages go, sockets are
+    /// told). `NotFound` when `author` has no such tweet.
     pub async fn delete(&self, id: i64, author: i64) -> Result<(), StoreError> {
         self.store.delete_tweet(id, author).await?;
-        self.caches.apply(&Announcement::Deleted { id });
-        self.realtime.announce_delete(id);
+        self.changes.publish(Change::deleted(id));
         Ok(())
     }
 
@@ -99,12 +100,11 @@ impl Feed {
         liked: bool,
     ) -> Result<(), StoreError> {
         self.store.set_like(tweet, user, liked).await?;
-        self.caches.apply(&Announcement::Liked { tweet });
-        self.realtime.announce_like(tweet);
+        self.changes.publish(Change::liked(tweet));
         if liked {
             notify(
                 &*self.store,
-                &self.realtime,
+                &self.changes,
                 &[NewNotification {
                     recipient: author,
                     kind: NotificationKind::Like,
@@ -119,24 +119,19 @@ impl Feed {
 
     /// Follow (`on`) or unfollow `followee`; answers whether anything changed.
     ///
-    /// The one door every follow change goes through: a change is announced (here at once,
+    /// The one door every follow change goes through: a change is published (here at once,
     /// then on every node) before the caller answers, so `home` watchers are routed by it from
     /// the next tweet on. The cached first page shows no follow state; the follower's
     /// cached followee list (for home pages) is dropped before the answer.
     pub async fn follow(&self, follower: i64, followee: i64, on: bool) -> Result<bool, StoreError> {
         let changed = self.store.set_follow(follower, followee, on).await?;
         if changed {
-            self.caches.apply(&Announcement::Follow {
-                follower,
-                followee,
-                following: on,
-            });
-            self.realtime.announce_follow(follower, followee, on);
+            self.changes.publish(Change::follow(follower, followee, on));
         }
         if changed && on {
             notify(
                 &*self.store,
-                &self.realtime,
+                &self.changes,
                 &[NewNotification {
                     recipient: followee,
                     kind: NotificationKind::Follow,
@@ -156,9 +151,7 @@ impl Feed {
         update: &ProfileUpdate,
     ) -> Result<(), StoreError> {
         self.store.update_profile(user_id, update).await?;
-        self.caches
-            .apply(&Announcement::ProfileChanged { user: user_id });
-        self.realtime.announce_profile(user_id);
+        self.changes.publish(Change::profile_changed(user_id));
         Ok(())
     }
 }
@@ -191,9 +184,9 @@ pub(crate) fn tweet_notifications(tweet: &Tweet) -> Vec<NewNotification> {
     out
 }
 
-/// Make `new` (those not made before) and announce each to its recipient's sockets. A
+/// Make `new` (those not made before) and publish each for its recipient's sockets. A
 /// failure is logged, not returned: what the notification is about has happened already.
-pub(crate) async fn notify(store: &dyn Store, realtime: &Realtime, new: &[NewNotification]) {
+pub(crate) async fn notify(store: &dyn Store, changes: &Changes, new: &[NewNotification]) {
     let new: Vec<NewNotification> = new
         .iter()
         .copied()
@@ -205,7 +198,7 @@ pub(crate) async fn notify(store: &dyn Store, realtime: &Realtime, new: &[NewNot
     match store.notify(&new).await {
         Ok(made) => {
             for (notification, unread) in made {
-                realtime.announce_notification(&notification, unread);
+                changes.publish(Change::notification(&notification, unread));
             }
         }
         Err(e) => tracing::warn!(error = %e, "could not make notifications"),

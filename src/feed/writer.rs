@@ -1,6 +1,6 @@
 //! The tweet writer: one task that takes posted drafts off a queue, stores whatever has
-//! queued up in one transaction, updates the caches (`Caches::stored`), announces the new tweets in
-//! id order, makes their reply and mention notifications and answers each poster.
+//! queued up in one transaction, publishes the new tweets in id order (which updates the
+//! caches), makes their reply and mention notifications and answers each poster.
 //!
 //! Failures stay with their poster: when a batch is refused (a draft the database will not
 //! take, say), the drafts are stored again one by one, in order, so each poster gets the
@@ -12,9 +12,8 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::Caches;
+use crate::changes::{Change, Changes};
 use crate::domain::{Draft, Tweet};
-use crate::realtime::Realtime;
 use crate::storage::{Store, StoreError};
 
 /// Most drafts stored in one transaction.
@@ -35,9 +34,9 @@ pub struct Writer {
 
 impl Writer {
     /// Spawn the writer task.
-    pub fn start(store: Arc<dyn Store>, realtime: Realtime, caches: Arc<Caches>) -> Self {
+    pub fn start(store: Arc<dyn Store>, changes: Changes) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, realtime, caches, jobs));
+        tokio::spawn(run(store, changes, jobs));
         Self { queue }
     }
 
@@ -53,30 +52,24 @@ impl Writer {
     }
 }
 
-async fn run(
-    store: Arc<dyn Store>,
-    realtime: Realtime,
-    caches: Arc<Caches>,
-    mut jobs: mpsc::Receiver<Job>,
-) {
+async fn run(store: Arc<dyn Store>, changes: Changes, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (drafts, replies): (Vec<Draft>, Vec<_>) =
             batch.drain(..).map(|job| (job.draft, job.reply)).unzip();
         let answers = store_batch(&*store, &drafts).await;
-        let stored: Vec<&Tweet> = answers.iter().flatten().collect();
-        if !stored.is_empty() {
-            caches.stored(&stored);
-            metrics::counter!("chirp_tweets_created_total").increment(stored.len() as u64);
+        let stored = answers.iter().flatten().count();
+        if stored > 0 {
+            metrics::counter!("chirp_tweets_created_total").increment(stored as u64);
         }
         let mut notifications = Vec::new();
         for answer in answers.iter().flatten() {
-            realtime.announce_tweet(answer);
+            changes.publish(Change::tweet(answer));
             notifications.extend(super::tweet_notifications(answer));
         }
         // Made before the posters hear back, so a reply's notification is listed by the time
         // its 201 arrives.
-        super::notify(&*store, &realtime, &notifications).await;
+        super::notify(&*store, &changes, &notifications).await;
         for (answer, reply) in answers.into_iter().zip(replies) {
             let _ = reply.send(answer);
         }

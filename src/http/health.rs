@@ -38,7 +38,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(Err(e)) => Err(format!("storage unavailable: {e}")),
         Err(_) => Err("storage unavailable: no answer in 2 s".to_owned()),
     };
-    let problems: Vec<String> = [storage, state.realtime.health().await]
+    let problems: Vec<String> = [storage, state.changes.health().await]
         .into_iter()
         .filter_map(Result::err)
         .collect();

@@ -32,9 +32,9 @@ pub use in_flight::{InFlight, count_in_flight};
 pub use limit::{AccountLimiter, Limiter, RateLimits};
 
 use crate::auth::Hasher;
+use crate::changes::Changes;
 use crate::feed::Feed;
 use crate::origin::OriginPolicy;
-use crate::realtime::Realtime;
 use crate::storage::{Sessions, Store};
 
 /// Largest JSON body the API accepts.
@@ -66,8 +66,8 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     /// Sessions, through the session cache: sign-in checks and sign-outs go here.
     pub sessions: Arc<dyn Sessions>,
-    /// Announcements to sockets.
-    pub realtime: Realtime,
+    /// The path of change: sign-outs on every node, and its health.
+    pub changes: Changes,
     /// The origin rule for cookies.
     pub origins: Arc<OriginPolicy>,
     /// Renders `/metrics`.

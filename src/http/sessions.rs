@@ -103,7 +103,7 @@ async fn sign_out(
     current: CurrentUser,
 ) -> Result<Response, ApiError> {
     state.sessions.delete_session(&current.token_hash).await?;
-    state.realtime.end_session(&current.token_hash).await;
+    state.changes.end_session(&current.token_hash).await;
     tracing::info!(user = %current.user.username, "user signed out");
     let mut response = StatusCode::NO_CONTENT.into_response();
     let expired = session_set_cookie(None, state.origins.secure_cookie());

@@ -1,17 +1,17 @@
 //! The socket events Chirp sends and takes, with their payloads and their encoding, in one
-//! place; and `Announcement`, what a node announces (and, with Redis, tells the other nodes).
+//! place (what happened is `changes::Change`; this is how sockets are told of it).
 //!
 //! Server → client: `newTweet` with `(true, {id, author, reply_to})`, `tweetDeleted` with
-//! `{id}`, `notification` with the notification plus `unread_count`. Client → server: `newTweet` (acknowledged, never relayed) and `watch` with a
-//! timeline name. Nothing here ever carries a socket or session id: whoever knows a session's
+//! `{id}`, `notification` with the notification plus `unread_count` (encoded once, on the
+//! node that made it: `Change::notification`). Client → server: `newTweet` (acknowledged,
+//! never relayed) and `watch` with a timeline name. Nothing here ever carries a socket or session id: whoever knows a session's
 //! Engine.IO id can post packets into its long-polling session.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::socketio::packet;
-use super::watch::FollowChange;
-use crate::domain::{Author, Notification};
+use crate::domain::Author;
 
 /// Event name: a tweet was stored (server → client), or a tutorial client's own post
 /// (client → server, acknowledged and dropped).
@@ -22,104 +22,6 @@ pub const TWEET_DELETED: &str = "tweetDeleted";
 pub const WATCH: &str = "watch";
 /// Event name: something happened to the recipient (follow, like, reply, mention).
 pub const NOTIFICATION: &str = "notification";
-
-/// What a node announces (and, with Redis, tells the other nodes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Announcement {
-    /// A tweet was stored.
-    Tweet {
-        /// The tweet's id.
-        id: i64,
-        /// Its author, whose own sockets are not told.
-        author: Author,
-        /// The parent, for a reply.
-        #[serde(default)]
-        reply_to: Option<i64>,
-    },
-    /// A tweet was deleted.
-    Deleted {
-        /// The deleted tweet's id.
-        id: i64,
-    },
-    /// A session was signed out: every node ends the sockets that authenticated with it.
-    /// Not an event: never sent to any socket.
-    SessionEnded {
-        /// The session's token hash (never the token).
-        token_hash: String,
-    },
-    /// A notification was made: every socket of its recipient, on every node, is told.
-    /// Not a tweet, so not held in tweet order: it goes out as soon as it arrives.
-    Notification {
-        /// Who is told.
-        recipient: i64,
-        /// The event's argument, already encoded as JSON (the notification as its
-        /// recipient sees it, plus `unread_count`): encoded once, on the node that made it.
-        payload: String,
-    },
-    /// Someone followed or unfollowed someone: `home` watchers' routes change.
-    Follow {
-        /// Who follows.
-        follower: i64,
-        /// Whom.
-        followee: i64,
-        /// True for a follow, false for an unfollow.
-        following: bool,
-    },
-    /// A node's answer to another's `SessionEnded`: its session cache has forgotten the
-    /// session (the signing-out node waits for every node's). Not an event.
-    SessionForgotten {
-        /// The session's token hash.
-        token_hash: String,
-    },
-    /// A tweet was liked or unliked: nodes drop cached pages (they carry like counts).
-    /// Not an event: never sent to any socket.
-    Liked {
-        /// The tweet's id.
-        tweet: i64,
-    },
-    /// A user changed their profile: nodes drop cached pages (tweets show display names).
-    /// Not an event: never sent to any socket.
-    ProfileChanged {
-        /// The user's id.
-        user: i64,
-    },
-}
-
-impl Announcement {
-    /// The follow change this announces, if it is one.
-    pub fn follow_change(&self) -> Option<FollowChange> {
-        match *self {
-            Self::Follow {
-                follower,
-                followee,
-                following,
-            } => Some(FollowChange {
-                follower,
-                followee,
-                following,
-            }),
-            _ => None,
-        }
-    }
-}
-
-impl Announcement {
-    /// The tweet id that puts this announcement in order (`order`), for new tweets; others
-    /// are delivered in arrival order.
-    pub fn tweet_id(&self) -> Option<i64> {
-        match self {
-            Self::Tweet { id, .. } => Some(*id),
-            Self::Deleted { .. }
-            | Self::Follow { .. }
-            | Self::SessionEnded { .. }
-            | Self::Notification { .. }
-            | Self::SessionForgotten { .. }
-            | Self::Liked { .. }
-            | Self::ProfileChanged { .. } => None,
-        }
-    }
-}
 
 /// Second argument of `newTweet` (the first is the literal `true`, as in the tutorial).
 #[derive(Debug, Serialize)]
@@ -160,16 +62,6 @@ pub fn new_tweet_packet(id: i64, author: &Author, reply_to: Option<i64>) -> Stri
 /// The whole Engine.IO packet announcing a deletion.
 pub fn tweet_deleted_packet(id: i64) -> String {
     packet::event(&json!([TWEET_DELETED, TweetDeletedNotice { id }]).to_string())
-}
-
-/// The `notification` event's argument: the notification as its recipient sees it, plus
-/// their `unread_count` (counting this one), as JSON.
-pub fn notification_payload(notification: &Notification, unread_count: i64) -> String {
-    let mut value = serde_json::to_value(notification).unwrap_or(Value::Null);
-    if let Value::Object(fields) = &mut value {
-        fields.insert("unread_count".into(), json!(unread_count));
-    }
-    value.to_string()
 }
 
 /// The whole Engine.IO packet of a `notification` event carrying `payload` (JSON).
@@ -274,12 +166,5 @@ mod tests {
             notification_packet(r#"{"id":1}"#),
             r#"42["notification",{"id":1}]"#
         );
-    }
-
-    #[test]
-    fn announcements_from_older_nodes_still_read() {
-        let old = r#"{"kind":"tweet","id":1,"author":{"id":2,"username":"b"}}"#;
-        let parsed: Announcement = serde_json::from_str(old).unwrap();
-        assert!(matches!(parsed, Announcement::Tweet { reply_to: None, .. }));
     }
 }

@@ -3,12 +3,10 @@
 //! Also the API side of it: tweet text that a database could refuse never gets that far.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use chirp::changes::{Changes, ChangesConfig};
 use chirp::domain::{Draft, TweetText, User, Username};
 use chirp::feed::{Caches, Feed};
-use chirp::origin::OriginPolicy;
-use chirp::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -60,23 +58,17 @@ async fn control_characters_are_refused_and_never_fail_other_posters(app: &TestA
 async fn a_refused_draft_fails_alone(backend: Backend) {
     let test = TestStore::open(backend).await;
     let store = test.store.clone();
-    let realtime = Realtime::build(RealtimeConfig {
-        handshake: HandshakeContext {
+    let caches = Arc::new(Caches::new(0));
+    let changes = Changes::start(
+        ChangesConfig {
             store: store.clone(),
-            sessions: store.clone(),
-            origins: Arc::new(OriginPolicy::parse("*").unwrap()),
+            redis_url: None,
+            newest_tweet_id: 0,
         },
-        redis_url: None,
-        newest_tweet_id: 0,
-        ping_interval: Duration::from_secs(25),
-        ping_timeout: Duration::from_secs(20),
-        max_sockets_per_address: 0,
-        trusted_proxies: Arc::from([]),
-        max_backlog: 1 << 20,
-        bus_hook: None,
-    })
+        vec![caches.clone()],
+    )
     .unwrap();
-    let feed = Feed::start(store.clone(), realtime, Arc::new(Caches::new(0)));
+    let feed = Feed::start(store.clone(), changes, caches);
     let author = store
         .create_user(&Username::parse("writer").unwrap(), "not-a-hash")
         .await

@@ -1,11 +1,11 @@
-//! `Seen`: which deletions this node has already announced, so that one arriving twice (from
+//! `Seen`: which deletions this node has already delivered, so that one arriving twice (from
 //! Redis and again from a catch-up) reaches sockets once. Bounded: it remembers the most
 //! recent `CAPACITY`. New tweets need no memory of their own: `order` delivers them in id
 //! order, so anything at or below the last delivered id is a repeat.
 
 use std::collections::{HashSet, VecDeque};
 
-use super::events::Announcement;
+use super::change::{Change, Event};
 
 /// How many ids are remembered.
 const CAPACITY: usize = 20_000;
@@ -32,27 +32,23 @@ impl Recent {
     }
 }
 
-/// Recently announced deletions.
+/// Recently delivered deletions.
 #[derive(Default)]
 pub struct Seen {
     deletions: Recent,
 }
 
 impl Seen {
-    /// True the first time an announcement is offered, false after (new tweets always pass:
+    /// True the first time a change is offered, false after (new tweets always pass:
     /// `order` drops their repeats).
-    pub fn first_time(&mut self, announcement: &Announcement) -> bool {
-        match announcement {
-            Announcement::Tweet { .. } => true,
-            Announcement::Deleted { id } => self.deletions.insert(*id),
+    pub fn first_time(&mut self, change: &Change) -> bool {
+        match change {
+            Change::Event(Event::Deleted { id }) => self.deletions.insert(*id),
             // Follow changes are idempotent and arrive once per bus message.
             // Each notification is made once, and arrives once per bus message.
-            Announcement::Follow { .. }
-            | Announcement::SessionEnded { .. }
-            | Announcement::SessionForgotten { .. }
-            | Announcement::Liked { .. }
-            | Announcement::ProfileChanged { .. }
-            | Announcement::Notification { .. } => true,
+            Change::Event(Event::Tweet { .. } | Event::Notification { .. })
+            | Change::Stale(_)
+            | Change::Control(_) => true,
         }
     }
 }
@@ -65,7 +61,7 @@ mod tests {
     #[test]
     fn each_deletion_passes_once() {
         let mut seen = Seen::default();
-        let tweet = Announcement::Tweet {
+        let tweet = Change::Event(Event::Tweet {
             id: 7,
             author: Author {
                 id: 1,
@@ -73,23 +69,20 @@ mod tests {
                 display_name: String::new(),
             },
             reply_to: None,
-        };
+        });
         assert!(seen.first_time(&tweet));
         assert!(seen.first_time(&tweet), "tweets are left to `order`");
-        assert!(seen.first_time(&Announcement::Deleted { id: 7 }));
-        assert!(!seen.first_time(&Announcement::Deleted { id: 7 }));
+        assert!(seen.first_time(&Change::deleted(7)));
+        assert!(!seen.first_time(&Change::deleted(7)));
     }
 
     #[test]
     fn forgets_the_oldest_beyond_capacity() {
         let mut seen = Seen::default();
         for id in 0..(CAPACITY as i64 + 1) {
-            assert!(seen.first_time(&Announcement::Deleted { id }));
+            assert!(seen.first_time(&Change::deleted(id)));
         }
-        assert!(
-            seen.first_time(&Announcement::Deleted { id: 0 }),
-            "0 was forgotten"
-        );
-        assert!(!seen.first_time(&Announcement::Deleted { id: 5 }));
+        assert!(seen.first_time(&Change::deleted(0)), "0 was forgotten");
+        assert!(!seen.first_time(&Change::deleted(5)));
     }
 }

@@ -1,4 +1,4 @@
-//! `Order`: puts the tweets a node learns of (its own, the bus's, the store's) into id order,
+//! `Order`: puts the new tweets a node learns of (its own, the bus's, the store's) into id order,
 //! each once, and says when a gap must be filled from the store.
 //!
 //! Tweet ids are handed out in commit order on every node, so once a node knows tweet N is
@@ -7,25 +7,25 @@
 //! bus, the caller reads the store after the last delivered id and hands the result to
 //! `filled`, which releases everything up to the highest id known. A tweet at or below the
 //! last delivered id is a duplicate (it was delivered, or the store said it does not exist).
-//! Other announcements (deletions…) wait behind held tweets, so a deletion never overtakes
+//! Other changes (deletions…) wait behind held tweets, so a deletion never overtakes
 //! the tweet it deletes. Notifications never come here: they depend on no tweet's order, so
-//! the delivery task sends them at once rather than hold them behind a gap. Pure state: no
+//! the delivery loop sends them at once rather than hold them behind a gap. Pure state: no
 //! clock reads, no I/O.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use tokio::time::Instant;
 
-use super::events::Announcement;
+use super::change::Change;
 
-/// The sequencing state of one node's delivery task.
+/// The sequencing state of one node's delivery loop.
 pub struct Order {
     /// Highest tweet id delivered (or known not to exist).
     last: i64,
     /// Tweets above `last`, waiting for the ones before them.
-    held: BTreeMap<i64, Announcement>,
-    /// Announcements without a tweet id, waiting while tweets are held.
-    behind: VecDeque<Announcement>,
+    held: BTreeMap<i64, Change>,
+    /// Changes without a tweet id, waiting while tweets are held.
+    behind: VecDeque<Change>,
     /// Since when the oldest gap has been waiting.
     gap_since: Option<Instant>,
 }
@@ -46,25 +46,25 @@ impl Order {
         self.last
     }
 
-    /// Take an announcement; false when it is a tweet already delivered or held.
-    pub fn offer(&mut self, announcement: Announcement) -> bool {
-        match announcement.tweet_id() {
+    /// Take a change; false when it is a tweet already delivered or held.
+    pub fn offer(&mut self, change: Change) -> bool {
+        match change.tweet_id() {
             Some(id) if id <= self.last || self.held.contains_key(&id) => false,
             Some(id) => {
-                self.held.insert(id, announcement);
+                self.held.insert(id, change);
                 true
             }
             None => {
-                self.behind.push_back(announcement);
+                self.behind.push_back(change);
                 true
             }
         }
     }
 
     /// What can be delivered now, in order: tweets that follow the last one without a gap,
-    /// then (once nothing is held) the announcements waiting behind them. `now` starts the
+    /// then (once nothing is held) the changes waiting behind them. `now` starts the
     /// clock of a gap that is left.
-    pub fn ready(&mut self, now: Instant) -> Vec<Announcement> {
+    pub fn ready(&mut self, now: Instant) -> Vec<Change> {
         let mut out = Vec::new();
         while let Some(entry) = self.held.first_entry() {
             if *entry.key() != self.last + 1 {
@@ -95,7 +95,7 @@ impl Order {
     /// The store was read after `last` and everything it holds up to `upto` was `offer`ed.
     /// Release, in order, everything held up to `upto`; ids missing below it never existed
     /// (or are deleted already) and are skipped. Then what follows without a gap.
-    pub fn filled(&mut self, upto: i64, now: Instant) -> Vec<Announcement> {
+    pub fn filled(&mut self, upto: i64, now: Instant) -> Vec<Change> {
         let before = self.last;
         let mut out = Vec::new();
         while let Some(entry) = self.held.first_entry() {
@@ -118,10 +118,11 @@ impl Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::changes::change::Event;
     use crate::domain::Author;
 
-    fn tweet(id: i64) -> Announcement {
-        Announcement::Tweet {
+    fn tweet(id: i64) -> Change {
+        Change::Event(Event::Tweet {
             id,
             author: Author {
                 id: 1,
@@ -129,10 +130,10 @@ mod tests {
                 display_name: String::new(),
             },
             reply_to: None,
-        }
+        })
     }
 
-    fn ids(out: &[Announcement]) -> Vec<i64> {
+    fn ids(out: &[Change]) -> Vec<i64> {
         out.iter().map(|a| a.tweet_id().unwrap_or(-1)).collect()
     }
 
@@ -153,7 +154,7 @@ mod tests {
         let now = Instant::now();
         let mut order = Order::new(10);
         order.offer(tweet(13));
-        order.offer(Announcement::Deleted { id: 5 });
+        order.offer(Change::deleted(5));
         assert!(order.ready(now).is_empty());
         assert_eq!(order.gap_since(), Some(now));
         assert_eq!(order.highest_held(), Some(13));

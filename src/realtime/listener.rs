@@ -1,0 +1,127 @@
+//! The sockets as a listener of changes (`changes::Listener`): each change delivered in
+//! order is acted on here — a tweet written to the sockets watching a timeline that gains
+//! it, a deletion to every socket, a notification to its recipient's sockets, each encoded
+//! once as one WebSocket frame and one polling packet and the same bytes written to every
+//! receiving socket (`engine::Hub::write_each`); a follow re-routes `home` watchers; a
+//! sign-out ends that session's sockets. When the broker comes back or settles, `home`
+//! watchers' followees are read again from the store.
+
+use std::sync::Arc;
+
+use super::engine::{Broadcast, Hub};
+use super::events;
+use super::index::Index;
+use super::socketio::{self, SocketIo};
+use super::watch::{FollowChange, Routing};
+use crate::changes::{Change, Control, Event, Listener, Stale};
+use crate::storage::Store;
+
+/// This node's sockets, the Socket.IO layer and its watch index; and the store, to reload
+/// followees.
+pub struct Sockets {
+    pub(super) hub: Arc<Hub>,
+    pub(super) io: Arc<SocketIo>,
+    pub(super) index: Arc<Index>,
+    pub(super) store: Arc<dyn Store>,
+}
+
+impl Listener for Sockets {
+    fn deliver(&self, change: &Change) {
+        self.route(change);
+    }
+
+    fn resync(&self) {
+        tokio::spawn(reload_homes(self.index.clone(), self.store.clone()));
+    }
+}
+
+impl Sockets {
+    /// Act on one change on this node (see the module doc).
+    fn route(&self, change: &Change) {
+        let mut recipients = Vec::new();
+        let (event, packet) = match change {
+            Change::Event(Event::Tweet {
+                id,
+                author,
+                reply_to,
+            }) => {
+                let routing = Routing {
+                    author: author.id,
+                    reply_to: *reply_to,
+                };
+                self.index
+                    .lock()
+                    .recipients(routing, |s| recipients.push(s.clone()));
+                (
+                    events::NEW_TWEET,
+                    events::new_tweet_packet(*id, author, *reply_to),
+                )
+            }
+            Change::Event(Event::Deleted { id }) => {
+                self.index.lock().all(|s| recipients.push(s.clone()));
+                (events::TWEET_DELETED, events::tweet_deleted_packet(*id))
+            }
+            Change::Event(Event::Notification { recipient, payload }) => {
+                self.index
+                    .lock()
+                    .user_sockets(*recipient, |s| recipients.push(s.clone()));
+                (events::NOTIFICATION, events::notification_packet(payload))
+            }
+            Change::Stale(Stale::Follow {
+                follower,
+                followee,
+                following,
+            }) => {
+                self.index.lock().follow_changed(FollowChange {
+                    follower: *follower,
+                    followee: *followee,
+                    following: *following,
+                });
+                return;
+            }
+            // For caches only.
+            Change::Stale(Stale::Liked { .. } | Stale::ProfileChanged { .. })
+            | Change::Control(Control::SessionForgotten { .. }) => return,
+            Change::Control(Control::SessionEnded { token_hash }) => {
+                self.index.lock().all(|s| recipients.push(s.clone()));
+                let ended = socketio::sign_out(&self.io, &self.hub, &recipients, token_hash);
+                tracing::debug!(ended, "sockets of a signed-out session disconnected");
+                return;
+            }
+        };
+        let sockets = self.hub.write_each(&recipients, &Broadcast::new(packet));
+        metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
+        tracing::debug!(event, sockets, "broadcast");
+    }
+}
+
+/// Read again from the store the followees of every user watching `home` on this node. Follow
+/// changes made on other nodes travel only through the broker, so one published while this
+/// node was not subscribed never comes; after the subscription is back (and again once it
+/// has settled, when every node's publisher has flushed what it kept) the store is the truth.
+/// Changes heard meanwhile are replayed onto each list (`WatchIndex::replace_followees`).
+async fn reload_homes(index: Arc<Index>, store: Arc<dyn Store>) {
+    let users = index.lock().home_users();
+    let mut reloaded = 0;
+    for user in users {
+        for _ in 0..3 {
+            let read_at = index.lock().follow_seq();
+            let followees = match store.following_ids(user).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot reload home watchers' followees");
+                    return;
+                }
+            };
+            if index
+                .lock()
+                .replace_followees(user, followees, read_at)
+                .is_ok()
+            {
+                reloaded += 1;
+                break;
+            }
+        }
+    }
+    tracing::debug!(reloaded, "home watchers' followees reloaded from the store");
+}
