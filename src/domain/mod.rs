@@ -12,6 +12,7 @@ mod page;
 mod password;
 mod profile;
 mod records;
+mod text;
 mod tweet_text;
 mod username;
 
