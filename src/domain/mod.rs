@@ -17,7 +17,7 @@ mod tweet_text;
 mod username;
 
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
-pub use follow_cursor::FollowCursor;
+pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};
 pub use mentions::{MAX_MENTIONS, parse_mentions};
 pub use page::{Page, PageCursor};
 pub use password::Password;

@@ -42,8 +42,11 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     if !too_large {
         while let Some(chunk) = stream.next().await {
             let Ok(chunk) = chunk else {
-                return ApiError::InvalidJson("The request body could not be read.".into())
-                    .into_response();
+                return ApiError::InvalidJson {
+                    field: None,
+                    message: "The request body could not be read.".into(),
+                }
+                .into_response();
             };
             if kept.len() + chunk.len() > MAX_BODY_BYTES {
                 return refuse(kept.len() + chunk.len(), stream).await;

@@ -4,6 +4,7 @@
 //! same error shape. Request bodies are limited to 16 KiB; a larger one is drained (within
 //! bounds) before its 413, so the client can read the answer.
 
+mod answers;
 mod body;
 mod error;
 mod extract;
@@ -13,6 +14,7 @@ mod in_flight;
 mod limit;
 mod notifications;
 mod openapi;
+mod paging;
 mod profiles;
 mod sessions;
 mod suggestions;
@@ -26,12 +28,14 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-pub use error::ApiError;
+pub use answers::{JsonBodyAnswers, PublicAnswers, SignedInAnswers};
+pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use health::track_latency;
 pub use in_flight::{InFlight, count_in_flight};
 pub use limit::{AccountLimiter, Limiter, RateLimits};
 
 use crate::auth::Hasher;
+use crate::domain::CursorKey;
 use crate::feed::Feed;
 use crate::origin::OriginPolicy;
 use crate::realtime::Realtime;
@@ -74,8 +78,11 @@ pub struct Services {
     pub feed: Feed,
     /// The password-hashing threads (sign-up, sign-in).
     pub hasher: Hasher,
-    /// Rate limits: sign-in and sign-up per address; posts, likes, follows per account.
+    /// Rate limits: sign-in and sign-up per address; posts, likes, follows, profile edits
+    /// and marking read per account.
     pub limits: RateLimits,
+    /// Signs and checks follow-list cursors (the same on every node).
+    pub cursor_key: CursorKey,
 }
 
 /// The API routes (`/api/…`, `/healthz`, `/metrics`).

@@ -6,6 +6,7 @@
 
 mod error;
 mod postgres;
+pub mod secrets;
 mod session_cache;
 mod sql;
 mod sqlite;
