@@ -6,7 +6,7 @@
 
 use utoipa::IntoResponses;
 
-use super::ErrorBody;
+use super::error::ErrorBody;
 
 /// What any operation that needs a signed-in user may also answer.
 #[derive(IntoResponses)]

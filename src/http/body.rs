@@ -18,7 +18,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
 use futures_util::StreamExt;
 
-use super::{ApiError, MAX_BODY_BYTES};
+use super::error::ApiError;
+
+/// Largest JSON body the API accepts.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Most bytes of an over-long body read and discarded before the 413 is sent.
 pub const LINGER_BYTES: usize = 4 * 1024 * 1024;

@@ -1,6 +1,7 @@
 //! Extractors that turn raw requests into trusted values: `ApiJson` (JSON bodies, read
 //! strictly, with our error shape), `Query` (query strings as text, for the domain to
-//! parse), `CurrentUser` / `MaybeUser` (who is asking).
+//! parse), `CurrentUser` / `MaybeUser` (who is asking), `SignInAttempt` / `SignUpAttempt`
+//! (admitted by the per-address rate limits).
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -9,7 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Error as PathError;
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::state::AppState;
 use crate::auth::token_hash;
 use crate::domain::User;
 use crate::origin::session_cookie;
@@ -225,5 +227,29 @@ impl FromRequestParts<AppState> for MaybeUser {
             // A stale cookie is no reason to refuse a public read.
             Some(Credential::Cookie(token)) => Ok(Self(session(state, &token).await?.map(|s| s.0))),
         }
+    }
+}
+
+/// Extractor that admits a sign-in attempt (per client address) or answers 429.
+pub struct SignInAttempt;
+
+impl FromRequestParts<AppState> for SignInAttempt {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let limits = &state.limits;
+        limits.check_address(&limits.sign_in, parts).map(|()| Self)
+    }
+}
+
+/// Extractor that admits a sign-up (per client address) or answers 429.
+pub struct SignUpAttempt;
+
+impl FromRequestParts<AppState> for SignUpAttempt {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let limits = &state.limits;
+        limits.check_address(&limits.sign_up, parts).map(|()| Self)
     }
 }

@@ -11,9 +11,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use super::error::ApiError;
 use super::extract::{CurrentUser, MaybeUser, Query};
 use super::profiles::{find_profile, no_user};
-use super::{ApiError, AppState};
+use super::state::AppState;
 use crate::domain::{CursorKey, FollowCursor, FollowList, Profile, ProfilePage, User, Username};
 
 /// Routes of this module.
@@ -126,9 +127,9 @@ async fn set_follow(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Their profile, as you now see it.", body = crate::domain::Profile),
-        (status = 400, description = "`invalid_follow`: that is you.", body = super::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::ErrorBody,
+        (status = 400, description = "`invalid_follow`: that is you.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
         super::answers::SignedInAnswers,
     ),
@@ -150,9 +151,9 @@ async fn follow(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Their profile, as you now see it.", body = crate::domain::Profile),
-        (status = 400, description = "`invalid_follow`: that is you.", body = super::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::ErrorBody,
+        (status = 400, description = "`invalid_follow`: that is you.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
         super::answers::SignedInAnswers,
     ),
@@ -174,8 +175,8 @@ async fn unfollow(
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of profiles, most recent follow first.", body = UserList),
-        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::ErrorBody),
+        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
         super::answers::PublicAnswers,
     ),
 )]
@@ -198,8 +199,8 @@ async fn followers(
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of profiles, most recent follow first.", body = UserList),
-        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::ErrorBody),
+        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
         super::answers::PublicAnswers,
     ),
 )]

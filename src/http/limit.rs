@@ -18,13 +18,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
 use crate::config::{ServeConfig, Switch};
 
 /// One keyed limit (per address or per account); `None` inside means unlimited.
@@ -134,36 +134,16 @@ impl RateLimits {
     }
 
     /// Count one attempt from the request's client address against `limiter`.
-    fn check_address(&self, limiter: &Limiter<IpAddr>, parts: &Parts) -> Result<(), ApiError> {
+    pub(super) fn check_address(
+        &self,
+        limiter: &Limiter<IpAddr>,
+        parts: &Parts,
+    ) -> Result<(), ApiError> {
         match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(peer)) => limiter.check(&self.client(peer.ip(), &parts.headers)),
             // Only in-process tests call the router without a peer address.
             None => Ok(()),
         }
-    }
-}
-
-/// Extractor that admits a sign-in attempt (per client address) or answers 429.
-pub struct SignInAttempt;
-
-impl FromRequestParts<AppState> for SignInAttempt {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let limits = &state.limits;
-        limits.check_address(&limits.sign_in, parts).map(|()| Self)
-    }
-}
-
-/// Extractor that admits a sign-up (per client address) or answers 429.
-pub struct SignUpAttempt;
-
-impl FromRequestParts<AppState> for SignUpAttempt {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let limits = &state.limits;
-        limits.check_address(&limits.sign_up, parts).map(|()| Self)
     }
 }
 

@@ -10,9 +10,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::error::ApiError;
 use super::extract::{ApiJson, CurrentUser};
 use super::paging::{NotificationParams, PageQuery};
-use super::{ApiError, AppState};
+use super::state::AppState;
 use crate::domain::{Notification, PageCursor};
 
 /// Routes of this module.
@@ -57,7 +58,7 @@ fn some_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of notifications and the unread count.", body = NotificationList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `after`).", body = super::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `after`).", body = super::error::ErrorBody),
         super::answers::SignedInAnswers,
     ),
 )]
@@ -89,8 +90,8 @@ async fn list(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Marked."),
-        (status = 400, description = "`invalid_json`: the body is not `{}` or `{\"up_to\": <integer>}` (`null`, another field or an array are refused).", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--mark-read-rate-limit`).", body = super::ErrorBody,
+        (status = 400, description = "`invalid_json`: the body is not `{}` or `{\"up_to\": <integer>}` (`null`, another field or an array are refused).", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--mark-read-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
         super::answers::SignedInAnswers,
         super::answers::JsonBodyAnswers,

@@ -18,7 +18,8 @@ use axum::routing::get;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{AppState, ErrorBody, ErrorCode, ErrorDetail};
+use super::error::{ErrorBody, ErrorCode, ErrorDetail};
+use super::state::AppState;
 use crate::origin::SESSION_COOKIE;
 
 /// The document: every path of the JSON API and the operations endpoints.

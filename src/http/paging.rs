@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
-use super::ApiError;
+use super::error::ApiError;
 use super::extract::Query;
 use crate::domain::{Invalid, Page, PageCursor};
 

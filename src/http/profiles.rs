@@ -7,8 +7,9 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::error::ApiError;
 use super::extract::{ApiJson, CurrentUser, MaybeUser};
-use super::{ApiError, AppState};
+use super::state::AppState;
 use crate::domain::{Bio, DisplayName, Profile, ProfileUpdate, Username};
 
 /// Routes of this module.
@@ -46,7 +47,7 @@ pub(super) async fn find_profile(
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The profile, as the viewer sees it.", body = crate::domain::Profile),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
         super::answers::PublicAnswers,
     ),
 )]
@@ -83,8 +84,8 @@ struct ProfileChanges {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Your profile, changed.", body = crate::domain::Profile),
-        (status = 400, description = "`invalid_display_name`, `invalid_bio` or `invalid_json` (with the `field`: a control character, a wrong type, or a field it does not take).", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--profile-rate-limit`).", body = super::ErrorBody,
+        (status = 400, description = "`invalid_display_name`, `invalid_bio` or `invalid_json` (with the `field`: a control character, a wrong type, or a field it does not take).", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--profile-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
         super::answers::SignedInAnswers,
         super::answers::JsonBodyAnswers,

@@ -12,10 +12,11 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{ApiJson, CurrentUser};
-use super::limit::SignInAttempt;
+use super::extract::{ApiJson, CurrentUser, SignInAttempt};
+
+use super::error::ApiError;
+use super::state::AppState;
 use super::users::Credentials;
-use super::{ApiError, AppState};
 use crate::auth::{new_token, token_hash};
 use crate::domain::{Invalid, Username};
 use crate::origin::session_set_cookie;
@@ -45,11 +46,11 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "Signed in.", body = SignedIn,
          headers(("Set-Cookie" = String, description = "`chirp_session=<token>; HttpOnly; SameSite=Lax; Path=/`"))),
-        (status = 400, description = "`invalid_json`, or `invalid_password`: no password.", body = super::ErrorBody),
-        (status = 401, description = "`invalid_credentials`: wrong username or password.", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::ErrorBody,
+        (status = 400, description = "`invalid_json`, or `invalid_password`: no password.", body = super::error::ErrorBody),
+        (status = 401, description = "`invalid_credentials`: wrong username or password.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away, or every password hasher stayed busy (`Retry-After`).", body = super::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away, or every password hasher stayed busy (`Retry-After`).", body = super::error::ErrorBody),
         super::answers::JsonBodyAnswers,
     ),
 )]

@@ -8,8 +8,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::error::ApiError;
 use super::extract::{MaybeUser, Query};
-use super::{ApiError, AppState};
+use super::state::AppState;
 use crate::domain::{Profile, parse_limit};
 
 /// How many suggestions when the query names no `limit`.
@@ -60,7 +61,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Limit {
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The most-followed accounts you are not and do not follow.", body = Suggestions),
-        (status = 400, description = "`invalid_query`: `limit` is not 1–100.", body = super::ErrorBody),
+        (status = 400, description = "`invalid_query`: `limit` is not 1–100.", body = super::error::ErrorBody),
         super::answers::PublicAnswers,
     ),
 )]

@@ -7,9 +7,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use super::error::ApiError;
 use super::extract::CurrentUser;
 use super::paging::{PageParams, PageQuery};
-use super::{ApiError, AppState};
+use super::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -25,7 +26,7 @@ pub fn router() -> Router<AppState> {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of tweets.", body = super::tweets::TweetList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::error::ErrorBody),
         super::answers::SignedInAnswers,
     ),
 )]

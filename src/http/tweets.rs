@@ -12,9 +12,10 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::error::ApiError;
 use super::extract::{ApiJson, CurrentUser, MaybeUser};
 use super::paging::{PageParams, PageQuery, RepliesParams};
-use super::{ApiError, AppState};
+use super::state::AppState;
 use crate::domain::{Draft, Invalid, Page, PageCursor, Tweet, TweetText};
 use crate::storage::StoreError;
 
@@ -81,9 +82,9 @@ fn no_parent(id: i64) -> ApiError {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "The stored tweet.", body = crate::domain::Tweet),
-        (status = 400, description = "`invalid_text`, `invalid_reply_to` (not an integer) or `invalid_json`.", body = super::ErrorBody),
-        (status = 404, description = "`not_found` with `field: reply_to`: the tweet answered does not exist (or was deleted).", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--post-rate-limit`).", body = super::ErrorBody,
+        (status = 400, description = "`invalid_text`, `invalid_reply_to` (not an integer) or `invalid_json`.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found` with `field: reply_to`: the tweet answered does not exist (or was deleted).", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--post-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
         super::answers::SignedInAnswers,
         super::answers::JsonBodyAnswers,
@@ -118,7 +119,7 @@ async fn post_tweet(
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of tweets.", body = TweetList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::error::ErrorBody),
         super::answers::PublicAnswers,
     ),
 )]
@@ -162,7 +163,7 @@ async fn find(state: &AppState, raw_id: &str, viewer: Option<i64>) -> Result<Twe
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The tweet.", body = crate::domain::Tweet),
-        (status = 404, description = "`not_found`: there is no such tweet.", body = super::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
         super::answers::PublicAnswers,
     ),
 )]
@@ -185,7 +186,7 @@ async fn one_tweet(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 404, description = "`not_found`: there is no such tweet.", body = super::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
         super::answers::SignedInAnswers,
     ),
 )]
@@ -240,8 +241,8 @@ async fn set_like(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The tweet, as the signed-in user now sees it.", body = crate::domain::Tweet),
-        (status = 404, description = "`not_found`: there is no such tweet.", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::ErrorBody,
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
         super::answers::SignedInAnswers,
     ),
@@ -263,8 +264,8 @@ async fn like(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The tweet, as the signed-in user now sees it.", body = crate::domain::Tweet),
-        (status = 404, description = "`not_found`: there is no such tweet.", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::ErrorBody,
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
         super::answers::SignedInAnswers,
     ),
@@ -289,8 +290,8 @@ async fn unlike(
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of replies, oldest first.", body = TweetList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `before`).", body = super::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such tweet, and no replies to it.", body = super::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `before`).", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet, and no replies to it.", body = super::error::ErrorBody),
         super::answers::PublicAnswers,
     ),
 )]

@@ -6,11 +6,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::extract::{ApiJson, CurrentUser, MaybeUser};
-use super::limit::SignUpAttempt;
+use super::extract::{ApiJson, CurrentUser, MaybeUser, SignUpAttempt};
+
+use super::error::ApiError;
 use super::paging::{PageParams, PageQuery};
+use super::state::AppState;
 use super::tweets::TweetList;
-use super::{ApiError, AppState};
 use crate::domain::{Password, User, Username};
 use crate::storage::StoreError;
 
@@ -51,11 +52,11 @@ pub struct Credentials {
     request_body = Credentials,
     responses(
         (status = 201, description = "The new account.", body = crate::domain::User),
-        (status = 400, description = "`invalid_username`, `invalid_password` or `invalid_json`.", body = super::ErrorBody),
-        (status = 409, description = "`username_taken`.", body = super::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::ErrorBody,
+        (status = 400, description = "`invalid_username`, `invalid_password` or `invalid_json`.", body = super::error::ErrorBody),
+        (status = 409, description = "`username_taken`.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::error::ErrorBody),
         super::answers::JsonBodyAnswers,
     ),
 )]
@@ -109,8 +110,8 @@ async fn me(current: CurrentUser) -> Json<User> {
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of the user's tweets.", body = super::tweets::TweetList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
         super::answers::PublicAnswers,
     ),
 )]
