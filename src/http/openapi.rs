@@ -168,6 +168,26 @@ mod tests {
         ] {
             assert!(paths.contains_key(path), "{path} is missing");
         }
+        // Every request body refuses fields it does not name, so the fuzzer checks that too.
+        let mut bodies = 0;
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let Some(schema) = op["requestBody"]["content"]["application/json"]
+                    .get("schema")
+                    .and_then(|s| s["$ref"].as_str())
+                else {
+                    continue;
+                };
+                let name = schema.rsplit('/').next().unwrap();
+                let body = &doc["components"]["schemas"][name];
+                assert_eq!(
+                    body["additionalProperties"], false,
+                    "{method} {path}: {name} must say additionalProperties: false"
+                );
+                bodies += 1;
+            }
+        }
+        assert!(bodies >= 5, "only {bodies} request bodies found");
         let schemes = &doc["components"]["securitySchemes"];
         assert_eq!(schemes[BEARER]["scheme"], "bearer");
         assert_eq!(schemes[COOKIE]["name"], SESSION_COOKIE);
