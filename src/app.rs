@@ -34,7 +34,7 @@ use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
 use crate::changes::{Changes, ChangesConfig, Listener};
 use crate::config::ServeConfig;
-use crate::domain::{Page, PageCursor};
+use crate::domain::{CursorKey, Page, PageCursor};
 use crate::feed::{Caches, Feed};
 use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
@@ -56,27 +56,30 @@ pub struct App {
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl App {
-    /// Connect storage, build everything and bind `config.addr`.
+    /// Connect storage, build everything and bind `config.server.addr`.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         // First, so that everything registered below (and while building) is recorded.
         let metrics = metrics_handle();
-        register_metrics(config.redis_url.is_some());
-        let mut origins = OriginPolicy::parse(&config.cors_origin)?;
-        if let Some(url) = &config.public_url {
+        register_metrics(config.cluster.redis_url.is_some());
+        let mut origins = OriginPolicy::parse(&config.server.cors_origin)?;
+        if let Some(url) = &config.server.public_url {
             origins = origins.with_public_url(url)?;
         }
         let origins = Arc::new(origins);
         // Always raise the open-file limit; the default cap is derived from it.
         let default_max_connections = caps::default_max_connections();
-        let max_connections = config.max_connections.unwrap_or(default_max_connections);
+        let max_connections = config
+            .server
+            .max_connections
+            .unwrap_or(default_max_connections);
         tracing::debug!(
             max_connections,
-            max_sockets_per_address = config.max_sockets_per_address,
+            max_sockets_per_address = config.realtime.max_sockets_per_address,
             "connection caps"
         );
         let store = connect_store(config).await?;
-        let single_node = config.redis_url.is_none();
-        if single_node && !config.database_url.starts_with("sqlite:") {
+        let single_node = config.cluster.redis_url.is_none();
+        if single_node && !config.storage.database_url.starts_with("sqlite:") {
             tracing::warn!(
                 "no --redis-url: this node assumes it is the only one on this database \
                  (sessions and the first page are cached); give every node --redis-url"
@@ -85,7 +88,7 @@ impl App {
         // Both caches are on in a cluster too: they listen to every node's changes, and while
         // the broker is down or unsettled they are bypassed (`Changes::coherent`).
         let sessions = Arc::new(SessionCache::new(store.clone()));
-        let caches = Arc::new(Caches::new(config.home_cache_tweets));
+        let caches = Arc::new(Caches::new(config.caches.home_cache_tweets));
         let newest = store
             .tweets(
                 None,
@@ -102,11 +105,11 @@ impl App {
                 sessions: sessions.clone(),
                 origins: origins.clone(),
             },
-            trusted_proxies: config.trusted_proxies.as_slice().into(),
-            max_sockets_per_address: config.max_sockets_per_address,
-            ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
-            ping_timeout: Duration::from_millis(config.ping_timeout_ms.max(1)),
-            max_backlog: config.max_backlog_bytes,
+            trusted_proxies: config.server.trusted_proxies.as_slice().into(),
+            max_sockets_per_address: config.realtime.max_sockets_per_address,
+            ping_interval: Duration::from_millis(config.realtime.ping_interval_ms.max(1)),
+            ping_timeout: Duration::from_millis(config.realtime.ping_timeout_ms.max(1)),
+            max_backlog: config.realtime.max_backlog_bytes,
         });
         // Who hears of changes: caches first (a change drops what it makes stale before it
         // is delivered anywhere), then this node's sockets.
@@ -115,7 +118,7 @@ impl App {
         let changes = Changes::start(
             ChangesConfig {
                 store: store.clone(),
-                redis_url: config.redis_url.clone(),
+                redis_url: config.cluster.redis_url.clone(),
                 newest_tweet_id: newest.first().map_or(0, |t| t.id),
             },
             listeners,
@@ -131,9 +134,14 @@ impl App {
             metrics,
             feed: Feed::start(store.clone(), changes, caches),
             limits,
+            cursor_key: CursorKey::new(
+                storage::secrets::load_or_create(&config.storage.database_url, "cursor_key")
+                    .await
+                    .context("cannot read the cursor key")?,
+            ),
             hasher: Hasher::start(
-                config.hash_threads,
-                Duration::from_millis(config.hash_wait_ms),
+                config.hashing.hash_threads,
+                Duration::from_millis(config.hashing.hash_wait_ms),
             )
             .context("cannot start the password-hashing threads")?,
         });
@@ -170,12 +178,12 @@ impl App {
                 HeaderValue::from_static("no-referrer"),
             ))
             .layer(CatchPanicLayer::new());
-        let listener = TcpListener::bind(config.addr)
+        let listener = TcpListener::bind(config.server.addr)
             .await
             .with_context(|| {
                 format!(
                     "cannot listen on {} (is another server running there? stop it or pass another --addr)",
-                    config.addr
+                    config.server.addr
                 )
             })?;
         Ok(Self {
@@ -184,7 +192,7 @@ impl App {
             realtime,
             in_flight,
             connections: ConnectionCap::new(max_connections),
-            shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
+            shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout),
         })
     }
 
@@ -315,9 +323,9 @@ fn spawn_forgetting(limiter: RateLimits) {
 /// Connect to the database, waiting up to 30 s for one that is still starting.
 async fn connect_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
     let store_config = StoreConfig {
-        url: config.database_url.clone(),
-        pool_size: config.db_pool_size,
-        sqlite_cache_kib: config.sqlite_cache_kib,
+        url: config.storage.database_url.clone(),
+        pool_size: config.storage.db_pool_size,
+        sqlite_cache_kib: config.storage.sqlite_cache_kib,
     };
     let mut attempt = 0;
     loop {
@@ -329,7 +337,10 @@ async fn connect_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
             Err(e) => {
-                return Err(e.context(format!("cannot open {}", redact(&config.database_url))));
+                return Err(e.context(format!(
+                    "cannot open {}",
+                    redact(&config.storage.database_url)
+                )));
             }
         }
     }

@@ -1,9 +1,15 @@
 //! Command line and environment: every knob is a flag with a `CHIRP_*` variable and a
 //! default that works on a fresh machine (SQLite file in the working directory, no Redis).
+//!
+//! The flags of `chirp serve` come in groups (`#[command(flatten)]`), one struct per
+//! concern: where it listens and whom it trusts, storage, rate limits, password hashing,
+//! the cluster, the sockets, the caches. Each default is written once, in its `#[arg]`;
+//! `ServeConfig::defaults()` reads them from clap. The tests check every flag's variable
+//! and default, and that docs/API.md lists each one.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// `chirp`: a real-time microblog server.
 #[derive(Debug, Parser)]
@@ -39,31 +45,39 @@ pub enum Switch {
     Off,
 }
 
-/// Settings for `chirp serve`.
+/// Settings for `chirp serve`, by group.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
+    /// Where it listens, whom it serves and trusts, how it logs and stops.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The database.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Rate limits, per address and per account.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// The password-hashing threads.
+    #[command(flatten)]
+    pub hashing: HashingArgs,
+    /// Several nodes as one service.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The Socket.IO endpoint.
+    #[command(flatten)]
+    pub realtime: RealtimeArgs,
+    /// What is kept in memory.
+    #[command(flatten)]
+    pub caches: CacheArgs,
+}
+
+/// Where it listens, whom it serves and trusts, how it logs and stops.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Server")]
+pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port and logs it).
     #[arg(long, env = "CHIRP_ADDR", default_value = "127.0.0.1:8000")]
     pub addr: SocketAddr,
-
-    /// Storage: `sqlite://PATH` (created on first start) or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "CHIRP_DATABASE_URL", default_value = "sqlite://chirp.db")]
-    pub database_url: String,
-
-    /// Connections in the database pool.
-    #[arg(long, env = "CHIRP_DB_POOL_SIZE", default_value_t = 8)]
-    pub db_pool_size: u32,
-
-    /// SQLite only: KiB of page cache per pooled connection (SQLite's own default is 2000).
-    /// Pages read stay cached until this fills, so with many connections a large cache is
-    /// mostly memory held for reads the OS page cache would answer nearly as fast.
-    #[arg(long, env = "CHIRP_SQLITE_CACHE_KIB", default_value_t = 512)]
-    pub sqlite_cache_kib: u32,
-
-    /// Redis URL for fan-out across several nodes (`redis://127.0.0.1:6379`); unset means
-    /// in-process fan-out only.
-    #[arg(long, env = "CHIRP_REDIS_URL")]
-    pub redis_url: Option<String>,
 
     /// Origins allowed by CORS and for cookie-authenticated requests from other sites:
     /// `*` (any origin may read; cookies count only from this server's own origin) or a
@@ -77,20 +91,53 @@ pub struct ServeConfig {
     #[arg(long, env = "CHIRP_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Reverse proxies (comma-separated IP addresses) whose `X-Forwarded-For` names the
+    /// client. That address is what the per-address rate limits (sign-in, sign-up) and the
+    /// per-address socket cap (`--max-sockets-per-address`) count; none by default.
+    #[arg(long, env = "CHIRP_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+
     /// Most open connections (HTTP and WebSocket); over it a connection is answered 503 and
     /// closed. Default: the open-file limit less 512 for the database, Redis and the
     /// refusals, at most 65,536. 0: no cap.
     #[arg(long, env = "CHIRP_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
 
-    /// Most Socket.IO sessions open at once from one client address (behind
-    /// `--trusted-proxies`, the forwarded address); over it the handshake is answered 503.
-    /// 0: no cap.
-    #[arg(long, env = "CHIRP_MAX_SOCKETS_PER_ADDRESS", default_value_t = 1000)]
-    pub max_sockets_per_address: usize,
+    /// Log format.
+    #[arg(long, env = "CHIRP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
+    /// Seconds to wait for in-flight requests after SIGTERM/Ctrl-C before exiting anyway.
+    #[arg(long, env = "CHIRP_SHUTDOWN_TIMEOUT", default_value_t = 10)]
+    pub shutdown_timeout: u64,
+}
+
+/// The database.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Storage")]
+pub struct StorageArgs {
+    /// Storage: `sqlite://PATH` (created on first start) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "CHIRP_DATABASE_URL", default_value = "sqlite://chirp.db")]
+    pub database_url: String,
+
+    /// Connections in the database pool.
+    #[arg(long, env = "CHIRP_DB_POOL_SIZE", default_value_t = 8)]
+    pub db_pool_size: u32,
+
+    /// SQLite only: KiB of page cache per pooled connection (SQLite's own default is 2000).
+    /// Pages read stay cached until this fills, so with many connections a large cache is
+    /// mostly memory held for reads the OS page cache would answer nearly as fast.
+    #[arg(long, env = "CHIRP_SQLITE_CACHE_KIB", default_value_t = 512)]
+    pub sqlite_cache_kib: u32,
+}
+
+/// Rate limits: each its own flag (0 turns that one off), all lifted by `--rate-limits off`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Rate limits")]
+pub struct LimitArgs {
     /// Every rate limit at once: `off` lifts them all (sign-in, sign-up, posts, likes,
-    /// follows), for load tests and test suites; `on` applies each one's own flag.
+    /// follows, profile edits, marking read), for load tests and test suites; `on` applies
+    /// each one's own flag.
     #[arg(long, env = "CHIRP_RATE_LIMITS", value_enum, default_value_t = Switch::On)]
     pub rate_limits: Switch,
 
@@ -116,6 +163,21 @@ pub struct ServeConfig {
     #[arg(long, env = "CHIRP_FOLLOW_RATE_LIMIT", default_value_t = 60)]
     pub follow_rate_limit: u32,
 
+    /// Profile edits (`PATCH /api/me`) one account may make per minute (0: no limit).
+    /// Each edit drops cached pages on every node, so a script must not loop on it.
+    #[arg(long, env = "CHIRP_PROFILE_RATE_LIMIT", default_value_t = 30)]
+    pub profile_rate_limit: u32,
+
+    /// Times one account may mark notifications read per minute (0: no limit). The web
+    /// app marks read as notifications arrive on an open page; a person never nears this.
+    #[arg(long, env = "CHIRP_MARK_READ_RATE_LIMIT", default_value_t = 120)]
+    pub mark_read_rate_limit: u32,
+}
+
+/// The password-hashing threads.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Password hashing")]
+pub struct HashingArgs {
     /// Threads that hash and check passwords (0: one per core). Each hash takes ~19 MiB
     /// while it runs, so this bounds the memory sign-ins can take.
     #[arg(long, env = "CHIRP_HASH_THREADS", default_value_t = 0)]
@@ -125,19 +187,27 @@ pub struct ServeConfig {
     /// answered 503 `unavailable` with `Retry-After`.
     #[arg(long, env = "CHIRP_HASH_WAIT_MS", default_value_t = 5000)]
     pub hash_wait_ms: u64,
+}
 
-    /// Reverse proxies (comma-separated IP addresses) whose `X-Forwarded-For` names the
-    /// client for rate limiting; none by default.
-    #[arg(long, env = "CHIRP_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+/// Several nodes as one service.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Cluster")]
+pub struct ClusterArgs {
+    /// Redis URL for fan-out across several nodes (`redis://127.0.0.1:6379`); unset means
+    /// in-process fan-out only.
+    #[arg(long, env = "CHIRP_REDIS_URL")]
+    pub redis_url: Option<String>,
+}
 
-    /// Log format.
-    #[arg(long, env = "CHIRP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-
-    /// Seconds to wait for in-flight requests after SIGTERM/Ctrl-C before exiting anyway.
-    #[arg(long, env = "CHIRP_SHUTDOWN_TIMEOUT", default_value_t = 10)]
-    pub shutdown_timeout: u64,
+/// The Socket.IO endpoint.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sockets")]
+pub struct RealtimeArgs {
+    /// Most Socket.IO sessions open at once from one client address (behind
+    /// `--trusted-proxies`, the forwarded address); over it the handshake is answered 503.
+    /// 0: no cap.
+    #[arg(long, env = "CHIRP_MAX_SOCKETS_PER_ADDRESS", default_value_t = 1000)]
+    pub max_sockets_per_address: usize,
 
     /// Socket.IO heartbeat: milliseconds between the server's pings (Engine.IO
     /// `pingInterval`). For tests and tuning; the default is socket.io's.
@@ -158,12 +228,6 @@ pub struct ServeConfig {
     )]
     pub ping_timeout_ms: u64,
 
-    /// Recent tweets (ids and authors) kept in memory to pick home timeline pages from,
-    /// so a home page costs one read of its 20 tweets instead of a walk of the table
-    /// (~2.4 MB per 100,000). 0 reads every home page from the database.
-    #[arg(long, env = "CHIRP_HOME_CACHE_TWEETS", default_value_t = 100_000)]
-    pub home_cache_tweets: usize,
-
     /// Bytes queued for one WebSocket whose client stopped reading, beyond what the kernel
     /// holds, before that socket is disconnected. For tests; 1 MiB by default.
     #[arg(
@@ -175,78 +239,162 @@ pub struct ServeConfig {
     pub max_backlog_bytes: usize,
 }
 
+/// What is kept in memory.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Caches")]
+pub struct CacheArgs {
+    /// Recent tweets (ids and authors) kept in memory to pick home timeline pages from,
+    /// so a home page costs one read of its 20 tweets instead of a walk of the table
+    /// (~2.4 MB per 100,000). 0 reads every home page from the database.
+    #[arg(long, env = "CHIRP_HOME_CACHE_TWEETS", default_value_t = 100_000)]
+    pub home_cache_tweets: usize,
+}
+
 impl ServeConfig {
-    /// The defaults, as `chirp serve` with no flags and no environment would have them.
+    /// The defaults, as `chirp serve` with no flags and no environment would have them
+    /// (read from the `#[arg]` attributes, so they are written only there).
     pub fn defaults() -> Self {
-        Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            database_url: "sqlite://chirp.db".into(),
-            db_pool_size: 8,
-            sqlite_cache_kib: 512,
-            redis_url: None,
-            cors_origin: "*".into(),
-            public_url: None,
-            max_connections: None,
-            max_sockets_per_address: 1000,
-            rate_limits: Switch::On,
-            auth_rate_limit: 60,
-            signup_rate_limit: 20,
-            post_rate_limit: 30,
-            like_rate_limit: 120,
-            follow_rate_limit: 60,
-            hash_threads: 0,
-            hash_wait_ms: 5000,
-            trusted_proxies: Vec::new(),
-            log_format: LogFormat::Text,
-            shutdown_timeout: 10,
-            ping_interval_ms: 25_000,
-            ping_timeout_ms: 20_000,
-            max_backlog_bytes: 1 << 20,
-            home_cache_tweets: 100_000,
-        }
+        let command = Self::augment_args(clap::Command::new("serve"))
+            .mut_args(|arg| arg.env(None::<&'static str>));
+        // Every flag has a default or is optional, so an empty command line parses.
+        let matches = command
+            .try_get_matches_from(["serve"])
+            .expect("every flag of chirp serve has a default or is optional");
+        Self::from_arg_matches(&matches).expect("the defaults fit their types")
     }
+}
+
+/// The `chirp serve` command as clap sees it (for `--help` and the tests).
+pub fn serve_command() -> clap::Command {
+    Cli::command()
+        .find_subcommand("serve")
+        .cloned()
+        .expect("chirp has a serve command")
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
-    #[test]
-    fn defaults_match_the_contract() {
-        let cli = Cli::try_parse_from(["chirp", "serve"]).unwrap();
-        let Command::Serve(c) = cli.command;
-        let d = ServeConfig::defaults();
-        assert_eq!(c.addr, d.addr);
-        assert_eq!(c.database_url, d.database_url);
-        assert_eq!(c.sqlite_cache_kib, d.sqlite_cache_kib);
-        assert_eq!(c.cors_origin, "*");
-        assert_eq!(c.public_url, d.public_url);
-        assert_eq!(c.max_connections, d.max_connections);
-        assert_eq!(c.max_sockets_per_address, d.max_sockets_per_address);
-        assert_eq!(c.log_format, LogFormat::Text);
-        assert_eq!(c.rate_limits, Switch::On);
-        assert_eq!(
-            (
-                c.auth_rate_limit,
-                c.signup_rate_limit,
-                c.post_rate_limit,
-                c.like_rate_limit,
-                c.follow_rate_limit
-            ),
-            (
-                d.auth_rate_limit,
-                d.signup_rate_limit,
-                d.post_rate_limit,
-                d.like_rate_limit,
-                d.follow_rate_limit
-            )
-        );
+    /// Every flag of `chirp serve`: its name, its default (`None`: unset), and another
+    /// value to try. A flag missing here fails `every_flag_has_its_variable_and_default`.
+    const FLAGS: &[(&str, Option<&str>, &str)] = &[
+        ("addr", Some("127.0.0.1:8000"), "0.0.0.0:9000"),
+        ("cors-origin", Some("*"), "https://a.example"),
+        ("public-url", None, "https://chirp.example"),
+        ("trusted-proxies", None, "10.0.0.1,10.0.0.2"),
+        ("max-connections", None, "100"),
+        ("log-format", Some("text"), "json"),
+        ("shutdown-timeout", Some("10"), "3"),
+        (
+            "database-url",
+            Some("sqlite://chirp.db"),
+            "postgres://u@h/db",
+        ),
+        ("db-pool-size", Some("8"), "4"),
+        ("sqlite-cache-kib", Some("512"), "2000"),
+        ("rate-limits", Some("on"), "off"),
+        ("auth-rate-limit", Some("60"), "1"),
+        ("signup-rate-limit", Some("20"), "1"),
+        ("post-rate-limit", Some("30"), "1"),
+        ("like-rate-limit", Some("120"), "1"),
+        ("follow-rate-limit", Some("60"), "1"),
+        ("profile-rate-limit", Some("30"), "1"),
+        ("mark-read-rate-limit", Some("120"), "1"),
+        ("hash-threads", Some("0"), "2"),
+        ("hash-wait-ms", Some("5000"), "10"),
+        ("redis-url", None, "redis://127.0.0.1:6379"),
+        ("max-sockets-per-address", Some("1000"), "5"),
+        ("ping-interval-ms", Some("25000"), "100"),
+        ("ping-timeout-ms", Some("20000"), "100"),
+        ("max-backlog-bytes", Some("1048576"), "1024"),
+        ("home-cache-tweets", Some("100000"), "0"),
+    ];
+
+    /// Parse `chirp serve ARGS` with the environment ignored (tests run side by side).
+    fn parse(args: &[&str]) -> ServeConfig {
+        let command = serve_command().mut_args(|arg| arg.env(None::<&'static str>));
+        let matches = command
+            .try_get_matches_from(std::iter::once("serve").chain(args.iter().copied()))
+            .unwrap();
+        ServeConfig::from_arg_matches(&matches).unwrap()
+    }
+
+    fn flags() -> Vec<clap::Arg> {
+        serve_command()
+            .get_arguments()
+            .filter(|arg| !matches!(arg.get_id().as_str(), "help" | "version"))
+            .cloned()
+            .collect()
     }
 
     #[test]
-    fn rate_limits_switch_off() {
-        let cli = Cli::try_parse_from(["chirp", "serve", "--rate-limits", "off"]).unwrap();
-        let Command::Serve(c) = cli.command;
-        assert_eq!(c.rate_limits, Switch::Off);
+    fn every_flag_has_its_variable_and_default() {
+        let defaults = format!("{:?}", ServeConfig::defaults());
+        assert_eq!(defaults, format!("{:?}", parse(&[])));
+        let mut seen = HashSet::new();
+        for arg in flags() {
+            let long = arg.get_long().expect("every setting is a --flag");
+            let Some(&(_, default, sample)) = FLAGS.iter().find(|f| f.0 == long) else {
+                panic!("--{long} is not in FLAGS: add its default and a value to try");
+            };
+            seen.insert(long.to_owned());
+            let env = format!("CHIRP_{}", long.to_uppercase().replace('-', "_"));
+            assert_eq!(arg.get_env().and_then(|e| e.to_str()), Some(env.as_str()));
+            let written: Vec<_> = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect();
+            let expected: Vec<_> = default.iter().map(|d| d.to_string()).collect();
+            assert_eq!(written, expected, "the default of --{long}");
+            let flag = format!("--{long}");
+            let changed = format!("{:?}", parse(&[&flag, sample]));
+            assert_ne!(changed, defaults, "--{long} {sample} changes nothing");
+        }
+        assert_eq!(seen.len(), FLAGS.len(), "FLAGS lists a flag that is gone");
+    }
+
+    #[test]
+    fn every_shown_flag_is_in_the_api_docs() {
+        let docs = include_str!("../docs/API.md");
+        for arg in flags().iter().filter(|arg| !arg.is_hide_set()) {
+            let long = arg.get_long().unwrap();
+            let env = arg.get_env().and_then(|e| e.to_str()).unwrap();
+            assert!(
+                docs.contains(&format!("--{long}")),
+                "docs/API.md lacks --{long}"
+            );
+            assert!(docs.contains(env), "docs/API.md lacks {env}");
+        }
+    }
+
+    #[test]
+    fn flags_land_in_their_groups() {
+        let c = parse(&[
+            "--addr",
+            "0.0.0.0:9000",
+            "--database-url",
+            "postgres://u@h/db",
+            "--rate-limits",
+            "off",
+            "--profile-rate-limit",
+            "7",
+            "--redis-url",
+            "redis://r",
+            "--trusted-proxies",
+            "10.0.0.1,10.0.0.2",
+            "--home-cache-tweets",
+            "5",
+        ]);
+        assert_eq!(c.server.addr, SocketAddr::from(([0, 0, 0, 0], 9000)));
+        assert_eq!(c.storage.database_url, "postgres://u@h/db");
+        assert_eq!(c.limits.rate_limits, Switch::Off);
+        assert_eq!(c.limits.profile_rate_limit, 7);
+        assert_eq!(c.cluster.redis_url.as_deref(), Some("redis://r"));
+        assert_eq!(c.server.trusted_proxies.len(), 2);
+        assert_eq!(c.caches.home_cache_tweets, 5);
     }
 }

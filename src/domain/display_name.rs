@@ -1,16 +1,27 @@
 //! `DisplayName` and `Bio`: the free-text parts of a profile, trimmed, with a length limit in
-//! Unicode scalar values (as for tweets). Both may be empty: `""` clears them.
+//! Unicode scalar values and the control-character rule of tweets (`text`): a bio may
+//! break lines as a tweet may; a display name is one line, so no newline or tab at all.
+//! Both may be empty: `""` clears them.
 
 use super::Invalid;
+use super::text::{Breaks, refuse_control_characters};
 
 /// Longest display name, in Unicode scalar values.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 50;
 /// Longest bio, in Unicode scalar values.
 pub const MAX_BIO_CHARS: usize = 160;
 
-/// Trim, then accept 0–`max` characters, or say which `field` is too long.
-fn trimmed(raw: &str, field: &'static str, what: &str, max: usize) -> Result<String, Invalid> {
+/// Trim, then accept 0–`max` characters with no control character but what `breaks`
+/// allows, or say what is wrong with which `field`.
+fn trimmed(
+    raw: &str,
+    field: &'static str,
+    what: &str,
+    max: usize,
+    breaks: Breaks,
+) -> Result<String, Invalid> {
     let text = raw.trim();
+    refuse_control_characters(text, field, what, breaks)?;
     let len = text.chars().count();
     if len > max {
         return Err(Invalid::new(
@@ -26,9 +37,17 @@ fn trimmed(raw: &str, field: &'static str, what: &str, max: usize) -> Result<Str
 pub struct DisplayName(String);
 
 impl DisplayName {
-    /// Trim surrounding white space, then accept 0–50 characters.
+    /// Trim surrounding white space, then accept 0–50 characters, none of them a control
+    /// character (not even a newline or a tab: a name is shown on one line).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        trimmed(raw, "display_name", "display name", MAX_DISPLAY_NAME_CHARS).map(Self)
+        trimmed(
+            raw,
+            "display_name",
+            "display name",
+            MAX_DISPLAY_NAME_CHARS,
+            Breaks::None,
+        )
+        .map(Self)
     }
 
     /// The name.
@@ -42,9 +61,10 @@ impl DisplayName {
 pub struct Bio(String);
 
 impl Bio {
-    /// Trim surrounding white space, then accept 0–160 characters.
+    /// Trim surrounding white space, then accept 0–160 characters, none of them a control
+    /// character other than `\n` and `\t`.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        trimmed(raw, "bio", "bio", MAX_BIO_CHARS).map(Self)
+        trimmed(raw, "bio", "bio", MAX_BIO_CHARS, Breaks::NewlinesAndTabs).map(Self)
     }
 
     /// The text.
@@ -75,5 +95,16 @@ mod tests {
         assert_eq!(err.field, "display_name");
         assert!(Bio::parse(&format!(" {} ", "b".repeat(160))).is_ok());
         assert_eq!(Bio::parse(&"b".repeat(161)).unwrap_err().field, "bio");
+    }
+
+    #[test]
+    fn refuses_control_characters_a_bio_may_break_lines() {
+        assert_eq!(Bio::parse("one\n\ttwo").unwrap().as_str(), "one\n\ttwo");
+        for bad in ["a\u{0}", "a\u{7}b", "\u{1b}[31mred", "a\u{85}b", "a\u{7f}"] {
+            assert_eq!(DisplayName::parse(bad).unwrap_err().field, "display_name");
+            assert_eq!(Bio::parse(bad).unwrap_err().field, "bio");
+        }
+        assert!(DisplayName::parse("Ada\nLovelace").is_err());
+        assert!(DisplayName::parse("Ada\tLovelace").is_err());
     }
 }

@@ -12,11 +12,12 @@ mod page;
 mod password;
 mod profile;
 mod records;
+mod text;
 mod tweet_text;
 mod username;
 
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
-pub use follow_cursor::FollowCursor;
+pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};
 pub use mentions::{MAX_MENTIONS, parse_mentions};
 pub use page::{Page, PageCursor};
 pub use password::Password;

@@ -1,12 +1,12 @@
 //! `TweetText`: trimmed, 1–280 Unicode scalar values (what JavaScript's `[...s].length` counts),
 //! with no control characters but newline and tab.
 //!
-//! Control characters are refused here, at the edge, because the back ends disagree about
-//! them (PostgreSQL refuses U+0000 in `text`, SQLite stores it): whatever one database
-//! could refuse must never reach the writer, where it would share a batch with other
-//! people's tweets. Refusing them everywhere also keeps both back ends answering alike.
+//! Control characters are refused here, at the edge (the rule in `text`): whatever one
+//! database could refuse must never reach the writer, where it would share a batch with
+//! other people's tweets. Refusing them everywhere also keeps both back ends answering alike.
 
 use super::Invalid;
+use super::text::{Breaks, refuse_control_characters};
 
 /// Maximum tweet length in Unicode scalar values.
 pub const MAX_TWEET_CHARS: usize = 280;
@@ -20,19 +20,7 @@ impl TweetText {
     /// character other than `\n` and `\t`.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let text = raw.trim();
-        if let Some(bad) = text
-            .chars()
-            .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-        {
-            return Err(Invalid::new(
-                "text",
-                format!(
-                    "A tweet cannot contain control characters such as U+{:04X}; \
-                     only newlines and tabs are allowed.",
-                    u32::from(bad)
-                ),
-            ));
-        }
+        refuse_control_characters(text, "text", "tweet", Breaks::NewlinesAndTabs)?;
         let len = text.chars().count();
         if len == 0 {
             return Err(Invalid::new("text", "A tweet cannot be empty."));

@@ -18,7 +18,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
 use futures_util::StreamExt;
 
-use super::{ApiError, MAX_BODY_BYTES};
+use super::error::ApiError;
+
+/// Largest JSON body the API accepts.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Most bytes of an over-long body read and discarded before the 413 is sent.
 pub const LINGER_BYTES: usize = 4 * 1024 * 1024;
@@ -42,8 +45,11 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     if !too_large {
         while let Some(chunk) = stream.next().await {
             let Ok(chunk) = chunk else {
-                return ApiError::InvalidJson("The request body could not be read.".into())
-                    .into_response();
+                return ApiError::InvalidJson {
+                    field: None,
+                    message: "The request body could not be read.".into(),
+                }
+                .into_response();
             };
             if kept.len() + chunk.len() > MAX_BODY_BYTES {
                 return refuse(kept.len() + chunk.len(), stream).await;

@@ -1,13 +1,16 @@
 //! `ApiError`: every way a request can fail, rendered as the contract's error shape
 //! `{"error": {"code", "message", "field"?}}` with the matching status.
 //!
+//! The codes are one enum, `ErrorCode`, which both the JSON answer and the OpenAPI document
+//! are made from, and so is the body (`ErrorBody`): what is served is what is described.
 //! Internal errors are logged with their cause chain and answered with a generic sentence;
 //! bad input never becomes a 500.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::HashError;
 use crate::domain::Invalid;
@@ -22,9 +25,15 @@ pub enum ApiError {
     /// Following yourself (400).
     #[error("You cannot follow yourself.")]
     SelfFollow,
-    /// The body is not the JSON we expect (400).
-    #[error("{0}")]
-    InvalidJson(String),
+    /// The body is not the JSON we expect (400): not JSON, not an object, a field of the
+    /// wrong type, or a field this request does not take.
+    #[error("{message}")]
+    InvalidJson {
+        /// The body field at fault, when one is (`up_to`, or a misspelt `replyto`).
+        field: Option<String>,
+        /// A sentence saying what to fix.
+        message: String,
+    },
     /// The body is not `application/json` (415).
     #[error("Send the body as application/json.")]
     UnsupportedMediaType,
@@ -72,51 +81,160 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+/// Every error code the API answers with, and the status each one carries.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the username breaks the rules.
+    InvalidUsername,
+    /// 400: the password breaks the rules.
+    InvalidPassword,
+    /// 400: the tweet text breaks the rules.
+    InvalidText,
+    /// 400: a paging parameter or the query string is wrong.
+    InvalidQuery,
+    /// 400: the display name breaks the rules.
+    InvalidDisplayName,
+    /// 400: the bio breaks the rules.
+    InvalidBio,
+    /// 400: a follow-list cursor that this list's `next_cursor` did not give.
+    InvalidCursor,
+    /// 400: `reply_to` is not an integer.
+    InvalidReplyTo,
+    /// 400: following or unfollowing yourself.
+    InvalidFollow,
+    /// 400: the body is not the JSON this request takes (an unknown field included).
+    InvalidJson,
+    /// 401: not signed in, or the token has ended.
+    Unauthorized,
+    /// 401: wrong username or password.
+    InvalidCredentials,
+    /// 403: not yours, or a session cookie sent from another site.
+    Forbidden,
+    /// 404: no such thing.
+    NotFound,
+    /// 405: the path does not take that method.
+    MethodNotAllowed,
+    /// 409: the username is taken.
+    UsernameTaken,
+    /// 413: the body is over 16 KiB.
+    PayloadTooLarge,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 429: too many attempts; see `Retry-After`.
+    RateLimited,
+    /// 503: a dependency is away, or the server is busy; try again (see `Retry-After`).
+    Unavailable,
+    /// 500: a bug (never expected; the fuzzer fails on it).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with.
+    pub fn status(self) -> StatusCode {
+        use ErrorCode as C;
         match self {
-            Self::Invalid(invalid) => (StatusCode::BAD_REQUEST, invalid_code(invalid.field)),
-            Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
-            Self::SelfFollow => (StatusCode::BAD_REQUEST, "invalid_follow"),
-            Self::UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
-            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Self::NotFound(_) | Self::NotFoundIn { .. } => (StatusCode::NOT_FOUND, "not_found"),
-            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
-            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            Self::Unavailable(_) | Self::Busy(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-            }
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            C::InvalidUsername
+            | C::InvalidPassword
+            | C::InvalidText
+            | C::InvalidQuery
+            | C::InvalidDisplayName
+            | C::InvalidBio
+            | C::InvalidCursor
+            | C::InvalidReplyTo
+            | C::InvalidFollow
+            | C::InvalidJson => StatusCode::BAD_REQUEST,
+            C::Unauthorized | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            C::Forbidden => StatusCode::FORBIDDEN,
+            C::NotFound => StatusCode::NOT_FOUND,
+            C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            C::UsernameTaken => StatusCode::CONFLICT,
+            C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code of an invalid input `field` (`invalid_query` for paging parameters).
+    fn invalid(field: &str) -> Self {
+        match field {
+            "username" => Self::InvalidUsername,
+            "password" => Self::InvalidPassword,
+            "text" => Self::InvalidText,
+            "display_name" => Self::InvalidDisplayName,
+            "bio" => Self::InvalidBio,
+            "cursor" => Self::InvalidCursor,
+            "reply_to" => Self::InvalidReplyTo,
+            _ => Self::InvalidQuery,
+        }
+    }
+}
+
+/// Every failure: `{"error": {"code", "message", "field"?}}`.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The inside of an error body.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable reason.
+    pub code: ErrorCode,
+    /// A sentence a person can act on (wording may change).
+    pub message: String,
+    /// The input field at fault, when there is one (`username`, `password`, `text`,
+    /// `reply_to`, `limit`, `before`, `after`, `query`, `cursor`, or a body field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    /// The code this error is answered with (its status follows from it).
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
+        match self {
+            Self::Invalid(invalid) => C::invalid(invalid.field),
+            Self::InvalidJson { .. } => C::InvalidJson,
+            Self::SelfFollow => C::InvalidFollow,
+            Self::UnsupportedMediaType => C::UnsupportedMediaType,
+            Self::PayloadTooLarge => C::PayloadTooLarge,
+            Self::Unauthorized(_) => C::Unauthorized,
+            Self::InvalidCredentials => C::InvalidCredentials,
+            Self::Forbidden(_) => C::Forbidden,
+            Self::NotFound(_) | Self::NotFoundIn { .. } => C::NotFound,
+            Self::MethodNotAllowed => C::MethodNotAllowed,
+            Self::UsernameTaken => C::UsernameTaken,
+            Self::RateLimited(_) => C::RateLimited,
+            Self::Unavailable(_) | Self::Busy(_) => C::Unavailable,
+            Self::Internal(_) => C::Internal,
         }
     }
 
     /// The input field at fault, when there is one.
-    fn field(&self) -> Option<&'static str> {
+    fn field(&self) -> Option<&str> {
         match self {
             Self::Invalid(invalid) => Some(invalid.field),
+            Self::InvalidJson { field, .. } => field.as_deref(),
             Self::UsernameTaken => Some("username"),
             Self::NotFoundIn { field, .. } => Some(field),
             _ => None,
         }
     }
-}
 
-fn invalid_code(field: &str) -> &'static str {
-    match field {
-        "username" => "invalid_username",
-        "password" => "invalid_password",
-        "text" => "invalid_text",
-        "display_name" => "invalid_display_name",
-        "bio" => "invalid_bio",
-        "cursor" => "invalid_cursor",
-        "reply_to" => "invalid_reply_to",
-        _ => "invalid_query",
+    /// The body this error is answered with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+                field: self.field().map(str::to_owned),
+            },
+        }
     }
 }
 
@@ -149,17 +267,13 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
         match &self {
             Self::Internal(err) => tracing::error!(error = ?err, "request failed"),
             Self::Unavailable(why) => tracing::warn!(%why, "dependency unavailable"),
             _ => {}
         }
-        let mut body = json!({ "code": code, "message": self.to_string() });
-        if let Some(field) = self.field() {
-            body["field"] = json!(field);
-        }
-        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        let body = self.body();
+        let mut response = (body.error.code.status(), Json(body)).into_response();
         if let Self::RateLimited(seconds) | Self::Busy(seconds) = self {
             response
                 .headers_mut()

@@ -1,30 +1,52 @@
-//! Extractors that turn raw requests into trusted values: `ApiJson` (JSON bodies with our
-//! error shape), `PageQuery` (paging parameters), `CurrentUser` / `MaybeUser` (who is asking).
+//! Extractors that turn raw requests into trusted values: `ApiJson` (JSON bodies, read
+//! strictly, with our error shape), `Query` (query strings as text, for the domain to
+//! parse), `CurrentUser` / `MaybeUser` (who is asking), `SignInAttempt` / `SignUpAttempt`
+//! (admitted by the per-address rate limits).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Error as PathError;
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::state::AppState;
 use crate::auth::token_hash;
-use crate::domain::{Page, User};
+use crate::domain::User;
 use crate::origin::session_cookie;
 
 /// A JSON body; wrong content type → 415, too large → 413, anything malformed → 400.
+///
+/// Read strictly: the body must be a JSON object (not an array, which serde would otherwise
+/// take as the struct's fields in order), and the body types refuse fields they do not know
+/// (`#[serde(deny_unknown_fields)]`), so a misspelt field is a 400 naming it rather than a
+/// request quietly read as something else.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        if !value.is_object() {
+            return Err(ApiError::InvalidJson {
+                field: None,
+                message: "The request body must be a JSON object.".into(),
+            });
         }
+        serde_path_to_error::deserialize(value)
+            .map(Self)
+            .map_err(|e| {
+                let field = Some(e.path().to_string()).filter(|p| !p.is_empty() && p != ".");
+                ApiError::InvalidJson {
+                    message: describe_json_error(e.inner(), field.clone()),
+                    field,
+                }
+            })
     }
 }
 
@@ -32,7 +54,10 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-        _ => ApiError::InvalidJson(invalid_json_message(&rejection)),
+        _ => ApiError::InvalidJson {
+            field: None,
+            message: invalid_json_message(&rejection),
+        },
     }
 }
 
@@ -81,44 +106,24 @@ fn describe_json_error(e: &serde_json::Error, path: Option<String>) -> String {
     }
 }
 
-#[derive(Deserialize)]
-struct RawPage {
-    limit: Option<String>,
-    before: Option<String>,
-    after: Option<String>,
-}
+/// A query string read as text fields (`T`), so that a bad value gets this API's own error
+/// from the domain's `parse`, and only a malformed query string gets this one. `T` is also
+/// what the OpenAPI document describes (`IntoParams`), so the two cannot drift apart.
+pub struct Query<T>(pub T);
 
-/// Read a query string as text fields (`T`), so that a bad value gets this API's own error
-/// from the domain's `parse`, and only a malformed query string gets this one.
-pub async fn raw_query<T: DeserializeOwned, S: Send + Sync>(
-    parts: &mut Parts,
-    state: &S,
-) -> Result<T, ApiError> {
-    let Query(raw) = Query::<T>::from_request_parts(parts, state)
-        .await
-        .map_err(|e| {
-            ApiError::Invalid(crate::domain::Invalid {
-                field: "query",
-                message: format!("The query string is malformed: {}", e.body_text()),
-            })
-        })?;
-    Ok(raw)
-}
-
-/// `limit`, `before`, `after` from the query string, validated.
-pub struct PageQuery(pub Page);
-
-impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let raw: RawPage = raw_query(parts, state).await?;
-        let page = Page::parse(
-            raw.limit.as_deref(),
-            raw.before.as_deref(),
-            raw.after.as_deref(),
-        )?;
-        Ok(Self(page))
+        let axum::extract::Query(raw) = axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                ApiError::Invalid(crate::domain::Invalid {
+                    field: "query",
+                    message: format!("The query string is malformed: {}", e.body_text()),
+                })
+            })?;
+        Ok(Self(raw))
     }
 }
 
@@ -222,5 +227,29 @@ impl FromRequestParts<AppState> for MaybeUser {
             // A stale cookie is no reason to refuse a public read.
             Some(Credential::Cookie(token)) => Ok(Self(session(state, &token).await?.map(|s| s.0))),
         }
+    }
+}
+
+/// Extractor that admits a sign-in attempt (per client address) or answers 429.
+pub struct SignInAttempt;
+
+impl FromRequestParts<AppState> for SignInAttempt {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let limits = &state.limits;
+        limits.check_address(&limits.sign_in, parts).map(|()| Self)
+    }
+}
+
+/// Extractor that admits a sign-up (per client address) or answers 429.
+pub struct SignUpAttempt;
+
+impl FromRequestParts<AppState> for SignUpAttempt {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let limits = &state.limits;
+        limits.check_address(&limits.sign_up, parts).map(|()| Self)
     }
 }

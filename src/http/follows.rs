@@ -1,19 +1,21 @@
 //! Follows: follow and unfollow (`PUT`/`DELETE /api/users/{username}/follow`, idempotent),
-//! and the followers / following lists with opaque `next_cursor` paging.
+//! and the followers / following lists with opaque `next_cursor` paging (signed, and good
+//! only for the list that gave it out: see `domain::FollowCursor`).
 //!
 //! Follow changes go through the feed (`Feed::follow`), the one place the realtime side
 //! hears of them.
 
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
-use super::extract::{CurrentUser, MaybeUser, raw_query};
+use super::error::ApiError;
+use super::extract::{CurrentUser, MaybeUser, Query};
 use super::profiles::{find_profile, no_user};
-use super::{ApiError, AppState};
-use crate::domain::{FollowCursor, Profile, ProfilePage, User, Username};
+use super::state::AppState;
+use crate::domain::{CursorKey, FollowCursor, FollowList, Profile, ProfilePage, User, Username};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -32,34 +34,56 @@ pub struct UserList {
     pub next_cursor: Option<String>,
 }
 
-impl From<ProfilePage> for UserList {
-    fn from(page: ProfilePage) -> Self {
+impl UserList {
+    /// The answer for `page` of `list`, its cursor signed with `key`.
+    fn new(page: ProfilePage, list: FollowList, key: &CursorKey) -> Self {
         Self {
             users: page.users,
-            next_cursor: page.next.map(FollowCursor::encode),
+            next_cursor: page.next.map(|id| FollowCursor::encode(id, list, key)),
         }
     }
 }
 
-#[derive(Deserialize)]
-struct RawCursor {
+/// Which page of a followers or following list to read.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FollowListParams {
+    /// How many users at most (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// The `next_cursor` of the previous page of this same list (opaque).
     cursor: Option<String>,
 }
 
-/// `limit` and `cursor` from the query string, validated.
-struct CursorQuery(FollowCursor);
-
-impl<S: Send + Sync> FromRequestParts<S> for CursorQuery {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let raw: RawCursor = raw_query(parts, state).await?;
-        Ok(Self(FollowCursor::parse(
-            raw.limit.as_deref(),
-            raw.cursor.as_deref(),
-        )?))
+impl FollowListParams {
+    /// The page of `list` these parameters ask for; a cursor not made for `list` is a 400.
+    fn parse(&self, list: FollowList, key: &CursorKey) -> Result<FollowCursor, ApiError> {
+        Ok(FollowCursor::parse(
+            self.limit.as_deref(),
+            self.cursor.as_deref(),
+            list,
+            key,
+        )?)
     }
+}
+
+/// One page of `list`, as `viewer` sees it.
+async fn list_page(
+    state: &AppState,
+    username: &str,
+    params: &FollowListParams,
+    viewer: Option<User>,
+    list: fn(i64) -> FollowList,
+) -> Result<UserList, ApiError> {
+    let user = user(state, username).await?;
+    let list = list(user.id);
+    let cursor = params.parse(list, &state.cursor_key)?;
+    let viewer = viewer.map(|u| u.id);
+    let page = match list {
+        FollowList::Followers(id) => state.store.followers(id, cursor, viewer).await?,
+        FollowList::Following(id) => state.store.following(id, cursor, viewer).await?,
+    };
+    Ok(UserList::new(page, list, &state.cursor_key))
 }
 
 async fn user(state: &AppState, username: &str) -> Result<User, ApiError> {
@@ -103,13 +127,11 @@ async fn set_follow(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Their profile, as you now see it.", body = crate::domain::Profile),
-        (status = 400, description = "`invalid_follow`: that is you.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::openapi::ErrorBody,
+        (status = 400, description = "`invalid_follow`: that is you.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn follow(
@@ -129,13 +151,11 @@ async fn follow(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Their profile, as you now see it.", body = crate::domain::Profile),
-        (status = 400, description = "`invalid_follow`: that is you.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::openapi::ErrorBody,
+        (status = 400, description = "`invalid_follow`: that is you.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn unfollow(
@@ -151,28 +171,23 @@ async fn unfollow(
     get,
     path = "/api/users/{username}/followers",
     tag = "follows",
-    params(("username" = String, Path, description = "The user (any case)."), super::openapi::FollowListParams),
+    params(("username" = String, Path, description = "The user (any case)."), FollowListParams),
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of profiles, most recent follow first.", body = UserList),
-        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
+        super::answers::PublicAnswers,
     ),
 )]
 async fn followers(
     State(state): State<AppState>,
     Path(username): Path<String>,
-    CursorQuery(cursor): CursorQuery,
+    Query(params): Query<FollowListParams>,
     MaybeUser(viewer): MaybeUser,
 ) -> Result<Json<UserList>, ApiError> {
-    let user = user(&state, &username).await?;
-    let page = state
-        .store
-        .followers(user.id, cursor, viewer.map(|u| u.id))
-        .await?;
-    Ok(Json(page.into()))
+    let page = list_page(&state, &username, &params, viewer, FollowList::Followers).await?;
+    Ok(Json(page))
 }
 
 /// Whom a user follows.
@@ -180,26 +195,21 @@ async fn followers(
     get,
     path = "/api/users/{username}/following",
     tag = "follows",
-    params(("username" = String, Path, description = "The user (any case)."), super::openapi::FollowListParams),
+    params(("username" = String, Path, description = "The user (any case)."), FollowListParams),
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of profiles, most recent follow first.", body = UserList),
-        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_cursor` or `invalid_query`.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
+        super::answers::PublicAnswers,
     ),
 )]
 async fn following(
     State(state): State<AppState>,
     Path(username): Path<String>,
-    CursorQuery(cursor): CursorQuery,
+    Query(params): Query<FollowListParams>,
     MaybeUser(viewer): MaybeUser,
 ) -> Result<Json<UserList>, ApiError> {
-    let user = user(&state, &username).await?;
-    let page = state
-        .store
-        .following(user.id, cursor, viewer.map(|u| u.id))
-        .await?;
-    Ok(Json(page.into()))
+    let page = list_page(&state, &username, &params, viewer, FollowList::Following).await?;
+    Ok(Json(page))
 }

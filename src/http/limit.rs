@@ -1,5 +1,6 @@
 //! Rate limits: how often one client address may sign in or sign up, and how often one
-//! account may post, like and follow. Over a limit the answer is 429 `rate_limited` with
+//! account may post, like, follow, edit its profile and mark notifications read (each a
+//! write whose cost reaches every node). Over a limit the answer is 429 `rate_limited` with
 //! `Retry-After` (whole seconds until the next attempt would pass).
 //!
 //! Each limit is a flag (`0` turns that one off) and `--rate-limits off` lifts every one at
@@ -17,13 +18,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
 use crate::config::{ServeConfig, Switch};
 
 /// One keyed limit (per address or per account); `None` inside means unlimited.
@@ -87,22 +88,32 @@ pub struct RateLimits {
     /// Follows and unfollows per account (`--follow-rate-limit`, per minute). Handlers
     /// that change follows call `state.limits.follows.check(&user.id)?` first.
     pub follows: AccountLimiter,
+    /// Profile edits per account (`--profile-rate-limit`, per minute): each one drops
+    /// cached pages on every node.
+    pub profile_edits: AccountLimiter,
+    /// Marking notifications read, per account (`--mark-read-rate-limit`, per minute).
+    pub mark_read: AccountLimiter,
     trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl RateLimits {
     /// The limits `config` asks for (none at all with `--rate-limits off`).
     pub fn new(config: &ServeConfig) -> Self {
-        let on = config.rate_limits == Switch::On;
+        let on = config.limits.rate_limits == Switch::On;
         let per_minute = |n: u32| NonZeroU32::new(n).filter(|_| on).map(Quota::per_minute);
         let per_hour = |n: u32| NonZeroU32::new(n).filter(|_| on).map(Quota::per_hour);
         Self {
-            sign_in: Limiter::new("sign_in", per_minute(config.auth_rate_limit)),
-            sign_up: Limiter::new("sign_up", per_hour(config.signup_rate_limit)),
-            posts: Limiter::new("posts", per_minute(config.post_rate_limit)),
-            likes: Limiter::new("likes", per_minute(config.like_rate_limit)),
-            follows: Limiter::new("follows", per_minute(config.follow_rate_limit)),
-            trusted_proxies: config.trusted_proxies.as_slice().into(),
+            sign_in: Limiter::new("sign_in", per_minute(config.limits.auth_rate_limit)),
+            sign_up: Limiter::new("sign_up", per_hour(config.limits.signup_rate_limit)),
+            posts: Limiter::new("posts", per_minute(config.limits.post_rate_limit)),
+            likes: Limiter::new("likes", per_minute(config.limits.like_rate_limit)),
+            follows: Limiter::new("follows", per_minute(config.limits.follow_rate_limit)),
+            profile_edits: Limiter::new(
+                "profile_edits",
+                per_minute(config.limits.profile_rate_limit),
+            ),
+            mark_read: Limiter::new("mark_read", per_minute(config.limits.mark_read_rate_limit)),
+            trusted_proxies: config.server.trusted_proxies.as_slice().into(),
         }
     }
 
@@ -113,6 +124,8 @@ impl RateLimits {
         self.posts.forget_idle();
         self.likes.forget_idle();
         self.follows.forget_idle();
+        self.profile_edits.forget_idle();
+        self.mark_read.forget_idle();
     }
 
     /// The client's address (see `caps::client_address`).
@@ -121,36 +134,16 @@ impl RateLimits {
     }
 
     /// Count one attempt from the request's client address against `limiter`.
-    fn check_address(&self, limiter: &Limiter<IpAddr>, parts: &Parts) -> Result<(), ApiError> {
+    pub(super) fn check_address(
+        &self,
+        limiter: &Limiter<IpAddr>,
+        parts: &Parts,
+    ) -> Result<(), ApiError> {
         match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(peer)) => limiter.check(&self.client(peer.ip(), &parts.headers)),
             // Only in-process tests call the router without a peer address.
             None => Ok(()),
         }
-    }
-}
-
-/// Extractor that admits a sign-in attempt (per client address) or answers 429.
-pub struct SignInAttempt;
-
-impl FromRequestParts<AppState> for SignInAttempt {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let limits = &state.limits;
-        limits.check_address(&limits.sign_in, parts).map(|()| Self)
-    }
-}
-
-/// Extractor that admits a sign-up (per client address) or answers 429.
-pub struct SignUpAttempt;
-
-impl FromRequestParts<AppState> for SignUpAttempt {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let limits = &state.limits;
-        limits.check_address(&limits.sign_up, parts).map(|()| Self)
     }
 }
 
@@ -169,7 +162,7 @@ mod tests {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let client: IpAddr = "203.0.113.7".parse().unwrap();
         let mut config = ServeConfig::defaults();
-        config.trusted_proxies = vec![proxy];
+        config.server.trusted_proxies = vec![proxy];
         let limits = RateLimits::new(&config);
         assert_eq!(limits.client(proxy, &forwarded("203.0.113.7")), client);
         // The client may prepend anything; the proxy appends the real address last.
@@ -190,8 +183,8 @@ mod tests {
     #[test]
     fn zero_turns_one_limit_off_and_the_switch_turns_off_all() {
         let mut config = ServeConfig::defaults();
-        config.post_rate_limit = 1;
-        config.like_rate_limit = 0;
+        config.limits.post_rate_limit = 1;
+        config.limits.like_rate_limit = 0;
         let limits = RateLimits::new(&config);
         assert!(limits.posts.check(&7).is_ok());
         assert!(matches!(
@@ -203,7 +196,7 @@ mod tests {
             "another account is unaffected"
         );
         assert!((0..1000).all(|_| limits.likes.check(&7).is_ok()));
-        config.rate_limits = Switch::Off;
+        config.limits.rate_limits = Switch::Off;
         let off = RateLimits::new(&config);
         assert!((0..1000).all(|_| off.posts.check(&7).is_ok()));
         assert!((0..1000).all(|_| off.sign_in.check(&[127, 0, 0, 1].into()).is_ok()));

@@ -10,9 +10,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, CurrentUser, PageQuery};
-use super::{ApiError, AppState};
-use crate::domain::{Invalid, Notification, PageCursor};
+use super::error::ApiError;
+use super::extract::{ApiJson, CurrentUser};
+use super::paging::{NotificationParams, PageQuery};
+use super::state::AppState;
+use crate::domain::{Notification, PageCursor};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -30,12 +32,21 @@ pub struct NotificationList {
     pub unread_count: i64,
 }
 
-/// Body of marking read.
+/// Body of marking read: `{"up_to": <id>}`, or `{}` for all. Anything else is refused
+/// (`null` too: "all" is said by leaving `up_to` out), so a misspelt field can never mark
+/// everything read.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 struct MarkRead {
     /// Mark every notification with an id up to this one read; omit to mark all read.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "some_integer")]
+    #[schema(value_type = i64)]
     up_to: Option<i64>,
+}
+
+/// `up_to` when present: an integer, never `null`.
+fn some_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    i64::deserialize(d).map(Some)
 }
 
 /// Your notifications, newest first.
@@ -43,30 +54,23 @@ struct MarkRead {
     get,
     path = "/api/notifications",
     tag = "notifications",
-    params(super::openapi::NotificationParams),
+    params(NotificationParams),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of notifications and the unread count.", body = NotificationList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `after`).", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `after`).", body = super::error::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
-    PageQuery(page): PageQuery,
+    PageQuery(page, _): PageQuery<NotificationParams>,
 ) -> Result<Json<NotificationList>, ApiError> {
     let before = match page.cursor {
-        PageCursor::Newest => i64::MAX,
         PageCursor::Before(id) => id,
-        PageCursor::After(_) => {
-            return Err(ApiError::Invalid(Invalid {
-                field: "after",
-                message: "Notifications are read newest first: page with before, not after.".into(),
-            }));
-        }
+        // `NotificationParams` refuses `after`.
+        PageCursor::Newest | PageCursor::After(_) => i64::MAX,
     };
     let me = current.user.id;
     let notifications = state.store.notifications(me, before, page.limit).await?;
@@ -86,12 +90,11 @@ async fn list(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Marked."),
-        (status = 400, description = "`invalid_json`: the body is not `{}` or `{\"up_to\": <integer>}`.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_json`: the body is not `{}` or `{\"up_to\": <integer>}` (`null`, another field or an array are refused).", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--mark-read-rate-limit`).", body = super::error::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        super::answers::SignedInAnswers,
+        super::answers::JsonBodyAnswers,
     ),
 )]
 async fn mark_read(
@@ -99,6 +102,7 @@ async fn mark_read(
     current: CurrentUser,
     ApiJson(body): ApiJson<MarkRead>,
 ) -> Result<StatusCode, ApiError> {
+    state.limits.mark_read.check(&current.user.id)?;
     let up_to = body.up_to.unwrap_or(i64::MAX);
     state.store.mark_read(current.user.id, up_to).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,11 +2,12 @@
 //! `GET /api/openapi.json`.
 //!
 //! Each handler carries its own `#[utoipa::path]` (method, path, parameters, body, every
-//! status it can answer); the JSON records derive `ToSchema`. This module only gathers them,
-//! adds the two ways to sign in (bearer token, session cookie) and the shapes that handlers
-//! build by hand (the error body, the sign-in answer, the paging parameters). The test
-//! command fuzzes a live server from this document (tests/openapi), so a status or a field
-//! that is not described here fails the build.
+//! status it can answer, the shared ones by name from `answers`); the JSON records derive
+//! `ToSchema`, the query strings `IntoParams` on the very structs the handlers read. This
+//! module only gathers them and adds the two ways to sign in (bearer token, session
+//! cookie). Nothing else in `http` imports it. The test command fuzzes a live server from
+//! this document (tests/openapi), so a status or a field that is not described here fails
+//! the build.
 
 use std::sync::LazyLock;
 
@@ -14,11 +15,11 @@ use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
-use super::AppState;
+use super::error::{ErrorBody, ErrorCode, ErrorDetail};
+use super::state::AppState;
 use crate::origin::SESSION_COOKIE;
 
 /// The document: every path of the JSON API and the operations endpoints.
@@ -57,7 +58,7 @@ use crate::origin::SESSION_COOKIE;
         super::health::render_metrics,
         openapi_json,
     ),
-    components(schemas(ErrorBody, ErrorDetail, ErrorCode, SignedIn)),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode, super::sessions::SignedIn)),
     modifiers(&SignInMethods),
     tags(
         (name = "accounts", description = "Sign up, and who am I."),
@@ -104,138 +105,6 @@ impl Modify for SignInMethods {
             ))),
         );
     }
-}
-
-/// Every failure: `{"error": {"code", "message", "field"?}}`.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ErrorBody {
-    /// What went wrong.
-    pub error: ErrorDetail,
-}
-
-/// The inside of an error body.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable reason.
-    pub code: ErrorCode,
-    /// A sentence a person can act on (wording may change).
-    pub message: String,
-    /// The input field at fault, when there is one (`username`, `password`, `text`,
-    /// `reply_to`, `limit`, `before`, `after`, `query`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub field: Option<String>,
-}
-
-/// Every error code the API answers with (see docs/API.md for which status carries which).
-#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// 400: the username breaks the rules.
-    InvalidUsername,
-    /// 400: the password breaks the rules.
-    InvalidPassword,
-    /// 400: the tweet text breaks the rules.
-    InvalidText,
-    /// 400: a paging parameter or the query string is wrong.
-    InvalidQuery,
-    /// 400: the display name breaks the rules.
-    InvalidDisplayName,
-    /// 400: the bio breaks the rules.
-    InvalidBio,
-    /// 400: a follow-list cursor that did not come from `next_cursor`.
-    InvalidCursor,
-    /// 400: `reply_to` is not an integer.
-    InvalidReplyTo,
-    /// 400: following or unfollowing yourself.
-    InvalidFollow,
-    /// 400: the body is not the JSON this request takes.
-    InvalidJson,
-    /// 401: not signed in, or the token has ended.
-    Unauthorized,
-    /// 401: wrong username or password.
-    InvalidCredentials,
-    /// 403: not yours, or a session cookie sent from another site.
-    Forbidden,
-    /// 404: no such thing.
-    NotFound,
-    /// 405: the path does not take that method.
-    MethodNotAllowed,
-    /// 409: the username is taken.
-    UsernameTaken,
-    /// 413: the body is over 16 KiB.
-    PayloadTooLarge,
-    /// 415: the body is not `application/json`.
-    UnsupportedMediaType,
-    /// 429: too many attempts; see `Retry-After`.
-    RateLimited,
-    /// 503: a dependency is away; try again.
-    Unavailable,
-    /// 500: a bug (never expected; the fuzzer fails on it).
-    Internal,
-}
-
-/// What a successful sign-in answers (the token is also set as the session cookie).
-#[derive(Serialize, ToSchema)]
-pub struct SignedIn {
-    /// A bearer token for `Authorization: Bearer <token>`; it ends at sign-out.
-    pub token: String,
-    /// Who signed in.
-    pub user: crate::domain::User,
-}
-
-/// Which slice of a timeline to read (at most one of `before` and `after`).
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // Only describes the query; `PageQuery` parses it.
-pub struct PageParams {
-    /// How many tweets at most (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-    /// Only tweets older than this id.
-    #[param(minimum = 0)]
-    before: Option<i64>,
-    /// Only tweets newer than this id: the `limit` oldest of them, still newest first.
-    #[param(minimum = 0)]
-    after: Option<i64>,
-}
-
-/// Which replies to read: oldest first, after an id.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // Only describes the query; `PageQuery` parses it.
-pub struct RepliesParams {
-    /// How many replies at most (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-    /// Only replies newer than this id (the `limit` oldest of them, oldest first).
-    #[param(minimum = 0)]
-    after: Option<i64>,
-}
-
-/// Which notifications to read: newest first, before an id.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // Only describes the query; `PageQuery` parses it.
-pub struct NotificationParams {
-    /// How many notifications at most (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-    /// Only notifications older than this id.
-    #[param(minimum = 0)]
-    before: Option<i64>,
-}
-
-/// Which page of a followers or following list to read.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // Only describes the query; the follows module parses it.
-pub struct FollowListParams {
-    /// How many users at most (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-    /// The `next_cursor` of the previous page (opaque).
-    cursor: Option<String>,
 }
 
 /// The document as served, rendered once.
@@ -299,6 +168,26 @@ mod tests {
         ] {
             assert!(paths.contains_key(path), "{path} is missing");
         }
+        // Every request body refuses fields it does not name, so the fuzzer checks that too.
+        let mut bodies = 0;
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let Some(schema) = op["requestBody"]["content"]["application/json"]
+                    .get("schema")
+                    .and_then(|s| s["$ref"].as_str())
+                else {
+                    continue;
+                };
+                let name = schema.rsplit('/').next().unwrap();
+                let body = &doc["components"]["schemas"][name];
+                assert_eq!(
+                    body["additionalProperties"], false,
+                    "{method} {path}: {name} must say additionalProperties: false"
+                );
+                bodies += 1;
+            }
+        }
+        assert!(bodies >= 5, "only {bodies} request bodies found");
         let schemes = &doc["components"]["securitySchemes"];
         assert_eq!(schemes[BEARER]["scheme"], "bearer");
         assert_eq!(schemes[COOKIE]["name"], SESSION_COOKIE);
@@ -344,7 +233,10 @@ mod tests {
                 field: "reply_to",
                 message: "x".into(),
             },
-            E::InvalidJson("x".into()),
+            E::InvalidJson {
+                field: Some("x".into()),
+                message: "x".into(),
+            },
             E::SelfFollow,
             E::UnsupportedMediaType,
             E::PayloadTooLarge,
@@ -359,12 +251,12 @@ mod tests {
             E::Busy(1),
             E::Internal(anyhow::anyhow!("x")),
         ];
-        // Adding a variant to `ApiError` breaks this match: list it above, and its code in
-        // `ErrorCode`, so the document keeps describing every answer.
+        // Adding a variant to `ApiError` breaks this match: list it above, so this test
+        // keeps checking that every answer fits the documented body.
         for e in &all {
             match e {
                 E::Invalid(_)
-                | E::InvalidJson(_)
+                | E::InvalidJson { .. }
                 | E::SelfFollow
                 | E::UnsupportedMediaType
                 | E::PayloadTooLarge

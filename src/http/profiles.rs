@@ -7,8 +7,9 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::error::ApiError;
 use super::extract::{ApiJson, CurrentUser, MaybeUser};
-use super::{ApiError, AppState};
+use super::state::AppState;
 use crate::domain::{Bio, DisplayName, Profile, ProfileUpdate, Username};
 
 /// Routes of this module.
@@ -46,9 +47,8 @@ pub(super) async fn find_profile(
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The profile, as the viewer sees it.", body = crate::domain::Profile),
-        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
+        super::answers::PublicAnswers,
     ),
 )]
 async fn profile(
@@ -63,6 +63,7 @@ async fn profile(
 
 /// Body of `PATCH /api/me`: absent (or `null`) leaves a field as it is.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 struct ProfileChanges {
     /// Trimmed, 0–50 characters; `""` clears it.
     #[schema(max_length = 50)]
@@ -83,12 +84,11 @@ struct ProfileChanges {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Your profile, changed.", body = crate::domain::Profile),
-        (status = 400, description = "`invalid_display_name`, `invalid_bio` or `invalid_json`.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_display_name`, `invalid_bio` or `invalid_json` (with the `field`: a control character, a wrong type, or a field it does not take).", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--profile-rate-limit`).", body = super::error::ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        super::answers::SignedInAnswers,
+        super::answers::JsonBodyAnswers,
     ),
 )]
 async fn update_me(
@@ -105,6 +105,7 @@ async fn update_me(
         bio: body.bio.as_deref().map(Bio::parse).transpose()?,
     };
     let me = current.user;
+    state.limits.profile_edits.check(&me.id)?;
     state.feed.update_profile(me.id, &update).await?;
     Ok(Json(find_profile(&state, &me.username, Some(me.id)).await?))
 }

@@ -9,15 +9,26 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::extract::{ApiJson, CurrentUser};
-use super::limit::SignInAttempt;
+use super::extract::{ApiJson, CurrentUser, SignInAttempt};
+
+use super::error::ApiError;
+use super::state::AppState;
 use super::users::Credentials;
-use super::{ApiError, AppState};
 use crate::auth::{new_token, token_hash};
 use crate::domain::{Invalid, Username};
 use crate::origin::session_set_cookie;
+
+/// What a successful sign-in answers (the token is also set as the session cookie).
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    /// A bearer token for `Authorization: Bearer <token>`; it ends at sign-out.
+    pub token: String,
+    /// Who signed in.
+    pub user: crate::domain::User,
+}
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -33,15 +44,14 @@ pub fn router() -> Router<AppState> {
     tag = "sessions",
     request_body = super::users::Credentials,
     responses(
-        (status = 200, description = "Signed in.", body = super::openapi::SignedIn,
+        (status = 200, description = "Signed in.", body = SignedIn,
          headers(("Set-Cookie" = String, description = "`chirp_session=<token>; HttpOnly; SameSite=Lax; Path=/`"))),
-        (status = 400, description = "`invalid_json`, or `invalid_password`: no password.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`invalid_credentials`: wrong username or password.", body = super::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::openapi::ErrorBody,
+        (status = 400, description = "`invalid_json`, or `invalid_password`: no password.", body = super::error::ErrorBody),
+        (status = 401, description = "`invalid_credentials`: wrong username or password.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away, or every password hasher stayed busy (`Retry-After`).", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away, or every password hasher stayed busy (`Retry-After`).", body = super::error::ErrorBody),
+        super::answers::JsonBodyAnswers,
     ),
 )]
 async fn sign_in(
@@ -75,7 +85,7 @@ async fn sign_in(
         .await?;
     tracing::info!(user = %user.username, "user signed in");
     let cookie = session_set_cookie(Some(&token), state.origins.secure_cookie());
-    let mut response = Json(json!({ "token": token, "user": user })).into_response();
+    let mut response = Json(SignedIn { token, user }).into_response();
     response
         .headers_mut()
         .insert(header::SET_COOKIE, header_value(cookie)?);
@@ -93,9 +103,7 @@ async fn sign_in(
     responses(
         (status = 204, description = "Signed out; the token no longer works.",
          headers(("Set-Cookie" = String, description = "Clears `chirp_session`."))),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn sign_out(

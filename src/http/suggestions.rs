@@ -8,9 +8,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{MaybeUser, raw_query};
-use super::{ApiError, AppState};
-use crate::domain::{FollowCursor, Profile};
+use super::error::ApiError;
+use super::extract::{MaybeUser, Query};
+use super::state::AppState;
+use crate::domain::{Profile, parse_limit};
 
 /// How many suggestions when the query names no `limit`.
 const DEFAULT_LIMIT: i64 = 5;
@@ -27,19 +28,12 @@ pub struct Suggestions {
     pub users: Vec<Profile>,
 }
 
-/// The query of `GET /api/suggestions`, as the OpenAPI document describes it.
+/// The query of `GET /api/suggestions`: text, so that a bad `limit` gets this API's error.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // Only describes the query; `Limit` parses it.
 struct SuggestionParams {
     /// How many accounts at most (default 5).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-}
-
-/// The query as it arrives: text, so that a bad `limit` gets this API's error.
-#[derive(Deserialize)]
-struct RawLimit {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
 }
 
@@ -50,10 +44,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Limit {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let raw: RawLimit = raw_query(parts, state).await?;
+        let Query(raw) = Query::<SuggestionParams>::from_request_parts(parts, state).await?;
         match raw.limit {
             None => Ok(Self(DEFAULT_LIMIT)),
-            Some(limit) => Ok(Self(FollowCursor::parse(Some(&limit), None)?.limit)),
+            Some(limit) => Ok(Self(parse_limit(Some(&limit))?)),
         }
     }
 }
@@ -67,9 +61,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Limit {
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The most-followed accounts you are not and do not follow.", body = Suggestions),
-        (status = 400, description = "`invalid_query`: `limit` is not 1–100.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_query`: `limit` is not 1–100.", body = super::error::ErrorBody),
+        super::answers::PublicAnswers,
     ),
 )]
 async fn suggestions(

@@ -7,8 +7,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::extract::{CurrentUser, PageQuery};
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::extract::CurrentUser;
+use super::paging::{PageParams, PageQuery};
+use super::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -20,20 +22,18 @@ pub fn router() -> Router<AppState> {
     get,
     path = "/api/timelines/home",
     tag = "tweets",
-    params(super::openapi::PageParams),
+    params(PageParams),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of tweets.", body = super::tweets::TweetList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::error::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn home(
     State(state): State<AppState>,
     current: CurrentUser,
-    PageQuery(page): PageQuery,
+    PageQuery(page, _): PageQuery<PageParams>,
 ) -> Result<Response, ApiError> {
     let json = state.feed.home_json(current.user.id, page).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())

@@ -12,8 +12,10 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, CurrentUser, MaybeUser, PageQuery};
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::extract::{ApiJson, CurrentUser, MaybeUser};
+use super::paging::{PageParams, PageQuery, RepliesParams};
+use super::state::AppState;
 use crate::domain::{Draft, Invalid, Page, PageCursor, Tweet, TweetText};
 use crate::storage::StoreError;
 
@@ -35,6 +37,7 @@ pub struct TweetList {
 
 /// Body of posting.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 struct NewTweet {
     /// Trimmed, then 1–280 characters.
     #[serde(default)]
@@ -79,15 +82,12 @@ fn no_parent(id: i64) -> ApiError {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "The stored tweet.", body = crate::domain::Tweet),
-        (status = 400, description = "`invalid_text`, `invalid_reply_to` (not an integer) or `invalid_json`.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found` with `field: reply_to`: the tweet answered does not exist (or was deleted).", body = super::openapi::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--post-rate-limit`).", body = super::openapi::ErrorBody,
+        (status = 400, description = "`invalid_text`, `invalid_reply_to` (not an integer) or `invalid_json`.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found` with `field: reply_to`: the tweet answered does not exist (or was deleted).", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--post-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        super::answers::SignedInAnswers,
+        super::answers::JsonBodyAnswers,
     ),
 )]
 async fn post_tweet(
@@ -115,18 +115,17 @@ async fn post_tweet(
     get,
     path = "/api/tweets",
     tag = "tweets",
-    params(super::openapi::PageParams),
+    params(PageParams),
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of tweets.", body = TweetList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::error::ErrorBody),
+        super::answers::PublicAnswers,
     ),
 )]
 async fn timeline(
     State(state): State<AppState>,
-    PageQuery(page): PageQuery,
+    PageQuery(page, _): PageQuery<PageParams>,
     MaybeUser(viewer): MaybeUser,
 ) -> Result<Response, ApiError> {
     if let (None, PageCursor::Newest) = (&viewer, page.cursor) {
@@ -164,9 +163,8 @@ async fn find(state: &AppState, raw_id: &str, viewer: Option<i64>) -> Result<Twe
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The tweet.", body = crate::domain::Tweet),
-        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
+        super::answers::PublicAnswers,
     ),
 )]
 async fn one_tweet(
@@ -188,10 +186,8 @@ async fn one_tweet(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: not your tweet, or a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn delete_tweet(
@@ -245,12 +241,10 @@ async fn set_like(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The tweet, as the signed-in user now sees it.", body = crate::domain::Tweet),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::openapi::ErrorBody,
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn like(
@@ -270,12 +264,10 @@ async fn like(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The tweet, as the signed-in user now sees it.", body = crate::domain::Tweet),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such tweet.", body = super::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::openapi::ErrorBody,
+        (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn unlike(
@@ -294,28 +286,21 @@ async fn unlike(
     get,
     path = "/api/tweets/{id}/replies",
     tag = "tweets",
-    params(("id" = i64, Path, description = "The parent tweet's id."), super::openapi::RepliesParams),
+    params(("id" = i64, Path, description = "The parent tweet's id."), RepliesParams),
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of replies, oldest first.", body = TweetList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `before`).", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such tweet, and no replies to it.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong (or `before`).", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such tweet, and no replies to it.", body = super::error::ErrorBody),
+        super::answers::PublicAnswers,
     ),
 )]
 async fn replies(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    PageQuery(page): PageQuery,
+    PageQuery(page, _): PageQuery<RepliesParams>,
     MaybeUser(viewer): MaybeUser,
 ) -> Result<Json<TweetList>, ApiError> {
-    if let PageCursor::Before(_) = page.cursor {
-        return Err(ApiError::Invalid(Invalid {
-            field: "before",
-            message: "Replies are read oldest first: page with after, not before.".into(),
-        }));
-    }
     let id = tweet_id(&id)?;
     let viewer = viewer.map(|u| u.id);
     if state.store.tweet(id, None).await?.is_none() {

@@ -6,10 +6,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::extract::{ApiJson, CurrentUser, MaybeUser, PageQuery};
-use super::limit::SignUpAttempt;
+use super::extract::{ApiJson, CurrentUser, MaybeUser, SignUpAttempt};
+
+use super::error::ApiError;
+use super::paging::{PageParams, PageQuery};
+use super::state::AppState;
 use super::tweets::TweetList;
-use super::{ApiError, AppState};
 use crate::domain::{Password, User, Username};
 use crate::storage::{Constraint, StoreError};
 
@@ -23,6 +25,7 @@ pub fn router() -> Router<AppState> {
 
 /// Body of sign-up and sign-in.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// 3–20 of `[A-Za-z0-9_]`, unique ignoring case.
     #[serde(default)]
@@ -49,13 +52,12 @@ pub struct Credentials {
     request_body = Credentials,
     responses(
         (status = 201, description = "The new account.", body = crate::domain::User),
-        (status = 400, description = "`invalid_username`, `invalid_password` or `invalid_json`.", body = super::openapi::ErrorBody),
-        (status = 409, description = "`username_taken`.", body = super::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 16 KiB.", body = super::openapi::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON.", body = super::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::openapi::ErrorBody,
+        (status = 400, description = "`invalid_username`, `invalid_password` or `invalid_json`.", body = super::error::ErrorBody),
+        (status = 409, description = "`username_taken`.", body = super::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`unavailable`: the database is away.", body = super::error::ErrorBody),
+        super::answers::JsonBodyAnswers,
     ),
 )]
 async fn sign_up(
@@ -89,9 +91,7 @@ async fn sign_up(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The signed-in user.", body = crate::domain::User),
-        (status = 401, description = "`unauthorized`: not signed in, or the session has ended.", body = super::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: a session cookie sent from another site.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        super::answers::SignedInAnswers,
     ),
 )]
 async fn me(current: CurrentUser) -> Json<User> {
@@ -105,21 +105,20 @@ async fn me(current: CurrentUser) -> Json<User> {
     tag = "tweets",
     params(
         ("username" = String, Path, description = "Whose tweets (any case)."),
-        super::openapi::PageParams,
+        PageParams,
     ),
     security((), ("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "A page of the user's tweets.", body = super::tweets::TweetList),
-        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: a bearer token that has ended or is malformed.", body = super::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: there is no such user.", body = super::openapi::ErrorBody),
-        (status = 503, description = "`unavailable`: the database is away.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_query`: a paging parameter is wrong.", body = super::error::ErrorBody),
+        (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
+        super::answers::PublicAnswers,
     ),
 )]
 async fn user_tweets(
     State(state): State<AppState>,
     Path(username): Path<String>,
-    PageQuery(page): PageQuery,
+    PageQuery(page, _): PageQuery<PageParams>,
     MaybeUser(viewer): MaybeUser,
 ) -> Result<Json<TweetList>, ApiError> {
     let not_found = || ApiError::NotFound(format!("There is no user {username:?}."));

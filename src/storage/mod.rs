@@ -17,6 +17,7 @@ mod error;
 mod follows;
 mod notifications;
 mod postgres;
+pub mod secrets;
 mod session_cache;
 mod sqlite;
 mod timelines;

@@ -35,9 +35,9 @@ type Heard = Result<(usize, i64), usize>;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_that_stops_reading_is_dropped_and_its_neighbours_miss_nothing() {
     let app = spawn_app_with(Backend::Sqlite, |c| {
-        c.max_backlog_bytes = MAX_BACKLOG;
-        c.ping_interval_ms = 600_000;
-        c.ping_timeout_ms = 600_000;
+        c.realtime.max_backlog_bytes = MAX_BACKLOG;
+        c.realtime.ping_interval_ms = 600_000;
+        c.realtime.ping_timeout_ms = 600_000;
     })
     .await;
     let mut posters = Vec::new();

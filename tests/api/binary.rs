@@ -70,3 +70,32 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         .unwrap();
     assert!(!output.status.success());
 }
+
+#[test]
+fn a_busy_port_is_one_line_and_exit_1_even_with_backtraces_on() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_chirp"))
+        .args(["serve", "--addr", &addr])
+        .env(
+            "CHIRP_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("c.db").display()),
+        )
+        .env("RUST_BACKTRACE", "1")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one line, no report or backtrace:\n{stderr}"
+    );
+    assert!(
+        lines[0].starts_with(&format!("error: cannot listen on {addr}")),
+        "{stderr}"
+    );
+}

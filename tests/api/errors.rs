@@ -9,6 +9,7 @@ crate::on_every_backend!(
     bodies_must_be_json_of_the_right_shape,
     bodies_over_16_kib_are_refused,
     unknown_api_paths_and_methods_answer_json,
+    unknown_fields_and_wrong_shapes_are_refused_naming_the_field,
 );
 
 async fn bodies_must_be_json_of_the_right_shape(app: &TestApp) {
@@ -116,4 +117,85 @@ async fn unknown_api_paths_and_methods_answer_json(app: &TestApp) {
     app.call(Method::POST, "/no/such/page", None)
         .await
         .assert_error(404, "not_found");
+}
+
+/// A misspelt field or a body of the wrong shape was read as something else: marking
+/// everything read, posting a top-level tweet, a PATCH that changed nothing. Each is now a
+/// 400 `invalid_json` naming the field, and nothing happens.
+async fn unknown_fields_and_wrong_shapes_are_refused_naming_the_field(app: &TestApp) {
+    let (_, ada) = app.user("ada").await;
+    let (_, bob) = app.user("bob").await;
+    let followed = app
+        .call(Method::PUT, "/api/users/ada/follow", Some(&bob))
+        .await;
+    assert_eq!(followed.status, 200, "{}", followed.text);
+    let unread =
+        || async { app.get("/api/notifications", Some(&ada)).await.body["unread_count"].clone() };
+    assert_eq!(unread().await, 1);
+    let mark = |body: serde_json::Value| app.post("/api/notifications/read", body, Some(&ada));
+    for (body, field) in [
+        (json!({"upto": 1_000_000}), Some("upto")),
+        (json!({"up_to": null}), Some("up_to")),
+        (json!({"up_to": "9"}), Some("up_to")),
+        (json!({"up_to": 1.5}), Some("up_to")),
+        (json!([]), None),
+        (json!([5]), None),
+        (json!("all"), None),
+        (json!(null), None),
+    ] {
+        let answer = mark(body.clone()).await;
+        answer.assert_error(400, "invalid_json");
+        match field {
+            Some(field) => assert_eq!(answer.body["error"]["field"], field, "{body}"),
+            None => assert!(answer.body["error"].get("field").is_none(), "{body}"),
+        }
+    }
+    assert_eq!(unread().await, 1, "nothing was marked read");
+
+    let reply = app
+        .post(
+            "/api/tweets",
+            json!({"text": "x", "replyto": 1}),
+            Some(&ada),
+        )
+        .await;
+    reply.assert_error(400, "invalid_json");
+    assert_eq!(reply.body["error"]["field"], "replyto");
+    assert!(
+        app.ids("/api/tweets").await.is_empty(),
+        "no tweet was posted"
+    );
+
+    let patch = app
+        .send(
+            app.request(Method::PATCH, "/api/me")
+                .bearer_auth(&ada)
+                .json(&json!({"displayname": "Ada L."})),
+        )
+        .await;
+    patch.assert_error(400, "invalid_json");
+    assert_eq!(patch.body["error"]["field"], "displayname");
+
+    let sign_up = app
+        .post(
+            "/api/users",
+            json!({"username": "cyd", "password": "correct horse battery", "admin": true}),
+            None,
+        )
+        .await;
+    sign_up.assert_error(400, "invalid_json");
+    assert_eq!(sign_up.body["error"]["field"], "admin");
+    let sign_in = app
+        .post(
+            "/api/sessions",
+            json!({"username": "ada", "pasword": "correct horse battery"}),
+            None,
+        )
+        .await;
+    sign_in.assert_error(400, "invalid_json");
+    assert_eq!(sign_in.body["error"]["field"], "pasword");
+
+    // `{}` still means "all", as the contract says.
+    assert_eq!(mark(json!({})).await.status, 204);
+    assert_eq!(unread().await, 0);
 }

@@ -12,7 +12,8 @@ crate::on_every_backend!(
     follow_and_unfollow_are_idempotent_and_counted,
     follow_errors,
     lists_show_profiles_most_recent_first_for_the_viewer,
-    list_paging_errors
+    list_paging_errors,
+    cursors_are_bound_to_their_list_and_cannot_be_forged
 );
 
 async fn follow(app: &TestApp, token: &str, name: &str, on: bool) -> crate::helpers::Answer {
@@ -227,7 +228,7 @@ async fn users(app: &TestApp, prefix: &str, n: usize) -> Vec<(String, String)> {
 /// Many users follow and unfollow one account (and it follows them back) all at once, each
 /// request sent several times concurrently: the counters equal the rows.
 async fn counters_stay_exact_under_concurrent_follows(backend: Backend) {
-    let app = spawn_app_with(backend, |c| c.auth_rate_limit = 0).await;
+    let app = spawn_app_with(backend, |c| c.limits.auth_rate_limit = 0).await;
     let app = &app;
     let (_, star) = app.user("star").await;
     let fans = users(app, "fan", 12).await;
@@ -267,7 +268,7 @@ async fn counters_stay_exact_under_concurrent_follows(backend: Backend) {
 /// A client walks the followers list page by page while new follows keep arriving: it sees
 /// everyone who followed before it started exactly once, in order, and no one twice.
 async fn cursor_paging_never_skips_or_repeats_during_follows(backend: Backend) {
-    let app = spawn_app_with(backend, |c| c.auth_rate_limit = 0).await;
+    let app = spawn_app_with(backend, |c| c.limits.auth_rate_limit = 0).await;
     let app = &app;
     app.sign_up("idol").await;
     let users = users(app, "u", 40).await;
@@ -344,4 +345,53 @@ mod concurrency {
     async fn postgres_cursor_paging_never_skips_or_repeats_during_follows() {
         super::cursor_paging_never_skips_or_repeats_during_follows(Backend::Postgres).await;
     }
+}
+
+/// A cursor was the base64 of a raw follow id: any value worked on any list. Now only a
+/// cursor this list gave out pages it.
+async fn cursors_are_bound_to_their_list_and_cannot_be_forged(app: &TestApp) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    let (_, ivy) = app.user("ivy").await;
+    for name in ["amy", "ben", "cat"] {
+        let (_, token) = app.user(name).await;
+        follow(app, &token, "ivy", true).await;
+        follow(app, &ivy, name, true).await;
+    }
+    let first = app.get("/api/users/ivy/followers?limit=1", None).await;
+    assert_eq!(names(&first.body), ["cat"]);
+    let cursor = first.body["next_cursor"].as_str().expect("a next cursor");
+    let next = app
+        .get(
+            &format!("/api/users/ivy/followers?limit=1&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(names(&next.body), ["ben"], "a real cursor still pages");
+
+    let mut tampered = URL_SAFE_NO_PAD.decode(cursor).unwrap();
+    tampered[7] ^= 1;
+    let mut retagged = URL_SAFE_NO_PAD.decode(cursor).unwrap();
+    let last = retagged.len() - 1;
+    retagged[last] ^= 1;
+    let forged = [
+        // What a cursor used to be: any follow id, in base64.
+        URL_SAFE_NO_PAD.encode(i64::MAX.to_be_bytes()),
+        URL_SAFE_NO_PAD.encode(2_i64.to_be_bytes()),
+        URL_SAFE_NO_PAD.encode(tampered),
+        URL_SAFE_NO_PAD.encode(retagged),
+    ];
+    for bad in &forged {
+        app.get(&format!("/api/users/ivy/followers?cursor={bad}"), None)
+            .await
+            .assert_error(400, "invalid_cursor");
+    }
+    // Another list's cursor: the same user's other kind, and another user's same kind.
+    app.get(&format!("/api/users/ivy/following?cursor={cursor}"), None)
+        .await
+        .assert_error(400, "invalid_cursor");
+    app.get(&format!("/api/users/amy/followers?cursor={cursor}"), None)
+        .await
+        .assert_error(400, "invalid_cursor");
 }

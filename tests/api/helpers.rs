@@ -125,9 +125,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConf
     }
     let database = TestDatabase::create(backend).await;
     let mut config = ServeConfig::defaults();
-    config.addr = "127.0.0.1:0".parse().unwrap();
-    config.database_url = database.url.clone();
-    config.rate_limits = Switch::Off;
+    config.server.addr = "127.0.0.1:0".parse().unwrap();
+    config.storage.database_url = database.url.clone();
+    config.limits.rate_limits = Switch::Off;
     adjust(&mut config);
     let app = App::build(&config).await.expect("app builds");
     let addr = app.local_addr();

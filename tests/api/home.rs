@@ -153,12 +153,12 @@ async fn home_errors(app: &TestApp) {
 // most pages straddle its floor; 0 is the database alone.
 
 async fn home_matches_a_model_with_a_small_window(app: &TestApp) {
-    let small = spawn_app_with(app.backend, |config| config.home_cache_tweets = 5).await;
+    let small = spawn_app_with(app.backend, |config| config.caches.home_cache_tweets = 5).await;
     home_matches_the_model(&small, 11).await;
 }
 
 async fn home_matches_a_model_from_the_database_alone(app: &TestApp) {
-    let plain = spawn_app_with(app.backend, |config| config.home_cache_tweets = 0).await;
+    let plain = spawn_app_with(app.backend, |config| config.caches.home_cache_tweets = 0).await;
     home_matches_the_model(&plain, 12).await;
 }
 

@@ -1,4 +1,5 @@
-//! Per-account rate limits (posts, likes, follows), `0` turning one off and `--rate-limits off`
+//! Per-account rate limits (posts, likes, follows, profile edits, marking read), `0` turning
+//! one off and `--rate-limits off`
 //! turning them all off. The sign-in and sign-up limits are tested in `sessions.rs`.
 
 use chirp::config::{ServeConfig, Switch};
@@ -9,7 +10,7 @@ use crate::helpers::{Backend, TestApp, spawn_app_with};
 
 async fn app_with(adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
     spawn_app_with(Backend::Sqlite, |c| {
-        c.rate_limits = Switch::On;
+        c.limits.rate_limits = Switch::On;
         adjust(c);
     })
     .await
@@ -25,7 +26,7 @@ fn retry_after(answer: &crate::helpers::Answer) -> u64 {
 
 #[tokio::test]
 async fn posting_past_the_limit_is_429_with_retry_after_for_that_account_only() {
-    let app = app_with(|c| c.post_rate_limit = 3).await;
+    let app = app_with(|c| c.limits.post_rate_limit = 3).await;
     let (_, ann) = app.user("ann").await;
     let (_, bea) = app.user("bea").await;
     for i in 0..3 {
@@ -44,7 +45,7 @@ async fn posting_past_the_limit_is_429_with_retry_after_for_that_account_only() 
 
 #[tokio::test]
 async fn liking_past_the_limit_is_429() {
-    let app = app_with(|c| c.like_rate_limit = 2).await;
+    let app = app_with(|c| c.limits.like_rate_limit = 2).await;
     let (_, ann) = app.user("ann").await;
     let id = app.tweet(&ann, "like me").await["id"].as_i64().unwrap();
     let path = format!("/api/tweets/{id}/like");
@@ -63,7 +64,7 @@ async fn liking_past_the_limit_is_429() {
 
 #[tokio::test]
 async fn following_past_the_limit_is_429_for_that_account_only() {
-    let app = app_with(|c| c.follow_rate_limit = 2).await;
+    let app = app_with(|c| c.limits.follow_rate_limit = 2).await;
     let (_, ann) = app.user("ann").await;
     let (_, bob) = app.user("bob").await;
     app.user("cyd").await;
@@ -97,8 +98,8 @@ async fn following_past_the_limit_is_429_for_that_account_only() {
 #[tokio::test]
 async fn zero_turns_one_limit_off() {
     let app = app_with(|c| {
-        c.post_rate_limit = 0;
-        c.like_rate_limit = 1;
+        c.limits.post_rate_limit = 0;
+        c.limits.like_rate_limit = 1;
     })
     .await;
     let (_, ann) = app.user("ann").await;
@@ -120,11 +121,11 @@ async fn zero_turns_one_limit_off() {
 #[tokio::test]
 async fn rate_limits_off_lets_a_burst_through() {
     let app = spawn_app_with(Backend::Sqlite, |c| {
-        c.rate_limits = Switch::Off;
-        c.auth_rate_limit = 1;
-        c.signup_rate_limit = 1;
-        c.post_rate_limit = 1;
-        c.like_rate_limit = 1;
+        c.limits.rate_limits = Switch::Off;
+        c.limits.auth_rate_limit = 1;
+        c.limits.signup_rate_limit = 1;
+        c.limits.post_rate_limit = 1;
+        c.limits.like_rate_limit = 1;
     })
     .await;
     let (_, ann) = app.user("ann").await;
@@ -152,4 +153,49 @@ async fn rate_limits_off_lets_a_burst_through() {
             .await;
         assert_eq!(like.status, StatusCode::OK);
     }
+}
+
+#[tokio::test]
+async fn profile_edits_past_the_limit_are_429_and_change_nothing() {
+    let app = app_with(|c| c.limits.profile_rate_limit = 2).await;
+    let (_, ann) = app.user("ann").await;
+    let (_, bea) = app.user("bea").await;
+    let edit = |token: &str, name: &str| {
+        app.send(
+            app.request(Method::PATCH, "/api/me")
+                .bearer_auth(token)
+                .json(&json!({"display_name": name})),
+        )
+    };
+    for name in ["Ann 1", "Ann 2"] {
+        let answer = edit(&ann, name).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    }
+    let limited = edit(&ann, "Ann 3").await;
+    limited.assert_error(429, "rate_limited");
+    assert!(retry_after(&limited) >= 1);
+    let profile = app.get("/api/users/ann", None).await;
+    assert_eq!(profile.body["display_name"], "Ann 2", "nothing was stored");
+    assert_eq!(edit(&bea, "Bea").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn marking_read_past_the_limit_is_429() {
+    let app = app_with(|c| c.limits.mark_read_rate_limit = 2).await;
+    let (_, ann) = app.user("ann").await;
+    let (_, bea) = app.user("bea").await;
+    let mark = |token: String| {
+        let app = &app;
+        async move {
+            app.post("/api/notifications/read", json!({}), Some(&token))
+                .await
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(mark(ann.clone()).await.status, StatusCode::NO_CONTENT);
+    }
+    let limited = mark(ann.clone()).await;
+    limited.assert_error(429, "rate_limited");
+    assert!(retry_after(&limited) >= 1);
+    assert_eq!(mark(bea).await.status, StatusCode::NO_CONTENT);
 }

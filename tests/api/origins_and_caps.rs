@@ -47,7 +47,7 @@ async fn an_https_origin_is_not_the_own_origin_of_a_plain_http_server() {
 #[tokio::test]
 async fn public_url_pins_the_own_origin_and_makes_the_cookie_secure() {
     let app = spawn_app_with(Backend::Sqlite, |c| {
-        c.public_url = Some("https://chirp.example".into());
+        c.server.public_url = Some("https://chirp.example".into());
     })
     .await;
     app.sign_up("pablo").await;
@@ -91,7 +91,7 @@ async fn engine_handshake(app: &TestApp) -> (StatusCode, String) {
 
 #[tokio::test]
 async fn sockets_over_the_per_address_cap_are_refused_until_one_closes() {
-    let app = spawn_app_with(Backend::Sqlite, |c| c.max_sockets_per_address = 2).await;
+    let app = spawn_app_with(Backend::Sqlite, |c| c.realtime.max_sockets_per_address = 2).await;
     let mut sids = Vec::new();
     for _ in 0..2 {
         let (status, body) = engine_handshake(&app).await;
@@ -141,7 +141,7 @@ async fn sockets_over_the_per_address_cap_are_refused_until_one_closes() {
 
 #[tokio::test]
 async fn connections_over_the_cap_are_answered_503_and_closed() {
-    let app = spawn_app_with(Backend::Sqlite, |c| c.max_connections = Some(2)).await;
+    let app = spawn_app_with(Backend::Sqlite, |c| c.server.max_connections = Some(2)).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     let held = [
         TcpStream::connect(&addr).await.unwrap(),

@@ -13,7 +13,8 @@ crate::on_every_backend!(
     patch_checks_limits_in_scalar_values_and_changes_nothing_on_error,
     patch_needs_a_session_and_json,
     tweets_show_the_authors_display_name,
-    tweet_count_follows_posts_and_deletes
+    tweet_count_follows_posts_and_deletes,
+    patch_refuses_control_characters_and_changes_nothing
 );
 
 async fn patch(app: &TestApp, token: &str, body: serde_json::Value) -> crate::helpers::Answer {
@@ -181,4 +182,38 @@ async fn tweet_count_follows_posts_and_deletes(app: &TestApp) {
         app.get("/api/users/ugo", None).await.body["tweet_count"],
         11
     );
+}
+
+/// The rule of tweets: no control characters (a NUL was a 500 on PostgreSQL and stored on
+/// SQLite; ESC, BEL and C1 passed on both). A bio may break lines; a display name may not.
+async fn patch_refuses_control_characters_and_changes_nothing(app: &TestApp) {
+    let (_, token) = app.user("cora").await;
+    let set = patch(app, &token, json!({"display_name": "Cora", "bio": "hi"})).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let cases = [
+        ("display_name", "a\u{0}b", "invalid_display_name"),
+        ("display_name", "\u{1b}[31mred", "invalid_display_name"),
+        ("display_name", "ding\u{7}", "invalid_display_name"),
+        ("display_name", "a\u{85}b", "invalid_display_name"),
+        ("display_name", "Ada\nLovelace", "invalid_display_name"),
+        ("display_name", "Ada\tLovelace", "invalid_display_name"),
+        ("bio", "a\u{0}b", "invalid_bio"),
+        ("bio", "\u{1b}[2J", "invalid_bio"),
+        ("bio", "a\u{9b}b", "invalid_bio"),
+        ("bio", "a\rb", "invalid_bio"),
+    ];
+    for (field, value, code) in cases {
+        // The other field is valid: one bad field must still change nothing.
+        let mut body = json!({"display_name": "Changed", "bio": "Changed"});
+        body[field] = json!(value);
+        let answer = patch(app, &token, body).await;
+        answer.assert_error(400, code);
+        assert_eq!(answer.body["error"]["field"], field, "{value:?}");
+    }
+    let profile = app.get("/api/users/cora", None).await;
+    assert_eq!(profile.body["display_name"], "Cora");
+    assert_eq!(profile.body["bio"], "hi");
+    let lines = patch(app, &token, json!({"bio": "one\n\ttwo"})).await;
+    assert_eq!(lines.status, StatusCode::OK, "{}", lines.text);
+    assert_eq!(lines.body["bio"], "one\n\ttwo");
 }

@@ -148,7 +148,7 @@ async fn cookie_writes_from_another_site_are_refused(app: &TestApp) {
 #[tokio::test]
 async fn listed_origin_may_use_the_cookie() {
     let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
-        c.cors_origin = "http://friend.example".into();
+        c.server.cors_origin = "http://friend.example".into();
     })
     .await;
     let (_, token) = app.user("judy").await;
@@ -180,9 +180,9 @@ async fn listed_origin_may_use_the_cookie() {
 #[tokio::test]
 async fn sign_in_attempts_are_rate_limited_per_address() {
     let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
-        c.rate_limits = chirp::config::Switch::On;
-        c.auth_rate_limit = 3;
-        c.signup_rate_limit = 1;
+        c.limits.rate_limits = chirp::config::Switch::On;
+        c.limits.auth_rate_limit = 3;
+        c.limits.signup_rate_limit = 1;
     })
     .await;
     // Sign-ups have their own allowance: this one neither uses up a sign-in attempt…
@@ -220,9 +220,9 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
-        c.rate_limits = chirp::config::Switch::On;
-        c.auth_rate_limit = 2;
-        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.limits.rate_limits = chirp::config::Switch::On;
+        c.limits.auth_rate_limit = 2;
+        c.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     let attempt = |client: &str| {

@@ -439,8 +439,8 @@ async fn leaving_the_namespace_keeps_the_session_and_a_client_close_ends_the_pol
 #[tokio::test]
 async fn silent_clients_are_closed_after_the_ping_timeout() {
     let app = spawn_app_with(Backend::Sqlite, |c| {
-        c.ping_interval_ms = 200;
-        c.ping_timeout_ms = 300;
+        c.realtime.ping_interval_ms = 200;
+        c.realtime.ping_timeout_ms = 300;
     })
     .await;
     let mut answering = connected_ws(&app).await;
