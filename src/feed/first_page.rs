@@ -222,7 +222,7 @@ mod tests {
         async fn home(&self, _: i64, _: Page) -> Result<Vec<Tweet>, StoreError> {
             unreachable!("FirstPage only reads pages")
         }
-        async fn recent_authors(&self, _: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        async fn recent_authors(&self, _: i64) -> Result<Vec<(i64, i64, Option<i64>)>, StoreError> {
             unreachable!("FirstPage only reads pages")
         }
         async fn tweets_by_ids(

@@ -287,15 +287,17 @@ impl HomePages {
             return Ok(());
         }
         let floor = match rows.last() {
-            Some(&(oldest, _)) if rows.len() >= self.capacity => oldest,
+            Some(&(oldest, _, _)) if rows.len() >= self.capacity => oldest,
             _ => WHOLE_TABLE,
         };
         // Tweets heard while the query ran are already in; the union is complete from the
-        // query's oldest row up. (Parents are not read: a reply's parent is only needed to
-        // mark its reply count changed when the reply is deleted, and pages built before
-        // this load are few.)
-        for (id, author) in rows {
-            window.tweets.entry(id).or_insert((author, 0));
+        // query's oldest row up. Parents are read too: deleting a reply must mark its
+        // parent's reply count changed, whenever the reply came into memory.
+        for (id, author, parent) in rows {
+            window
+                .tweets
+                .entry(id)
+                .or_insert((author, parent.unwrap_or(0)));
         }
         window.seq += 1;
         window.stale_before = window.seq;

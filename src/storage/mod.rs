@@ -99,9 +99,10 @@ pub trait Store: Send + Sync + 'static {
     /// A page of `user_id`'s home timeline (their tweets and their followees'), newest
     /// first, as they see it.
     async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError>;
-    /// The newest `limit` tweets as (id, author id), newest first: what home pages are
-    /// picked from in memory (`feed::HomePages`).
-    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64)>, StoreError>;
+    /// The newest `limit` tweets as (id, author id, parent id for a reply), newest first:
+    /// what home pages are picked from in memory (`feed::HomePages`; the parent, so that
+    /// deleting a reply marks its parent's reply count changed).
+    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64, Option<i64>)>, StoreError>;
     /// The tweets with these ids that still exist, as `viewer` sees them, by id (ids of 0,
     /// "no tweet", are skipped).
     async fn tweets_by_ids(

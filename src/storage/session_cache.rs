@@ -223,7 +223,7 @@ impl Store for SessionCache {
         self.inner.home(user_id, page).await
     }
 
-    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64, Option<i64>)>, StoreError> {
         self.inner.recent_authors(limit).await
     }
 

@@ -207,7 +207,7 @@ pub(super) const BUMP_TWEET_COUNT: &str =
     "UPDATE users SET tweet_count = tweet_count + $2 WHERE id = $1 RETURNING display_name";
 /// The newest `$1` tweets' ids and authors, newest first.
 pub(super) const RECENT_AUTHORS: &str =
-    "SELECT id, author_id FROM tweets ORDER BY id DESC LIMIT $1";
+    "SELECT id, author_id, reply_to_id FROM tweets ORDER BY id DESC LIMIT $1";
 
 pub(super) const INSERT_USER: &str = "INSERT INTO users (username, username_key, password_hash, created_at) \
      VALUES ($1, $2, $3, $4) RETURNING id";
@@ -872,7 +872,7 @@ macro_rules! shared_store_impl {
             async fn recent_authors(
                 &self,
                 limit: i64,
-            ) -> Result<Vec<(i64, i64)>, $crate::storage::StoreError> {
+            ) -> Result<Vec<(i64, i64, Option<i64>)>, $crate::storage::StoreError> {
                 Ok(sqlx::query_as($crate::storage::sql::RECENT_AUTHORS)
                     .bind(limit)
                     .fetch_all(&self.pool)
