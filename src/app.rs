@@ -30,9 +30,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
-use crate::config::ServeConfig;
+use crate::config::{ServeConfig, Switch};
 use crate::domain::{Page, PageCursor};
-use crate::feed::{Caches, Feed};
+use crate::feed::{Caches, Feed, NotificationLimits};
 use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{Announcement, BusHook, BusNews, HandshakeContext, Realtime, RealtimeConfig};
@@ -118,7 +118,12 @@ impl App {
             realtime: realtime.clone(),
             origins: origins.clone(),
             metrics,
-            feed: Feed::start(store.clone(), realtime.clone(), caches),
+            feed: Feed::start(
+                store.clone(),
+                realtime.clone(),
+                caches,
+                notification_limits(config),
+            ),
             limits,
             hasher: Hasher::start(
                 config.hash_threads,
@@ -298,6 +303,16 @@ fn cache_hook(sessions: Arc<SessionCache>, caches: Arc<Caches>) -> BusHook {
             caches.lost();
         }
     })
+}
+
+/// The limits on the notifications tweets make (`--max-mention-notifications`, and
+/// `--mention-rate-limit` unless `--rate-limits off`).
+fn notification_limits(config: &ServeConfig) -> NotificationLimits {
+    let on = config.rate_limits == Switch::On;
+    NotificationLimits {
+        max_mentions_per_tweet: config.max_mention_notifications,
+        mentions_per_hour: std::num::NonZeroU32::new(config.mention_rate_limit).filter(|_| on),
+    }
 }
 
 /// Every minute, let the rate limiters forget addresses and accounts that have gone quiet.

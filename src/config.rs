@@ -90,7 +90,8 @@ pub struct ServeConfig {
     pub max_sockets_per_address: usize,
 
     /// Every rate limit at once: `off` lifts them all (sign-in, sign-up, posts, likes,
-    /// follows), for load tests and test suites; `on` applies each one's own flag.
+    /// follows, mention notifications, watch changes), for load tests and test suites; `on`
+    /// applies each one's own flag.
     #[arg(long, env = "CHIRP_RATE_LIMITS", value_enum, default_value_t = Switch::On)]
     pub rate_limits: Switch,
 
@@ -115,6 +116,22 @@ pub struct ServeConfig {
     /// Follows and unfollows one account may make per minute (0: no limit).
     #[arg(long, env = "CHIRP_FOLLOW_RATE_LIMIT", default_value_t = 60)]
     pub follow_rate_limit: u32,
+
+    /// Mention notifications one account's tweets may make per hour (0: no limit). Past it
+    /// tweets are still posted, and list their mentions, but notify nobody of them.
+    #[arg(long, env = "CHIRP_MENTION_RATE_LIMIT", default_value_t = 200)]
+    pub mention_rate_limit: u32,
+
+    /// Most people one tweet notifies of a mention: the first N it names (the tweet still
+    /// lists every mention). Not a rate limit: `--rate-limits off` leaves it.
+    #[arg(long, env = "CHIRP_MAX_MENTION_NOTIFICATIONS", default_value_t = 10)]
+    pub max_mention_notifications: usize,
+
+    /// Timeline changes (`watch` events) one account may make per minute over all its
+    /// sockets, or one address when signed out (0: no limit). Past it the `watch` is
+    /// answered `rate_limited` and the socket keeps its timeline.
+    #[arg(long, env = "CHIRP_WATCH_RATE_LIMIT", default_value_t = 120)]
+    pub watch_rate_limit: u32,
 
     /// Threads that hash and check passwords (0: one per core). Each hash takes ~19 MiB
     /// while it runs, so this bounds the memory sign-ins can take.
@@ -194,6 +211,9 @@ impl ServeConfig {
             post_rate_limit: 30,
             like_rate_limit: 120,
             follow_rate_limit: 60,
+            mention_rate_limit: 200,
+            max_mention_notifications: 10,
+            watch_rate_limit: 120,
             hash_threads: 0,
             hash_wait_ms: 5000,
             trusted_proxies: Vec::new(),
@@ -239,6 +259,18 @@ mod tests {
                 d.post_rate_limit,
                 d.like_rate_limit,
                 d.follow_rate_limit
+            )
+        );
+        assert_eq!(
+            (
+                c.mention_rate_limit,
+                c.max_mention_notifications,
+                c.watch_rate_limit
+            ),
+            (
+                d.mention_rate_limit,
+                d.max_mention_notifications,
+                d.watch_rate_limit
             )
         );
     }

@@ -2,7 +2,8 @@
 //! stores tweets in batches, in order, and announces them), deleting, liking — each stores
 //! the change, forgets what is cached and announces it, in one place, so a new kind of change
 //! cannot forget a step. The notifications those changes make (reply, mention, like,
-//! follow) are made here too, after the change is stored. It also serves the first timeline
+//! follow) are made here too, after the change is stored; a tweet's by the notifier task,
+//! off the write path (`notifier`). It also serves the first timeline
 //! page from memory while nothing changed — in a cluster, while the bus can tell it of other
 //! nodes' changes (`Realtime::caches_coherent`); `app` drops the page when the bus brings one.
 //!
@@ -13,6 +14,7 @@
 mod caches;
 mod first_page;
 mod home_pages;
+mod notifier;
 mod writer;
 
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use bytes::Bytes;
 pub use caches::Caches;
 pub use first_page::FirstPage;
 pub use home_pages::HomePages;
+pub use notifier::NotificationLimits;
 
 use crate::domain::{Draft, NewNotification, NotificationKind, Page, ProfileUpdate, Tweet};
 use crate::realtime::{Announcement, Realtime};
@@ -37,10 +40,16 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// Start the writer. `caches` must hear of other nodes' changes (`Caches::apply` and
-    /// `Caches::lost` from the bus hook) when there are other nodes.
-    pub fn start(store: Arc<dyn Store>, realtime: Realtime, caches: Arc<Caches>) -> Self {
-        let writer = writer::Writer::start(store.clone(), realtime.clone(), caches.clone());
+    /// Start the writer (and its notifier, making tweets' notifications within `limits`).
+    /// `caches` must hear of other nodes' changes (`Caches::apply` and `Caches::lost` from
+    /// the bus hook) when there are other nodes.
+    pub fn start(
+        store: Arc<dyn Store>,
+        realtime: Realtime,
+        caches: Arc<Caches>,
+        limits: NotificationLimits,
+    ) -> Self {
+        let writer = writer::Writer::start(store.clone(), realtime.clone(), caches.clone(), limits);
         Self {
             store,
             realtime,
@@ -49,9 +58,15 @@ impl Feed {
         }
     }
 
-    /// Store a tweet and announce it; answers once it is committed.
+    /// Store a tweet and announce it; answers once it is committed and the notifications
+    /// it makes (if any) are made, so a reply's notification is listed by the time its
+    /// poster hears back. The writer itself never waits for notifications.
     pub async fn post(&self, draft: Draft) -> Result<Tweet, StoreError> {
-        self.writer.post(draft).await
+        let posted = self.writer.post(draft).await?;
+        if let Some(notified) = posted.notified {
+            notified.wait().await;
+        }
+        Ok(posted.tweet)
     }
 
     /// The newest `limit` tweets as an anonymous visitor sees them, as the JSON body of
@@ -164,9 +179,10 @@ impl Feed {
 }
 
 /// The notifications a stored tweet makes: a `reply` to the parent's author, a `mention` to
-/// each user it mentions — never to its own author, and a parent's author who is also
+/// each of the first `max_mentions` users it mentions (in the tweet's order; the tweet
+/// still lists them all) — never to its own author, and a parent's author who is also
 /// mentioned is told once, as `reply`.
-pub(crate) fn tweet_notifications(tweet: &Tweet) -> Vec<NewNotification> {
+pub(crate) fn tweet_notifications(tweet: &Tweet, max_mentions: usize) -> Vec<NewNotification> {
     let mut out = Vec::new();
     let parent_author = tweet.reply_to.as_ref().map(|parent| parent.author.id);
     if let Some(recipient) = parent_author {
@@ -177,15 +193,18 @@ pub(crate) fn tweet_notifications(tweet: &Tweet) -> Vec<NewNotification> {
             tweet: Some(tweet.id),
         });
     }
-    for user in &tweet.mentions {
-        if Some(user.id) != parent_author {
-            out.push(NewNotification {
-                recipient: user.id,
-                kind: NotificationKind::Mention,
-                actor: tweet.author.id,
-                tweet: Some(tweet.id),
-            });
-        }
+    let mentioned = tweet
+        .mentions
+        .iter()
+        .filter(|user| Some(user.id) != parent_author && user.id != tweet.author.id)
+        .take(max_mentions);
+    for user in mentioned {
+        out.push(NewNotification {
+            recipient: user.id,
+            kind: NotificationKind::Mention,
+            actor: tweet.author.id,
+            tweet: Some(tweet.id),
+        });
     }
     out.retain(|n| n.recipient != n.actor);
     out

@@ -1,6 +1,7 @@
 //! The tweet writer: one task that takes posted drafts off a queue, stores whatever has
-//! queued up in one transaction, updates the caches (`Caches::stored`), announces the new tweets in
-//! id order, makes their reply and mention notifications and answers each poster.
+//! queued up in one transaction, updates the caches (`Caches::stored`), announces the new
+//! tweets in id order, hands their reply and mention notifications to the notifier (without
+//! waiting for them to be made) and answers each poster.
 //!
 //! Failures stay with their poster: when a batch is refused (a draft the database will not
 //! take, say), the drafts are stored again one by one, in order, so each poster gets the
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Caches;
+use super::notifier::{NotificationLimits, Notifier, Ticket};
 use crate::domain::{Draft, Tweet};
 use crate::realtime::Realtime;
 use crate::storage::{Store, StoreError};
@@ -24,7 +26,15 @@ const QUEUE: usize = 4096;
 
 struct Job {
     draft: Draft,
-    reply: oneshot::Sender<Result<Tweet, StoreError>>,
+    reply: oneshot::Sender<Result<Posted, StoreError>>,
+}
+
+/// A stored tweet, and the promise of its notifications if it makes any.
+pub struct Posted {
+    /// The tweet as stored.
+    pub tweet: Tweet,
+    /// Kept once the notifications this tweet makes have been made.
+    pub notified: Option<Ticket>,
 }
 
 /// Handle to the writer task.
@@ -34,15 +44,23 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Spawn the writer task.
-    pub fn start(store: Arc<dyn Store>, realtime: Realtime, caches: Arc<Caches>) -> Self {
+    /// Spawn the writer task, and the notifier it hands notifications to.
+    pub fn start(
+        store: Arc<dyn Store>,
+        realtime: Realtime,
+        caches: Arc<Caches>,
+        limits: NotificationLimits,
+    ) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, realtime, caches, jobs));
+        let notifier = Notifier::start(store.clone(), realtime.clone(), limits);
+        let mentions = limits.max_mentions_per_tweet;
+        tokio::spawn(run(store, realtime, caches, notifier, mentions, jobs));
         Self { queue }
     }
 
-    /// Queue a draft and wait for it to be stored.
-    pub async fn post(&self, draft: Draft) -> Result<Tweet, StoreError> {
+    /// Queue a draft and wait for it to be stored (not for its notifications: see
+    /// `Posted::notified`).
+    pub async fn post(&self, draft: Draft) -> Result<Posted, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the tweet writer has stopped".into());
         self.queue
@@ -57,6 +75,8 @@ async fn run(
     store: Arc<dyn Store>,
     realtime: Realtime,
     caches: Arc<Caches>,
+    notifier: Notifier,
+    max_mentions: usize,
     mut jobs: mpsc::Receiver<Job>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -70,15 +90,23 @@ async fn run(
             metrics::counter!("chirp_tweets_created_total").increment(stored.len() as u64);
         }
         let mut notifications = Vec::new();
-        for answer in answers.iter().flatten() {
-            realtime.announce_tweet(answer);
-            notifications.extend(super::tweet_notifications(answer));
+        let mut notifies = Vec::with_capacity(answers.len());
+        for answer in &answers {
+            let made = answer.as_ref().map_or(Vec::new(), |tweet| {
+                realtime.announce_tweet(tweet);
+                super::tweet_notifications(tweet, max_mentions)
+            });
+            notifies.push(!made.is_empty());
+            notifications.extend(made);
         }
-        // Made before the posters hear back, so a reply's notification is listed by the time
-        // its 201 arrives.
-        super::notify(&*store, &realtime, &notifications).await;
-        for (answer, reply) in answers.into_iter().zip(replies) {
-            let _ = reply.send(answer);
+        // Handed over, not awaited: the next batch is not held up by this one's notifications.
+        // Only the posters whose tweets notify someone wait for them (`Posted::notified`).
+        let ticket = notifier.send(notifications);
+        for ((answer, reply), notifies) in answers.into_iter().zip(replies).zip(notifies) {
+            let _ = reply.send(answer.map(|tweet| Posted {
+                tweet,
+                notified: ticket.clone().filter(|_| notifies),
+            }));
         }
     }
 }

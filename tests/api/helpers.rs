@@ -207,6 +207,11 @@ impl TestApp {
         self.stop = Some(stop);
     }
 
+    /// The database it runs on, as `--database-url`.
+    pub fn database_url(&self) -> &str {
+        &self.config.database_url
+    }
+
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, format!("{}{path}", self.base))
     }

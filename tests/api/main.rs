@@ -13,6 +13,7 @@ mod home;
 mod likes;
 mod limits;
 mod memory;
+mod mentions;
 mod notifications;
 mod origins_and_caps;
 mod profiles;

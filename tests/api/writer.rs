@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chirp::domain::{Draft, TweetText, User, Username};
-use chirp::feed::{Caches, Feed};
+use chirp::feed::{Caches, Feed, NotificationLimits};
 use chirp::origin::OriginPolicy;
 use chirp::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use chirp::storage::{self, Store, StoreConfig};
@@ -88,7 +88,12 @@ async fn a_refused_draft_fails_alone(backend: Backend) {
         bus_hook: None,
     })
     .unwrap();
-    let feed = Feed::start(store.clone(), realtime, Arc::new(Caches::new(0)));
+    let feed = Feed::start(
+        store.clone(),
+        realtime,
+        Arc::new(Caches::new(0)),
+        NotificationLimits::default(),
+    );
     let author = store
         .create_user(&Username::parse("writer").unwrap(), "not-a-hash")
         .await
