@@ -94,7 +94,10 @@ impl App {
                 None,
             )
             .await?;
+        let watch_rate_limit = std::num::NonZeroU32::new(config.watch_rate_limit)
+            .filter(|_| config.rate_limits == Switch::On);
         let realtime = Realtime::build(RealtimeConfig {
+            watch_rate_limit,
             handshake: HandshakeContext {
                 store: store.clone(),
                 origins: origins.clone(),

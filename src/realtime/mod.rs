@@ -130,6 +130,9 @@ pub struct RealtimeConfig {
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
     /// Bytes queued for a socket that stopped reading before it is disconnected (1 MiB).
     pub max_backlog: usize,
+    /// `watch` changes allowed per minute per account, or per address when signed out
+    /// (`None`: no limit).
+    pub watch_rate_limit: Option<std::num::NonZeroU32>,
     /// With Redis: told of what other nodes announce and of lost subscriptions, so that
     /// this node's caches can drop what went stale (`BusNews`).
     pub bus_hook: Option<BusHook>,
@@ -140,7 +143,11 @@ impl Realtime {
     pub fn build(config: RealtimeConfig) -> anyhow::Result<Self> {
         let store = config.handshake.store.clone();
         let index = Arc::new(Index(Mutex::new(WatchIndex::default())));
-        let io = Arc::new(SocketIo::new(config.handshake, index.clone()));
+        let io = Arc::new(SocketIo::new(
+            config.handshake,
+            index.clone(),
+            config.watch_rate_limit,
+        ));
         let hub = Hub::new(
             EngineConfig {
                 ping_interval: config.ping_interval,

@@ -85,6 +85,7 @@ async fn a_refused_draft_fails_alone(backend: Backend) {
         max_sockets_per_address: 0,
         trusted_proxies: Arc::from([]),
         max_backlog: 1 << 20,
+        watch_rate_limit: None,
         bus_hook: None,
     })
     .unwrap();
