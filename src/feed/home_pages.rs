@@ -7,6 +7,9 @@
 //! user who asked, the ids they follow. Only the chosen tweets are then read, by id, so
 //! like counts, `liked_by_me`, display names and reply counts are always the database's.
 //!
+//! Which tweets a home page shows is the one visibility rule's to say
+//! (`domain::visibility::shows`); this module only decides where to look.
+//!
 //! First pages (no cursor) are also kept per user and limit, as ready-to-send JSON, and
 //! served again while still exact: no tweet by the user or a followee arrived since, the
 //! followee list is the one it was built with, and nothing on it changed since it was built
@@ -28,6 +31,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::first_page::encode;
+use crate::domain::visibility::{self, Facts, List};
 use crate::domain::{Page, PageCursor};
 use crate::storage::{Store, StoreError};
 
@@ -376,9 +380,7 @@ impl Window {
             && !self
                 .tweets
                 .range((Bound::Excluded(page.top), Bound::Unbounded))
-                .any(|(_, &(author, _))| {
-                    author == viewer || followees.binary_search(&author).is_ok()
-                })
+                .any(|(_, &tweet)| on_home(viewer, followees, tweet))
             && !page
                 .ids
                 .iter()
@@ -408,7 +410,7 @@ impl Window {
 fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<Vec<i64>> {
     let floor = window.floor?;
     let limit = usize::try_from(page.limit).ok()?;
-    let shown = |author: i64| author == viewer || followees.binary_search(&author).is_ok();
+    let shown = |tweet: (i64, i64)| on_home(viewer, followees, tweet);
     match page.cursor {
         PageCursor::Newest | PageCursor::Before(_) => {
             let before = match page.cursor {
@@ -416,8 +418,8 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
                 _ => i64::MAX,
             };
             let mut ids = Vec::with_capacity(limit);
-            for (&id, &(author, _)) in window.tweets.range(..before).rev() {
-                if shown(author) {
+            for (&id, &tweet) in window.tweets.range(..before).rev() {
+                if shown(tweet) {
                     ids.push(id);
                     if ids.len() == limit {
                         return Some(ids);
@@ -435,7 +437,7 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
             let mut ids: Vec<i64> = window
                 .tweets
                 .range((Bound::Excluded(after), Bound::Unbounded))
-                .filter(|&(_, &(author, _))| shown(author))
+                .filter(|&(_, &tweet)| shown(tweet))
                 .map(|(&id, _)| id)
                 .take(limit)
                 .collect();
@@ -443,6 +445,17 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
             Some(ids)
         }
     }
+}
+
+/// Whether `viewer`'s home shows a window entry (author, parent or 0), by the one rule.
+fn on_home(viewer: i64, followees: &[i64], (author, parent): (i64, i64)) -> bool {
+    let tweet = Facts {
+        author,
+        reply_to: (parent != 0).then_some(parent),
+    };
+    visibility::shows(List::Home(viewer), tweet, |author| {
+        followees.binary_search(&author).is_ok()
+    })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -24,4 +24,5 @@ mod socket_protocol;
 mod store;
 mod suggestions;
 mod tweets;
+mod visibility;
 mod writer;
