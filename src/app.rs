@@ -32,7 +32,7 @@ use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
 use crate::config::{ServeConfig, Switch};
 use crate::domain::{Page, PageCursor};
-use crate::feed::{Caches, Feed, NotificationLimits};
+use crate::feed::{Caches, Feed, FeedConfig, NotificationLimits};
 use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{Announcement, BusHook, BusNews, HandshakeContext, Realtime, RealtimeConfig};
@@ -125,7 +125,10 @@ impl App {
                 store.clone(),
                 realtime.clone(),
                 caches,
-                notification_limits(config),
+                FeedConfig {
+                    notifications: notification_limits(config),
+                    clustered: config.redis_url.is_some(),
+                },
             ),
             limits,
             hasher: Hasher::start(

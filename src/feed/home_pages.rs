@@ -192,12 +192,15 @@ impl HomePages {
     }
 
     /// `viewer`'s home page as its JSON body, from memory, or `None` when memory cannot
-    /// answer it exactly (the caller reads the database).
+    /// answer it exactly (the caller reads the database). `fresh_followees`: read whom the
+    /// viewer follows from the store rather than trust the list in memory (in a cluster,
+    /// where another node's follow reaches this memory a moment after its answer).
     pub async fn page(
         &self,
         store: &dyn Store,
         viewer: i64,
         page: Page,
+        fresh_followees: bool,
     ) -> Result<Option<Bytes>, StoreError> {
         if self.capacity == 0 {
             return Ok(None);
@@ -205,7 +208,7 @@ impl HomePages {
         if lock(&self.window).floor.is_none() {
             self.load(store).await?;
         }
-        let followees = self.followees_of(store, viewer).await?;
+        let followees = self.followees_of(store, viewer, fresh_followees).await?;
         let first = page.cursor == PageCursor::Newest;
         let key = (viewer, page.limit);
         let cached = lock(&self.pages).by_user.get(&key).cloned();
@@ -315,12 +318,18 @@ impl HomePages {
         Ok(())
     }
 
-    /// Whom `user` follows, sorted: from memory, else from the store (and kept, unless a
-    /// follow changed while it was read).
-    async fn followees_of(&self, store: &dyn Store, user: i64) -> Result<Arc<[i64]>, StoreError> {
+    /// Whom `user` follows, sorted: from memory (unless `fresh`), else from the store (and
+    /// kept, unless a follow changed while it was read). A fresh read equal to the list in
+    /// memory answers that list, so pages cached with it stay usable.
+    async fn followees_of(
+        &self,
+        store: &dyn Store,
+        user: i64,
+        fresh: bool,
+    ) -> Result<Arc<[i64]>, StoreError> {
         let changes = {
             let followees = lock(&self.followees);
-            if let Some(list) = followees.lists.get(&user) {
+            if !fresh && let Some(list) = followees.lists.get(&user) {
                 return Ok(list.clone());
             }
             followees.changes
@@ -328,6 +337,11 @@ impl HomePages {
         let mut ids = store.following_ids(user).await?;
         ids.sort_unstable();
         ids.dedup();
+        if let Some(list) = lock(&self.followees).lists.get(&user)
+            && **list == *ids
+        {
+            return Ok(list.clone());
+        }
         let list: Arc<[i64]> = ids.into();
         let mut followees = lock(&self.followees);
         if followees.changes == changes {

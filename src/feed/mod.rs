@@ -37,24 +37,43 @@ pub struct Feed {
     realtime: Realtime,
     writer: writer::Writer,
     caches: Arc<Caches>,
+    clustered: bool,
+}
+
+/// How the feed runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FeedConfig {
+    /// How many notifications tweets may make.
+    pub notifications: NotificationLimits,
+    /// Other nodes change follows too (Redis): a home page then reads its viewer's
+    /// followees from the store every time, since another node's follow reaches this one's
+    /// memory only a moment after its answer. On a single node every follow passes through
+    /// this feed, so the list in memory is exact.
+    pub clustered: bool,
 }
 
 impl Feed {
-    /// Start the writer (and its notifier, making tweets' notifications within `limits`).
-    /// `caches` must hear of other nodes' changes (`Caches::apply` and `Caches::lost` from
-    /// the bus hook) when there are other nodes.
+    /// Start the writer (and its notifier, making tweets' notifications within
+    /// `config.notifications`). `caches` must hear of other nodes' changes
+    /// (`Caches::apply` and `Caches::lost` from the bus hook) when there are other nodes.
     pub fn start(
         store: Arc<dyn Store>,
         realtime: Realtime,
         caches: Arc<Caches>,
-        limits: NotificationLimits,
+        config: FeedConfig,
     ) -> Self {
-        let writer = writer::Writer::start(store.clone(), realtime.clone(), caches.clone(), limits);
+        let writer = writer::Writer::start(
+            store.clone(),
+            realtime.clone(),
+            caches.clone(),
+            config.notifications,
+        );
         Self {
             store,
             realtime,
             writer,
             caches,
+            clustered: config.clustered,
         }
     }
 
@@ -86,8 +105,9 @@ impl Feed {
     /// as the JSON body of `GET /api/timelines/home`: from memory when it can be
     /// (`HomePages`), else read from the store.
     pub async fn home_json(&self, user: i64, page: Page) -> Result<Bytes, StoreError> {
+        let home = &self.caches.home;
         if self.realtime.caches_coherent()
-            && let Some(json) = self.caches.home.page(&*self.store, user, page).await?
+            && let Some(json) = home.page(&*self.store, user, page, self.clustered).await?
         {
             return Ok(json);
         }

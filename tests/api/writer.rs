@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chirp::domain::{Draft, TweetText, User, Username};
-use chirp::feed::{Caches, Feed, NotificationLimits};
+use chirp::feed::{Caches, Feed, FeedConfig};
 use chirp::origin::OriginPolicy;
 use chirp::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use chirp::storage::{self, Store, StoreConfig};
@@ -93,7 +93,7 @@ async fn a_refused_draft_fails_alone(backend: Backend) {
         store.clone(),
         realtime,
         Arc::new(Caches::new(0)),
-        NotificationLimits::default(),
+        FeedConfig::default(),
     );
     let author = store
         .create_user(&Username::parse("writer").unwrap(), "not-a-hash")
