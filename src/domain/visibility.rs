@@ -125,11 +125,11 @@ mod tests {
                 for reply_to in [None, Some(1), Some(2)] {
                     let tweet = Facts { author, reply_to };
                     let audiences = Audiences::of(tweet);
-                    let lists = [List::Everyone]
-                        .into_iter()
-                        .chain(users.iter().flat_map(|&u| {
-                            [List::Home(u), List::User(u), List::Replies(i64::from(u))]
-                        }));
+                    let lists = [List::Everyone].into_iter().chain(
+                        users
+                            .iter()
+                            .flat_map(|&u| [List::Home(u), List::User(u), List::Replies(u)]),
+                    );
                     for list in lists {
                         let viewer = match list {
                             List::Home(v) => v,

@@ -3,8 +3,8 @@
 //! Read from the database, a home page walks `tweets` newest first and probes `follows` for
 //! every row until it has its 20 — about ten rows per row returned for a typical user, a
 //! millisecond of work per request at a million tweets. Here the walk happens in memory:
-//! the ids and authors of the newest tweets (a *window*, `--home-cache-tweets`) and, per
-//! user who asked, the ids they follow. Only the chosen tweets are then read, by id, so
+//! the ids, authors and parents of the newest tweets (a *window*, `--home-cache-tweets`)
+//! and, per user who asked, the ids they follow. Only the chosen tweets are then read, by id, so
 //! like counts, `liked_by_me`, display names and reply counts are always the database's.
 //!
 //! Which tweets a home page shows is the one visibility rule's to say
@@ -21,7 +21,9 @@
 //! read again once the bus has settled). A page the window cannot answer in full (a cursor
 //! below the floor, or too few matching tweets above it) is read from the database instead,
 //! as is one whose tweets were deleted meanwhile. Followee lists are dropped by every follow
-//! change of their owner, and a list read while any follow changed is used but not kept.
+//! change of their owner, and a list read while any follow changed is used but not kept. In
+//! a cluster, where another node's follow arrives a moment after its answer, the list is
+//! read from the store for every page and the one in memory used only while it matches.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;

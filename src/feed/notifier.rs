@@ -49,12 +49,15 @@ impl Default for NotificationLimits {
     }
 }
 
+/// A batch on its way to the notifier, with its number.
+type Numbered = (u64, Vec<NewNotification>);
+
 /// Handle to the notifier task. Cheap to clone.
 #[derive(Clone)]
 pub struct Notifier {
     /// The queue and the number of the last batch put on it, behind one lock so numbers
     /// follow queue order.
-    queue: Arc<Mutex<(u64, mpsc::UnboundedSender<(u64, Vec<NewNotification>)>)>>,
+    queue: Arc<Mutex<(u64, mpsc::UnboundedSender<Numbered>)>>,
     /// The number of the last batch made (or given up on).
     done: watch::Receiver<u64>,
 }
@@ -113,7 +116,7 @@ async fn run(
     store: Arc<dyn Store>,
     realtime: Realtime,
     limiter: Option<DefaultKeyedRateLimiter<i64>>,
-    mut batches: mpsc::UnboundedReceiver<(u64, Vec<NewNotification>)>,
+    mut batches: mpsc::UnboundedReceiver<Numbered>,
     made: watch::Sender<u64>,
 ) {
     let mut queued = Vec::new();
