@@ -1,7 +1,7 @@
 //! The notifier: one task that makes the notifications posted tweets cause (replies and
 //! mentions), off the write path. The writer hands over each batch's notifications without
 //! waiting and answers its posters; whatever has queued up here is then made with one
-//! `Store::notify` call and announced.
+//! `Store::notify` call (per 1,024) and announced.
 //!
 //! Why a task of its own: a tweet naming dozens of people costs dozens of rows, and the
 //! writer is the one queue every post waits in. A poster whose tweet notifies someone still
@@ -24,8 +24,11 @@ use crate::domain::{NewNotification, NotificationKind};
 use crate::realtime::Realtime;
 use crate::storage::Store;
 
-/// Most notifications made by one `Store::notify` call; more queued wait for the next.
-const MAX_BATCH: usize = 4096;
+/// Most writer batches taken off the queue at once; more queued wait for the next round.
+const MAX_BATCHES: usize = 64;
+/// Most notifications made by one `Store::notify` call (one statement: its parameters are
+/// bounded, 65,535 on PostgreSQL).
+const MAX_PER_CALL: usize = 1024;
 /// How often the mention limiter forgets accounts whose allowance is full again.
 const FORGET_EVERY: Duration = Duration::from_secs(60);
 
@@ -121,7 +124,7 @@ async fn run(
 ) {
     let mut queued = Vec::new();
     let mut forgotten = Instant::now();
-    while batches.recv_many(&mut queued, MAX_BATCH).await > 0 {
+    while batches.recv_many(&mut queued, MAX_BATCHES).await > 0 {
         let mut last = 0;
         let mut all = Vec::new();
         for (number, batch) in queued.drain(..) {
@@ -135,7 +138,9 @@ async fn run(
                 forgotten = Instant::now();
             }
         }
-        super::notify(&*store, &realtime, &all).await;
+        for chunk in all.chunks(MAX_PER_CALL) {
+            super::notify(&*store, &realtime, chunk).await;
+        }
         made.send_replace(last);
     }
 }
