@@ -33,9 +33,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
 use crate::changes::{Changes, ChangesConfig, Listener};
-use crate::config::ServeConfig;
+use crate::config::{ServeConfig, Switch};
 use crate::domain::{CursorKey, Page, PageCursor};
-use crate::feed::{Caches, Feed};
+use crate::feed::{Caches, Feed, FeedConfig, NotificationLimits};
 use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
@@ -99,7 +99,10 @@ impl App {
                 None,
             )
             .await?;
+        let watch_rate_limit = std::num::NonZeroU32::new(config.limits.watch_rate_limit)
+            .filter(|_| config.limits.rate_limits == Switch::On);
         let realtime = Realtime::build(RealtimeConfig {
+            watch_rate_limit,
             handshake: HandshakeContext {
                 store: store.clone(),
                 sessions: sessions.clone(),
@@ -132,7 +135,15 @@ impl App {
             changes: changes.clone(),
             origins: origins.clone(),
             metrics,
-            feed: Feed::start(store.clone(), changes, caches),
+            feed: Feed::start(
+                store.clone(),
+                changes,
+                caches,
+                FeedConfig {
+                    notifications: notification_limits(config),
+                    clustered: config.cluster.redis_url.is_some(),
+                },
+            ),
             limits,
             cursor_key: CursorKey::new(
                 storage::secrets::load_or_create(&config.storage.database_url, "cursor_key")
@@ -307,6 +318,17 @@ fn refuse_connection(stream: TcpStream, permit: OwnedSemaphorePermit) {
         let _ = tokio::time::timeout(REFUSAL_TIMEOUT, connection).await;
         drop(permit);
     });
+}
+
+/// The limits on the notifications tweets make (`--max-mention-notifications`, and
+/// `--mention-rate-limit` unless `--rate-limits off`).
+fn notification_limits(config: &ServeConfig) -> NotificationLimits {
+    let on = config.limits.rate_limits == Switch::On;
+    NotificationLimits {
+        max_mentions_per_tweet: config.limits.max_mention_notifications,
+        mentions_per_hour: std::num::NonZeroU32::new(config.limits.mention_rate_limit)
+            .filter(|_| on),
+    }
 }
 
 /// Every minute, let the rate limiters forget addresses and accounts that have gone quiet.

@@ -136,8 +136,8 @@ pub struct StorageArgs {
 #[command(next_help_heading = "Rate limits")]
 pub struct LimitArgs {
     /// Every rate limit at once: `off` lifts them all (sign-in, sign-up, posts, likes,
-    /// follows, profile edits, marking read), for load tests and test suites; `on` applies
-    /// each one's own flag.
+    /// follows, profile edits, marking read, mention notifications, watch changes), for load
+    /// tests and test suites; `on` applies each one's own flag.
     #[arg(long, env = "CHIRP_RATE_LIMITS", value_enum, default_value_t = Switch::On)]
     pub rate_limits: Switch,
 
@@ -172,6 +172,22 @@ pub struct LimitArgs {
     /// app marks read as notifications arrive on an open page; a person never nears this.
     #[arg(long, env = "CHIRP_MARK_READ_RATE_LIMIT", default_value_t = 120)]
     pub mark_read_rate_limit: u32,
+
+    /// Mention notifications one account's tweets may make per hour (0: no limit). Past it
+    /// tweets are still posted, and list their mentions, but notify nobody of them.
+    #[arg(long, env = "CHIRP_MENTION_RATE_LIMIT", default_value_t = 200)]
+    pub mention_rate_limit: u32,
+
+    /// Most people one tweet notifies of a mention: the first N it names (the tweet still
+    /// lists every mention). Not a rate limit: `--rate-limits off` leaves it.
+    #[arg(long, env = "CHIRP_MAX_MENTION_NOTIFICATIONS", default_value_t = 10)]
+    pub max_mention_notifications: usize,
+
+    /// Timeline changes (`watch` events) one account may make per minute over all its
+    /// sockets, or one address when signed out (0: no limit). Past it the `watch` is
+    /// answered `rate_limited` and the socket keeps its timeline.
+    #[arg(long, env = "CHIRP_WATCH_RATE_LIMIT", default_value_t = 120)]
+    pub watch_rate_limit: u32,
 }
 
 /// The password-hashing threads.
@@ -303,6 +319,9 @@ mod tests {
         ("follow-rate-limit", Some("60"), "1"),
         ("profile-rate-limit", Some("30"), "1"),
         ("mark-read-rate-limit", Some("120"), "1"),
+        ("mention-rate-limit", Some("200"), "1"),
+        ("max-mention-notifications", Some("10"), "3"),
+        ("watch-rate-limit", Some("120"), "1"),
         ("hash-threads", Some("0"), "2"),
         ("hash-wait-ms", Some("5000"), "10"),
         ("redis-url", None, "redis://127.0.0.1:6379"),

@@ -1,6 +1,7 @@
 //! Domain types: validated input (`Username`, `Password`, `TweetText`, `Page`,
 //! `DisplayName`, `Bio`, `FollowCursor`) and the records the rest of Chirp passes around
-//! (`User`, `Tweet`, `Profile`, `Notification`), and the mention rule (`parse_mentions`).
+//! (`User`, `Tweet`, `Profile`, `Notification`), the mention rule (`parse_mentions`) and
+//! the visibility rule (`visibility`: which list shows which tweet).
 //!
 //! Invariant: a value of a `parse`d newtype is always valid, so nothing past the HTTP edge
 //! re-checks it. This module knows nothing about HTTP, sockets or databases.
@@ -15,6 +16,7 @@ mod records;
 mod text;
 mod tweet_text;
 mod username;
+pub mod visibility;
 
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
 pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};

@@ -3,9 +3,12 @@
 //! Read from the database, a home page walks `tweets` newest first and probes `follows` for
 //! every row until it has its 20 — about ten rows per row returned for a typical user, a
 //! millisecond of work per request at a million tweets. Here the walk happens in memory:
-//! the ids and authors of the newest tweets (a *window*, `--home-cache-tweets`) and, per
-//! user who asked, the ids they follow. Only the chosen tweets are then read, by id, so
+//! the ids, authors and parents of the newest tweets (a *window*, `--home-cache-tweets`)
+//! and, per user who asked, the ids they follow. Only the chosen tweets are then read, by id, so
 //! like counts, `liked_by_me`, display names and reply counts are always the database's.
+//!
+//! Which tweets a home page shows is the one visibility rule's to say
+//! (`domain::visibility::shows`); this module only decides where to look.
 //!
 //! First pages (no cursor) are also kept per user and limit, as ready-to-send JSON, and
 //! served again while still exact: no tweet by the user or a followee arrived since, the
@@ -18,7 +21,9 @@
 //! read again once the bus has settled). A page the window cannot answer in full (a cursor
 //! below the floor, or too few matching tweets above it) is read from the database instead,
 //! as is one whose tweets were deleted meanwhile. Followee lists are dropped by every follow
-//! change of their owner, and a list read while any follow changed is used but not kept.
+//! change of their owner, and a list read while any follow changed is used but not kept. In
+//! a cluster, where another node's follow arrives a moment after its answer, the list is
+//! read from the store for every page and the one in memory used only while it matches.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
@@ -28,6 +33,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::first_page::encode;
+use crate::domain::visibility::{self, Facts, List};
 use crate::domain::{Page, PageCursor};
 use crate::storage::{Store, StoreError};
 
@@ -188,12 +194,15 @@ impl HomePages {
     }
 
     /// `viewer`'s home page as its JSON body, from memory, or `None` when memory cannot
-    /// answer it exactly (the caller reads the database).
+    /// answer it exactly (the caller reads the database). `fresh_followees`: read whom the
+    /// viewer follows from the store rather than trust the list in memory (in a cluster,
+    /// where another node's follow reaches this memory a moment after its answer).
     pub async fn page(
         &self,
         store: &dyn Store,
         viewer: i64,
         page: Page,
+        fresh_followees: bool,
     ) -> Result<Option<Bytes>, StoreError> {
         if self.capacity == 0 {
             return Ok(None);
@@ -201,7 +210,7 @@ impl HomePages {
         if lock(&self.window).floor.is_none() {
             self.load(store).await?;
         }
-        let followees = self.followees_of(store, viewer).await?;
+        let followees = self.followees_of(store, viewer, fresh_followees).await?;
         let first = page.cursor == PageCursor::Newest;
         let key = (viewer, page.limit);
         let cached = lock(&self.pages).by_user.get(&key).cloned();
@@ -291,11 +300,13 @@ impl HomePages {
             _ => WHOLE_TABLE,
         };
         // Tweets heard while the query ran are already in; the union is complete from the
-        // query's oldest row up. (Parents are not read: a reply's parent is only needed to
-        // mark its reply count changed when the reply is deleted, and pages built before
-        // this load are few.)
-        for (id, author, _) in rows {
-            window.tweets.entry(id).or_insert((author, 0));
+        // query's oldest row up. Parents are read too: deleting a reply must mark its
+        // parent's reply count changed, whenever the reply came into memory.
+        for (id, author, parent) in rows {
+            window
+                .tweets
+                .entry(id)
+                .or_insert((author, parent.unwrap_or(0)));
         }
         window.seq += 1;
         window.stale_before = window.seq;
@@ -309,12 +320,18 @@ impl HomePages {
         Ok(())
     }
 
-    /// Whom `user` follows, sorted: from memory, else from the store (and kept, unless a
-    /// follow changed while it was read).
-    async fn followees_of(&self, store: &dyn Store, user: i64) -> Result<Arc<[i64]>, StoreError> {
+    /// Whom `user` follows, sorted: from memory (unless `fresh`), else from the store (and
+    /// kept, unless a follow changed while it was read). A fresh read equal to the list in
+    /// memory answers that list, so pages cached with it stay usable.
+    async fn followees_of(
+        &self,
+        store: &dyn Store,
+        user: i64,
+        fresh: bool,
+    ) -> Result<Arc<[i64]>, StoreError> {
         let changes = {
             let followees = lock(&self.followees);
-            if let Some(list) = followees.lists.get(&user) {
+            if !fresh && let Some(list) = followees.lists.get(&user) {
                 return Ok(list.clone());
             }
             followees.changes
@@ -322,6 +339,11 @@ impl HomePages {
         let mut ids = store.following_ids(user).await?;
         ids.sort_unstable();
         ids.dedup();
+        if let Some(list) = lock(&self.followees).lists.get(&user)
+            && **list == *ids
+        {
+            return Ok(list.clone());
+        }
         let list: Arc<[i64]> = ids.into();
         let mut followees = lock(&self.followees);
         if followees.changes == changes {
@@ -374,9 +396,7 @@ impl Window {
             && !self
                 .tweets
                 .range((Bound::Excluded(page.top), Bound::Unbounded))
-                .any(|(_, &(author, _))| {
-                    author == viewer || followees.binary_search(&author).is_ok()
-                })
+                .any(|(_, &tweet)| on_home(viewer, followees, tweet))
             && !page
                 .ids
                 .iter()
@@ -406,7 +426,7 @@ impl Window {
 fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<Vec<i64>> {
     let floor = window.floor?;
     let limit = usize::try_from(page.limit).ok()?;
-    let shown = |author: i64| author == viewer || followees.binary_search(&author).is_ok();
+    let shown = |tweet: (i64, i64)| on_home(viewer, followees, tweet);
     match page.cursor {
         PageCursor::Newest | PageCursor::Before(_) => {
             let before = match page.cursor {
@@ -414,8 +434,8 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
                 _ => i64::MAX,
             };
             let mut ids = Vec::with_capacity(limit);
-            for (&id, &(author, _)) in window.tweets.range(..before).rev() {
-                if shown(author) {
+            for (&id, &tweet) in window.tweets.range(..before).rev() {
+                if shown(tweet) {
                     ids.push(id);
                     if ids.len() == limit {
                         return Some(ids);
@@ -433,7 +453,7 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
             let mut ids: Vec<i64> = window
                 .tweets
                 .range((Bound::Excluded(after), Bound::Unbounded))
-                .filter(|&(_, &(author, _))| shown(author))
+                .filter(|&(_, &tweet)| shown(tweet))
                 .map(|(&id, _)| id)
                 .take(limit)
                 .collect();
@@ -441,6 +461,17 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
             Some(ids)
         }
     }
+}
+
+/// Whether `viewer`'s home shows a window entry (author, parent or 0), by the one rule.
+fn on_home(viewer: i64, followees: &[i64], (author, parent): (i64, i64)) -> bool {
+    let tweet = Facts {
+        author,
+        reply_to: (parent != 0).then_some(parent),
+    };
+    visibility::shows(List::Home(viewer), tweet, |author| {
+        followees.binary_search(&author).is_ok()
+    })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

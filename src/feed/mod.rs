@@ -3,7 +3,8 @@
 //! profiles — each stores the change, then publishes it (`changes::Changes::publish`), which
 //! drops what the caches hold before the caller answers and tells every socket and node, so
 //! a new kind of change cannot forget a step. The notifications those changes make (reply,
-//! mention, like, follow) are made here too, after the change is stored. It also serves the
+//! mention, like, follow) are made here too, after the change is stored (a tweet's by the
+//! notifier task, off the write path: `notifier`). It also serves the
 //! first timeline page and home pages from memory (`Caches`, a listener of changes) while
 //! they may be trusted (`Changes::coherent`: always on one node; in a cluster, while the
 //! broker is settled).
@@ -15,6 +16,7 @@
 mod caches;
 mod first_page;
 mod home_pages;
+mod notifier;
 mod writer;
 
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use bytes::Bytes;
 pub use caches::Caches;
 pub use first_page::FirstPage;
 pub use home_pages::HomePages;
+pub use notifier::NotificationLimits;
 
 use crate::changes::{Change, Changes};
 use crate::domain::{Draft, NewNotification, NotificationKind, Page, ProfileUpdate, Tweet};
@@ -36,24 +39,50 @@ pub struct Feed {
     changes: Changes,
     writer: writer::Writer,
     caches: Arc<Caches>,
+    clustered: bool,
+}
+
+/// How the feed runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FeedConfig {
+    /// How many notifications tweets may make.
+    pub notifications: NotificationLimits,
+    /// Other nodes change follows too (Redis): a home page then reads its viewer's
+    /// followees from the store every time, since another node's follow reaches this one's
+    /// memory only a moment after its answer. On a single node every follow passes through
+    /// this feed, so the list in memory is exact.
+    pub clustered: bool,
 }
 
 impl Feed {
-    /// Start the writer. `caches` must be registered as a listener with `changes`
+    /// Start the writer (and its notifier, making tweets' notifications within
+    /// `config.notifications`). `caches` must be registered as a listener with `changes`
     /// (`Changes::start`), or they would never hear what went stale.
-    pub fn start(store: Arc<dyn Store>, changes: Changes, caches: Arc<Caches>) -> Self {
-        let writer = writer::Writer::start(store.clone(), changes.clone());
+    pub fn start(
+        store: Arc<dyn Store>,
+        changes: Changes,
+        caches: Arc<Caches>,
+        config: FeedConfig,
+    ) -> Self {
+        let writer = writer::Writer::start(store.clone(), changes.clone(), config.notifications);
         Self {
             store,
             changes,
             writer,
             caches,
+            clustered: config.clustered,
         }
     }
 
-    /// Store a tweet and announce it; answers once it is committed.
+    /// Store a tweet and announce it; answers once it is committed and the notifications
+    /// it makes (if any) are made, so a reply's notification is listed by the time its
+    /// poster hears back. The writer itself never waits for notifications.
     pub async fn post(&self, draft: Draft) -> Result<Tweet, StoreError> {
-        self.writer.post(draft).await
+        let posted = self.writer.post(draft).await?;
+        if let Some(notified) = posted.notified {
+            notified.wait().await;
+        }
+        Ok(posted.tweet)
     }
 
     /// The newest `limit` tweets as an anonymous visitor sees them, as the JSON body of
@@ -73,8 +102,9 @@ impl Feed {
     /// as the JSON body of `GET /api/timelines/home`: from memory when it can be
     /// (`HomePages`), else read from the store.
     pub async fn home_json(&self, user: i64, page: Page) -> Result<Bytes, StoreError> {
+        let home = &self.caches.home;
         if self.changes.coherent()
-            && let Some(json) = self.caches.home.page(&*self.store, user, page).await?
+            && let Some(json) = home.page(&*self.store, user, page, self.clustered).await?
         {
             return Ok(json);
         }
@@ -157,9 +187,10 @@ impl Feed {
 }
 
 /// The notifications a stored tweet makes: a `reply` to the parent's author, a `mention` to
-/// each user it mentions — never to its own author, and a parent's author who is also
+/// each of the first `max_mentions` users it mentions (in the tweet's order; the tweet
+/// still lists them all) — never to its own author, and a parent's author who is also
 /// mentioned is told once, as `reply`.
-pub(crate) fn tweet_notifications(tweet: &Tweet) -> Vec<NewNotification> {
+pub(crate) fn tweet_notifications(tweet: &Tweet, max_mentions: usize) -> Vec<NewNotification> {
     let mut out = Vec::new();
     let parent_author = tweet.reply_to.as_ref().map(|parent| parent.author.id);
     if let Some(recipient) = parent_author {
@@ -170,15 +201,18 @@ pub(crate) fn tweet_notifications(tweet: &Tweet) -> Vec<NewNotification> {
             tweet: Some(tweet.id),
         });
     }
-    for user in &tweet.mentions {
-        if Some(user.id) != parent_author {
-            out.push(NewNotification {
-                recipient: user.id,
-                kind: NotificationKind::Mention,
-                actor: tweet.author.id,
-                tweet: Some(tweet.id),
-            });
-        }
+    let mentioned = tweet
+        .mentions
+        .iter()
+        .filter(|user| Some(user.id) != parent_author && user.id != tweet.author.id)
+        .take(max_mentions);
+    for user in mentioned {
+        out.push(NewNotification {
+            recipient: user.id,
+            kind: NotificationKind::Mention,
+            actor: tweet.author.id,
+            tweet: Some(tweet.id),
+        });
     }
     out.retain(|n| n.recipient != n.actor);
     out

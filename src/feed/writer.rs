@@ -1,6 +1,7 @@
 //! The tweet writer: one task that takes posted drafts off a queue, stores whatever has
 //! queued up in one transaction, publishes the new tweets in id order (which updates the
-//! caches), makes their reply and mention notifications and answers each poster.
+//! caches), hands their reply and mention notifications to
+//! the notifier (without waiting for them to be made) and answers each poster.
 //!
 //! Failures stay with their poster: when a batch is refused (a draft the database will not
 //! take, say), the drafts are stored again one by one, in order, so each poster gets the
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::notifier::{NotificationLimits, Notifier, Ticket};
 use crate::changes::{Change, Changes};
 use crate::domain::{Draft, Tweet};
 use crate::storage::{Store, StoreError};
@@ -23,7 +25,15 @@ const QUEUE: usize = 4096;
 
 struct Job {
     draft: Draft,
-    reply: oneshot::Sender<Result<Tweet, StoreError>>,
+    reply: oneshot::Sender<Result<Posted, StoreError>>,
+}
+
+/// A stored tweet, and the promise of its notifications if it makes any.
+pub struct Posted {
+    /// The tweet as stored.
+    pub tweet: Tweet,
+    /// Kept once the notifications this tweet makes have been made.
+    pub notified: Option<Ticket>,
 }
 
 /// Handle to the writer task.
@@ -33,15 +43,18 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Spawn the writer task.
-    pub fn start(store: Arc<dyn Store>, changes: Changes) -> Self {
+    /// Spawn the writer task, and the notifier it hands notifications to.
+    pub fn start(store: Arc<dyn Store>, changes: Changes, limits: NotificationLimits) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, changes, jobs));
+        let notifier = Notifier::start(store.clone(), changes.clone(), limits);
+        let mentions = limits.max_mentions_per_tweet;
+        tokio::spawn(run(store, changes, notifier, mentions, jobs));
         Self { queue }
     }
 
-    /// Queue a draft and wait for it to be stored.
-    pub async fn post(&self, draft: Draft) -> Result<Tweet, StoreError> {
+    /// Queue a draft and wait for it to be stored (not for its notifications: see
+    /// `Posted::notified`).
+    pub async fn post(&self, draft: Draft) -> Result<Posted, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the tweet writer has stopped".into());
         self.queue
@@ -52,7 +65,13 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<dyn Store>, changes: Changes, mut jobs: mpsc::Receiver<Job>) {
+async fn run(
+    store: Arc<dyn Store>,
+    changes: Changes,
+    notifier: Notifier,
+    max_mentions: usize,
+    mut jobs: mpsc::Receiver<Job>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (drafts, replies): (Vec<Draft>, Vec<_>) =
@@ -63,15 +82,23 @@ async fn run(store: Arc<dyn Store>, changes: Changes, mut jobs: mpsc::Receiver<J
             metrics::counter!("chirp_tweets_created_total").increment(stored as u64);
         }
         let mut notifications = Vec::new();
-        for answer in answers.iter().flatten() {
-            changes.publish(Change::tweet(answer));
-            notifications.extend(super::tweet_notifications(answer));
+        let mut notifies = Vec::with_capacity(answers.len());
+        for answer in &answers {
+            let made = answer.as_ref().map_or(Vec::new(), |tweet| {
+                changes.publish(Change::tweet(tweet));
+                super::tweet_notifications(tweet, max_mentions)
+            });
+            notifies.push(!made.is_empty());
+            notifications.extend(made);
         }
-        // Made before the posters hear back, so a reply's notification is listed by the time
-        // its 201 arrives.
-        super::notify(&*store, &changes, &notifications).await;
-        for (answer, reply) in answers.into_iter().zip(replies) {
-            let _ = reply.send(answer);
+        // Handed over, not awaited: the next batch is not held up by this one's notifications.
+        // Only the posters whose tweets notify someone wait for them (`Posted::notified`).
+        let ticket = notifier.send(notifications);
+        for ((answer, reply), notifies) in answers.into_iter().zip(replies).zip(notifies) {
+            let _ = reply.send(answer.map(|tweet| Posted {
+                tweet,
+                notified: ticket.clone().filter(|_| notifies),
+            }));
         }
     }
 }

@@ -69,6 +69,9 @@ pub struct RealtimeConfig {
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
     /// Bytes queued for a socket that stopped reading before it is disconnected (1 MiB).
     pub max_backlog: usize,
+    /// `watch` changes allowed per minute per account, or per address when signed out
+    /// (`None`: no limit).
+    pub watch_rate_limit: Option<std::num::NonZeroU32>,
 }
 
 impl Realtime {
@@ -77,7 +80,11 @@ impl Realtime {
     pub fn build(config: RealtimeConfig) -> Self {
         let store = config.handshake.store.clone();
         let index = Arc::new(Index::new());
-        let io = Arc::new(SocketIo::new(config.handshake, index.clone()));
+        let io = Arc::new(SocketIo::new(
+            config.handshake,
+            index.clone(),
+            config.watch_rate_limit,
+        ));
         let hub = Hub::new(
             EngineConfig {
                 ping_interval: config.ping_interval,

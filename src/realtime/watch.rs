@@ -2,8 +2,10 @@
 //! work in proportion to the sockets that receive it — not to all sockets, and not to all of
 //! its author's followers (most of whom are offline).
 //!
-//! Every socket watches exactly one timeline, so the sets below are disjoint and a tweet's
-//! recipients are a plain concatenation, never a de-duplicated union:
+//! Which timeline shows which tweet is not decided here but by the one visibility rule
+//! (`domain::visibility`): a tweet's `Audiences` name the keys to look up below. Every
+//! socket watches exactly one timeline, so the sets are disjoint and a tweet's recipients
+//! are a plain concatenation, never a de-duplicated union:
 //!
 //! - `everyone`: sockets on the global timeline (the default, as in the tutorial);
 //! - `by_author[a]`: sockets on `user:<a>`;
@@ -31,6 +33,8 @@ use std::collections::{HashMap, VecDeque};
 
 use ids::Ids;
 
+use crate::domain::visibility::{Audiences, Facts};
+
 /// A timeline a socket can watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Timeline {
@@ -44,14 +48,9 @@ pub enum Timeline {
     Replies(i64),
 }
 
-/// What the index needs to know of a tweet to route it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Routing {
-    /// The author's user id (their own sockets are never told).
-    pub author: i64,
-    /// The parent tweet, for a reply.
-    pub reply_to: Option<i64>,
-}
+/// What the index needs to know of a tweet to route it: what the visibility rule needs
+/// (the author, whose own sockets are never told, and the parent of a reply).
+pub type Routing = Facts;
 
 /// A socket's key in the index (unique per socket on this node).
 pub type Key = u64;
@@ -337,6 +336,7 @@ impl<S: Clone> WatchIndex<S> {
     /// Every socket a tweet is announced to: those watching a timeline that gains it, except
     /// its author's own. Each socket at most once.
     pub fn recipients(&self, tweet: Routing, mut visit: impl FnMut(&S)) -> usize {
+        let audiences = Audiences::of(tweet);
         let mut count = 0;
         let author_sockets = self.by_user.get(&tweet.author);
         let mut send = |key: &Key, handle: &S| {
@@ -346,16 +346,19 @@ impl<S: Clone> WatchIndex<S> {
             count += 1;
             visit(handle);
         };
-        self.everyone.iter().for_each(|(k, h)| send(k, h));
-        if let Some(watchers) = self.by_author.get(&tweet.author) {
+        if audiences.everyone {
+            self.everyone.iter().for_each(|(k, h)| send(k, h));
+        }
+        if let Some(watchers) = self.by_author.get(&audiences.user) {
             watchers.iter().for_each(|(k, h)| send(k, h));
         }
-        if let Some(parent) = tweet.reply_to
+        if let Some(parent) = audiences.replies
             && let Some(watchers) = self.by_parent.get(&parent)
         {
             watchers.iter().for_each(|(k, h)| send(k, h));
         }
-        if let Some(slots) = self.followers_online.get(&tweet.author) {
+        // `audiences.home_of` is the author: their own home sockets are never told.
+        if let Some(slots) = self.followers_online.get(&audiences.homes_following) {
             for slot in slots {
                 if let Some(Some(home)) = self.homes.get(*slot as usize) {
                     home.sockets.iter().for_each(|(k, h)| send(k, h));
@@ -365,8 +368,7 @@ impl<S: Clone> WatchIndex<S> {
         count
     }
 
-    /// Every socket of one signed-in user.
-    #[allow(dead_code)] // for per-user sends (notifications, sign-out), next
+    /// Every socket of one signed-in user (for per-user sends: notifications).
     pub fn user_sockets(&self, user: i64, mut visit: impl FnMut(&S)) {
         if let Some(sockets) = self.by_user.get(&user) {
             sockets.iter().for_each(|(_, h)| visit(h));

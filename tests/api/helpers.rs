@@ -28,6 +28,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
+    config: ServeConfig,
     _database: TestDatabase,
 }
 
@@ -129,19 +130,26 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConf
     config.storage.database_url = database.url.clone();
     config.limits.rate_limits = Switch::Off;
     adjust(&mut config);
-    let app = App::build(&config).await.expect("app builds");
+    let (base, stop) = start(&config).await;
+    TestApp {
+        base,
+        backend,
+        client: reqwest::Client::builder().build().unwrap(),
+        stop: Some(stop),
+        config,
+        _database: database,
+    }
+}
+
+/// Build and run the app; its base URL and the sender that stops it.
+async fn start(config: &ServeConfig) -> (String, oneshot::Sender<()>) {
+    let app = App::build(config).await.expect("app builds");
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    TestApp {
-        base: format!("http://{addr}"),
-        backend,
-        client: reqwest::Client::builder().build().unwrap(),
-        stop: Some(stop),
-        _database: database,
-    }
+    (format!("http://{addr}"), stop)
 }
 
 fn rand_suffix() -> String {
@@ -214,6 +222,22 @@ impl Answer {
 }
 
 impl TestApp {
+    /// Stop the server and start a new one on the same database and settings (on a new
+    /// port): whatever it kept in memory is gone, whatever it stored is not.
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let (base, stop) = start(&self.config).await;
+        self.base = base;
+        self.stop = Some(stop);
+    }
+
+    /// The database it runs on, as `--database-url`.
+    pub fn database_url(&self) -> &str {
+        &self.config.storage.database_url
+    }
+
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, format!("{}{path}", self.base))
     }

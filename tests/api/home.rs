@@ -149,21 +149,23 @@ async fn home_errors(app: &TestApp) {
 // Home pages are picked in memory from a window of recent tweets (`--home-cache-tweets`) and
 // read from the database when the window cannot answer. Whatever the window's size, every
 // page must be what the follow graph says: checked against a model of it after random
-// tweets, follows, unfollows and deletions, with every cursor shape. A window of 5 makes
-// most pages straddle its floor; 0 is the database alone.
+// tweets, replies, follows, unfollows, deletions and restarts (a new server on the same
+// database, whose window is read back from it), with every cursor shape. A window of 5
+// makes most pages straddle its floor; 0 is the database alone.
 
 async fn home_matches_a_model_with_a_small_window(app: &TestApp) {
-    let small = spawn_app_with(app.backend, |config| config.caches.home_cache_tweets = 5).await;
-    home_matches_the_model(&small, 11).await;
+    let mut small = spawn_app_with(app.backend, |config| config.caches.home_cache_tweets = 5).await;
+    home_matches_the_model(&mut small, 25).await;
 }
 
 async fn home_matches_a_model_from_the_database_alone(app: &TestApp) {
-    let plain = spawn_app_with(app.backend, |config| config.caches.home_cache_tweets = 0).await;
-    home_matches_the_model(&plain, 12).await;
+    let mut plain = spawn_app_with(app.backend, |config| config.caches.home_cache_tweets = 0).await;
+    home_matches_the_model(&mut plain, 12).await;
 }
 
 async fn home_matches_a_model_with_the_default_window(app: &TestApp) {
-    home_matches_the_model(app, 13).await;
+    let mut default = spawn_app_with(app.backend, |_| {}).await;
+    home_matches_the_model(&mut default, 16).await;
 }
 
 /// A small deterministic pseudo-random sequence (the test must replay the same way).
@@ -187,7 +189,7 @@ struct Modelled {
     likers: [bool; 4],
 }
 
-async fn home_matches_the_model(app: &TestApp, seed: u64) {
+async fn home_matches_the_model(app: &mut TestApp, seed: u64) {
     let names = ["ann", "bob", "cat", "dan"];
     let mut tokens = Vec::new();
     for name in names {
@@ -199,12 +201,21 @@ async fn home_matches_the_model(app: &TestApp, seed: u64) {
     let mut follows = [[false; 4]; 4];
     let mut display = [String::new(), String::new(), String::new(), String::new()];
     for step in 0..120 {
+        // Pages are checked every third step, and at once after a restart (so pages are
+        // built from the window read back from the database) and after a deletion.
+        let mut check = step % 3 == 2;
+        if dice.roll(10) == 0 {
+            // Memory is gone; the window is read back from the database on the next page.
+            app.restart().await;
+            check = true;
+        }
+        let app = &*app;
         let who = dice.roll(4);
         let token = &tokens[who];
         match dice.roll(12) {
             0..=4 => {
                 // A tweet, or now and then a reply to a live one.
-                let parent = match (dice.roll(3), tweets.is_empty()) {
+                let parent = match (dice.roll(2), tweets.is_empty()) {
                     (0, false) => Some(tweets[dice.roll(tweets.len())].id),
                     _ => None,
                 };
@@ -230,10 +241,15 @@ async fn home_matches_the_model(app: &TestApp, seed: u64) {
                 }
             }
             7 => {
+                // Replies first, half the time: deleting one changes its parent's count.
+                let replies_only = dice.roll(2) == 0
+                    && tweets.iter().any(|t| t.author == who && t.parent.is_some());
                 let own: Vec<usize> = (0..tweets.len())
                     .filter(|&i| tweets[i].author == who)
+                    .filter(|&i| !replies_only || tweets[i].parent.is_some())
                     .collect();
                 if !own.is_empty() {
+                    check = true;
                     let gone = tweets.remove(own[dice.roll(own.len())]).id;
                     let path = format!("/api/tweets/{gone}");
                     let answer = app.call(Method::DELETE, &path, Some(token)).await;
@@ -263,7 +279,7 @@ async fn home_matches_the_model(app: &TestApp, seed: u64) {
                 assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
             }
         }
-        if step % 3 != 2 {
+        if !check {
             continue;
         }
         for viewer in 0..4 {

@@ -359,16 +359,26 @@ async fn following_ids_are_sorted_and_follow_changes(store: &dyn Store) {
 async fn recent_authors_and_tweets_by_ids_read_what_home_pages_need(store: &dyn Store) {
     let ann = user(store, "ann").await;
     let bob = user(store, "bob").await;
-    let tweets = post(store, &[&ann, &bob], 5).await;
+    let mut tweets = post(store, &[&ann, &bob], 5).await;
+    let reply = Draft::new(
+        bob.clone(),
+        TweetText::parse("a reply").unwrap(),
+        Some(tweets[4].id),
+    );
+    tweets.extend(store.create_tweets(&[reply]).await.unwrap());
     let recent = store.recent_authors(3).await.unwrap();
     let want: Vec<(i64, i64, Option<i64>)> = tweets
         .iter()
         .rev()
         .take(3)
-        .map(|t| (t.id, t.author.id, None))
+        .map(|t| (t.id, t.author.id, t.reply_to.as_ref().map(|p| p.id)))
         .collect();
-    assert_eq!(recent, want, "the newest first, with their authors");
-    assert_eq!(store.recent_authors(100).await.unwrap().len(), 5);
+    assert_eq!(want[0].2, Some(tweets[4].id));
+    assert_eq!(
+        recent, want,
+        "the newest first, with their authors and parents"
+    );
+    assert_eq!(store.recent_authors(100).await.unwrap().len(), 6);
     store.set_like(tweets[1].id, bob.id, true).await.unwrap();
     store
         .delete_tweet(tweets[2].id, tweets[2].author.id)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chirp::changes::{Changes, ChangesConfig};
 use chirp::domain::{Draft, TweetText, User, Username};
-use chirp::feed::{Caches, Feed};
+use chirp::feed::{Caches, Feed, FeedConfig};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -68,7 +68,7 @@ async fn a_refused_draft_fails_alone(backend: Backend) {
         vec![caches.clone()],
     )
     .unwrap();
-    let feed = Feed::start(store.clone(), changes, caches);
+    let feed = Feed::start(store.clone(), changes, caches, FeedConfig::default());
     let author = store
         .create_user(&Username::parse("writer").unwrap(), "not-a-hash")
         .await

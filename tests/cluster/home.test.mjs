@@ -84,3 +84,35 @@ test('a home watcher on node A follows, unfollows and survives a Redis restart',
   assert.equal(new Set(received).size, received.length, `duplicates on home: ${JSON.stringify(received)}`);
   assert.equal(home.socket.connected, true);
 });
+
+test('home on node B is exact right after a follow or an unfollow on node A', async (t) => {
+  const { apis: [a, b] } = await startCluster(t);
+  const authors = [];
+  for (const name of ['amy', 'ben', 'cal', 'dot']) {
+    const author = await a.signUp(name);
+    author.tweet = await postTweet(a, author.token, `by ${name}`);
+    authors.push(author);
+  }
+  // Several readers at once, as on a busy site: each follows on A and reads home on B.
+  const wrong = [];
+  const reader = async (n) => {
+    const viewer = await a.signUp(`reader${n}`);
+    const homeOnB = async () => {
+      const res = await b.get('/api/timelines/home?limit=20', viewer.token);
+      assert.equal(res.status, 200, res.text);
+      return res.json.tweets.map((tweet) => tweet.id);
+    };
+    for (let round = 0; round < 40; round += 1) {
+      const author = authors[(round + n) % authors.length];
+      const path = `/api/users/${author.user.username}/follow`;
+      // B's memory is warm: whom the viewer follows, and a first page built from it.
+      await homeOnB();
+      assert.equal((await a.put(path, viewer.token)).status, 200);
+      if (!(await homeOnB()).includes(author.tweet.id)) wrong.push(`reader ${n} round ${round}: follow not seen`);
+      assert.equal((await a.del(path, viewer.token)).status, 200);
+      if ((await homeOnB()).includes(author.tweet.id)) wrong.push(`reader ${n} round ${round}: unfollow not seen`);
+    }
+  };
+  await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(reader));
+  assert.deepEqual(wrong, [], `${wrong.length} wrong pages of 640`);
+});

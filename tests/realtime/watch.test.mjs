@@ -140,3 +140,55 @@ for (const mode of TRANSPORTS.filter((m) => m.transports)) {
     });
   });
 }
+
+describe('the watch rate limit', () => {
+  let limited;
+  let limitedHttp;
+  let open = [];
+  before(async () => {
+    limited = await startChirp({ args: ['--rate-limits', 'on', '--watch-rate-limit', '3'] });
+    limitedHttp = api(limited.url);
+  });
+  after(() => {
+    for (const c of open) c.close();
+    return limited?.stop();
+  });
+  const client = async (label, opts = {}) => {
+    const c = await connect(limited.url, TRANSPORTS[0], { label, ...opts });
+    open.push(c);
+    return c;
+  };
+
+  test("past it a watch is refused rate_limited and the socket keeps its timeline; the account's other sockets share it, others do not", async () => {
+    const [fan, star, other] = await Promise.all([
+      limitedHttp.signUp(username('fan')),
+      limitedHttp.signUp(username('star')),
+      limitedHttp.signUp(username('other')),
+    ]);
+    const tab1 = await client('fan tab 1', { auth: { token: fan.token } });
+    const tab2 = await client('fan tab 2', { auth: { token: fan.token } });
+    assert.deepEqual(await watch(tab1, 'everyone'), { ok: true });
+    assert.deepEqual(await watch(tab1, `user:${other.user.username}`), { ok: true });
+    assert.deepEqual(await watch(tab2, `user:${star.user.username}`), { ok: true });
+    for (const [tab, timeline] of [[tab1, 'everyone'], [tab2, 'home'], [tab1, `user:${star.user.username}`]]) {
+      const answer = await watch(tab, timeline);
+      assert.equal(answer?.error?.code, 'rate_limited', `watch(${timeline}) → ${JSON.stringify(answer)}`);
+      assert.equal(typeof answer.error.message, 'string');
+    }
+    // Another account, and anonymous sockets (counted by address), have their own allowance.
+    const someoneElse = await client('other', { auth: { token: other.token } });
+    assert.deepEqual(await watch(someoneElse, `user:${star.user.username}`), { ok: true });
+    const anon = await client('anonymous');
+    assert.deepEqual(await watch(anon, `user:${star.user.username}`), { ok: true });
+    // Each refused watch changed nothing: tab1 still watches `other`, tab2 `star`.
+    const s = await postTweet(limitedHttp, star.token, 'for star watchers');
+    const o = await postTweet(limitedHttp, other.token, 'for other watchers');
+    await tab1.count('newTweet', 1);
+    await tab2.count('newTweet', 1);
+    await anon.count('newTweet', 1);
+    await quiet();
+    assert.deepEqual(ids(tab1), [o.id]);
+    assert.deepEqual(ids(tab2), [s.id]);
+    assert.deepEqual(ids(anon), [s.id]);
+  });
+});

@@ -49,6 +49,13 @@ impl Addresses {
     }
 }
 
+impl AddressSlot {
+    /// The client address this place is held for.
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+}
+
 impl Drop for AddressSlot {
     fn drop(&mut self) {
         let mut counts = self.addresses.lock();

@@ -1,13 +1,15 @@
 //! Socket.IO v5 on top of the engine (`engine::Handler`): the `/` namespace only (others are
 //! refused with `Invalid namespace`), CONNECT with the handshake's `auth`, client events
-//! (`watch` moves the socket to another timeline; a client's `newTweet` is acknowledged if it
-//! asks, and goes nowhere), DISCONNECT, and the connect/disconnect log lines.
+//! (`watch` moves the socket to another timeline, within `--watch-rate-limit`; a client's
+//! `newTweet` is acknowledged if it asks, and goes nowhere), DISCONNECT, and the
+//! connect/disconnect log lines.
 //!
 //! A session's Socket.IO state (`Sio`) lives in its engine `Attachment`, under the session's
 //! lock. A connected socket is in the watch index from the moment its CONNECT is acknowledged
 //! (both happen under that lock) until its session closes.
 
 pub mod packet;
+mod watch_limit;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +25,7 @@ use super::events::{self, NEW_TWEET, WATCH, WatchRequest};
 use super::handshake::{Handshake, HandshakeContext, SocketUser, authenticate};
 use super::watch::{Timeline, WatchError};
 use crate::domain::Username;
+use watch_limit::{WatchLimit, Watcher};
 
 /// The Socket.IO side of a session.
 enum Sio {
@@ -39,6 +42,8 @@ struct Connected {
     key: u64,
     /// The signed-in user, if any.
     user: Option<SocketUser>,
+    /// Whose allowance its `watch` changes count against.
+    watcher: Option<Watcher>,
 }
 
 /// The Socket.IO server: the handshake's context and the watch index it keeps current.
@@ -46,15 +51,22 @@ pub struct SocketIo {
     context: HandshakeContext,
     index: Arc<Index>,
     next_key: AtomicU64,
+    watch_limit: WatchLimit,
 }
 
 impl SocketIo {
-    /// A Socket.IO server registering its sockets in `index`.
-    pub fn new(context: HandshakeContext, index: Arc<Index>) -> Self {
+    /// A Socket.IO server registering its sockets in `index`, allowing each account (or
+    /// anonymous address) `watch_per_minute` timeline changes a minute (`None`: no limit).
+    pub fn new(
+        context: HandshakeContext,
+        index: Arc<Index>,
+        watch_per_minute: Option<std::num::NonZeroU32>,
+    ) -> Self {
         Self {
             context,
             index,
             next_key: AtomicU64::new(1),
+            watch_limit: WatchLimit::new(watch_per_minute),
         }
     }
 }
@@ -102,7 +114,7 @@ impl Handler for SocketIo {
         let connected = {
             let mut state = session.lock();
             match sio(&mut state) {
-                Some(Sio::Connected(c)) => Some((c.key, c.user.as_ref().map(|u| u.id))),
+                Some(Sio::Connected(c)) => Some((c.key, c.user.as_ref().map(|u| u.id), c.watcher)),
                 _ => None,
             }
         };
@@ -125,11 +137,18 @@ impl Handler for SocketIo {
                 ack,
                 args,
             } => {
-                let Some((key, user)) = connected else {
+                let Some((key, user, watcher)) = connected else {
                     return Ok(());
                 };
                 if name == WATCH {
-                    let answer = self.watch(key, user, args.first()).await;
+                    let answer = if self.watch_limit.admit(watcher) {
+                        self.watch(key, user, args.first()).await
+                    } else {
+                        events::watch_error(
+                            "rate_limited",
+                            "Too many timeline changes; wait a little and try again.",
+                        )
+                    };
                     if let Some(id) = ack {
                         hub.send(session, &packet::ack_with(id, &answer));
                     }
@@ -180,12 +199,21 @@ impl SocketIo {
         if state.closed || !matches!(sio(&mut state), Some(Sio::Waiting(_))) {
             return;
         }
+        let watcher = match &user {
+            Some(user) => Some(Watcher::User(user.id)),
+            None => state.address.as_ref().map(|a| Watcher::Address(a.ip())),
+        };
         // In the index (so broadcasts reach it) in the same critical section that
         // acknowledges: no announcement can slip between the two, nor come before the ack.
         self.index
             .lock()
             .connect(key, session.clone(), user.as_ref().map(|u| u.id));
-        state.attachment = Box::new(Sio::Connected(Connected { id, key, user }));
+        state.attachment = Box::new(Sio::Connected(Connected {
+            id,
+            key,
+            user,
+            watcher,
+        }));
         state.established = true;
         let written = state.send_text(&packet::connect_ok(id.as_str()), hub.config.max_backlog);
         let transport = state.transport_name();
