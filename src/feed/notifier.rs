@@ -9,7 +9,7 @@
 //! time its 201 arrives; a post that notifies nobody never waits here at all.
 //!
 //! Mention spam is bounded twice: a tweet notifies at most `--max-mention-notifications` of
-//! the people it names (`super::tweet_notifications`), and mention notifications count
+//! the people it names (`super::notifications::tweet_notifications`), and mention notifications count
 //! toward a per-account limit (`--mention-rate-limit`, a governor bucket as the HTTP limits
 //! use), past which the tweet stands but makes no more of them.
 
@@ -139,7 +139,7 @@ async fn run(
             }
         }
         for chunk in all.chunks(MAX_PER_CALL) {
-            super::notify(&*store, &changes, chunk).await;
+            super::notifications::notify(&*store, &changes, chunk).await;
         }
         made.send_replace(last);
     }

@@ -86,7 +86,7 @@ async fn run(
         for answer in &answers {
             let made = answer.as_ref().map_or(Vec::new(), |tweet| {
                 changes.publish(Change::tweet(tweet));
-                super::tweet_notifications(tweet, max_mentions)
+                super::notifications::tweet_notifications(tweet, max_mentions)
             });
             notifies.push(!made.is_empty());
             notifications.extend(made);
