@@ -87,7 +87,7 @@ SEED_TWEETS=200
 # connections split between them), WRK_SECS long after a WRK_WARM warm-up.
 CLUSTER_NODES=2
 CLUSTER_CONNECTIONS=$(( WRK_CONNECTIONS / CLUSTER_NODES ))
-# A Chirp node bypasses its caches for SETTLE (10 s, src/realtime/redis_bus.rs) after it
+# A Chirp node bypasses its caches for SETTLE (10 s, src/changes/redis.rs) after it
 # subscribes to Redis; the stage measures only once every node is past it, plus a margin.
 CLUSTER_SETTLE_S=11
 HOME_SOCKETS=${HOME_SOCKETS_ARG:-$HOME_SOCKETS}

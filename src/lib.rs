@@ -25,13 +25,14 @@
 //! - `http`: the JSON API, health and metrics.
 //! - `realtime`: the Socket.IO endpoint and the watch index; a listener of changes (own
 //!   Engine.IO transport in `realtime::engine`, which knows nothing of Socket.IO).
-//! - `web`: the embedded web app and Socket.IO client bundle.
+//! - `web`: the embedded web app and Socket.IO client bundle (it reads `storage` to answer
+//!   404 for users and tweets that do not exist).
 //!
 //! Imports run one way: `main` → `app` → `http` → `feed` → `changes` → `storage` →
 //! `domain`, with `realtime` a listener beside `feed` (`realtime` → `changes` → …; only
 //! `app` imports `realtime`, and registers the listeners at start), and `config`,
-//! `telemetry`, `auth`, `origin` and `web` as leaf helpers that import none of those layers
-//! above them.
+//! `telemetry`, `auth`, `origin` and `caps` as leaf helpers that import none of those layers
+//! above them. `scripts/check-imports.py` (in the test command) holds the code to this.
 
 pub mod app;
 pub mod auth;

@@ -183,7 +183,7 @@ test('a node that cannot publish reports unhealthy and its tweet arrives once Re
   assertExactlyOnce(newTweetIds(onB), [before.id, paused.id, after.id, last.id], onB.label);
 });
 
-/** Longer than a node's settle period after (re)subscribing (`SETTLE` in redis_bus.rs). */
+/** Longer than a node's settle period after (re)subscribing (`SETTLE` in src/changes/redis.rs). */
 const SETTLE_MS = 10_500;
 
 /** Runs a redis-cli command against the test's own Redis. */
