@@ -1,13 +1,16 @@
 //! Lists of tweets, paged: everyone's, one author's, a home timeline and a thread's replies;
 //! the SQL and the macro that implements `Timelines` with it on both databases.
 //!
-//! A home timeline is read one of two ways, chosen per request by how many authors it
-//! shows (`home_plan`). Few authors (the viewer and up to `PER_AUTHOR_MAX` followees): each
-//! author's newest tweets are read from the `tweets_by_author (author_id, id)` index and
-//! merged, so the cost is the same however rarely they post, nothing at all for someone who
-//! follows nobody; each database writes that walk its own way (`home_ids_by_author` in
-//! `sqlite.rs` and `postgres.rs`). Many authors: `tweets` is walked by id, newest first,
-//! probing `follows` per tweet, which stops after a page when they post often.
+//! A home timeline is read one of two ways, chosen per request by a cost estimate
+//! (`home_plan`). Author by author: each author's newest tweets are read from the
+//! `tweets_by_author (author_id, id)` index and merged, so the cost grows with the number of
+//! authors but not with how rarely they post (nothing at all for someone who follows
+//! nobody); each database writes that its own way (`home_ids_by_author` in `sqlite.rs` and
+//! `postgres.rs`). The walk: `tweets` is walked by id, newest first, probing `follows` per
+//! tweet, which stops after a page when the authors post often. The walk reads about
+//! `limit / share` rows, where `share` is the authors' part of all tweets; author by author
+//! reads `authors × limit`: so the walk wins when `authors × share > 1`, and the authors'
+//! tweet counts (kept in `users`) tell the share.
 
 use super::tweets::tweet_select;
 use crate::domain::{Page, PageCursor};
@@ -63,9 +66,17 @@ pub(super) const REPLIES_AFTER: &str = concat!(
     "WHERE t.reply_to_id = $4 AND t.id > $2 ORDER BY t.id ASC LIMIT $3"
 );
 
-/// Most authors (the viewer included) whose home timeline is read author by author; above
-/// this the walk by id is cheaper for active authors (bench/home_timeline.sh measures both).
+/// Most authors (the viewer included) whose home timeline may be read author by author
+/// (the statement's size); above this it is always the walk. bench/home_sparse.sh measures
+/// both plans at 1M tweets.
 pub(super) const PER_AUTHOR_MAX: usize = 256;
+
+/// The tweets the viewer (`$1`) and everyone they follow have written, and about how many
+/// tweets there are (the newest id: deletions make it an overestimate, which is harmless).
+pub(super) const HOME_SHARE: &str = "SELECT \
+     CAST(COALESCE((SELECT SUM(u.tweet_count) FROM users u WHERE u.id = $1 \
+       OR u.id IN (SELECT f.followee_id FROM follows f WHERE f.follower_id = $1)), 0) AS BIGINT), \
+     CAST(COALESCE((SELECT MAX(t.id) FROM tweets t), 0) AS BIGINT)";
 
 /// How to read one home page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,9 +87,12 @@ pub(super) enum HomePlan {
     Walk,
 }
 
-/// The plan for a home timeline showing `authors` authors.
-pub(super) fn home_plan(authors: usize) -> HomePlan {
-    if authors <= PER_AUTHOR_MAX {
+/// The plan for a home timeline showing `authors` authors, who wrote `written` of about
+/// `total` tweets: author by author unless the walk reads fewer rows (`authors × written /
+/// total > 1`, see the module doc) or there are too many authors for one statement.
+pub(super) fn home_plan(authors: usize, written: i64, total: i64) -> HomePlan {
+    let authors_i64 = i64::try_from(authors).unwrap_or(i64::MAX);
+    if authors <= PER_AUTHOR_MAX && authors_i64.saturating_mul(written.max(0)) <= total.max(0) {
         HomePlan::PerAuthor
     } else {
         HomePlan::Walk
@@ -158,7 +172,15 @@ macro_rules! impl_timelines {
                 let (bound, ascending) = sql::bound(page);
                 let mut authors = $crate::storage::Follows::following_ids(self, user_id).await?;
                 authors.push(user_id);
-                if sql::home_plan(authors.len()) == HomePlan::PerAuthor {
+                let (written, total): (i64, i64) = if authors.len() <= sql::PER_AUTHOR_MAX {
+                    sqlx::query_as(sql::HOME_SHARE)
+                        .bind(user_id)
+                        .fetch_one(&self.pool)
+                        .await?
+                } else {
+                    (i64::MAX, 0)
+                };
+                if sql::home_plan(authors.len(), written, total) == HomePlan::PerAuthor {
                     let candidates = self
                         .home_ids_by_author(&authors, bound, ascending, page.limit)
                         .await?;
@@ -236,9 +258,18 @@ mod tests {
     }
 
     #[test]
-    fn few_authors_are_read_author_by_author_and_many_by_the_walk() {
-        assert_eq!(home_plan(1), HomePlan::PerAuthor);
-        assert_eq!(home_plan(PER_AUTHOR_MAX), HomePlan::PerAuthor);
-        assert_eq!(home_plan(PER_AUTHOR_MAX + 1), HomePlan::Walk);
+    fn few_or_quiet_authors_are_read_author_by_author_and_many_busy_ones_by_the_walk() {
+        const MILLION: i64 = 1_000_000;
+        // Nobody followed, or a few accounts: author by author.
+        assert_eq!(home_plan(1, 0, MILLION), HomePlan::PerAuthor);
+        assert_eq!(home_plan(11, 5_000, MILLION), HomePlan::PerAuthor);
+        // 200 accounts that wrote a tenth of everything: a page is ~200 rows of the walk.
+        assert_eq!(home_plan(201, 100_000, MILLION), HomePlan::Walk);
+        // 200 accounts that hardly post: the walk would read the whole table.
+        assert_eq!(home_plan(201, 400, MILLION), HomePlan::PerAuthor);
+        // Too many authors for one statement: always the walk.
+        assert_eq!(home_plan(PER_AUTHOR_MAX + 1, 0, MILLION), HomePlan::Walk);
+        // An empty table.
+        assert_eq!(home_plan(1, 0, 0), HomePlan::PerAuthor);
     }
 }
