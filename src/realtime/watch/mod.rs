@@ -26,7 +26,6 @@
 //! store *before* registering; a follow that lands between that read and the registration would
 //! be lost, so the index keeps a short log of follow changes, numbered, and replays onto a
 //! freshly read list every change numbered after the read began (`follow_seq`).
-
 //!
 //! The index is split by job: the types and the index's fields are here; registering and
 //! forgetting sockets in `sockets`; `home` timelines and follow changes in `home`; routing a

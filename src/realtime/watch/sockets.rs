@@ -1,5 +1,6 @@
-//! Registering sockets: connecting and forgetting one, moving it between timelines (all but
-//! `home`'s own bookkeeping, which is in `home`), and visiting one user's or every socket.
+//! Registering sockets: connecting and forgetting one, moving it onto a timeline other than
+//! `home` (joining `home` is in `home`) and off any timeline (leaving `home` last frees the
+//! user's slot), and visiting one user's sockets or every socket.
 
 use super::lists::{push_exact, remove_follower, remove_from, remove_key};
 use super::{Key, Timeline, WatchError, WatchIndex, Watcher};
