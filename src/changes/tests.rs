@@ -10,8 +10,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::domain::{Draft, TweetText, Username};
-use crate::storage::SqliteStore;
+use crate::domain::{Draft, TweetText};
 
 /// What a listener was told, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,16 +72,17 @@ impl Broker for Scripted {
         self.published.lock().unwrap().push(change.clone());
     }
 
+    // Subscribed, settled and healthy as one node alone is.
     fn subscribed(&self) -> bool {
-        true
+        MemoryBroker.subscribed()
     }
 
     fn unsettled(&self) -> bool {
-        false
+        MemoryBroker.unsettled()
     }
 
     fn health(&self) -> Result<(), String> {
-        Ok(())
+        MemoryBroker.health()
     }
 
     async fn other_nodes(&self) -> Option<usize> {
@@ -94,15 +94,19 @@ impl Broker for Scripted {
     }
 }
 
+impl Scripted {
+    /// A scripted broker with `others` other nodes, nothing published yet.
+    fn new(others: usize) -> Arc<Self> {
+        Arc::new(Self {
+            others,
+            published: Mutex::default(),
+        })
+    }
+}
+
 /// A SQLite store in a temporary directory, with `tweets` tweets by one user (ids 1…).
 async fn store_with(tweets: usize) -> (tempfile::TempDir, Arc<dyn Store>, Vec<Change>) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("chirp.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, 2, 512).await.unwrap());
-    let ada = store
-        .create_user(&Username::parse("ada").unwrap(), "hash")
-        .await
-        .unwrap();
+    let (dir, store, ada) = crate::storage::test_store().await;
     let drafts: Vec<Draft> = (0..tweets)
         .map(|i| {
             let text = TweetText::parse(&format!("tweet {i}")).unwrap();
@@ -116,6 +120,19 @@ async fn store_with(tweets: usize) -> (tempfile::TempDir, Arc<dyn Store>, Vec<Ch
     };
     let changes = stored.iter().map(Change::tweet).collect();
     (dir, store, changes)
+}
+
+/// A node alone (no Redis), with `listener`.
+fn one_node(store: Arc<dyn Store>, listener: Arc<dyn Listener>) -> Changes {
+    Changes::start(
+        ChangesConfig {
+            store,
+            redis_url: None,
+            newest_tweet_id: 0,
+        },
+        vec![listener],
+    )
+    .unwrap()
 }
 
 /// A cluster node over `broker`, with `listener`, and its inbox for other nodes' changes.
@@ -159,15 +176,7 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<Change>) -> Change {
 async fn one_node_drops_caches_before_publish_returns_then_tells_sockets_in_order() {
     let (_dir, store, tweets) = store_with(2).await;
     let (recorder, mut delivered) = Recorder::new();
-    let changes = Changes::start(
-        ChangesConfig {
-            store,
-            redis_url: None,
-            newest_tweet_id: 0,
-        },
-        vec![recorder.clone()],
-    )
-    .unwrap();
+    let changes = one_node(store, recorder.clone());
     assert!(changes.coherent(), "one node's caches are always coherent");
     assert_eq!(changes.health().await, Ok(()));
     changes.publish(tweets[0].clone());
@@ -187,15 +196,7 @@ async fn one_node_drops_caches_before_publish_returns_then_tells_sockets_in_orde
 async fn one_node_signs_out_without_waiting_and_tells_its_sockets() {
     let (_dir, store, _) = store_with(0).await;
     let (recorder, mut delivered) = Recorder::new();
-    let changes = Changes::start(
-        ChangesConfig {
-            store,
-            redis_url: None,
-            newest_tweet_id: 0,
-        },
-        vec![recorder.clone()],
-    )
-    .unwrap();
+    let changes = one_node(store, recorder.clone());
     changes.end_session("hash").await;
     assert_eq!(
         recorder.told(),
@@ -207,10 +208,7 @@ async fn one_node_signs_out_without_waiting_and_tells_its_sockets() {
 #[tokio::test]
 async fn a_gap_is_filled_from_the_store_in_order_and_told_to_the_caches() {
     let (_dir, store, tweets) = store_with(3).await;
-    let broker = Arc::new(Scripted {
-        others: 1,
-        published: Mutex::default(),
-    });
+    let broker = Scripted::new(1);
     let (recorder, mut delivered) = Recorder::new();
     let (_changes, inbox) = cluster_node(store, broker, recorder.clone());
     // Another node's tweet 3 arrives; 1 and 2 never come over the broker.
@@ -237,10 +235,7 @@ async fn a_gap_is_filled_from_the_store_in_order_and_told_to_the_caches() {
 #[tokio::test]
 async fn notifications_pass_a_gap_and_deletions_wait_behind_it_once() {
     let (_dir, store, tweets) = store_with(2).await;
-    let broker = Arc::new(Scripted {
-        others: 1,
-        published: Mutex::default(),
-    });
+    let broker = Scripted::new(1);
     let (recorder, mut delivered) = Recorder::new();
     let (_changes, inbox) = cluster_node(store, broker, recorder);
     let notification = Change::Event(Event::Notification {
@@ -266,10 +261,7 @@ async fn notifications_pass_a_gap_and_deletions_wait_behind_it_once() {
 #[tokio::test]
 async fn own_changes_are_published_and_others_are_not_published_again() {
     let (_dir, store, tweets) = store_with(1).await;
-    let broker = Arc::new(Scripted {
-        others: 1,
-        published: Mutex::default(),
-    });
+    let broker = Scripted::new(1);
     let (recorder, mut delivered) = Recorder::new();
     let (changes, inbox) = cluster_node(store, broker.clone(), recorder);
     changes.publish(tweets[0].clone());
@@ -282,10 +274,7 @@ async fn own_changes_are_published_and_others_are_not_published_again() {
 #[tokio::test]
 async fn a_sign_out_waits_for_every_other_node_to_confirm() {
     let (_dir, store, _) = store_with(0).await;
-    let broker = Arc::new(Scripted {
-        others: 2,
-        published: Mutex::default(),
-    });
+    let broker = Scripted::new(2);
     let (recorder, _delivered) = Recorder::new();
     let (changes, inbox) = cluster_node(store, broker.clone(), recorder);
     let done = Arc::new(AtomicBool::new(false));
@@ -321,10 +310,7 @@ async fn a_sign_out_waits_for_every_other_node_to_confirm() {
 #[tokio::test]
 async fn another_nodes_sign_out_is_forgotten_then_confirmed() {
     let (_dir, store, _) = store_with(0).await;
-    let broker = Arc::new(Scripted {
-        others: 1,
-        published: Mutex::default(),
-    });
+    let broker = Scripted::new(1);
     let (recorder, mut delivered) = Recorder::new();
     let (_changes, inbox) = cluster_node(store, broker, recorder.clone());
     let answer = inbox.received(Change::session_ended("hash"));
@@ -345,10 +331,7 @@ async fn another_nodes_sign_out_is_forgotten_then_confirmed() {
 #[tokio::test]
 async fn a_lost_subscription_is_missed_by_every_listener() {
     let (_dir, store, _) = store_with(0).await;
-    let broker = Arc::new(Scripted {
-        others: 1,
-        published: Mutex::default(),
-    });
+    let broker = Scripted::new(1);
     let (recorder, _delivered) = Recorder::new();
     let counter = Arc::new(Counter::default());
     let listeners: Listeners = vec![recorder.clone() as Arc<dyn Listener>, counter.clone()].into();

@@ -77,18 +77,12 @@ pub struct RepliesParams {
 
 impl PageRule for RepliesParams {
     fn page(&self) -> Result<Page, Invalid> {
-        let page = Page::parse(
-            self.limit.as_deref(),
-            self.before.as_deref(),
-            self.after.as_deref(),
-        )?;
-        if let PageCursor::Before(_) = page.cursor {
-            return Err(Invalid::new(
-                "before",
-                "Replies are read oldest first: page with after, not before.",
-            ));
-        }
-        Ok(page)
+        one_way(
+            [&self.limit, &self.before, &self.after],
+            |cursor| matches!(cursor, PageCursor::Before(_)),
+            "before",
+            "Replies are read oldest first: page with after, not before.",
+        )
     }
 }
 
@@ -109,17 +103,26 @@ pub struct NotificationParams {
 
 impl PageRule for NotificationParams {
     fn page(&self) -> Result<Page, Invalid> {
-        let page = Page::parse(
-            self.limit.as_deref(),
-            self.before.as_deref(),
-            self.after.as_deref(),
-        )?;
-        if let PageCursor::After(_) = page.cursor {
-            return Err(Invalid::new(
-                "after",
-                "Notifications are read newest first: page with before, not after.",
-            ));
-        }
-        Ok(page)
+        one_way(
+            [&self.limit, &self.before, &self.after],
+            |cursor| matches!(cursor, PageCursor::After(_)),
+            "after",
+            "Notifications are read newest first: page with before, not after.",
+        )
     }
+}
+
+/// The page `[limit, before, after]` ask for, read one way only: a cursor `refused` matches
+/// is refused, naming `field`, with `why`.
+fn one_way(
+    [limit, before, after]: [&Option<String>; 3],
+    refused: fn(&PageCursor) -> bool,
+    field: &'static str,
+    why: &'static str,
+) -> Result<Page, Invalid> {
+    let page = Page::parse(limit.as_deref(), before.as_deref(), after.as_deref())?;
+    if refused(&page.cursor) {
+        return Err(Invalid::new(field, why));
+    }
+    Ok(page)
 }

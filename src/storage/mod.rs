@@ -233,3 +233,17 @@ pub async fn connect(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
 
 /// How long a request waits for a pooled connection before answering 503.
 pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A SQLite store in a temporary directory (gone with the `TempDir`), with one user, `ada`:
+/// for unit tests.
+#[cfg(test)]
+pub(crate) async fn test_store() -> (tempfile::TempDir, Arc<dyn Store>, User) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("chirp.db").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, 2, 512).await.unwrap());
+    let ada = store
+        .create_user(&Username::parse("ada").unwrap(), "hash")
+        .await
+        .unwrap();
+    (dir, store, ada)
+}

@@ -133,17 +133,11 @@ impl Sessions for SessionCache {
 mod tests {
     use super::*;
     use crate::domain::Username;
-    use crate::storage::{SqliteStore, Store};
+    use crate::storage::Store;
 
     /// A SQLite store in a temporary directory, with two users.
     async fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>, User, User) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("chirp.db").display());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url, 2, 512).await.unwrap());
-        let ada = store
-            .create_user(&Username::parse("ada").unwrap(), "hash")
-            .await
-            .unwrap();
+        let (dir, store, ada) = crate::storage::test_store().await;
         let grace = store
             .create_user(&Username::parse("grace").unwrap(), "hash")
             .await

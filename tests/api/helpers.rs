@@ -312,7 +312,12 @@ impl TestApp {
 
     /// Ids of a timeline response.
     pub async fn ids(&self, path: &str) -> Vec<i64> {
-        let answer = self.get(path, None).await;
+        self.ids_as(path, None).await
+    }
+
+    /// Ids of a timeline response, read as `token`'s user (or anonymously).
+    pub async fn ids_as(&self, path: &str, token: Option<&str>) -> Vec<i64> {
+        let answer = self.get(path, token).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text);
         answer.body["tweets"]
             .as_array()
@@ -357,4 +362,18 @@ macro_rules! on_every_backend {
             )*
         }
     };
+}
+
+/// A small deterministic pseudo-random sequence (the test must replay the same way).
+pub struct Dice(pub u64);
+
+impl Dice {
+    /// The next roll of a die with `sides` sides, from 0.
+    pub fn roll(&mut self, sides: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % sides as u64) as usize
+    }
 }

@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{Dice, TestApp, spawn_app_with};
 
 crate::on_every_backend!(
     home_shows_own_and_followed_tweets_at_once,
@@ -166,19 +166,6 @@ async fn home_matches_a_model_from_the_database_alone(app: &TestApp) {
 async fn home_matches_a_model_with_the_default_window(app: &TestApp) {
     let mut default = spawn_app_with(app.backend, |_| {}).await;
     home_matches_the_model(&mut default, 16).await;
-}
-
-/// A small deterministic pseudo-random sequence (the test must replay the same way).
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % sides as u64) as usize
-    }
 }
 
 /// One live tweet of the model.

@@ -10,7 +10,7 @@ use chirp::domain::visibility::{Facts, List, shows};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{Dice, TestApp, spawn_app_with};
 
 crate::on_every_backend!(
     every_list_shows_what_the_rule_says_read_from_the_database,
@@ -24,19 +24,6 @@ async fn every_list_shows_what_the_rule_says_read_from_the_database(app: &TestAp
 
 async fn every_list_shows_what_the_rule_says_with_home_pages_in_memory(app: &TestApp) {
     lists_match_the_rule(app, 8).await;
-}
-
-/// A small deterministic pseudo-random sequence (the test must replay the same way).
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % sides as u64) as usize
-    }
 }
 
 /// A live tweet of the model.
@@ -148,7 +135,7 @@ async fn walk_back(app: &TestApp, path: &str, token: Option<&str>, limit: usize)
     let mut ids = Vec::new();
     let mut query = format!("?limit={limit}");
     loop {
-        let page = page_ids(app, &format!("{path}{query}"), token).await;
+        let page = app.ids_as(&format!("{path}{query}"), token).await;
         ids.extend(&page);
         match page.last() {
             Some(last) if page.len() == limit => query = format!("?limit={limit}&before={last}"),
@@ -163,22 +150,11 @@ async fn walk_forward(app: &TestApp, parent: i64, limit: usize) -> Vec<i64> {
     let mut after = 0;
     loop {
         let path = format!("/api/tweets/{parent}/replies?limit={limit}&after={after}");
-        let page = page_ids(app, &path, None).await;
+        let page = app.ids_as(&path, None).await;
         ids.extend(&page);
         match page.last() {
             Some(&last) if page.len() == limit => after = last,
             _ => return ids,
         }
     }
-}
-
-async fn page_ids(app: &TestApp, path: &str, token: Option<&str>) -> Vec<i64> {
-    let answer = app.get(path, token).await;
-    assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text);
-    answer.body["tweets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect()
 }

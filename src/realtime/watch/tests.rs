@@ -1,0 +1,230 @@
+//! The watch index's unit tests: sockets registered, moved, routed to and forgotten.
+
+use super::*;
+
+impl<S> WatchIndex<S> {
+    /// Whether nothing at all is registered (the follow log aside).
+    fn is_empty(&self) -> bool {
+        self.sockets.is_empty()
+            && self.everyone.is_empty()
+            && self.by_author.is_empty()
+            && self.by_parent.is_empty()
+            && self.homes.iter().all(Option::is_none)
+            && self.free_slots.len() == self.homes.len()
+            && self.home_slot.is_empty()
+            && self.followers_online.is_empty()
+            && self.by_user.is_empty()
+    }
+}
+
+fn recipients(index: &WatchIndex<Key>, author: i64, reply_to: Option<i64>) -> Vec<Key> {
+    let mut out = Vec::new();
+    index.recipients(Routing { author, reply_to }, |k| out.push(*k));
+    out.sort_unstable();
+    out
+}
+
+fn follow(index: &mut WatchIndex<Key>, follower: i64, followee: i64, following: bool) {
+    index.follow_changed(FollowChange {
+        follower,
+        followee,
+        following,
+    });
+}
+
+#[test]
+fn a_followee_list_read_again_replaces_the_old_one_keeping_later_changes() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, Some(10));
+    index.watch_home(1, vec![20, 30], 0).unwrap();
+    assert_eq!(index.home_users(), vec![10]);
+    // Read from the store at seq 0 ([30, 40]: 20 was unfollowed, 40 followed elsewhere);
+    // meanwhile this node hears a follow of 50.
+    let read_at = index.follow_seq();
+    follow(&mut index, 10, 50, true);
+    index.replace_followees(10, vec![40, 30], read_at).unwrap();
+    assert_eq!(recipients(&index, 20, None), Vec::<Key>::new());
+    assert_eq!(recipients(&index, 30, None), vec![1]);
+    assert_eq!(recipients(&index, 40, None), vec![1]);
+    assert_eq!(recipients(&index, 50, None), vec![1]);
+    // A user who stopped watching home is left alone.
+    index.replace_followees(99, vec![20], read_at).unwrap();
+    assert_eq!(recipients(&index, 20, None), Vec::<Key>::new());
+    index.disconnect(1);
+    assert!(index.followers_online.is_empty());
+}
+
+#[test]
+fn everyone_gets_every_tweet_but_the_author_does_not() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, None);
+    index.connect(2, 2, Some(10));
+    index.connect(3, 3, Some(20));
+    assert_eq!(recipients(&index, 10, None), vec![1, 3]);
+    assert_eq!(recipients(&index, 99, None), vec![1, 2, 3]);
+}
+
+#[test]
+fn user_and_replies_timelines_get_only_their_tweets() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, None);
+    index.connect(2, 2, None);
+    index.watch(1, Timeline::User(7)).unwrap();
+    index.watch(2, Timeline::Replies(100)).unwrap();
+    assert_eq!(recipients(&index, 8, None), Vec::<Key>::new());
+    assert_eq!(recipients(&index, 7, None), vec![1]);
+    assert_eq!(recipients(&index, 8, Some(100)), vec![2]);
+    assert_eq!(
+        recipients(&index, 7, Some(100)),
+        vec![1, 2],
+        "both, once each"
+    );
+    index.watch(1, Timeline::Everyone).unwrap();
+    assert_eq!(recipients(&index, 7, None), vec![1]);
+    assert_eq!(index.by_author.len(), 0, "empty sets are dropped");
+}
+
+#[test]
+fn home_follows_live_and_replays_changes_made_during_the_read() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, Some(10));
+    index.connect(2, 2, Some(10));
+    assert_eq!(index.watch(1, Timeline::Home), Err(WatchError::NotSignedIn));
+    let read_at = index.follow_seq();
+    // While the store was being read: 10 followed 30 and unfollowed 20.
+    follow(&mut index, 10, 30, true);
+    follow(&mut index, 10, 20, false);
+    index.watch_home(1, vec![20, 40], read_at).unwrap();
+    assert_eq!(
+        recipients(&index, 20, None),
+        vec![2],
+        "only the everyone socket"
+    );
+    assert_eq!(recipients(&index, 30, None), vec![1, 2]);
+    assert_eq!(recipients(&index, 40, None), vec![1, 2]);
+    // A second tab shares the live list, whatever it read.
+    index.watch_home(2, vec![], index.follow_seq()).unwrap();
+    assert_eq!(recipients(&index, 40, None), vec![1, 2]);
+    follow(&mut index, 10, 40, false);
+    assert_eq!(recipients(&index, 40, None), Vec::<Key>::new());
+    follow(&mut index, 10, 50, true);
+    follow(&mut index, 10, 50, true);
+    assert_eq!(recipients(&index, 50, None), vec![1, 2], "once each");
+    index.disconnect(1);
+    index.disconnect(2);
+    assert!(index.home_slot.is_empty() && index.followers_online.is_empty());
+}
+
+#[test]
+fn anonymous_sockets_cannot_watch_home() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, None);
+    assert_eq!(
+        index.watch_home(1, vec![2], 0),
+        Err(WatchError::NotSignedIn)
+    );
+    assert_eq!(index.timeline(1), Some(Timeline::Everyone));
+    assert_eq!(
+        index.watch(9, Timeline::Everyone),
+        Err(WatchError::UnknownSocket)
+    );
+}
+
+#[test]
+fn a_read_older_than_the_log_is_refused() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, Some(10));
+    for i in 0..(FOLLOW_LOG as i64 + 10) {
+        follow(&mut index, 99, i, true);
+    }
+    assert_eq!(index.watch_home(1, vec![], 0), Err(WatchError::Stale));
+    let now = index.follow_seq();
+    assert_eq!(index.watch_home(1, vec![], now), Ok(()));
+}
+
+#[test]
+fn per_user_sockets() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, Some(10));
+    index.connect(2, 2, Some(10));
+    index.connect(3, 3, Some(11));
+    index.watch(2, Timeline::User(5)).unwrap();
+    let mut seen = Vec::new();
+    index.user_sockets(10, |k| seen.push(*k));
+    seen.sort_unstable();
+    assert_eq!(seen, vec![1, 2]);
+    index.disconnect(2);
+    assert_eq!(index.sockets.len(), 2);
+    assert!(index.by_author.is_empty());
+}
+
+#[test]
+fn everything_is_forgotten_once_every_socket_is_gone() {
+    let mut index = WatchIndex::default();
+    for round in 0..3 {
+        // Users 10..30, two sockets each for the even ones, on every timeline.
+        for key in 0..40u64 {
+            let user = 10 + (key % 20) as i64;
+            if key >= 20 && user % 2 == 1 {
+                continue;
+            }
+            index.connect(key, key, Some(user));
+            let read_at = index.follow_seq();
+            let followees = (0..user).map(|f| f * 3).collect();
+            match key % 4 {
+                0 | 1 => index.watch_home(key, followees, read_at).unwrap(),
+                2 => index.watch(key, Timeline::User(5)).unwrap(),
+                _ => index.watch(key, Timeline::Replies(7)).unwrap(),
+            }
+        }
+        index.connect(99, 99, None);
+        follow(&mut index, 10, 1000, true);
+        follow(&mut index, 12, 0, false);
+        follow(&mut index, 14, 1 << 40, true);
+        assert!(!recipients(&index, 1000, None).is_empty());
+        assert!(!recipients(&index, 1 << 40, None).is_empty());
+        // Leave in a different order each round, some sockets switching away first.
+        let mut keys: Vec<u64> = (0..40).chain([99]).collect();
+        keys.rotate_left(round * 7);
+        for key in keys {
+            if key % 3 == 0 {
+                let _ = index.watch(key, Timeline::Everyone);
+            }
+            index.disconnect(key);
+        }
+        assert!(index.is_empty(), "round {round}");
+    }
+}
+
+#[test]
+fn slots_are_reused_without_leaking_routes() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, Some(10));
+    index.watch_home(1, vec![20, 30], 0).unwrap();
+    index.disconnect(1);
+    // User 11 gets user 10's old slot, and none of their followees.
+    index.connect(2, 2, Some(11));
+    index.watch_home(2, vec![40], index.follow_seq()).unwrap();
+    assert_eq!(index.homes.len(), 1);
+    assert_eq!(recipients(&index, 20, None), Vec::<Key>::new());
+    assert_eq!(recipients(&index, 40, None), vec![2]);
+}
+
+#[test]
+fn ids_beyond_u32_route_like_any_other() {
+    let big = i64::from(u32::MAX) + 10;
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, Some(big));
+    index.connect(2, 2, Some(-5));
+    index.watch_home(1, vec![big + 1, 3], 0).unwrap();
+    index.watch_home(2, vec![big, -6], 0).unwrap();
+    assert_eq!(recipients(&index, big + 1, None), vec![1]);
+    assert_eq!(recipients(&index, 3, None), vec![1]);
+    assert_eq!(recipients(&index, big, None), vec![2]);
+    assert_eq!(recipients(&index, -6, None), vec![2]);
+    follow(&mut index, big, -6, true);
+    assert_eq!(recipients(&index, -6, None), vec![1, 2]);
+    index.disconnect(1);
+    index.disconnect(2);
+    assert!(index.is_empty());
+}
