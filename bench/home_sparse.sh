@@ -5,8 +5,8 @@
 # then times `GET /api/timelines/home` (limit 20, the first page and one deep `before`
 # page) through a RELEASE build of the real server with its default settings (the in-memory
 # window answers when its newest 100k tweets hold enough; otherwise `Store::home`), and
-# the database's part alone (the plan `Store::home` picks: per-author below
-# PER_AUTHOR_MAX authors in src/storage/timelines.rs, the walk by id above).
+# the database's part alone (the plan `Store::home` picks, `home_plan` in
+# src/storage/timelines.rs: author by author, or the walk by id when that reads fewer rows).
 #
 #   bench/home_sparse.sh                 # builds target/release/chirp unless CHIRP_BIN is set
 #   RUNS=300 bench/home_sparse.sh        # requests per reader (p50 and p90 printed)
@@ -136,10 +136,21 @@ authors_of() { # READER → its authors (followees and itself), comma-separated
   for ((a = 6; a < 6 + n; a++)); do list+=",$a"; done
   echo "$list"
 }
-# The ids query `Store::home` runs (per-author below 257 authors, else the walk), bound :b.
+# Whether `Store::home` reads READER's page author by author (src/storage/timelines.rs,
+# `home_plan`): up to 8 authors always; up to 256 when authors × their tweets ≤ all tweets.
+per_author() { # READER DIALECT
+  local n=$((${readers[$1 - 1]} + 1)) share
+  ((n <= 8)) && return 0
+  ((n > 256)) && return 1
+  share="SELECT CAST(COALESCE((SELECT SUM(u.tweet_count) FROM users u WHERE u.id = $1 OR u.id IN (SELECT f.followee_id FROM follows f WHERE f.follower_id = $1)), 0) AS BIGINT) || ' ' || CAST(COALESCE((SELECT MAX(t.id) FROM tweets t), 0) AS BIGINT)"
+  if [[ $2 == postgres ]]; then share="$(psql -qAt "$benchurl" -c "$share")"; else share="$(sqlite3 "$tmp/bench.db" "$share")"; fi
+  read -r written total <<<"$share"
+  ((n * written <= total))
+}
+# The ids query `Store::home` runs (author by author or the walk, as `per_author` says).
 pg_query() { # READER BEFORE
   local authors; authors="$(authors_of "$1")"
-  if (( $(tr ',' '\n' <<<"$authors" | wc -l) <= 256 )); then
+  if per_author "$1" postgres; then
     echo "SELECT x.id FROM unnest('{$authors}'::bigint[]) AS a(id) CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id < $2 ORDER BY t.id DESC LIMIT 20) x ORDER BY x.id DESC LIMIT 20"
   else
     echo "SELECT t.id FROM tweets t WHERE (t.author_id = $1 OR EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = t.author_id)) AND t.id < $2 ORDER BY t.id DESC LIMIT 20"
@@ -147,7 +158,7 @@ pg_query() { # READER BEFORE
 }
 sqlite_query() { # READER BEFORE
   local authors sep="" q=""; authors="$(authors_of "$1")"
-  if (( $(tr ',' '\n' <<<"$authors" | wc -l) <= 256 )); then
+  if per_author "$1" sqlite; then
     for a in ${authors//,/ }; do
       q+="$sep SELECT id FROM (SELECT id FROM tweets WHERE author_id = $a AND id < $2 ORDER BY id DESC LIMIT 20)"
       sep=" UNION ALL"

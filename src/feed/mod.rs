@@ -26,7 +26,7 @@ use bytes::Bytes;
 
 pub use caches::Caches;
 pub use first_page::FirstPage;
-pub use home_pages::HomePages;
+pub use home_pages::{FromMemory, HomePages};
 pub use notifier::NotificationLimits;
 
 use crate::changes::{Change, Changes};
@@ -103,13 +103,19 @@ impl Feed {
     /// as the JSON body of `GET /api/timelines/home`: from memory when it can be
     /// (`HomePages`), else read from the store.
     pub async fn home_json(&self, user: i64, page: Page) -> Result<Bytes, StoreError> {
-        let home = &self.caches.home;
-        if self.changes.coherent()
-            && let Some(json) = home.page(&*self.store, user, page, self.clustered).await?
-        {
-            return Ok(json);
+        let mut followees = None;
+        if self.changes.coherent() {
+            let home = &self.caches.home;
+            match home.page(&*self.store, user, page, self.clustered).await? {
+                FromMemory::Page(json) => return Ok(json),
+                FromMemory::Miss(known) => followees = known,
+            }
         }
-        first_page::encode(&self.store.home(user, page).await?)
+        let tweets = match followees {
+            Some(followees) => self.store.home_of(user, &followees, page).await?,
+            None => self.store.home(user, page).await?,
+        };
+        first_page::encode(&tweets)
     }
 
     /// Delete `author`'s tweet and publish the deletion (cached pages go, sockets are

@@ -71,6 +71,10 @@ pub(super) const REPLIES_AFTER: &str = concat!(
 /// both plans at 1M tweets.
 pub(super) const PER_AUTHOR_MAX: usize = 256;
 
+/// Up to this many authors (the viewer included) a home page is always read author by
+/// author: at most this many index seeks and `ALWAYS_PER_AUTHOR × limit` rows.
+pub(super) const ALWAYS_PER_AUTHOR: usize = 8;
+
 /// The tweets the viewer (`$1`) and everyone they follow have written, and about how many
 /// tweets there are (the newest id: deletions make it an overestimate, which is harmless).
 pub(super) const HOME_SHARE: &str = "SELECT \
@@ -92,7 +96,9 @@ pub(super) enum HomePlan {
 /// total > 1`, see the module doc) or there are too many authors for one statement.
 pub(super) fn home_plan(authors: usize, written: i64, total: i64) -> HomePlan {
     let authors_i64 = i64::try_from(authors).unwrap_or(i64::MAX);
-    if authors <= PER_AUTHOR_MAX && authors_i64.saturating_mul(written.max(0)) <= total.max(0) {
+    if authors <= ALWAYS_PER_AUTHOR
+        || (authors <= PER_AUTHOR_MAX && authors_i64.saturating_mul(written.max(0)) <= total.max(0))
+    {
         HomePlan::PerAuthor
     } else {
         HomePlan::Walk
@@ -168,11 +174,25 @@ macro_rules! impl_timelines {
                 user_id: i64,
                 page: $crate::domain::Page,
             ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
+                let followees = $crate::storage::Follows::following_ids(self, user_id).await?;
+                $crate::storage::Timelines::home_of(self, user_id, &followees, page).await
+            }
+
+            async fn home_of(
+                &self,
+                user_id: i64,
+                followees: &[i64],
+                page: $crate::domain::Page,
+            ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
                 use $crate::storage::timelines::{self as sql, HomePlan};
                 let (bound, ascending) = sql::bound(page);
-                let mut authors = $crate::storage::Follows::following_ids(self, user_id).await?;
+                let mut authors = followees.to_vec();
                 authors.push(user_id);
-                let (written, total): (i64, i64) = if authors.len() <= sql::PER_AUTHOR_MAX {
+                // A few authors are read one by one whatever they wrote (at most
+                // `ALWAYS_PER_AUTHOR × limit` rows), so their share is not asked for.
+                let (written, total): (i64, i64) = if authors.len() <= sql::ALWAYS_PER_AUTHOR {
+                    (0, 0)
+                } else if authors.len() <= sql::PER_AUTHOR_MAX {
                     sqlx::query_as(sql::HOME_SHARE)
                         .bind(user_id)
                         .fetch_one(&self.pool)
@@ -269,7 +289,11 @@ mod tests {
         assert_eq!(home_plan(201, 400, MILLION), HomePlan::PerAuthor);
         // Too many authors for one statement: always the walk.
         assert_eq!(home_plan(PER_AUTHOR_MAX + 1, 0, MILLION), HomePlan::Walk);
-        // An empty table.
+        // An empty table, or a few authors whatever they wrote.
         assert_eq!(home_plan(1, 0, 0), HomePlan::PerAuthor);
+        assert_eq!(
+            home_plan(ALWAYS_PER_AUTHOR, MILLION, MILLION),
+            HomePlan::PerAuthor
+        );
     }
 }
