@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::auth::HashError;
 use crate::domain::Invalid;
-use crate::storage::StoreError;
+use crate::storage::{Constraint, StoreError};
 
 /// A failed request.
 #[derive(Debug, thiserror::Error)]
@@ -258,7 +258,13 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound("Not found.".into()),
-            StoreError::Conflict(_) => Self::UsernameTaken,
+            // The one rule a request can break by asking; handlers that know better map
+            // their own (`users.rs`). Any other conflict is a write that should have said
+            // what to do on conflict: a bug, logged as one.
+            StoreError::Conflict(Constraint::Username) => Self::UsernameTaken,
+            StoreError::Conflict(other) => {
+                Self::Internal(anyhow::anyhow!("unexpected conflict on {other:?}"))
+            }
             StoreError::Unavailable(why) => Self::Unavailable(why),
             StoreError::Other(e) => Self::Internal(e),
         }
