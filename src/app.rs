@@ -146,7 +146,8 @@ impl App {
             ),
             limits,
             cursor_key: CursorKey::new(
-                storage::secrets::load_or_create(&config.storage.database_url, "cursor_key")
+                store
+                    .secret("cursor_key")
                     .await
                     .context("cannot read the cursor key")?,
             ),

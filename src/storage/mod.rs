@@ -17,7 +17,7 @@ mod error;
 mod follows;
 mod notifications;
 mod postgres;
-pub mod secrets;
+mod secrets;
 mod session_cache;
 mod sqlite;
 mod timelines;
@@ -31,6 +31,7 @@ use async_trait::async_trait;
 
 pub use error::{Constraint, StoreError};
 pub use postgres::PostgresStore;
+pub use secrets::{SECRET_BYTES, Secrets};
 pub use session_cache::SessionCache;
 pub use sqlite::SqliteStore;
 
@@ -201,12 +202,12 @@ pub trait Health: Send + Sync + 'static {
 /// implements them all. Implementations must be cheap to share (`Arc<dyn Store>`); code that
 /// needs one concern takes that trait (`&dyn Timelines`), and an `Arc<dyn Store>` coerces.
 pub trait Store:
-    Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Health
+    Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Health + Secrets
 {
 }
 
 impl<T> Store for T where
-    T: Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Health
+    T: Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Health + Secrets
 {
 }
 

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError};
-use super::{accounts, follows, notifications, timelines, tweets};
+use super::{accounts, follows, notifications, secrets, timelines, tweets};
 use crate::domain::{Draft, Tweet};
 
 /// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).
@@ -186,3 +186,4 @@ tweets::impl_tweets!(PostgresStore);
 timelines::impl_timelines!(PostgresStore);
 follows::impl_follows!(PostgresStore);
 notifications::impl_notifications!(PostgresStore);
+secrets::impl_secrets!(PostgresStore);

@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError};
-use super::{accounts, follows, notifications, timelines, tweets};
+use super::{accounts, follows, notifications, secrets, timelines, tweets};
 
 /// `Store` on a SQLite file.
 pub struct SqliteStore {
@@ -146,3 +146,4 @@ tweets::impl_tweets!(SqliteStore);
 timelines::impl_timelines!(SqliteStore);
 follows::impl_follows!(SqliteStore);
 notifications::impl_notifications!(SqliteStore);
+secrets::impl_secrets!(SqliteStore);

@@ -50,6 +50,7 @@ both_backends!(
     home_pages_with_few_authors_match_the_model,
     home_pages_with_many_authors_match_the_model,
     notify_makes_each_notification_once_for_many_recipients,
+    a_secret_is_made_once_and_read_back,
 );
 
 fn name(raw: &str) -> Username {
@@ -584,4 +585,12 @@ async fn notify_makes_each_notification_once_for_many_recipients(store: &dyn Sto
             .iter()
             .any(|n| n.tweet.as_ref().is_some_and(|t| t.liked_by_me))
     );
+}
+
+/// A secret is made on first use and the same bytes come back after (every node, every
+/// restart); another name is another secret.
+async fn a_secret_is_made_once_and_read_back(store: &dyn Store) {
+    let first = store.secret("cursor_key").await.unwrap();
+    assert_eq!(store.secret("cursor_key").await.unwrap(), first);
+    assert_ne!(store.secret("other").await.unwrap(), first);
 }
