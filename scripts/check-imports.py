@@ -26,6 +26,7 @@ RANKS = {
     "auth": 1,
     "origin": 1,
     "caps": 1,
+    "limit": 1,
     "storage": 2,
     "changes": 3,
     "feed": 4,

@@ -128,7 +128,6 @@ impl App {
         )?;
         sessions.trust_only_while(changes.coherence());
         let limits = RateLimits::new(config);
-        spawn_forgetting(limits.clone());
         let state = AppState::new(Services {
             store: store.clone(),
             sessions: sessions.clone(),
@@ -330,17 +329,6 @@ fn notification_limits(config: &ServeConfig) -> NotificationLimits {
         mentions_per_hour: std::num::NonZeroU32::new(config.limits.mention_rate_limit)
             .filter(|_| on),
     }
-}
-
-/// Every minute, let the rate limiters forget addresses and accounts that have gone quiet.
-fn spawn_forgetting(limiter: RateLimits) {
-    tokio::spawn(async move {
-        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every_minute.tick().await;
-            limiter.forget_idle();
-        }
-    });
 }
 
 /// Connect to the database, waiting up to 30 s for one that is still starting.

@@ -20,6 +20,7 @@
 //!   filled from the store; cache coherence and the sign-out confirmation.
 //! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
 //! - `auth`: password hashing and session tokens.
+//! - `limit`: a rate limit per key (`KeyedLimit`), for the HTTP, `watch` and mention limits.
 //! - `caps`: the cap on open connections, and the client address per-address caps count.
 //! - `origin`: which origins may use the session cookie.
 //! - `http`: the JSON API, health and metrics.
@@ -31,7 +32,7 @@
 //! Imports run one way: `main` → `app` → `http` → `feed` → `changes` → `storage` →
 //! `domain`, with `realtime` a listener beside `feed` (`realtime` → `changes` → …; only
 //! `app` imports `realtime`, and registers the listeners at start), and `config`,
-//! `telemetry`, `auth`, `origin` and `caps` as leaf helpers that import none of those layers
+//! `telemetry`, `auth`, `origin`, `caps` and `limit` as leaf helpers that import none of those layers
 //! above them. `scripts/check-imports.py` (in the test command) holds the code to this.
 
 pub mod app;
@@ -42,6 +43,7 @@ pub mod config;
 pub mod domain;
 pub mod feed;
 pub mod http;
+pub mod limit;
 pub mod origin;
 pub mod realtime;
 pub mod storage;

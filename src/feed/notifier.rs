@@ -10,18 +10,18 @@
 //!
 //! Mention spam is bounded twice: a tweet notifies at most `--max-mention-notifications` of
 //! the people it names (`super::notifications::tweet_notifications`), and mention notifications count
-//! toward a per-account limit (`--mention-rate-limit`, a governor bucket as the HTTP limits
+//! toward a per-account limit (`--mention-rate-limit`, a `limit::KeyedLimit` as the HTTP limits
 //! use), past which the tweet stands but makes no more of them.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::Quota;
 use tokio::sync::{mpsc, watch};
 
 use crate::changes::Changes;
 use crate::domain::{NewNotification, NotificationKind};
+use crate::limit::KeyedLimit;
 use crate::storage::Store;
 
 /// Most writer batches taken off the queue at once; more queued wait for the next round.
@@ -29,8 +29,6 @@ const MAX_BATCHES: usize = 64;
 /// Most notifications made by one `Store::notify` call (one statement: its parameters are
 /// bounded, 65,535 on PostgreSQL).
 const MAX_PER_CALL: usize = 1024;
-/// How often the mention limiter forgets accounts whose allowance is full again.
-const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 /// How many notifications tweets may make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,9 +83,7 @@ impl Notifier {
     pub fn start(store: Arc<dyn Store>, changes: Changes, limits: NotificationLimits) -> Self {
         let (queue, batches) = mpsc::unbounded_channel();
         let (made, done) = watch::channel(0);
-        let limiter = limits
-            .mentions_per_hour
-            .map(|n| RateLimiter::keyed(Quota::per_hour(n)));
+        let limiter = KeyedLimit::new("mentions", limits.mentions_per_hour.map(Quota::per_hour));
         tokio::spawn(run(store, changes, limiter, batches, made));
         Self {
             queue: Arc::new(Mutex::new((0, queue))),
@@ -118,12 +114,11 @@ impl Notifier {
 async fn run(
     store: Arc<dyn Store>,
     changes: Changes,
-    limiter: Option<DefaultKeyedRateLimiter<i64>>,
+    limiter: KeyedLimit<i64>,
     mut batches: mpsc::UnboundedReceiver<Numbered>,
     made: watch::Sender<u64>,
 ) {
     let mut queued = Vec::new();
-    let mut forgotten = Instant::now();
     while batches.recv_many(&mut queued, MAX_BATCHES).await > 0 {
         let mut last = 0;
         let mut all = Vec::new();
@@ -131,13 +126,7 @@ async fn run(
             last = number;
             all.extend(batch);
         }
-        if let Some(limiter) = &limiter {
-            all.retain(|n| within_mention_limit(limiter, n));
-            if forgotten.elapsed() >= FORGET_EVERY {
-                limiter.retain_recent();
-                forgotten = Instant::now();
-            }
-        }
+        all.retain(|n| within_mention_limit(&limiter, n));
         for chunk in all.chunks(MAX_PER_CALL) {
             super::notifications::notify(&*store, &changes, chunk).await;
         }
@@ -147,14 +136,13 @@ async fn run(
 
 /// Whether `n` may be made: anything but a mention always; a mention while its actor's
 /// allowance lasts (counting it).
-fn within_mention_limit(limiter: &DefaultKeyedRateLimiter<i64>, n: &NewNotification) -> bool {
+fn within_mention_limit(limiter: &KeyedLimit<i64>, n: &NewNotification) -> bool {
     if n.kind != NotificationKind::Mention || n.recipient == n.actor {
         return true;
     }
-    if limiter.check_key(&n.actor).is_ok() {
+    if limiter.check(&n.actor).is_ok() {
         return true;
     }
-    metrics::counter!("chirp_rate_limited_total", "limit" => "mentions").increment(1);
     tracing::debug!(
         actor = n.actor,
         tweet = n.tweet,
@@ -178,7 +166,10 @@ mod tests {
 
     #[test]
     fn mentions_past_the_limit_are_dropped_other_kinds_never() {
-        let limiter = RateLimiter::keyed(Quota::per_hour(NonZeroU32::new(3).unwrap()));
+        let limiter = KeyedLimit::new(
+            "mentions",
+            Some(Quota::per_hour(NonZeroU32::new(3).unwrap())),
+        );
         let made: Vec<bool> = (10..15)
             .map(|r| within_mention_limit(&limiter, &mention(1, r)))
             .collect();

@@ -4,10 +4,8 @@
 //! `Retry-After` (whole seconds until the next attempt would pass).
 //!
 //! Each limit is a flag (`0` turns that one off) and `--rate-limits off` lifts every one at
-//! once, for load tests. Each limiter is a token bucket per key (governor's GCRA): it
-//! refills at the configured rate and holds up to that many, so a person never notices it
-//! and a script is slowed to the rate. Sign-ups and sign-ins have separate buckets, so
-//! making accounts cannot use up anyone's sign-in attempts (and the reverse).
+//! once, for load tests. Each limiter is a `limit::KeyedLimit`, a token bucket per key.
+//! Sign-ups and sign-ins have separate buckets, so making accounts cannot use up anyone's sign-in attempts (and the reverse).
 //!
 //! Behind a reverse proxy every request comes from the proxy's address; list the proxies in
 //! `--trusted-proxies` and the client address is read from `X-Forwarded-For` instead (the
@@ -21,27 +19,20 @@ use std::sync::Arc;
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::Quota;
 
 use super::error::ApiError;
 use crate::config::{ServeConfig, Switch};
+use crate::limit::KeyedLimit;
 
-/// One keyed limit (per address or per account); `None` inside means unlimited.
+/// One keyed limit (per address or per account) as the API answers it: over it, 429.
 #[derive(Clone)]
-pub struct Limiter<K: Hash + Eq + Clone> {
-    name: &'static str,
-    limiter: Option<Arc<DefaultKeyedRateLimiter<K>>>,
-}
+pub struct Limiter<K: Hash + Eq + Clone>(Arc<KeyedLimit<K>>);
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
     /// A limit named `name` (for metrics) allowing `quota`, or none at all.
     fn new(name: &'static str, quota: Option<Quota>) -> Self {
-        metrics::counter!("chirp_rate_limited_total", "limit" => name).increment(0);
-        Self {
-            name,
-            limiter: quota.map(|q| Arc::new(RateLimiter::keyed(q))),
-        }
+        Self(Arc::new(KeyedLimit::new(name, quota)))
     }
 
     /// No limit.
@@ -52,22 +43,10 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     /// Count one attempt by `key`: `Ok` if it is within the limit, else 429 with how long
     /// to wait.
     pub fn check(&self, key: &K) -> Result<(), ApiError> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
-        };
-        limiter.check_key(key).map_err(|not_until| {
-            metrics::counter!("chirp_rate_limited_total", "limit" => self.name).increment(1);
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+        self.0.check(key).map_err(|wait| {
             // Round up: a client told "1" after 1.4 s would be refused once more.
             ApiError::RateLimited(wait.as_millis().div_ceil(1000).max(1) as u64)
         })
-    }
-
-    /// Forget keys whose allowance is full again (keeps memory bounded).
-    fn forget_idle(&self) {
-        if let Some(limiter) = &self.limiter {
-            limiter.retain_recent();
-        }
     }
 }
 
@@ -115,17 +94,6 @@ impl RateLimits {
             mark_read: Limiter::new("mark_read", per_minute(config.limits.mark_read_rate_limit)),
             trusted_proxies: config.server.trusted_proxies.as_slice().into(),
         }
-    }
-
-    /// Forget keys that have gone quiet, in every limiter. Call now and then (every minute).
-    pub fn forget_idle(&self) {
-        self.sign_in.forget_idle();
-        self.sign_up.forget_idle();
-        self.posts.forget_idle();
-        self.likes.forget_idle();
-        self.follows.forget_idle();
-        self.profile_edits.forget_idle();
-        self.mark_read.forget_idle();
     }
 
     /// The client's address (see `caps::client_address`).

@@ -3,60 +3,39 @@
 //! reads and a change of the watch index under its lock, so an unthrottled script on many
 //! sockets slows everyone's reads; a person flipping pages never reaches the limit.
 //!
-//! A governor token bucket per key, as the HTTP limits (`http::limit`) use: it refills at
-//! the configured rate and holds up to that many.
+//! A `limit::KeyedLimit` per watcher, as the HTTP limits use.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::Quota;
 
-/// Whose allowance a `watch` counts against.
+use crate::limit::KeyedLimit;
+
+/// Whose `watch` changes are counted: an account, or an address when signed out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Watcher {
-    /// A signed-in account, over all its sockets on this node.
+    /// A signed-in socket's account (all its sockets together).
     User(i64),
-    /// An anonymous socket's client address (behind trusted proxies, the forwarded one).
+    /// An anonymous socket's client address.
     Address(IpAddr),
 }
 
-/// Checks after which keys whose allowance is full again are forgotten (bounds memory).
-const FORGET_EVERY: u64 = 4096;
-
-/// The per-watcher limit on `watch` changes; `None` inside means unlimited.
-pub struct WatchLimit {
-    limiter: Option<DefaultKeyedRateLimiter<Watcher>>,
-    checks: AtomicU64,
-}
+/// The `watch` limit.
+pub struct WatchLimit(KeyedLimit<Watcher>);
 
 impl WatchLimit {
-    /// At most `per_minute` changes a minute per watcher (`None`: no limit).
+    /// `per_minute` changes per watcher, or no limit.
     pub fn new(per_minute: Option<NonZeroU32>) -> Self {
-        metrics::counter!("chirp_rate_limited_total", "limit" => "watch").increment(0);
-        Self {
-            limiter: per_minute.map(|n| RateLimiter::keyed(Quota::per_minute(n))),
-            checks: AtomicU64::new(0),
-        }
+        Self(KeyedLimit::new("watch", per_minute.map(Quota::per_minute)))
     }
 
-    /// Count one `watch` by `who`: whether it is within the limit. A socket with neither
-    /// an account nor a known address (in-process tests only) is not limited.
+    /// Count one `watch` change by `who` (`None`: nobody to count it against): whether it
+    /// may go ahead.
     pub fn admit(&self, who: Option<Watcher>) -> bool {
-        let (Some(limiter), Some(who)) = (&self.limiter, who) else {
-            return true;
-        };
-        if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
-            limiter.retain_recent();
-        }
-        let admitted = limiter.check_key(&who).is_ok();
-        if !admitted {
-            metrics::counter!("chirp_rate_limited_total", "limit" => "watch").increment(1);
-        }
-        admitted
+        who.is_none_or(|who| self.0.check(&who).is_ok())
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
