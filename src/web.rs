@@ -1,10 +1,11 @@
 //! The web app and the Socket.IO browser client, embedded in the binary from `web/`.
 //!
 //! Every page of the app (`/`, `/everyone`, `/users/{username}` and its `/followers` and
-//! `/following`, `/tweets/{id}`, `/notifications`) answers the single-page app, whose router
-//! takes over in the browser. The status is the server's: a page about a user or tweet that
-//! does not exist, or a path no route knows (`unknown_path`), is the same app with 404 (it
-//! shows its own "not found"), so crawlers and tools see the truth. `/static/…` serves the
+//! `/following`, `/tweets/{id}`, `/notifications`, `/settings/blocks`, `/admin`) answers the
+//! single-page app, whose router takes over in the browser. The status is the server's: a
+//! page about a user or tweet that does not exist, or a path no route knows (`unknown_path`),
+//! is the same app with 404 (it shows its own "not found"), so crawlers and tools see the
+//! truth. `/static/…` serves the
 //! files under `web/`; `/socket.io/socket.io.js` (and `.min.js`) the pinned official client
 //! from `web/vendor/`, as Node's socket.io does. Files carry an ETag and are revalidated.
 
@@ -39,6 +40,9 @@ pub fn pages<S: Clone + Send + Sync + 'static>(store: Arc<dyn Store>) -> Router<
         .route("/users/{username}/following", get(user_page))
         .route("/tweets/{id}", get(tweet_page))
         .route("/notifications", get(page))
+        .route("/settings/blocks", get(page))
+        // For everyone: the page itself tells non-moderators they may not (the API refuses).
+        .route("/admin", get(page))
         .route("/static/{*path}", get(static_file))
         .with_state(store)
 }
