@@ -98,3 +98,36 @@ export const listNotifications = ({ before, limit } = {}) =>
 /** Mark your notifications up to `upTo` (all when absent) as read. */
 export const markNotificationsRead = (upTo) =>
   request('POST', '/api/notifications/read', upTo ? { up_to: upTo } : {});
+
+/** Block (`on`) or unblock `username`; answers their profile as you now see it. */
+export const setBlock = (username, on) => request(on ? 'PUT' : 'DELETE', userPath(username) + '/block');
+/**
+ * Mute (`on`) or unmute `username`; a mute also hides their notifications unless
+ * `notifications` is false. Answers their profile as you now see it.
+ */
+export const setMute = (username, on, { notifications = true } = {}) =>
+  (on ? request('PUT', userPath(username) + '/mute', { notifications }) : request('DELETE', userPath(username) + '/mute'));
+/** A page of the accounts you block, most recent first: {users, next_cursor}. */
+export const listBlocks = ({ cursor, limit } = {}) => request('GET', '/api/me/blocks' + query({ cursor, limit }));
+/** A page of the accounts you mute, most recent first: {users, next_cursor}. */
+export const listMutes = ({ cursor, limit } = {}) => request('GET', '/api/me/mutes' + query({ cursor, limit }));
+
+/**
+ * Report `username` to the moderators: `category` is "spam", "abuse", "illegal" or "other",
+ * `reason` 1–1000 characters, `tweetIds` up to 20 of their tweets. Answers the report.
+ */
+export const fileReport = ({ username, tweetIds = [], category, reason }) =>
+  request('POST', '/api/reports', { username, tweet_ids: tweetIds, category, reason });
+
+/** Moderators: a page of reports (`status` "open" by default), newest first: {reports}. */
+export const listReports = ({ status, before, limit } = {}) =>
+  request('GET', '/api/admin/reports' + query({ status, before, limit }));
+/** Moderators: close report `id`, with an optional note (≤ 1000); answers the report. */
+export const resolveReport = (id, note) =>
+  request('POST', `/api/admin/reports/${encodeURIComponent(id)}/resolve`, note ? { note } : {});
+/** Moderators: suspend `username`, saying why (1–1000); answers the profile. */
+export const suspendUser = (username, reason) =>
+  request('POST', `/api/admin/users/${encodeURIComponent(username)}/suspend`, { reason });
+/** Moderators: lift `username`'s suspension; answers the profile. */
+export const unsuspendUser = (username) =>
+  request('POST', `/api/admin/users/${encodeURIComponent(username)}/unsuspend`);

@@ -8,8 +8,9 @@
 // the submit button.
 
 import * as api from './api.js';
-import { h, replaceChildren } from './dom.js';
+import { h, icon, replaceChildren } from './dom.js';
 import { avatar } from './avatar.js';
+import { isModerator } from './admin.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -167,12 +168,20 @@ export class AuthForm {
   }
 }
 
-/** The account area of the top bar, for `me` (or signed out when null). */
+/**
+ * The account area of the top bar, for `me` (or signed out when null); moderators also get
+ * the link to /admin.
+ */
 export function renderAccount(nav, me, { onSignOut, onPrompt }) {
   if (me) {
     const out = h('button', { type: 'button', className: 'btn btn-quiet btn-small', id: 'sign-out' }, 'Sign out');
     out.addEventListener('click', onSignOut);
+    const admin = isModerator(me)
+      ? h('a', { className: 'admin-link', id: 'admin-link', href: '/admin', title: 'Moderation' },
+        icon('shield'), h('span', { className: 'visually-hidden' }, 'Moderation'))
+      : null;
     replaceChildren(nav,
+      admin,
       h('a', { className: 'me', href: `/users/${encodeURIComponent(me.username)}`, title: 'Your profile' },
         avatar(me.username, 's'), h('span', { className: 'me-name' }, '@' + me.username)),
       out,

@@ -14,10 +14,11 @@ let seq = 0;
 export class Conversation {
   /**
    * `section` receives the parent, the tweet and the reply box; `onReplied(tweet)` gets a
-   * reply posted here; `onLike(id, liked, btn)` likes; `needAuth(message)` asks to sign in.
+   * reply posted here; `onLike(id, liked, btn)` likes; `onReport(tweet)` reports;
+   * `needAuth(message)` asks to sign in.
    */
-  constructor({ section, onReplied, onLike, needAuth, toast }) {
-    Object.assign(this, { section, onReplied, onLike, needAuth, toast });
+  constructor({ section, onReplied, onLike, onReport = () => {}, needAuth, toast }) {
+    Object.assign(this, { section, onReplied, onLike, onReport, needAuth, toast });
     this.generation = 0;
     this.compose = null;
   }
@@ -67,6 +68,7 @@ export class Conversation {
       me,
       big: true,
       onLike: this.onLike,
+      onReport: this.onReport,
       onDelete: async (id, btn) => {
         btn.disabled = true;
         try {
@@ -97,7 +99,7 @@ export class Conversation {
     if (gen !== this.generation) return;
     if (parent) {
       replaceChildren(slot, h('ol', { className: 'timeline', 'aria-label': 'In reply to' },
-        renderTweet(parent, { me, onLike: this.onLike, onDelete: () => {} })));
+        renderTweet(parent, { me, onLike: this.onLike, onReport: this.onReport, onDelete: () => {} })));
     } else {
       // The parent was deleted; its replies stay, and still say whom they answered.
       replaceChildren(slot, h('p', { className: 'tweet-gone muted' },

@@ -40,6 +40,8 @@ const ICONS = {
   reply: 'M4 4h16a2 2 0 012 2v10a2 2 0 01-2 2H8l-4 4V6a2 2 0 012-2zm0 2v11.2L7.2 14H20V6H4z',
   bell: 'M12 22a2.5 2.5 0 002.5-2.5h-5A2.5 2.5 0 0012 22zm7-6V11a7 7 0 00-5.5-6.8V3a1.5 1.5 0 00-3 0v1.2A7 7 0 005 11v5l-2 2v1h18v-1l-2-2z',
   back: 'M20 11H7.8l5.6-5.6L12 4l-8 8 8 8 1.4-1.4L7.8 13H20v-2z',
+  flag: 'M5 2h2v20H5V2zm3 1h11l-2.5 4.5L19 12H8V3zm2 2v5h5.6l-1.4-2.5L15.6 5H10z',
+  shield: 'M12 2l8 3v6c0 5.2-3.4 9.6-8 11-4.6-1.4-8-5.8-8-11V5l8-3zm0 2.1L6 6.4V11c0 4 2.5 7.6 6 8.9 3.5-1.3 6-4.9 6-8.9V6.4l-6-2.3z',
 };
 
 /** A decorative inline SVG icon (hidden from assistive technology). */

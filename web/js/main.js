@@ -10,6 +10,9 @@
 //   people.js   followers / following, suggestions follow.js the Follow button
 //   conversation.js a tweet, its parent, reply box
 //   notifications.js the unread badge and the notifications page
+//   safety.js   Mute / Block / Report on a profile      report.js  the report dialog
+//   dialog.js   small modal dialogs                      hidden.js  whom you just blocked or muted
+//   blocks.js   the /settings/blocks lists               admin.js   the moderators' /admin page
 //
 // Every page is applied the same way (`renderRoute`): its header, title and tabs, which
 // parts show, the timeline it lists and the one the socket watches (so the banner counts
@@ -17,7 +20,8 @@
 // does not know becomes the not-found page, at the same address.
 //
 // Data flow: the socket and the API feed `pending` and `timeline`; the banner only shows
-// what `pending` counts; nothing the user typed is ever replaced by a re-render.
+// what `pending` counts; nothing the user typed is ever replaced by a re-render. A block or
+// mute (here or in another tab) takes that account's tweets out of both at once (hidden.js).
 
 import * as router from './router.js';
 import { notFound } from './routes.js';
@@ -34,6 +38,10 @@ import { h, replaceChildren } from './dom.js';
 import { paintAvatar } from './avatar.js';
 import { Conversation } from './conversation.js';
 import { Badge, NotificationsPage } from './notifications.js';
+import { BlocksPage } from './blocks.js';
+import { AdminPage } from './admin.js';
+import { reportDialog } from './report.js';
+import * as hidden from './hidden.js';
 
 const $ = (id) => document.getElementById(id);
 const root = document.documentElement;
@@ -49,12 +57,19 @@ function toast(message) {
   toastTimer = setTimeout(() => { el.classList.remove('show'); el.textContent = ''; }, 5000);
 }
 
+/** The report dialog for `tweet` (from its Report action), that tweet chosen. */
+async function reportTweet(tweet) {
+  const filed = await reportDialog({ username: tweet.author.username, tweet });
+  if (filed) toast('Thank you. Your report was sent to the moderators.');
+}
+
 const timeline = new Timeline({
   list: $('timeline'),
   status: $('timeline-status'),
   more: $('load-more'),
   topbar: $('topbar'),
   toast,
+  onReport: reportTweet,
 });
 const banner = new Banner({
   button: $('banner'),
@@ -63,10 +78,34 @@ const banner = new Banner({
 });
 const pending = new Pending({ timeline, banner, toast });
 const needAuth = (message) => authForm.prompt('signin', message);
+/** What an empty profile timeline says when a block or mute stands between you. */
+function hiddenNote(profile) {
+  if (profile.blocks_me) return `@${profile.username} blocked you.`;
+  if (profile.blocked_by_me) return `You blocked @${profile.username}, so their tweets are hidden.`;
+  if (profile.muted_by_me) return `You muted @${profile.username}, so their tweets are hidden.`;
+  return null;
+}
+
+/**
+ * A block, mute or their undo was confirmed by the server (profile, blocks page): hide or
+ * show the account's tweets everywhere, and count the unread notifications again (a hidden
+ * account's leave the count). On their profile, an undo loads their tweets back.
+ */
+function safetyChanged(profile, what) {
+  hidden.setHidden(profile.id, !!(profile.blocked_by_me || profile.muted_by_me));
+  badge.refresh();
+  const onProfile = state.route && state.route.name === 'user' && timeline.username
+    && timeline.username.toLowerCase() === profile.username.toLowerCase();
+  if (!onProfile) return;
+  timeline.setEmptyNote(hiddenNote(profile));
+  if (what === 'unblock' || what === 'unmute') reloadTimeline();
+}
+
 const profileCard = new ProfileCard({
   section: $('profile'),
   toast,
   needAuth,
+  onSafety: safetyChanged,
 });
 const people = new PeopleList({
   section: $('people'),
@@ -86,8 +125,17 @@ const notificationsPage = new NotificationsPage({
   badge,
   toast,
 });
+const blocksPage = new BlocksPage({ section: $('blocks'), toast, onChange: safetyChanged });
+const adminPage = new AdminPage({ section: $('admin'), toast });
+// Whoever was just blocked or muted (in this tab or another) leaves the page at once.
+hidden.onChange((userId, on) => {
+  if (!on) return;
+  timeline.removeHidden();
+  pending.dropHidden();
+});
 const conversation = new Conversation({
   section: $('conversation'),
+  onReport: reportTweet,
   // Our own reply joins the replies at once; the server does not announce it to us.
   onReplied: (tweet) => {
     const [li] = timeline.insert([tweet]);
@@ -133,13 +181,17 @@ timeline.on('empty', () => {
 /** Load the current timeline page from scratch, keeping the rest of the page. */
 async function reloadTimeline() {
   const seq = state.renderSeq;
+  const note = timeline.emptyNote;
   timeline.reset({ username: timeline.username, home: timeline.home, single: false, me: state.me, replyTo: timeline.replyTo });
+  timeline.emptyNote = note;
   pending.reset({ enabled: pending.enabled, me: state.me, username: pending.username, watch: pending.watch });
   try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
   if (seq === state.renderSeq && state.socketUp) pending.catchUp();
 }
 
 function setMe(me) {
+  // Whom the previous account hid is none of the next one's business.
+  if (!me || !state.me || me.id !== state.me.id) hidden.clear();
   state.me = me;
   root.dataset.signedIn = me ? 'true' : 'false';
   renderAccount($('account'), me, {
@@ -177,11 +229,12 @@ function setConnection(status) {
 
 const connection = live.connect({
   onNewTweet: (tweet, watching) => pending.announced(tweet, watching),
-  onTweetDeleted: (id) => pending.deleted(id),
+  onTweetDeleted: (id) => { pending.deleted(id); adminPage.deleted(id); },
   onNotification: (n) => {
     if (!state.me) return;
     badge.set(n.unread_count);
     if (state.route && state.route.name === 'notifications') notificationsPage.arrived(n);
+    if (state.route && state.route.name === 'admin') adminPage.arrived(n);
   },
   onStatus: (status) => {
     state.socketUp = status === 'up';
@@ -213,6 +266,8 @@ function hideParts() {
   profileCard.hide();
   people.hide();
   notificationsPage.hide();
+  blocksPage.hide();
+  adminPage.hide();
   conversation.hide();
   $('not-found').hidden = true;
   $('not-found').replaceChildren();
@@ -227,8 +282,9 @@ function applyPage(page, route, seq, { navigated = false, message = null } = {})
   const own = !!(me && route.name === 'user' && route.username.toLowerCase() === me.username.toLowerCase());
   const ctx = {
     route, me, own, message,
-    timeline, pending, banner, profileCard, people, conversation, notificationsPage,
+    timeline, pending, banner, profileCard, people, conversation, notificationsPage, blocksPage, adminPage,
     notFoundBox: $('not-found'),
+    hiddenNote,
     isCurrent: () => seq === state.renderSeq,
     setTitle: (title) => { if (seq === state.renderSeq) banner.setBaseTitle(title); },
     async loadTimeline({ rethrow = false } = {}) {
@@ -290,7 +346,7 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
 }
 
 // A handle for debugging in the console and for the browser tests (e.g. to cut the socket).
-window.chirp = { connection, pending, timeline, banner, compose, profileCard, people, conversation, badge, notificationsPage };
+window.chirp = { connection, pending, timeline, banner, compose, profileCard, people, conversation, badge, notificationsPage, blocksPage, adminPage };
 
 startClock();
 (async () => {

@@ -3,7 +3,8 @@
 // The badge starts from `GET /api/notifications?limit=1` once signed in and then follows the
 // `notification` socket event's `unread_count`; it sits in an aria-live="polite" region so a
 // screen reader hears the new count, and is hidden at 0. The page lists notifications newest
-// first with one sentence per kind ("ada replied: …"), pages back with `before`, and marks
+// first with one sentence per kind ("ada replied: …"; moderators also get "ada filed a
+// report", linking to /admin), pages back with `before`, and marks
 // everything up to the newest shown as read, which clears the badge.
 
 import * as api from './api.js';
@@ -24,6 +25,7 @@ export class Badge {
   /** Signed in (`me`) or out: show the link and fetch the count, or hide both. */
   async start(me) {
     const gen = ++this.generation;
+    this.me = me;
     this.link.hidden = !me;
     this.set(0);
     if (!me) return;
@@ -31,6 +33,19 @@ export class Badge {
       const page = await api.listNotifications({ limit: 1 });
       if (gen === this.generation) this.set(page.unread_count);
     } catch { /* the badge just stays empty until the next event */ }
+  }
+
+  /**
+   * Ask for the count again, e.g. after a block or mute: the hidden account's notifications
+   * have left it, and no event says so.
+   */
+  async refresh() {
+    if (!this.me) return;
+    const gen = this.generation;
+    try {
+      const page = await api.listNotifications({ limit: 1 });
+      if (gen === this.generation) this.set(page.unread_count);
+    } catch { /* the count stays as it was until the next event */ }
   }
 
   /** Show `n` unread (hidden at 0). */
@@ -53,6 +68,8 @@ function sentence(n) {
     case 'like': return [actor, ' liked ', tweetLink('your tweet')];
     case 'reply': return [actor, ' replied: ', quote()];
     case 'mention': return [actor, ' mentioned you: ', quote()];
+    // To moderators: a new report, which the /admin page lists.
+    case 'report': return [actor, ' filed a ', h('a', { href: '/admin' }, 'report')];
     default: return [actor, ' did something'];
   }
 }

@@ -12,6 +12,8 @@
 //   one any pending id the pages did not bring (e.g. more than MAX_PAGES pages behind). Ids
 //   commit in id order on both back ends (PostgreSQL inserts tweets under an advisory lock),
 //   so the pages normally bring everything; the by-id fetch is a safety net.
+// - Tweets of an account the viewer has just blocked or muted (hidden.js) never count, and
+//   leave the count the moment it happens; the server stops announcing them itself.
 // - Showing is always the reader's own request (a click or "."), so it brings the reader to
 //   the newest tweet; `syncedId` belongs to the timeline, which this module only advances.
 
@@ -25,7 +27,7 @@ export class Pending {
     this.timeline = timeline;
     this.banner = banner;
     this.toast = toast;
-    this.pending = new Map(); // id → username
+    this.pending = new Map(); // id → {username, authorId, replyToAuthorId}
     this.enabled = false;
     this.me = null;
     this.username = null;
@@ -50,18 +52,37 @@ export class Pending {
     this.render();
   }
 
-  counts(author) {
+  counts(tweet) {
+    const author = tweet && tweet.author;
     if (!this.enabled || !author) return false;
     if (this.me && author.id === this.me.id) return false;
+    if (this.timeline.hidden(tweet)) return false;
     return !this.username || author.username.toLowerCase() === this.username.toLowerCase();
+  }
+
+  /** Remember `tweet` (a full tweet or an announcement) as pending. */
+  add(tweet) {
+    // An announcement names only the parent's id; a fetched tweet, the parent's author too.
+    const parent = tweet.reply_to && typeof tweet.reply_to === 'object' ? tweet.reply_to.author : null;
+    this.pending.set(tweet.id, { username: tweet.author.username, authorId: tweet.author.id, replyToAuthorId: parent ? parent.id : null });
   }
 
   /** A `newTweet` announcement, received while the socket watched `watching`. */
   announced(tweet, watching) {
     if (watching !== this.watch) return;
-    if (!this.counts(tweet.author) || this.timeline.has(tweet.id)) return;
-    this.pending.set(tweet.id, tweet.author.username);
+    if (!this.counts(tweet) || this.timeline.has(tweet.id)) return;
+    this.add(tweet);
     this.render();
+  }
+
+  /** Someone was just blocked or muted: their pending tweets leave the count. */
+  dropHidden() {
+    let changed = false;
+    for (const [id, p] of [...this.pending]) {
+      const shape = { author: { id: p.authorId }, reply_to: p.replyToAuthorId === null ? null : { author: { id: p.replyToAuthorId } } };
+      if (this.timeline.hidden(shape)) { this.pending.delete(id); changed = true; }
+    }
+    if (changed) this.render();
   }
 
   /** A `tweetDeleted` announcement. */
@@ -79,7 +100,7 @@ export class Pending {
     const entries = [...this.pending]
       .filter(([id]) => !this.timeline.has(id))
       .sort((a, b) => b[0] - a[0])
-      .map(([id, username]) => ({ id, username }));
+      .map(([id, p]) => ({ id, username: p.username }));
     this.banner.show(entries);
   }
 
@@ -126,7 +147,7 @@ export class Pending {
     const found = new Set();
     for (const t of result.tweets) {
       found.add(t.id);
-      if (this.counts(t.author) && !this.timeline.has(t.id)) this.pending.set(t.id, t.author.username);
+      if (this.counts(t) && !this.timeline.has(t.id)) this.add(t);
     }
     // A pending id newer than `since` that the complete answer lacks was deleted while the
     // socket was down (its tweetDeleted is lost). Ids announced during the request stay.

@@ -1,7 +1,9 @@
 // The profile card above a user's tweets: name (the username where none is set), @username,
-// "Follows you", bio, follower / following / tweet counts, and either the Follow button or,
-// on your own, an inline form to edit your name (0–50 characters) and bio (0–160), counted
-// as the server counts them, with the server's errors shown by their field.
+// "Follows you", bio, follower / following / tweet counts, and either the Follow button with
+// Mute, Block and Report (safety.js) or, on your own, an inline form to edit your name (0–50
+// characters) and bio (0–160), counted as the server counts them, with the server's errors
+// shown by their field, and a link to the accounts you block and mute. Where they block you
+// it says "@x blocked you" and offers no Follow button; where you block them, neither.
 
 import * as api from './api.js';
 import { h, replaceChildren } from './dom.js';
@@ -9,15 +11,19 @@ import { avatar } from './avatar.js';
 import { charCount } from './compose.js';
 import { followButton } from './follow.js';
 import { displayName } from './people.js';
+import { SafetyActions } from './safety.js';
 
 const LIMITS = { display_name: 50, bio: 160 };
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
 export class ProfileCard {
-  /** `section` is the card; `onSaved(profile)` runs after you edited your own. */
-  constructor({ section, toast, needAuth, onSaved = () => {} }) {
-    Object.assign(this, { section, toast, needAuth, onSaved });
+  /**
+   * `section` is the card; `onSaved(profile)` runs after you edited your own;
+   * `onSafety(profile, what)` after you blocked, unblocked, muted or unmuted them (`what`).
+   */
+  constructor({ section, toast, needAuth, onSaved = () => {}, onSafety = () => {} }) {
+    Object.assign(this, { section, toast, needAuth, onSaved, onSafety });
     this.generation = 0;
     this.profile = null;
   }
@@ -56,35 +62,74 @@ export class ProfileCard {
     this.following = h('a', { className: 'count-link', href: `${base}/following` });
     this.followers = h('a', { className: 'count-link', href: `${base}/followers` });
     this.tweets = h('span', { className: 'count-text' });
-    let action = null;
+    this.suspendedBadge = h('span', { className: 'badge badge-danger' }, 'Suspended');
+    this.note = h('p', { className: 'profile-note', role: 'status' });
+    this.safety = null;
+    this.followSlot = h('div', { className: 'profile-action' });
+    this.followFor = null;
+    let extra = null;
     if (this.own()) {
-      action = h('button', { type: 'button', className: 'btn btn-quiet btn-small', id: 'edit-profile' }, 'Edit profile');
-      action.addEventListener('click', () => this.edit());
-    } else {
-      action = followButton(profile, {
-        me: this.me, toast: this.toast, needAuth: this.needAuth,
-        onChange: (p) => this.update(p),
+      const edit = h('button', { type: 'button', className: 'btn btn-quiet btn-small', id: 'edit-profile' }, 'Edit profile');
+      edit.addEventListener('click', () => this.edit());
+      this.followSlot.append(edit);
+      extra = h('p', { className: 'profile-links' },
+        h('a', { href: '/settings/blocks', id: 'blocks-link' }, 'Blocked and muted accounts'));
+    } else if (this.me) {
+      this.safety = new SafetyActions(profile, {
+        toast: this.toast,
+        onChange: (p, what) => { this.update(p); this.onSafety(p, what); },
       });
+      extra = this.safety.element;
     }
     this.view = h('div', { className: 'profile-view' },
       h('div', { className: 'profile-top' },
         avatar(profile.username, 'l'),
         h('div', { className: 'profile-ids' },
           this.name,
-          h('p', { className: 'handle' }, '@' + profile.username, ' ', this.badge)),
-        action),
+          h('p', { className: 'handle' }, '@' + profile.username, ' ', this.badge, ' ', this.suspendedBadge)),
+        this.followSlot),
+      this.note,
       this.bio,
-      h('p', { className: 'profile-counts' }, this.following, this.followers, this.tweets));
+      h('p', { className: 'profile-counts' }, this.following, this.followers, this.tweets),
+      extra);
     replaceChildren(this.section, this.view);
     this.update(profile);
     this.section.hidden = false;
+  }
+
+  /**
+   * The Follow button, only while no block stands between you (a follow would answer 403
+   * `blocked`); built again when a block comes or goes, since the button keeps its own state.
+   */
+  paintFollow(profile) {
+    if (this.own()) return;
+    const blocked = !!(profile.blocks_me || profile.blocked_by_me);
+    if (this.followFor === blocked) return;
+    this.followFor = blocked;
+    const hadFocus = this.followSlot.contains(document.activeElement);
+    this.followSlot.replaceChildren();
+    if (blocked) return;
+    this.followSlot.append(followButton(profile, {
+      me: this.me, toast: this.toast, needAuth: this.needAuth,
+      onChange: (p) => this.update(p),
+    }));
+    if (hadFocus) this.followSlot.firstChild.focus();
   }
 
   /** Show `profile`'s changing parts in place (keeps focus on the Follow button). */
   update(profile) {
     this.profile = profile;
     this.name.textContent = displayName(profile);
-    this.badge.hidden = !profile.follows_me;
+    this.badge.hidden = !profile.follows_me || !!profile.blocks_me || !!profile.blocked_by_me;
+    this.suspendedBadge.hidden = !profile.suspended;
+    this.paintFollow(profile);
+    if (this.safety) this.safety.update(profile);
+    let note = '';
+    if (profile.blocks_me) note = `@${profile.username} blocked you`;
+    else if (profile.blocked_by_me) note = `You blocked @${profile.username}`;
+    else if (profile.muted_by_me) note = `You muted @${profile.username}`;
+    this.note.textContent = note;
+    this.note.hidden = !note;
     this.bio.textContent = profile.bio || '';
     this.bio.hidden = !profile.bio;
     replaceChildren(this.following, h('strong', {}, String(profile.following_count)), ' Following');

@@ -8,6 +8,8 @@ import user from './pages/user.js';
 import people from './pages/people.js';
 import conversation from './pages/conversation.js';
 import notifications from './pages/notifications.js';
+import blocks from './pages/blocks.js';
+import admin from './pages/admin.js';
 import notFound from './pages/notfound.js';
 
 const ROUTES = [
@@ -17,6 +19,8 @@ const ROUTES = [
   [/^\/users\/(?<username>[^/]+)\/(?<kind>followers|following)\/?$/, people],
   [/^\/tweets\/(?<id>\d{1,16})\/?$/, conversation],
   [/^\/notifications\/?$/, notifications],
+  [/^\/settings\/blocks\/?$/, blocks],
+  [/^\/admin\/?$/, admin],
 ];
 
 /** The page that says a path, user or tweet does not exist. */
@@ -24,7 +28,8 @@ export { notFound };
 
 /**
  * Route for a path: {name, page, username?, kind?, id?}. `name` is the page's name
- * ("home", "everyone", "user", "people", "tweet", "notifications" or "notfound").
+ * ("home", "everyone", "user", "people", "tweet", "notifications", "blocks", "admin" or
+ * "notfound").
  */
 export function parse(pathname) {
   for (const [pattern, page] of ROUTES) {

@@ -9,10 +9,13 @@
 // pending); the user's own posts are inserted at once but do not advance it, so "what is
 // newer than syncedId" never skips someone else's tweet that landed just before ours. Only
 // this module writes it: the first page sets it, `advanceSynced` (the banner) moves it on.
+// Tweets of an account the viewer has just blocked or muted (hidden.js) are never shown:
+// they are skipped when a page arrives and removed from the list the moment it happens.
 
 import * as api from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { renderTweet, updateLike } from './tweet.js';
+import { hides } from './hidden.js';
 
 const PAGE = 20;
 
@@ -23,19 +26,23 @@ export class Timeline {
    * `list` is the <ol>, `status` a <p role=status>, `more` the load-more button, `topbar`
    * the sticky header (its bottom edge is the top of what the reader can see).
    */
-  constructor({ list, status, more, topbar, toast }) {
+  constructor({ list, status, more, topbar, toast, onReport = () => {} }) {
     this.list = list;
+    this.onReport = onReport;
     this.status = status;
     this.more = more;
     this.topbar = topbar;
     this.toast = toast;
     this.items = new Map();
+    this.tweets = new Map(); // id → the tweet shown (to judge it again when someone is hidden)
     this.me = null;
     this.username = null;
     this.home = false;
     this.single = false;
     this.replyTo = null;
     this.oldestId = null;
+    /** What an empty list says instead of the usual (e.g. on the profile of someone you block). */
+    this.emptyNote = null;
     this.generation = 0;
     this.listeners = { removed: [] };
     more.addEventListener('click', () => this.loadMore());
@@ -53,9 +60,11 @@ export class Timeline {
     this.single = single;
     this.me = me;
     this.items.clear();
+    this.tweets.clear();
     this.#syncedId = 0;
     this.oldestId = null;
     this.ready = false;
+    this.emptyNote = null;
     this.list.replaceChildren();
     this.more.hidden = true;
     this.setStatus('');
@@ -104,7 +113,7 @@ export class Timeline {
       this.oldestId = tweets.length ? tweets[tweets.length - 1].id : null;
       this.more.hidden = tweets.length < PAGE;
       this.ready = true;
-      if (!tweets.length) this.empty();
+      if (!this.items.size) this.empty();
     } catch (e) {
       if (gen !== this.generation) return;
       // 400: not even a valid username; 404: no such user.
@@ -140,7 +149,14 @@ export class Timeline {
     for (const fn of this.listeners.empty || []) fn();
   }
 
+  /** Say `text` (or the usual, when null) whenever this list is empty. */
+  setEmptyNote(text) {
+    this.emptyNote = text;
+    if (this.ready && !this.items.size) this.setStatus(this.emptyText());
+  }
+
   emptyText() {
+    if (this.emptyNote) return this.emptyNote;
     if (this.replyTo) return 'No replies yet.';
     if (this.home) return 'Your home timeline is empty: follow people to see their tweets here.';
     if (this.username) {
@@ -189,17 +205,32 @@ export class Timeline {
       big,
       onLike: (id, liked, btn) => this.like(id, liked, btn),
       onDelete: (id, btn) => this.deleteOwn(id, btn),
+      onReport: (t) => this.onReport(t),
     });
+  }
+
+  /**
+   * Whether this list leaves `tweet` out because its author was just blocked or muted (and,
+   * in everyone's and the home timeline, a reply to such an author's tweet), as the server does.
+   */
+  hidden(tweet) {
+    return hides(tweet, { replies: !this.username && !this.replyTo });
   }
 
   /** Add older tweets at the bottom (first page, load more). */
   append(tweets, { big = false } = {}) {
     for (const t of tweets) {
-      if (this.items.has(t.id)) continue;
+      if (this.items.has(t.id) || this.hidden(t)) continue;
       const li = this.render(t, big);
       this.items.set(t.id, li);
+      this.tweets.set(t.id, t);
       this.placeSorted(li, t.id);
     }
+  }
+
+  /** Take out every tweet shown that is now hidden (someone was just blocked or muted). */
+  removeHidden() {
+    for (const [id, t] of [...this.tweets]) if (this.hidden(t)) this.remove(id);
   }
 
   placeSorted(li, id) {
@@ -215,7 +246,7 @@ export class Timeline {
    * Returns the inserted elements (newest first).
    */
   insert(tweets, { highlight = true } = {}) {
-    const fresh = tweets.filter((t) => !this.items.has(t.id)).sort((a, b) => b.id - a.id);
+    const fresh = tweets.filter((t) => !this.items.has(t.id) && !this.hidden(t)).sort((a, b) => b.id - a.id);
     const added = [];
     this.keepingPlace(() => {
       for (const t of fresh) {
@@ -223,6 +254,7 @@ export class Timeline {
         const li = this.render(t);
         if (highlight) li.classList.add('is-new');
         this.items.set(t.id, li);
+        this.tweets.set(t.id, t);
         this.placeSorted(li, t.id);
         added.push(li);
       }
@@ -241,6 +273,7 @@ export class Timeline {
     this.keepingPlace(() => {
       li.remove();
       this.items.delete(id);
+      this.tweets.delete(id);
     }, li);
     if (hadFocus && next) next.querySelector('article').focus({ preventScroll: true });
     if (!this.items.size) {

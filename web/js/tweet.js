@@ -1,5 +1,6 @@
 // One tweet as a list item: avatar, author (display name and @username), relative time,
-// "Replying to @name" for a reply, text, reply (with the reply count), like and delete.
+// "Replying to @name" for a reply, text, reply (with the reply count), like, delete (your
+// own) and report (others', signed in).
 // The tweet's text only ever becomes text nodes; @mentions and http(s) links become <a>
 // elements built from the matched text, never parsed as HTML. Only names the server listed
 // in the tweet's `mentions` (existing users) become links, matched at the contract's
@@ -87,11 +88,20 @@ function deleteButton(tweet, onDelete) {
   return btn;
 }
 
+/** "Report": opens the report dialog with this tweet chosen (report.js). */
+function reportButton(tweet, onReport) {
+  const btn = h('button', { type: 'button', className: 'action report', title: 'Report this tweet' },
+    icon('flag'), h('span', { className: 'visually-hidden' }, `Report this tweet by @${tweet.author.username}`));
+  btn.addEventListener('click', () => onReport(tweet));
+  return btn;
+}
+
 /**
- * Build the <li> for `tweet`. `me` is the signed-in user or null; `onLike(id, liked, btn)`
- * and `onDelete(id, btn)` are called on those actions; `big` renders the single-tweet page.
+ * Build the <li> for `tweet`. `me` is the signed-in user or null; `onLike(id, liked, btn)`,
+ * `onDelete(id, btn)` and `onReport(tweet)` are called on those actions (no report action
+ * without `onReport`); `big` renders the single-tweet page.
  */
-export function renderTweet(tweet, { me, onLike, onDelete, big = false }) {
+export function renderTweet(tweet, { me, onLike, onDelete, onReport = null, big = false }) {
   const username = tweet.author.username;
   const profile = `/users/${encodeURIComponent(username)}`;
   const headId = `tweet-${tweet.id}-head`;
@@ -113,6 +123,7 @@ export function renderTweet(tweet, { me, onLike, onDelete, big = false }) {
       h('a', { href: `/tweets/${tweet.reply_to.id}` }, '@' + tweet.reply_to.author.username))
     : null;
   if (me && me.id === tweet.author.id) actions.append(deleteButton(tweet, onDelete));
+  else if (me && onReport) actions.append(reportButton(tweet, onReport));
 
   const article = h('article', { className: big ? 'tweet tweet-big' : 'tweet', 'aria-labelledby': headId, tabIndex: -1 },
     h('a', { className: 'avatar-link', href: profile, tabIndex: -1, 'aria-hidden': 'true' }, avatar(username)),

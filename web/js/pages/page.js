@@ -13,7 +13,8 @@
 //   load(ctx)            fill the page; may call ctx.notFound(message) (the API said 404)
 //
 // `ctx` holds the route, `me` (or null), the page's parts (timeline, profileCard, people,
-// conversation, notificationsPage, pending, …) and `setTitle`, `loadTimeline`, `notFound`.
+// conversation, notificationsPage, blocksPage, adminPage, pending, …) and `setTitle`,
+// `loadTimeline`, `notFound`, `hiddenNote(profile)`.
 
 import * as router from '../router.js';
 import { h, icon } from '../dom.js';

@@ -1,5 +1,6 @@
-// "/users/{username}": the profile card (its avatar is the page's only one) over the user's
-// tweets; the post box on your own. No such user: the not-found page.
+// "/users/{username}": the profile card (its avatar is the page's only one, with Mute, Block
+// and Report on someone else's) over the user's tweets; the post box on your own. No such
+// user: the not-found page.
 
 import { h } from '../dom.js';
 import { backButton, titled } from './page.js';
@@ -13,7 +14,10 @@ export default {
   watch: ({ route }) => 'user:' + route.username,
   compose: ({ own }) => own,
   async load(ctx) {
-    ctx.profileCard.load(ctx.route.username, ctx.me);
+    ctx.profileCard.load(ctx.route.username, ctx.me).then((profile) => {
+      // A block or mute between you empties their list: say why, not "hasn't posted yet".
+      if (profile && ctx.isCurrent()) ctx.timeline.setEmptyNote(ctx.hiddenNote(profile));
+    });
     try {
       await ctx.loadTimeline({ rethrow: true });
     } catch (e) {
