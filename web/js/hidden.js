@@ -13,10 +13,11 @@ const listeners = [];
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null;
 
 function apply(userId, on) {
-  if (on === ids.has(userId)) return;
+  if (on === ids.has(userId)) return false;
   if (on) ids.add(userId);
   else ids.delete(userId);
   for (const fn of listeners) fn(userId, on);
+  return true;
 }
 
 if (channel) {
@@ -39,10 +40,13 @@ export function hides(tweet, { replies = false } = {}) {
   return replies && !!tweet.reply_to && !!tweet.reply_to.author && ids.has(tweet.reply_to.author.id);
 }
 
-/** Hide (`on`) or show again the account `userId`, here and in the viewer's other tabs. */
+/**
+ * Hide (`on`) or show again the account `userId`, here and in the viewer's other tabs.
+ * Returns whether that changed anything here (and so told the listeners).
+ */
 export function setHidden(userId, on) {
-  apply(userId, on);
   if (channel) channel.postMessage({ userId, on });
+  return apply(userId, on);
 }
 
 /** Forget everything (another account signed in, or nobody). */

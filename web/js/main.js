@@ -92,8 +92,9 @@ function hiddenNote(profile) {
  * account's leave the count). On their profile, an undo loads their tweets back.
  */
 function safetyChanged(profile, what) {
-  hidden.setHidden(profile.id, !!(profile.blocked_by_me || profile.muted_by_me));
-  badge.refresh();
+  const changed = hidden.setHidden(profile.id, !!(profile.blocked_by_me || profile.muted_by_me));
+  // A newly hidden account's tab listener below fetched the count already.
+  if (!changed || !hidden.isHidden(profile.id)) badge.refresh();
   const onProfile = state.route && state.route.name === 'user' && timeline.username
     && timeline.username.toLowerCase() === profile.username.toLowerCase();
   if (!onProfile) return;
@@ -127,11 +128,13 @@ const notificationsPage = new NotificationsPage({
 });
 const blocksPage = new BlocksPage({ section: $('blocks'), toast, onChange: safetyChanged });
 const adminPage = new AdminPage({ section: $('admin'), toast });
-// Whoever was just blocked or muted (in this tab or another) leaves the page at once.
+// Whoever was just blocked or muted (in this tab or another) leaves the page at once, and
+// their notifications leave the unread count (no event says so: ask again).
 hidden.onChange((userId, on) => {
   if (!on) return;
   timeline.removeHidden();
   pending.dropHidden();
+  badge.refresh();
 });
 const conversation = new Conversation({
   section: $('conversation'),
