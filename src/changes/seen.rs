@@ -69,6 +69,7 @@ mod tests {
                 display_name: String::new(),
             },
             reply_to: None,
+            reply_to_author: None,
         });
         assert!(seen.first_time(&tweet));
         assert!(seen.first_time(&tweet), "tweets are left to `order`");

@@ -9,6 +9,7 @@
 mod display_name;
 mod follow_cursor;
 mod mentions;
+mod moderation;
 mod page;
 mod password;
 mod profile;
@@ -21,6 +22,10 @@ pub mod visibility;
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
 pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};
 pub use mentions::{MAX_MENTIONS, parse_mentions};
+pub use moderation::{
+    Hide, LogAction, LogEntry, MAX_REASON_CHARS, MAX_REPORTED_TWEETS, ModerationNote, NewReport,
+    Report, ReportCategory, ReportReason, ReportStatus, Role,
+};
 pub use page::{Page, PageCursor};
 pub use password::Password;
 pub use profile::{Profile, ProfilePage};

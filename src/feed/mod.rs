@@ -147,6 +147,7 @@ impl Feed {
                     kind: NotificationKind::Like,
                     actor: user,
                     tweet: Some(tweet),
+                    report: None,
                 }],
             )
             .await;
@@ -174,6 +175,7 @@ impl Feed {
                     kind: NotificationKind::Follow,
                     actor: follower,
                     tweet: None,
+                    report: None,
                 }],
             )
             .await;

@@ -15,7 +15,9 @@ use super::error::ApiError;
 use super::extract::{CurrentUser, MaybeUser, Query};
 use super::profiles::{find_profile, no_user};
 use super::state::AppState;
-use crate::domain::{CursorKey, FollowCursor, FollowList, Profile, ProfilePage, User, Username};
+use crate::domain::{
+    CursorKey, FollowCursor, FollowList, Hide, Profile, ProfilePage, User, Username,
+};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -82,6 +84,8 @@ async fn list_page(
     let page = match list {
         FollowList::Followers(id) => state.store.followers(id, cursor, viewer).await?,
         FollowList::Following(id) => state.store.following(id, cursor, viewer).await?,
+        FollowList::Blocks(id) => state.store.hides_list(id, Hide::Block, cursor).await?,
+        FollowList::Mutes(id) => state.store.hides_list(id, Hide::Mute, cursor).await?,
     };
     Ok(UserList::new(page, list, &state.cursor_key))
 }

@@ -57,6 +57,8 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
                 let facts = Facts {
                     author: *me,
                     reply_to: parent,
+                    reply_to_author: parent
+                        .map(|p| tweets.iter().find(|t| t.id == p).unwrap().facts.author),
                 };
                 tweets.push(Modelled { id, facts });
             }
@@ -99,7 +101,7 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
             };
             tweets
                 .iter()
-                .filter(|t| shows(list, t.facts, |a| follows.contains(&(viewer, a))))
+                .filter(|t| shows(list, t.facts, |a| follows.contains(&(viewer, a)), |_| false))
                 .map(|t| t.id)
                 .collect()
         };
