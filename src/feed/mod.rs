@@ -18,6 +18,7 @@ mod first_page;
 mod home_pages;
 mod notifications;
 mod notifier;
+mod safety;
 mod writer;
 
 use std::sync::Arc;

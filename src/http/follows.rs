@@ -49,7 +49,7 @@ impl UserList {
 /// Which page of a followers or following list to read.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct FollowListParams {
+pub(super) struct FollowListParams {
     /// How many users at most (default 20).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
@@ -78,9 +78,19 @@ async fn list_page(
     list: fn(i64) -> FollowList,
 ) -> Result<UserList, ApiError> {
     let user = user(state, username).await?;
-    let list = list(user.id);
+    page_of(state, list(user.id), params, viewer.map_or(0, |u| u.id)).await
+}
+
+/// One page of `list` (followers, following, blocks or mutes), as `viewer` (0: nobody) sees
+/// it.
+pub(super) async fn page_of(
+    state: &AppState,
+    list: FollowList,
+    params: &FollowListParams,
+    viewer: i64,
+) -> Result<UserList, ApiError> {
     let cursor = params.parse(list, &state.cursor_key)?;
-    let viewer = viewer.map(|u| u.id);
+    let viewer = Some(viewer).filter(|v| *v != 0);
     let page = match list {
         FollowList::Followers(id) => state.store.followers(id, cursor, viewer).await?,
         FollowList::Following(id) => state.store.following(id, cursor, viewer).await?,
@@ -90,7 +100,8 @@ async fn list_page(
     Ok(UserList::new(page, list, &state.cursor_key))
 }
 
-async fn user(state: &AppState, username: &str) -> Result<User, ApiError> {
+/// The user `username` names, or 404.
+pub(super) async fn user(state: &AppState, username: &str) -> Result<User, ApiError> {
     let name = Username::parse(username).map_err(|_| no_user(username))?;
     state
         .store
@@ -111,6 +122,9 @@ async fn set_follow(
         return Err(ApiError::SelfFollow);
     }
     state.limits.follows.check(&me)?;
+    if on && state.store.blocked_between(me, followee.id).await? {
+        return Err(ApiError::Blocked);
+    }
     state
         .feed
         .follow(me, followee.id, on)
@@ -132,6 +146,7 @@ async fn set_follow(
     responses(
         (status = 200, description = "Their profile, as you now see it.", body = crate::domain::Profile),
         (status = 400, description = "`invalid_follow`: that is you.", body = super::error::ErrorBody),
+        (status = 403, description = "`blocked`: one of you blocks the other.", body = super::error::ErrorBody),
         (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
         (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
