@@ -14,6 +14,7 @@ mod page;
 mod password;
 mod profile;
 mod records;
+mod role;
 mod text;
 mod tweet_text;
 mod username;
@@ -24,7 +25,7 @@ pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};
 pub use mentions::{MAX_MENTIONS, parse_mentions};
 pub use moderation::{
     Hide, LogAction, LogEntry, MAX_REASON_CHARS, MAX_REPORTED_TWEETS, ModerationNote, NewReport,
-    Report, ReportCategory, ReportReason, ReportStatus, Role,
+    Report, ReportCategory, ReportReason, ReportStatus,
 };
 pub use page::{Page, PageCursor};
 pub use password::Password;
@@ -33,6 +34,7 @@ pub use records::{
     Author, Draft, NewNotification, Notification, NotificationKind, ReplyTo, Tweet, User, UserRef,
     format_time, now_micros,
 };
+pub use role::Role;
 pub use tweet_text::TweetText;
 pub use username::Username;
 

@@ -1,4 +1,4 @@
-//! Safety records: roles, blocks and mutes (`Hide`), reports and the moderation log, with
+//! Safety records: blocks and mutes (`Hide`), reports and the moderation log, with
 //! the validation of what people type into them (`ReportReason`, `ModerationNote`).
 
 use serde::{Deserialize, Serialize};
@@ -11,46 +11,6 @@ use super::{Invalid, Tweet, UserRef};
 pub const MAX_REASON_CHARS: usize = 1000;
 /// Most tweets one report may name.
 pub const MAX_REPORTED_TWEETS: usize = 20;
-
-/// What an account may do.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everyone.
-    User,
-    /// Handles reports and suspends accounts.
-    Moderator,
-    /// A moderator who also sets roles.
-    Admin,
-}
-
-impl Role {
-    /// The name stored and served.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Moderator => "moderator",
-            Self::Admin => "admin",
-        }
-    }
-
-    /// A role by name (`user`, `moderator`, `admin`).
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "user" => Self::User,
-            "moderator" => Self::Moderator,
-            "admin" => Self::Admin,
-            _ => return None,
-        })
-    }
-
-    /// Moderators and admins handle reports and suspensions.
-    pub fn moderates(self) -> bool {
-        self >= Self::Moderator
-    }
-}
 
 /// Why a viewer does not see an author: the two things a person can do to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,16 +227,6 @@ pub struct LogEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roles_order_by_power_and_round_trip() {
-        for role in [Role::User, Role::Moderator, Role::Admin] {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
-        }
-        assert!(!Role::User.moderates());
-        assert!(Role::Moderator.moderates() && Role::Admin.moderates());
-        assert_eq!(Role::parse("root"), None);
-    }
 
     #[test]
     fn reasons_are_trimmed_bounded_and_required() {

@@ -31,7 +31,7 @@ pub struct User {
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// What the account may do: `user`, `moderator` or `admin`.
-    pub role: super::Role,
+    pub role: super::role::Role,
 }
 
 /// The author of a tweet, as embedded in tweets and socket announcements (which carry only

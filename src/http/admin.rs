@@ -16,6 +16,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, CurrentUser, OptionalJson, Query};
 use super::paging::{NotificationParams, PageQuery};
 use super::profiles::{find_profile, no_user};
+use super::roles::moderator;
 use super::state::AppState;
 use crate::domain::{
     Invalid, LogEntry, ModerationNote, PageCursor, Profile, Report, ReportReason, Role, User,
@@ -31,32 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/users/{username}/unsuspend", post(unsuspend))
         .route("/api/admin/users/{username}/role", put(set_role))
         .route("/api/admin/log", get(log))
-}
-
-/// The role of the signed-in user, read now; 403 unless they moderate.
-pub(super) async fn moderator(state: &AppState, current: &CurrentUser) -> Result<Role, ApiError> {
-    let role = state
-        .store
-        .standing(current.user.id)
-        .await?
-        .map_or(Role::User, |s| s.role);
-    if role.moderates() {
-        Ok(role)
-    } else {
-        Err(ApiError::Forbidden("Only moderators may do that."))
-    }
-}
-
-/// Whether `viewer` (if signed in) moderates, read now.
-pub(super) async fn moderates(state: &AppState, viewer: Option<&User>) -> Result<bool, ApiError> {
-    let Some(viewer) = viewer else {
-        return Ok(false);
-    };
-    Ok(state
-        .store
-        .standing(viewer.id)
-        .await?
-        .is_some_and(|s| s.role.moderates()))
 }
 
 /// Which reports: `open` (the default) or `resolved`.

@@ -25,6 +25,7 @@ mod notifications;
 mod openapi;
 mod paging;
 mod profiles;
+mod roles;
 mod safety;
 mod sessions;
 mod state;

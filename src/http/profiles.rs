@@ -58,7 +58,7 @@ async fn profile(
 ) -> Result<Json<Profile>, ApiError> {
     let profile = find_profile(&state, &username, viewer.as_ref().map(|u| u.id)).await?;
     // A suspended account exists only for moderators.
-    if profile.suspended && !super::admin::moderates(&state, viewer.as_ref()).await? {
+    if profile.suspended && !super::roles::moderates(&state, viewer.as_ref()).await? {
         return Err(no_user(&username));
     }
     Ok(Json(profile))

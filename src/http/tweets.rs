@@ -189,7 +189,7 @@ async fn one_tweet(
         .standing(tweet.author.id)
         .await?
         .is_some_and(|s| s.suspended);
-    if suspended && !super::admin::moderates(&state, viewer.as_ref()).await? {
+    if suspended && !super::roles::moderates(&state, viewer.as_ref()).await? {
         return Err(no_tweet(tweet.id));
     }
     Ok(Json(tweet))
@@ -218,7 +218,7 @@ async fn delete_tweet(
     let tweet = find(&state, &id, None).await?;
     let deleted = if tweet.author.id == current.user.id {
         state.feed.delete(tweet.id, current.user.id).await
-    } else if super::admin::moderates(&state, Some(&current.user)).await? {
+    } else if super::roles::moderates(&state, Some(&current.user)).await? {
         state
             .feed
             .delete_as_moderator(tweet.id, tweet.author.id, current.user.id)
