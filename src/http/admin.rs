@@ -171,7 +171,7 @@ async fn resolve(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Their profile (`suspended: true`).", body = Profile),
-        (status = 400, description = "`invalid_reason`: the reason is not 1–1000 characters; `invalid_query`: that is you.", body = super::error::ErrorBody),
+        (status = 400, description = "`invalid_reason`: the reason is not 1–1000 characters; `invalid_username`: that is you.", body = super::error::ErrorBody),
         (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
         super::answers::SignedInAnswers,
         super::answers::JsonBodyAnswers,
