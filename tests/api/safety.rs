@@ -457,7 +457,7 @@ async fn suspension_is_a_sign_out_and_a_disappearance_undone_by_unsuspending(app
         Some(&moderator),
     )
     .await
-    .assert_error(400, "invalid_query");
+    .assert_error(400, "invalid_username");
     // Unsuspending brings it all back, but not the sessions.
     let answer = app
         .call(
