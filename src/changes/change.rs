@@ -55,6 +55,14 @@ pub enum Event {
         /// recipient sees it, plus `unread_count`): encoded once, on the node that made it.
         payload: String,
     },
+    /// A user's unread count went down without their marking anything read (a block or mute
+    /// removed notifications): every socket of theirs, on every node, is told the new count.
+    UnreadCount {
+        /// Whose count.
+        recipient: i64,
+        /// Their unread notifications now.
+        unread_count: i64,
+    },
 }
 
 /// A change no socket is told of, that makes cached state stale.
@@ -160,6 +168,14 @@ impl Change {
     /// A user's profile changed.
     pub fn profile_changed(user: i64) -> Self {
         Self::Stale(Stale::ProfileChanged { user })
+    }
+
+    /// `recipient`'s unread count is now `unread_count`.
+    pub fn unread_count(recipient: i64, unread_count: i64) -> Self {
+        Self::Event(Event::UnreadCount {
+            recipient,
+            unread_count,
+        })
     }
 
     /// Whether `viewer` hides `author` changed (a block or a mute).

@@ -58,7 +58,8 @@ impl Listener for Caches {
                 self.first_page.invalidate();
                 self.home.profile_changed(*user);
             }
-            Change::Event(Event::Notification { .. }) | Change::Control(_) => {}
+            Change::Event(Event::Notification { .. } | Event::UnreadCount { .. })
+            | Change::Control(_) => {}
         }
     }
 

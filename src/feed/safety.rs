@@ -17,6 +17,9 @@ impl Feed {
     pub async fn block(&self, blocker: i64, blocked: i64, on: bool) -> Result<(), StoreError> {
         let change = self.store.set_block(blocker, blocked, on).await?;
         self.publish_hides(&change);
+        if change.changed && on {
+            self.publish_unread_counts(&[blocker, blocked]).await;
+        }
         Ok(())
     }
 
@@ -31,6 +34,9 @@ impl Feed {
     ) -> Result<(), StoreError> {
         let change = self.store.set_mute(muter, muted, on, notifications).await?;
         self.publish_hides(&change);
+        if change.changed && on && notifications {
+            self.publish_unread_counts(&[muter]).await;
+        }
         Ok(())
     }
 
@@ -41,6 +47,17 @@ impl Feed {
         }
         for &(viewer, author, hidden) in &change.hidden {
             self.changes.publish(Change::hide(viewer, author, hidden));
+        }
+    }
+
+    /// Tell `users`' sockets their unread counts (notifications were removed). A failure is
+    /// logged: the badge is then right at the next notification or page load.
+    async fn publish_unread_counts(&self, users: &[i64]) {
+        for &user in users {
+            match self.store.unread_count(user).await {
+                Ok(count) => self.changes.publish(Change::unread_count(user, count)),
+                Err(e) => tracing::warn!(error = %e, "could not read an unread count"),
+            }
         }
     }
 

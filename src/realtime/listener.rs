@@ -71,6 +71,18 @@ impl Sockets {
                     .user_sockets(*recipient, |s| recipients.push(s.clone()));
                 (events::NOTIFICATION, events::notification_packet(payload))
             }
+            Change::Event(Event::UnreadCount {
+                recipient,
+                unread_count,
+            }) => {
+                self.index
+                    .lock()
+                    .user_sockets(*recipient, |s| recipients.push(s.clone()));
+                (
+                    events::UNREAD_COUNT,
+                    events::unread_count_packet(*unread_count),
+                )
+            }
             Change::Stale(Stale::Follow {
                 follower,
                 followee,
