@@ -155,7 +155,8 @@ macro_rules! impl_notifications {
                 if new.is_empty() {
                     return Ok(Vec::new());
                 }
-                // Nobody is notified by someone they hide (or who blocks them).
+                // Nobody is notified by someone they hide (or who blocks them): one read of
+                // `hides` for the batch.
                 let mut hidden: HashSet<(i64, i64)> = HashSet::new();
                 for chunk in new.chunks(sql::CHUNK) {
                     let mut read = sqlx::QueryBuilder::new(sql::HIDDEN_ACTORS);
@@ -174,7 +175,11 @@ macro_rules! impl_notifications {
                         read.build_query_as().fetch_all(&self.pool).await?;
                     hidden.extend(pairs);
                 }
-                new.retain(|n| !hidden.contains(&(n.recipient, n.actor)));
+                // Reports reach every moderator, whoever filed them.
+                new.retain(|n| {
+                    n.kind == $crate::domain::NotificationKind::Report
+                        || !hidden.contains(&(n.recipient, n.actor))
+                });
                 if new.is_empty() {
                     return Ok(Vec::new());
                 }

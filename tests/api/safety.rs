@@ -344,6 +344,8 @@ async fn a_report_notifies_every_moderator_and_is_resolved_once(app: &TestApp) {
     app.user("target").await;
     app.set_role("mod_one", Role::Moderator).await;
     app.set_role("mod_two", Role::Admin).await;
+    // A moderator who blocks the reporter still hears of their reports.
+    put(app, "/api/users/reporter/block", &mod2).await;
     let body = json!({"username": "target", "category": "abuse", "reason": "rude"});
     let filed = app.post("/api/reports", body, Some(&reporter)).await;
     assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text);
