@@ -173,6 +173,20 @@ pub struct LimitArgs {
     #[arg(long, env = "CHIRP_MARK_READ_RATE_LIMIT", default_value_t = 120)]
     pub mark_read_rate_limit: u32,
 
+    /// Blocks and unblocks one account may make per minute (0: no limit). Each one changes
+    /// routes on every node.
+    #[arg(long, env = "CHIRP_BLOCK_RATE_LIMIT", default_value_t = 30)]
+    pub block_rate_limit: u32,
+
+    /// Mutes and unmutes one account may make per minute (0: no limit).
+    #[arg(long, env = "CHIRP_MUTE_RATE_LIMIT", default_value_t = 30)]
+    pub mute_rate_limit: u32,
+
+    /// Reports one account may file per hour (0: no limit). Each one notifies every
+    /// moderator.
+    #[arg(long, env = "CHIRP_REPORT_RATE_LIMIT", default_value_t = 20)]
+    pub report_rate_limit: u32,
+
     /// Mention notifications one account's tweets may make per hour (0: no limit). Past it
     /// tweets are still posted, and list their mentions, but notify nobody of them.
     #[arg(long, env = "CHIRP_MENTION_RATE_LIMIT", default_value_t = 200)]
@@ -320,6 +334,9 @@ mod tests {
         ("profile-rate-limit", Some("30"), "1"),
         ("mark-read-rate-limit", Some("120"), "1"),
         ("mention-rate-limit", Some("200"), "1"),
+        ("block-rate-limit", Some("30"), "1"),
+        ("mute-rate-limit", Some("30"), "1"),
+        ("report-rate-limit", Some("20"), "1"),
         ("max-mention-notifications", Some("10"), "3"),
         ("watch-rate-limit", Some("120"), "1"),
         ("hash-threads", Some("0"), "2"),

@@ -36,6 +36,10 @@ pub enum Event {
         /// The parent, for a reply.
         #[serde(default)]
         reply_to: Option<i64>,
+        /// The parent's author, for a reply: viewers who hide them do not see the thread on
+        /// the timelines that gather many authors.
+        #[serde(default)]
+        reply_to_author: Option<i64>,
     },
     /// A tweet was deleted.
     Deleted {
@@ -50,6 +54,14 @@ pub enum Event {
         /// The event's argument, already encoded as JSON (the notification as its
         /// recipient sees it, plus `unread_count`): encoded once, on the node that made it.
         payload: String,
+    },
+    /// A user's unread count went down without their marking anything read (a block or mute
+    /// removed notifications): every socket of theirs, on every node, is told the new count.
+    UnreadCount {
+        /// Whose count.
+        recipient: i64,
+        /// Their unread notifications now.
+        unread_count: i64,
     },
 }
 
@@ -76,6 +88,24 @@ pub enum Stale {
     ProfileChanged {
         /// The user's id.
         user: i64,
+    },
+    /// A block or mute changed whether `viewer` hides `author`: the watch index's routes,
+    /// cached home pages and hidden-author lists change.
+    Hide {
+        /// Who sees (or no longer sees).
+        viewer: i64,
+        /// Whose tweets.
+        author: i64,
+        /// Whether the viewer hides the author now.
+        hidden: bool,
+    },
+    /// An account was suspended or unsuspended: its tweets leave (or rejoin) every list, so
+    /// every cached page goes.
+    Suspended {
+        /// The account.
+        user: i64,
+        /// Whether it is suspended now.
+        suspended: bool,
     },
 }
 
@@ -104,6 +134,7 @@ impl Change {
             id: tweet.id,
             author: tweet.author.clone(),
             reply_to: tweet.reply_to.as_ref().map(|parent| parent.id),
+            reply_to_author: tweet.reply_to.as_ref().map(|parent| parent.author.id),
         })
     }
 
@@ -137,6 +168,28 @@ impl Change {
     /// A user's profile changed.
     pub fn profile_changed(user: i64) -> Self {
         Self::Stale(Stale::ProfileChanged { user })
+    }
+
+    /// `recipient`'s unread count is now `unread_count`.
+    pub fn unread_count(recipient: i64, unread_count: i64) -> Self {
+        Self::Event(Event::UnreadCount {
+            recipient,
+            unread_count,
+        })
+    }
+
+    /// Whether `viewer` hides `author` changed (a block or a mute).
+    pub fn hide(viewer: i64, author: i64, hidden: bool) -> Self {
+        Self::Stale(Stale::Hide {
+            viewer,
+            author,
+            hidden,
+        })
+    }
+
+    /// An account was suspended (`suspended`) or unsuspended.
+    pub fn suspended(user: i64, suspended: bool) -> Self {
+        Self::Stale(Stale::Suspended { user, suspended })
     }
 
     /// A session was signed out.
@@ -201,8 +254,9 @@ mod tests {
                     id: 1,
                     author: ada(),
                     reply_to: Some(3),
+                    reply_to_author: Some(5),
                 }),
-                json!({"kind": "tweet", "id": 1, "author": {"id": 2, "username": "b", "display_name": ""}, "reply_to": 3}),
+                json!({"kind": "tweet", "id": 1, "author": {"id": 2, "username": "b", "display_name": ""}, "reply_to": 3, "reply_to_author": 5}),
             ),
             (Change::deleted(4), json!({"kind": "deleted", "id": 4})),
             (

@@ -130,6 +130,7 @@ mod tests {
                 display_name: String::new(),
             },
             reply_to: None,
+            reply_to_author: None,
         })
     }
 

@@ -46,7 +46,9 @@ impl Seen {
             Change::Event(Event::Deleted { id }) => self.deletions.insert(*id),
             // Follow changes are idempotent and arrive once per bus message.
             // Each notification is made once, and arrives once per bus message.
-            Change::Event(Event::Tweet { .. } | Event::Notification { .. })
+            Change::Event(
+                Event::Tweet { .. } | Event::Notification { .. } | Event::UnreadCount { .. },
+            )
             | Change::Stale(_)
             | Change::Control(_) => true,
         }
@@ -69,6 +71,7 @@ mod tests {
                 display_name: String::new(),
             },
             reply_to: None,
+            reply_to_author: None,
         });
         assert!(seen.first_time(&tweet));
         assert!(seen.first_time(&tweet), "tweets are left to `order`");

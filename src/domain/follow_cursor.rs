@@ -41,6 +41,8 @@ impl CursorKey {
         let (kind, user) = match list {
             FollowList::Followers(user) => (b'F', user),
             FollowList::Following(user) => (b'G', user),
+            FollowList::Blocks(user) => (b'B', user),
+            FollowList::Mutes(user) => (b'M', user),
         };
         mac.update(&[kind]);
         mac.update(&user.to_be_bytes());
@@ -62,6 +64,10 @@ pub enum FollowList {
     Followers(i64),
     /// Whom this user follows.
     Following(i64),
+    /// Whom this user blocks.
+    Blocks(i64),
+    /// Whom this user mutes.
+    Mutes(i64),
 }
 
 /// A validated followers/following page request.

@@ -9,10 +9,12 @@
 mod display_name;
 mod follow_cursor;
 mod mentions;
+mod moderation;
 mod page;
 mod password;
 mod profile;
 mod records;
+mod role;
 mod text;
 mod tweet_text;
 mod username;
@@ -21,6 +23,10 @@ pub mod visibility;
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
 pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};
 pub use mentions::{MAX_MENTIONS, parse_mentions};
+pub use moderation::{
+    Hide, LogAction, LogEntry, MAX_REASON_CHARS, MAX_REPORTED_TWEETS, ModerationNote, NewReport,
+    Report, ReportCategory, ReportReason, ReportStatus,
+};
 pub use page::{Page, PageCursor};
 pub use password::Password;
 pub use profile::{Profile, ProfilePage};
@@ -28,6 +34,7 @@ pub use records::{
     Author, Draft, NewNotification, Notification, NotificationKind, ReplyTo, Tweet, User, UserRef,
     format_time, now_micros,
 };
+pub use role::Role;
 pub use tweet_text::TweetText;
 pub use username::Username;
 

@@ -25,6 +25,15 @@ pub struct Profile {
     pub followed_by_me: bool,
     /// Whether they follow the viewer.
     pub follows_me: bool,
+    /// Whether the viewer blocks them.
+    pub blocked_by_me: bool,
+    /// Whether they block the viewer.
+    pub blocks_me: bool,
+    /// Whether the viewer mutes them.
+    pub muted_by_me: bool,
+    /// Whether the account is suspended (only moderators ever see `true`: to anyone else a
+    /// suspended account does not exist).
+    pub suspended: bool,
 }
 
 /// One page of a followers or following list: most recent follow first, and where the next

@@ -15,7 +15,7 @@ pub fn format_time(micros: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn serialize_time<S: Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn serialize_time<S: Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_time(*micros))
 }
 
@@ -30,6 +30,8 @@ pub struct User {
     #[serde(serialize_with = "serialize_time")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
+    /// What the account may do: `user`, `moderator` or `admin`.
+    pub role: super::role::Role,
 }
 
 /// The author of a tweet, as embedded in tweets and socket announcements (which carry only
@@ -131,6 +133,8 @@ pub enum NotificationKind {
     Reply,
     /// The actor mentioned the recipient in a tweet.
     Mention,
+    /// The actor (a reporter) filed a report; only moderators get these.
+    Report,
 }
 
 impl NotificationKind {
@@ -141,6 +145,7 @@ impl NotificationKind {
             Self::Like => "like",
             Self::Reply => "reply",
             Self::Mention => "mention",
+            Self::Report => "report",
         }
     }
 
@@ -151,6 +156,7 @@ impl NotificationKind {
             "like" => Self::Like,
             "reply" => Self::Reply,
             "mention" => Self::Mention,
+            "report" => Self::Report,
             _ => return None,
         })
     }
@@ -166,8 +172,10 @@ pub struct NewNotification {
     pub kind: NotificationKind,
     /// Who did it (never the recipient).
     pub actor: i64,
-    /// The liked tweet, the reply or the mentioning tweet; `None` for a follow.
+    /// The liked tweet, the reply or the mentioning tweet; `None` for a follow or a report.
     pub tweet: Option<i64>,
+    /// The report, for a `report` notification.
+    pub report: Option<i64>,
 }
 
 /// A notification as its recipient sees it.
@@ -191,6 +199,9 @@ pub struct Notification {
     pub created_at: i64,
     /// Whether the recipient has marked it read.
     pub read: bool,
+    /// The report, for a `report` notification (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<i64>,
 }
 
 #[cfg(test)]

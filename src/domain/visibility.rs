@@ -9,11 +9,12 @@
 //! page) and `Audiences` (which lists show this tweet? as keys, for an index of lists that
 //! must not visit all of them). A unit test proves the two agree.
 //!
-//! Next: blocks, mutes and suspensions go here and nowhere else. They are a second question
-//! beside "follows": `shows` gains the viewer's hidden authors (blocked either way, muted,
-//! suspended) and answers `false` for them on every list a viewer reads; `Audiences` gains
-//! the same check for the watch index to apply per recipient; the SQL gains the matching
-//! `NOT EXISTS` and the model test its model of them.
+//! Blocks, mutes and suspensions are the rule's second question, beside "follows": a viewer
+//! *hides* some authors (those they block, are blocked by or mute, and every suspended
+//! account). No list shows a hidden author's tweet, and the lists that gather many authors
+//! (everyone, home; next, tags and search) also leave out replies to a hidden author's
+//! tweets. `hides` is asked for each tweet a viewer could see; an anonymous viewer hides only
+//! suspended accounts.
 
 /// A list of tweets a viewer can read (and a socket can watch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,11 +36,35 @@ pub struct Facts {
     pub author: i64,
     /// The tweet it answers, for a reply.
     pub reply_to: Option<i64>,
+    /// The author of the tweet it answers, for a reply.
+    pub reply_to_author: Option<i64>,
 }
 
-/// Whether `list` shows `tweet`. `follows(author)` answers whether the list's viewer follows
-/// `author` (only a home list asks).
-pub fn shows(list: List, tweet: Facts, follows: impl FnOnce(i64) -> bool) -> bool {
+impl List {
+    /// Whether the list gathers many authors' tweets, and so also leaves out replies to the
+    /// viewer's hidden authors (a user's own list and a thread's replies do not).
+    pub fn gathers(self) -> bool {
+        matches!(self, List::Everyone | List::Home(_))
+    }
+}
+
+/// Whether a viewer who hides the authors `hides` names must not see `tweet` on `list`.
+pub fn hidden(list: List, tweet: Facts, hides: impl Fn(i64) -> bool) -> bool {
+    hides(tweet.author) || (list.gathers() && tweet.reply_to_author.is_some_and(hides))
+}
+
+/// Whether `list` shows `tweet` to a viewer who hides the authors `hides` names.
+/// `follows(author)` answers whether the list's viewer follows `author` (only a home list
+/// asks).
+pub fn shows(
+    list: List,
+    tweet: Facts,
+    follows: impl FnOnce(i64) -> bool,
+    hides: impl Fn(i64) -> bool,
+) -> bool {
+    if hidden(list, tweet, hides) {
+        return false;
+    }
     match list {
         List::Everyone => true,
         List::Home(viewer) => tweet.author == viewer || follows(tweet.author),
@@ -49,7 +74,8 @@ pub fn shows(list: List, tweet: Facts, follows: impl FnOnce(i64) -> bool) -> boo
 }
 
 /// The lists that show a tweet, as keys to look them up by: the same rule as `shows`, turned
-/// around for an index keyed by list.
+/// around for an index keyed by list. Who hides the tweet is asked per recipient
+/// (`hidden`, with the tweet's `facts`), and only of recipients who hide anyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Audiences {
     /// `List::Everyone` shows every tweet.
@@ -62,6 +88,8 @@ pub struct Audiences {
     pub home_of: i64,
     /// …and for every viewer who follows this user (the author).
     pub homes_following: i64,
+    /// The tweet, for asking who hides it.
+    pub facts: Facts,
 }
 
 impl Audiences {
@@ -73,11 +101,21 @@ impl Audiences {
             replies: tweet.reply_to,
             home_of: tweet.author,
             homes_following: tweet.author,
+            facts: tweet,
         }
     }
 
-    /// Whether `list` is among them; `follows(viewer, user)` answers for home lists.
-    pub fn contains(&self, list: List, follows: impl FnOnce(i64, i64) -> bool) -> bool {
+    /// Whether `list` is among them, for a viewer who hides what `hides` names;
+    /// `follows(viewer, user)` answers for home lists.
+    pub fn contains(
+        &self,
+        list: List,
+        follows: impl FnOnce(i64, i64) -> bool,
+        hides: impl Fn(i64) -> bool,
+    ) -> bool {
+        if hidden(list, self.facts, hides) {
+            return false;
+        }
         match list {
             List::Everyone => self.everyone,
             List::User(user) => self.user == user,
@@ -96,23 +134,51 @@ mod tests {
         let reply = Facts {
             author: 1,
             reply_to: Some(10),
+            reply_to_author: Some(2),
         };
         let top = Facts {
             author: 2,
             reply_to: None,
+            reply_to_author: None,
         };
         let follows_2 = |a: i64| a == 2;
-        assert!(shows(List::Everyone, reply, follows_2) && shows(List::Everyone, top, follows_2));
-        assert!(shows(List::Home(1), reply, follows_2), "own tweets");
-        assert!(shows(List::Home(3), top, follows_2), "followed");
-        assert!(!shows(List::Home(3), reply, follows_2), "neither");
-        assert!(shows(List::User(1), reply, follows_2) && !shows(List::User(1), top, follows_2));
-        assert!(shows(List::Replies(10), reply, follows_2));
-        assert!(!shows(List::Replies(10), top, follows_2));
+        let none = |_: i64| false;
+        let shows = |list, tweet, follows: &dyn Fn(i64) -> bool| shows(list, tweet, follows, none);
+        assert!(shows(List::Everyone, reply, &follows_2) && shows(List::Everyone, top, &follows_2));
+        assert!(shows(List::Home(1), reply, &follows_2), "own tweets");
+        assert!(shows(List::Home(3), top, &follows_2), "followed");
+        assert!(!shows(List::Home(3), reply, &follows_2), "neither");
+        assert!(shows(List::User(1), reply, &follows_2) && !shows(List::User(1), top, &follows_2));
+        assert!(shows(List::Replies(10), reply, &follows_2));
+        assert!(!shows(List::Replies(10), top, &follows_2));
         assert!(
-            !shows(List::Replies(1), reply, follows_2),
+            !shows(List::Replies(1), reply, &follows_2),
             "by parent, not author"
         );
+    }
+
+    #[test]
+    fn hidden_authors_leave_every_list_and_their_threads_leave_the_gathering_ones() {
+        let reply_to_3 = Facts {
+            author: 1,
+            reply_to: Some(10),
+            reply_to_author: Some(3),
+        };
+        let hides_1 = |a: i64| a == 1;
+        let hides_3 = |a: i64| a == 3;
+        let always = |_: i64| true;
+        for list in [
+            List::Everyone,
+            List::Home(1),
+            List::User(1),
+            List::Replies(10),
+        ] {
+            assert!(!shows(list, reply_to_3, always, hides_1), "{list:?}");
+        }
+        assert!(!shows(List::Everyone, reply_to_3, always, hides_3));
+        assert!(!shows(List::Home(5), reply_to_3, always, hides_3));
+        assert!(shows(List::User(1), reply_to_3, always, hides_3));
+        assert!(shows(List::Replies(10), reply_to_3, always, hides_3));
     }
 
     #[test]
@@ -123,7 +189,11 @@ mod tests {
             let follows = |a: i64, b: i64| graph & (1 << ((a - 1) * 3 + (b - 1))) != 0;
             for author in users {
                 for reply_to in [None, Some(1), Some(2)] {
-                    let tweet = Facts { author, reply_to };
+                    let tweet = Facts {
+                        author,
+                        reply_to,
+                        reply_to_author: reply_to.map(|p| 4 - p),
+                    };
                     let audiences = Audiences::of(tweet);
                     let lists = [List::Everyone].into_iter().chain(
                         users
@@ -135,11 +205,14 @@ mod tests {
                             List::Home(v) => v,
                             _ => 0,
                         };
-                        assert_eq!(
-                            shows(list, tweet, |a| follows(viewer, a)),
-                            audiences.contains(list, follows),
-                            "{list:?} {tweet:?} graph {graph:b}"
-                        );
+                        for hidden in [0, 1, 2, 3] {
+                            let hides = |a: i64| a == hidden;
+                            assert_eq!(
+                                shows(list, tweet, |a| follows(viewer, a), hides),
+                                audiences.contains(list, follows, hides),
+                                "{list:?} {tweet:?} graph {graph:b} hiding {hidden}"
+                            );
+                        }
                     }
                 }
             }

@@ -31,15 +31,24 @@ impl Listener for Caches {
                 id,
                 author,
                 reply_to,
+                reply_to_author,
             }) => {
                 self.first_page.invalidate();
-                self.home.tweeted(*id, author.id, *reply_to);
+                self.home
+                    .tweeted(*id, author.id, *reply_to, *reply_to_author);
             }
             Change::Event(Event::Deleted { id }) => {
                 self.first_page.invalidate();
                 self.home.deleted(*id);
             }
             Change::Stale(Stale::Follow { follower, .. }) => self.home.followed(*follower),
+            // Home pages are picked with the viewer's hidden authors.
+            Change::Stale(Stale::Hide { viewer, .. }) => self.home.followed(*viewer),
+            // Every list (the anonymous first page too) leaves out suspended accounts.
+            Change::Stale(Stale::Suspended { .. }) => {
+                self.first_page.invalidate();
+                self.home.forget_viewpoints();
+            }
             // Pages carry like counts and display names.
             Change::Stale(Stale::Liked { tweet }) => {
                 self.first_page.invalidate();
@@ -49,7 +58,8 @@ impl Listener for Caches {
                 self.first_page.invalidate();
                 self.home.profile_changed(*user);
             }
-            Change::Event(Event::Notification { .. }) | Change::Control(_) => {}
+            Change::Event(Event::Notification { .. } | Event::UnreadCount { .. })
+            | Change::Control(_) => {}
         }
     }
 

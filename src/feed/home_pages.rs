@@ -37,7 +37,8 @@ use crate::domain::visibility::{self, Facts, List};
 use crate::domain::{Page, PageCursor};
 use crate::storage::{Store, StoreError};
 
-/// Most followee ids kept over all users; past it the lists are dropped and read again.
+/// Most followee and hidden ids kept over all users; past it the lists are dropped and read
+/// again.
 const MAX_FOLLOWEE_IDS: usize = 4_000_000;
 /// Most bytes of cached first pages; past it they are dropped and built again.
 const MAX_PAGE_BYTES: usize = 128 << 20;
@@ -65,8 +66,8 @@ pub struct HomePages {
 
 #[derive(Default)]
 struct Window {
-    /// Tweet id → (author id, parent id or 0), for the newest tweets.
-    tweets: BTreeMap<i64, (i64, i64)>,
+    /// Tweet id → what the rule needs of it, for the newest tweets.
+    tweets: BTreeMap<i64, Entry>,
     /// Once loaded: every tweet with an id ≥ this is in `tweets` (`WHOLE_TABLE`: all).
     floor: Option<i64>,
     /// Bumped by `reset`, so a load that began before one is not installed.
@@ -88,8 +89,8 @@ struct CachedPage {
     /// Its tweets' ids and distinct authors.
     ids: Vec<i64>,
     authors: Vec<i64>,
-    /// The followee list it was picked with (the same `Arc` while it is current).
-    followees: Arc<[i64]>,
+    /// The viewpoint it was picked with (the same `Arc` while it is current).
+    viewpoint: Arc<Viewpoint>,
     /// `Window::seq` when it was built, and the newest id the window held then.
     built: u64,
     top: i64,
@@ -103,13 +104,31 @@ struct Pages {
     held: usize,
 }
 
+/// A window entry: (author, parent or 0, parent's author or 0).
+type Entry = (i64, i64, i64);
+
+/// What a viewer's home shows, besides the window: whom they follow and whom they hide
+/// (blocked either way, muted, suspended), both sorted.
+#[derive(PartialEq, Eq)]
+struct Viewpoint {
+    followees: Arc<[i64]>,
+    hidden: Box<[i64]>,
+}
+
+impl Viewpoint {
+    fn ids(&self) -> usize {
+        self.followees.len() + self.hidden.len()
+    }
+}
+
 #[derive(Default)]
 struct Followees {
-    /// User → the ids they follow, sorted.
-    lists: HashMap<i64, Arc<[i64]>>,
+    /// User → their viewpoint.
+    lists: HashMap<i64, Arc<Viewpoint>>,
     /// Ids held in `lists`.
     held: usize,
-    /// Bumped by every follow change: a list read across one is not kept.
+    /// Bumped by every follow, block, mute or suspension: a viewpoint read across one is not
+    /// kept.
     changes: u64,
 }
 
@@ -135,14 +154,23 @@ impl HomePages {
     }
 
     /// A committed tweet (this node's or, from the bus, another's), and the tweet it answers
-    /// (whose reply count changed).
-    pub fn tweeted(&self, id: i64, author: i64, reply_to: Option<i64>) {
+    /// (whose reply count changed) and that tweet's author.
+    pub fn tweeted(
+        &self,
+        id: i64,
+        author: i64,
+        reply_to: Option<i64>,
+        reply_to_author: Option<i64>,
+    ) {
         if self.capacity == 0 {
             return;
         }
         let mut window = lock(&self.window);
         let newest = window.tweets.last_key_value().map(|(&newest, _)| newest);
-        window.tweets.insert(id, (author, reply_to.unwrap_or(0)));
+        window.tweets.insert(
+            id,
+            (author, reply_to.unwrap_or(0), reply_to_author.unwrap_or(0)),
+        );
         if newest.is_some_and(|newest| newest > id) {
             window.seq += 1;
             window.stale_before = window.seq;
@@ -156,7 +184,7 @@ impl HomePages {
     /// A deleted tweet (and its parent's reply count).
     pub fn deleted(&self, id: i64) {
         let mut window = lock(&self.window);
-        if let Some((_, parent)) = window.tweets.remove(&id)
+        if let Some((_, parent, _)) = window.tweets.remove(&id)
             && parent != 0
         {
             window.note_tweet(parent);
@@ -178,13 +206,27 @@ impl HomePages {
         window.bound_changes();
     }
 
-    /// `follower` followed or unfollowed someone: forget their list.
-    pub fn followed(&self, follower: i64) {
+    /// `viewer` followed or unfollowed, blocked or muted someone (or was blocked): forget
+    /// their viewpoint.
+    pub fn followed(&self, viewer: i64) {
         let mut followees = lock(&self.followees);
         followees.changes += 1;
-        if let Some(list) = followees.lists.remove(&follower) {
-            followees.held -= list.len();
+        if let Some(list) = followees.lists.remove(&viewer) {
+            followees.held -= list.ids();
         }
+    }
+
+    /// Someone was suspended or unsuspended: every viewpoint hides them (or no longer
+    /// does), so all of them and every page picked with them go.
+    pub fn forget_viewpoints(&self) {
+        let mut followees = lock(&self.followees);
+        followees.lists.clear();
+        followees.held = 0;
+        followees.changes += 1;
+        drop(followees);
+        let mut pages = lock(&self.pages);
+        pages.by_user.clear();
+        pages.held = 0;
     }
 
     /// Changes may have been missed (a lost bus subscription): forget everything.
@@ -224,7 +266,7 @@ impl HomePages {
         if lock(&self.window).floor.is_none() {
             self.load(store).await?;
         }
-        let followees = self.followees_of(store, viewer, fresh_followees).await?;
+        let viewpoint = self.viewpoint_of(store, viewer, fresh_followees).await?;
         let first = page.cursor == PageCursor::Newest;
         let key = (viewer, page.limit);
         let cached = lock(&self.pages).by_user.get(&key).cloned();
@@ -232,14 +274,14 @@ impl HomePages {
             let window = lock(&self.window);
             if first
                 && let Some(cached) = cached
-                && window.still_exact(&cached, viewer, &followees)
+                && window.still_exact(&cached, viewer, &viewpoint)
             {
                 metrics::counter!("chirp_cache_hits_total", "cache" => "home").increment(1);
                 return Ok(FromMemory::Page(cached.json.clone()));
             }
-            let Some(ids) = pick(&window, viewer, &followees, page) else {
+            let Some(ids) = pick(&window, viewer, &viewpoint, page) else {
                 metrics::counter!("chirp_cache_misses_total", "cache" => "home").increment(1);
-                return Ok(FromMemory::Miss(Some(followees)));
+                return Ok(FromMemory::Miss(Some(viewpoint.followees.clone())));
             };
             let top = window.tweets.last_key_value().map_or(0, |(&id, _)| id);
             (ids, window.seq, top)
@@ -253,7 +295,7 @@ impl HomePages {
                     // Deleted since the window heard of it (a deletion can overtake its
                     // tweet on the bus): drop it, and let the database answer this once.
                     self.deleted(*id);
-                    return Ok(FromMemory::Miss(Some(followees)));
+                    return Ok(FromMemory::Miss(Some(viewpoint.followees.clone())));
                 }
             }
         }
@@ -268,7 +310,7 @@ impl HomePages {
                     json: json.clone(),
                     ids,
                     authors,
-                    followees,
+                    viewpoint,
                     built,
                     top,
                 },
@@ -310,17 +352,18 @@ impl HomePages {
             return Ok(());
         }
         let floor = match rows.last() {
-            Some(&(oldest, _, _)) if rows.len() >= self.capacity => oldest,
+            Some(&(oldest, _, _, _)) if rows.len() >= self.capacity => oldest,
             _ => WHOLE_TABLE,
         };
         // Tweets heard while the query ran are already in; the union is complete from the
         // query's oldest row up. Parents are read too: deleting a reply must mark its
         // parent's reply count changed, whenever the reply came into memory.
-        for (id, author, parent) in rows {
-            window
-                .tweets
-                .entry(id)
-                .or_insert((author, parent.unwrap_or(0)));
+        for (id, author, parent, parent_author) in rows {
+            window.tweets.entry(id).or_insert((
+                author,
+                parent.unwrap_or(0),
+                parent_author.unwrap_or(0),
+            ));
         }
         window.seq += 1;
         window.stale_before = window.seq;
@@ -334,15 +377,16 @@ impl HomePages {
         Ok(())
     }
 
-    /// Whom `user` follows, sorted: from memory (unless `fresh`), else from the store (and
-    /// kept, unless a follow changed while it was read). A fresh read equal to the list in
-    /// memory answers that list, so pages cached with it stay usable.
-    async fn followees_of(
+    /// Whom `user` follows and hides: from memory (unless `fresh`), else from the store
+    /// (and kept, unless a follow, block, mute or suspension happened while it was read). A
+    /// fresh read equal to the viewpoint in memory answers that one, so pages cached with it
+    /// stay usable.
+    async fn viewpoint_of(
         &self,
         store: &dyn Store,
         user: i64,
         fresh: bool,
-    ) -> Result<Arc<[i64]>, StoreError> {
+    ) -> Result<Arc<Viewpoint>, StoreError> {
         let changes = {
             let followees = lock(&self.followees);
             if !fresh && let Some(list) = followees.lists.get(&user) {
@@ -353,21 +397,26 @@ impl HomePages {
         let mut ids = store.following_ids(user).await?;
         ids.sort_unstable();
         ids.dedup();
+        let hidden = store.hidden_authors(Some(user)).await?;
+        let read = Viewpoint {
+            followees: ids.into(),
+            hidden: hidden.into(),
+        };
         if let Some(list) = lock(&self.followees).lists.get(&user)
-            && **list == *ids
+            && **list == read
         {
             return Ok(list.clone());
         }
-        let list: Arc<[i64]> = ids.into();
+        let list = Arc::new(read);
         let mut followees = lock(&self.followees);
         if followees.changes == changes {
-            if followees.held + list.len() > MAX_FOLLOWEE_IDS {
+            if followees.held + list.ids() > MAX_FOLLOWEE_IDS {
                 followees.lists.clear();
                 followees.held = 0;
             }
-            followees.held += list.len();
+            followees.held += list.ids();
             if let Some(old) = followees.lists.insert(user, list.clone()) {
-                followees.held -= old.len();
+                followees.held -= old.ids();
             }
         }
         Ok(list)
@@ -396,7 +445,7 @@ impl Window {
     /// Whether `page` is still `viewer`'s first page: built with today's followee list,
     /// after the last wholesale change, no new tweet for them since (all newer tweets still
     /// in the window to tell), nothing on it changed.
-    fn still_exact(&self, page: &CachedPage, viewer: i64, followees: &Arc<[i64]>) -> bool {
+    fn still_exact(&self, page: &CachedPage, viewer: i64, viewpoint: &Arc<Viewpoint>) -> bool {
         let changed_since = |changes: &HashMap<i64, u64>, key: &i64| {
             changes.get(key).is_some_and(|&seq| seq > page.built)
         };
@@ -406,11 +455,11 @@ impl Window {
             .is_some_and(|floor| floor <= page.top.saturating_add(1));
         page.built >= self.stale_before
             && holds_newer
-            && Arc::ptr_eq(&page.followees, followees)
+            && Arc::ptr_eq(&page.viewpoint, viewpoint)
             && !self
                 .tweets
                 .range((Bound::Excluded(page.top), Bound::Unbounded))
-                .any(|(_, &tweet)| on_home(viewer, followees, tweet))
+                .any(|(_, &tweet)| on_home(viewer, viewpoint, tweet))
             && !page
                 .ids
                 .iter()
@@ -437,10 +486,10 @@ impl Window {
 }
 
 /// The ids of `viewer`'s home page, newest first, if the window holds all it needs.
-fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<Vec<i64>> {
+fn pick(window: &Window, viewer: i64, viewpoint: &Viewpoint, page: Page) -> Option<Vec<i64>> {
     let floor = window.floor?;
     let limit = usize::try_from(page.limit).ok()?;
-    let shown = |tweet: (i64, i64)| on_home(viewer, followees, tweet);
+    let shown = |tweet: Entry| on_home(viewer, viewpoint, tweet);
     let mut ids = Vec::with_capacity(limit);
     match page.cursor {
         PageCursor::Newest | PageCursor::Before(_) => {
@@ -488,15 +537,19 @@ fn pick(window: &Window, viewer: i64, followees: &[i64], page: Page) -> Option<V
     }
 }
 
-/// Whether `viewer`'s home shows a window entry (author, parent or 0), by the one rule.
-fn on_home(viewer: i64, followees: &[i64], (author, parent): (i64, i64)) -> bool {
+/// Whether `viewer`'s home shows a window entry, by the one rule.
+fn on_home(viewer: i64, viewpoint: &Viewpoint, (author, parent, parent_author): Entry) -> bool {
     let tweet = Facts {
         author,
         reply_to: (parent != 0).then_some(parent),
+        reply_to_author: (parent_author != 0).then_some(parent_author),
     };
-    visibility::shows(List::Home(viewer), tweet, |author| {
-        followees.binary_search(&author).is_ok()
-    })
+    visibility::shows(
+        List::Home(viewer),
+        tweet,
+        |author| viewpoint.followees.binary_search(&author).is_ok(),
+        |author| viewpoint.hidden.binary_search(&author).is_ok(),
+    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

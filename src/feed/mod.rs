@@ -18,6 +18,7 @@ mod first_page;
 mod home_pages;
 mod notifications;
 mod notifier;
+mod safety;
 mod writer;
 
 use std::sync::Arc;
@@ -147,6 +148,7 @@ impl Feed {
                     kind: NotificationKind::Like,
                     actor: user,
                     tweet: Some(tweet),
+                    report: None,
                 }],
             )
             .await;
@@ -174,6 +176,7 @@ impl Feed {
                     kind: NotificationKind::Follow,
                     actor: follower,
                     tweet: None,
+                    report: None,
                 }],
             )
             .await;

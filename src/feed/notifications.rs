@@ -19,6 +19,7 @@ pub(crate) fn tweet_notifications(tweet: &Tweet, max_mentions: usize) -> Vec<New
             kind: NotificationKind::Reply,
             actor: tweet.author.id,
             tweet: Some(tweet.id),
+            report: None,
         });
     }
     let mentioned = tweet
@@ -32,6 +33,7 @@ pub(crate) fn tweet_notifications(tweet: &Tweet, max_mentions: usize) -> Vec<New
             kind: NotificationKind::Mention,
             actor: tweet.author.id,
             tweet: Some(tweet.id),
+            report: None,
         });
     }
     out.retain(|n| n.recipient != n.actor);

@@ -161,6 +161,7 @@ mod tests {
             kind: NotificationKind::Mention,
             actor,
             tweet: Some(1),
+            report: None,
         }
     }
 

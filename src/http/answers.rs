@@ -14,7 +14,9 @@ pub enum SignedInAnswers {
     /// `unauthorized`: not signed in, or the session has ended.
     #[response(status = 401)]
     Unauthorized(ErrorBody),
-    /// `forbidden`: a session cookie sent from another site (or, deleting a tweet, not yours).
+    /// `forbidden`: a session cookie sent from another site (or, deleting a tweet, not yours;
+    /// an admin action by someone who is not a moderator); `blocked`: a block stands between
+    /// you and the account acted on.
     #[response(status = 403)]
     Forbidden(ErrorBody),
     /// `unavailable`: the database is away.

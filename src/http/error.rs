@@ -25,6 +25,30 @@ pub enum ApiError {
     /// Following yourself (400).
     #[error("You cannot follow yourself.")]
     SelfFollow,
+    /// Blocking yourself (400).
+    #[error("You cannot block yourself.")]
+    SelfBlock,
+    /// Muting yourself (400).
+    #[error("You cannot mute yourself.")]
+    SelfMute,
+    /// A report that cannot be filed as asked (400 `invalid_report`, with the field when one
+    /// is at fault).
+    #[error("{message}")]
+    InvalidReport {
+        /// The body field at fault (`tweet_ids`, `reason`, `category`, `username`).
+        field: Option<&'static str>,
+        /// A sentence saying what to fix.
+        message: String,
+    },
+    /// A block stands between the two accounts (403 `blocked`).
+    #[error("You cannot do that: one of you blocks the other.")]
+    Blocked,
+    /// The account is suspended (403 `suspended`).
+    #[error("This account is suspended.")]
+    Suspended,
+    /// Sign-ups are closed on this server (403 `registrations_closed`).
+    #[error("Sign-ups are closed on this server.")]
+    RegistrationsClosed,
     /// The body is not the JSON we expect (400): not JSON, not an object, a field of the
     /// wrong type, or a field this request does not take.
     #[error("{message}")]
@@ -103,14 +127,30 @@ pub enum ErrorCode {
     InvalidReplyTo,
     /// 400: following or unfollowing yourself.
     InvalidFollow,
+    /// 400: blocking or unblocking yourself.
+    InvalidBlock,
+    /// 400: muting or unmuting yourself.
+    InvalidMute,
+    /// 400: a report of yourself, of tweets not the reported account's, or a bad field.
+    InvalidReport,
+    /// 400: a suspension reason or resolve note breaks the rules.
+    InvalidReason,
+    /// 400: not a role (`user`, `moderator`, `admin`).
+    InvalidRole,
     /// 400: the body is not the JSON this request takes (an unknown field included).
     InvalidJson,
     /// 401: not signed in, or the token has ended.
     Unauthorized,
     /// 401: wrong username or password.
     InvalidCredentials,
-    /// 403: not yours, or a session cookie sent from another site.
+    /// 403: not yours, not a moderator, or a session cookie sent from another site.
     Forbidden,
+    /// 403: a block stands between you and that account.
+    Blocked,
+    /// 403: the account is suspended.
+    Suspended,
+    /// 403: sign-ups are closed.
+    RegistrationsClosed,
     /// 404: no such thing.
     NotFound,
     /// 405: the path does not take that method.
@@ -143,9 +183,16 @@ impl ErrorCode {
             | C::InvalidCursor
             | C::InvalidReplyTo
             | C::InvalidFollow
+            | C::InvalidBlock
+            | C::InvalidMute
+            | C::InvalidReport
+            | C::InvalidReason
+            | C::InvalidRole
             | C::InvalidJson => StatusCode::BAD_REQUEST,
             C::Unauthorized | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            C::Forbidden => StatusCode::FORBIDDEN,
+            C::Forbidden | C::Blocked | C::Suspended | C::RegistrationsClosed => {
+                StatusCode::FORBIDDEN
+            }
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::UsernameTaken => StatusCode::CONFLICT,
@@ -167,6 +214,8 @@ impl ErrorCode {
             "bio" => Self::InvalidBio,
             "cursor" => Self::InvalidCursor,
             "reply_to" => Self::InvalidReplyTo,
+            "reason" | "note" => Self::InvalidReason,
+            "role" => Self::InvalidRole,
             _ => Self::InvalidQuery,
         }
     }
@@ -201,6 +250,12 @@ impl ApiError {
             Self::Invalid(invalid) => C::invalid(invalid.field),
             Self::InvalidJson { .. } => C::InvalidJson,
             Self::SelfFollow => C::InvalidFollow,
+            Self::SelfBlock => C::InvalidBlock,
+            Self::SelfMute => C::InvalidMute,
+            Self::InvalidReport { .. } => C::InvalidReport,
+            Self::Blocked => C::Blocked,
+            Self::Suspended => C::Suspended,
+            Self::RegistrationsClosed => C::RegistrationsClosed,
             Self::UnsupportedMediaType => C::UnsupportedMediaType,
             Self::PayloadTooLarge => C::PayloadTooLarge,
             Self::Unauthorized(_) => C::Unauthorized,
@@ -222,6 +277,7 @@ impl ApiError {
             Self::InvalidJson { field, .. } => field.as_deref(),
             Self::UsernameTaken => Some("username"),
             Self::NotFoundIn { field, .. } => Some(field),
+            Self::InvalidReport { field, .. } => *field,
             _ => None,
         }
     }

@@ -253,3 +253,25 @@ impl FromRequestParts<AppState> for SignUpAttempt {
         limits.check_address(&limits.sign_up, parts).map(|()| Self)
     }
 }
+
+/// An optional JSON body: a request with no body (no `Content-Type`, no or zero
+/// `Content-Length`) reads as `T::default()`; any body is read as strictly as `ApiJson`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers();
+        let empty = !headers.contains_key(header::CONTENT_TYPE)
+            && headers
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|len| len.as_bytes() == b"0");
+        if empty {
+            return Ok(Self(T::default()));
+        }
+        ApiJson::from_request(req, state)
+            .await
+            .map(|ApiJson(body)| Self(body))
+    }
+}

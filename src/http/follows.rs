@@ -15,7 +15,9 @@ use super::error::ApiError;
 use super::extract::{CurrentUser, MaybeUser, Query};
 use super::profiles::{find_profile, no_user};
 use super::state::AppState;
-use crate::domain::{CursorKey, FollowCursor, FollowList, Profile, ProfilePage, User, Username};
+use crate::domain::{
+    CursorKey, FollowCursor, FollowList, Hide, Profile, ProfilePage, User, Username,
+};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -47,7 +49,7 @@ impl UserList {
 /// Which page of a followers or following list to read.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct FollowListParams {
+pub(super) struct FollowListParams {
     /// How many users at most (default 20).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
@@ -76,17 +78,30 @@ async fn list_page(
     list: fn(i64) -> FollowList,
 ) -> Result<UserList, ApiError> {
     let user = user(state, username).await?;
-    let list = list(user.id);
+    page_of(state, list(user.id), params, viewer.map_or(0, |u| u.id)).await
+}
+
+/// One page of `list` (followers, following, blocks or mutes), as `viewer` (0: nobody) sees
+/// it.
+pub(super) async fn page_of(
+    state: &AppState,
+    list: FollowList,
+    params: &FollowListParams,
+    viewer: i64,
+) -> Result<UserList, ApiError> {
     let cursor = params.parse(list, &state.cursor_key)?;
-    let viewer = viewer.map(|u| u.id);
+    let viewer = Some(viewer).filter(|v| *v != 0);
     let page = match list {
         FollowList::Followers(id) => state.store.followers(id, cursor, viewer).await?,
         FollowList::Following(id) => state.store.following(id, cursor, viewer).await?,
+        FollowList::Blocks(id) => state.store.hides_list(id, Hide::Block, cursor).await?,
+        FollowList::Mutes(id) => state.store.hides_list(id, Hide::Mute, cursor).await?,
     };
     Ok(UserList::new(page, list, &state.cursor_key))
 }
 
-async fn user(state: &AppState, username: &str) -> Result<User, ApiError> {
+/// The user `username` names, or 404.
+pub(super) async fn user(state: &AppState, username: &str) -> Result<User, ApiError> {
     let name = Username::parse(username).map_err(|_| no_user(username))?;
     state
         .store
@@ -107,6 +122,9 @@ async fn set_follow(
         return Err(ApiError::SelfFollow);
     }
     state.limits.follows.check(&me)?;
+    if on && state.store.blocked_between(me, followee.id).await? {
+        return Err(ApiError::Blocked);
+    }
     state
         .feed
         .follow(me, followee.id, on)
@@ -128,6 +146,7 @@ async fn set_follow(
     responses(
         (status = 200, description = "Their profile, as you now see it.", body = crate::domain::Profile),
         (status = 400, description = "`invalid_follow`: that is you.", body = super::error::ErrorBody),
+        (status = 403, description = "`blocked`: one of you blocks the other.", body = super::error::ErrorBody),
         (status = 404, description = "`not_found`: there is no such user.", body = super::error::ErrorBody),
         (status = 429, description = "`rate_limited`: over this account's limit (`--follow-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),

@@ -72,6 +72,12 @@ pub struct RateLimits {
     pub profile_edits: AccountLimiter,
     /// Marking notifications read, per account (`--mark-read-rate-limit`, per minute).
     pub mark_read: AccountLimiter,
+    /// Blocks and unblocks per account (`--block-rate-limit`, per minute).
+    pub blocks: AccountLimiter,
+    /// Mutes and unmutes per account (`--mute-rate-limit`, per minute).
+    pub mutes: AccountLimiter,
+    /// Reports per account (`--report-rate-limit`, per hour).
+    pub reports: AccountLimiter,
     trusted_proxies: Arc<[IpAddr]>,
 }
 
@@ -92,6 +98,9 @@ impl RateLimits {
                 per_minute(config.limits.profile_rate_limit),
             ),
             mark_read: Limiter::new("mark_read", per_minute(config.limits.mark_read_rate_limit)),
+            blocks: Limiter::new("blocks", per_minute(config.limits.block_rate_limit)),
+            mutes: Limiter::new("mutes", per_minute(config.limits.mute_rate_limit)),
+            reports: Limiter::new("reports", per_hour(config.limits.report_rate_limit)),
             trusted_proxies: config.server.trusted_proxies.as_slice().into(),
         }
     }

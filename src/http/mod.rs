@@ -12,6 +12,7 @@
 //! Imports between these files run one way (handlers → `extract`/`paging`/`answers` →
 //! `state`/`error`; `openapi` → handlers), and no file imports this one: a test checks.
 
+mod admin;
 mod answers;
 mod body;
 mod error;
@@ -24,6 +25,8 @@ mod notifications;
 mod openapi;
 mod paging;
 mod profiles;
+mod roles;
+mod safety;
 mod sessions;
 mod state;
 mod suggestions;
@@ -50,6 +53,8 @@ pub fn router() -> Router<AppState> {
         .merge(tweets::router())
         .merge(profiles::router())
         .merge(follows::router())
+        .merge(safety::router())
+        .merge(admin::router())
         .merge(timelines::router())
         .merge(notifications::router())
         .merge(suggestions::router())

@@ -52,6 +52,19 @@ use crate::origin::SESSION_COOKIE;
         super::follows::unfollow,
         super::follows::followers,
         super::follows::following,
+        super::safety::block,
+        super::safety::unblock,
+        super::safety::mute,
+        super::safety::unmute,
+        super::safety::blocks,
+        super::safety::mutes,
+        super::safety::file_report,
+        super::admin::reports,
+        super::admin::resolve,
+        super::admin::suspend,
+        super::admin::unsuspend,
+        super::admin::set_role,
+        super::admin::log,
         super::suggestions::suggestions,
         super::timelines::home,
         super::health::healthz,
@@ -67,7 +80,9 @@ use crate::origin::SESSION_COOKIE;
         (name = "likes", description = "Like and unlike (idempotent)."),
         (name = "profiles", description = "Read profiles; edit your own."),
         (name = "follows", description = "Follow, unfollow, and the lists."),
-        (name = "notifications", description = "Follows, likes, replies and mentions of you."),
+        (name = "notifications", description = "Follows, likes, replies, mentions of you, and reports for moderators."),
+        (name = "safety", description = "Block, mute and report."),
+        (name = "moderation", description = "Reports, suspensions, roles and the log: moderators and admins only."),
         (name = "operations", description = "Health, metrics and this document."),
     ),
 )]
@@ -238,6 +253,15 @@ mod tests {
                 message: "x".into(),
             },
             E::SelfFollow,
+            E::SelfBlock,
+            E::SelfMute,
+            E::InvalidReport {
+                field: Some("tweet_ids"),
+                message: "x".into(),
+            },
+            E::Blocked,
+            E::Suspended,
+            E::RegistrationsClosed,
             E::UnsupportedMediaType,
             E::PayloadTooLarge,
             E::Unauthorized("x"),
@@ -258,6 +282,12 @@ mod tests {
                 E::Invalid(_)
                 | E::InvalidJson { .. }
                 | E::SelfFollow
+                | E::SelfBlock
+                | E::SelfMute
+                | E::InvalidReport { .. }
+                | E::Blocked
+                | E::Suspended
+                | E::RegistrationsClosed
                 | E::UnsupportedMediaType
                 | E::PayloadTooLarge
                 | E::Unauthorized(_)

@@ -56,9 +56,12 @@ async fn profile(
     Path(username): Path<String>,
     MaybeUser(viewer): MaybeUser,
 ) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(
-        find_profile(&state, &username, viewer.map(|u| u.id)).await?,
-    ))
+    let profile = find_profile(&state, &username, viewer.as_ref().map(|u| u.id)).await?;
+    // A suspended account exists only for moderators.
+    if profile.suspended && !super::roles::moderates(&state, viewer.as_ref()).await? {
+        return Err(no_user(&username));
+    }
+    Ok(Json(profile))
 }
 
 /// Body of `PATCH /api/me`: absent (or `null`) leaves a field as it is.

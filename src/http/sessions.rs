@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
          headers(("Set-Cookie" = String, description = "`chirp_session=<token>; HttpOnly; SameSite=Lax; Path=/`"))),
         (status = 400, description = "`invalid_json`, or `invalid_password`: no password.", body = super::error::ErrorBody),
         (status = 401, description = "`invalid_credentials`: wrong username or password.", body = super::error::ErrorBody),
+        (status = 403, description = "`suspended`: the account is suspended.", body = super::error::ErrorBody),
         (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`unavailable`: the database is away, or every password hasher stayed busy (`Retry-After`).", body = super::error::ErrorBody),
@@ -78,6 +79,14 @@ async fn sign_in(
         Some(user) if verified => user,
         _ => return Err(ApiError::InvalidCredentials),
     };
+    if state
+        .store
+        .standing(user.id)
+        .await?
+        .is_some_and(|s| s.suspended)
+    {
+        return Err(ApiError::Suspended);
+    }
     let token = new_token();
     state
         .store

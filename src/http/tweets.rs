@@ -83,6 +83,7 @@ fn no_parent(id: i64) -> ApiError {
     responses(
         (status = 201, description = "The stored tweet.", body = crate::domain::Tweet),
         (status = 400, description = "`invalid_text`, `invalid_reply_to` (not an integer) or `invalid_json`.", body = super::error::ErrorBody),
+        (status = 403, description = "`blocked`: a block stands between you and the author of the tweet answered.", body = super::error::ErrorBody),
         (status = 404, description = "`not_found` with `field: reply_to`: the tweet answered does not exist (or was deleted).", body = super::error::ErrorBody),
         (status = 429, description = "`rate_limited`: over this account's limit (`--post-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
@@ -98,6 +99,15 @@ async fn post_tweet(
     state.limits.posts.check(&current.user.id)?;
     let text = TweetText::parse(&body.text)?;
     let reply_to = parse_reply_to(body.reply_to.as_ref())?;
+    if let Some(parent) = reply_to
+        && let Some(parent) = state.store.tweet(parent, None).await?
+        && state
+            .store
+            .blocked_between(current.user.id, parent.author.id)
+            .await?
+    {
+        return Err(ApiError::Blocked);
+    }
     let tweet = state
         .feed
         .post(Draft::new(current.user, text, reply_to))
@@ -172,10 +182,20 @@ async fn one_tweet(
     Path(id): Path<String>,
     MaybeUser(viewer): MaybeUser,
 ) -> Result<Json<Tweet>, ApiError> {
-    Ok(Json(find(&state, &id, viewer.map(|u| u.id)).await?))
+    let tweet = find(&state, &id, viewer.as_ref().map(|u| u.id)).await?;
+    // A suspended account's tweets exist only for moderators.
+    let suspended = state
+        .store
+        .standing(tweet.author.id)
+        .await?
+        .is_some_and(|s| s.suspended);
+    if suspended && !super::roles::moderates(&state, viewer.as_ref()).await? {
+        return Err(no_tweet(tweet.id));
+    }
+    Ok(Json(tweet))
 }
 
-/// Delete one of your tweets.
+/// Delete one of your tweets (a moderator: anyone's, logged as `delete_tweet`).
 ///
 /// Announced to every socket (`tweetDeleted`).
 #[utoipa::path(
@@ -196,17 +216,22 @@ async fn delete_tweet(
     current: CurrentUser,
 ) -> Result<StatusCode, ApiError> {
     let tweet = find(&state, &id, None).await?;
-    if tweet.author.id != current.user.id {
-        return Err(ApiError::Forbidden("Only its author can delete a tweet."));
-    }
-    state
-        .feed
-        .delete(tweet.id, current.user.id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => no_tweet(tweet.id),
-            other => other.into(),
-        })?;
+    let deleted = if tweet.author.id == current.user.id {
+        state.feed.delete(tweet.id, current.user.id).await
+    } else if super::roles::moderates(&state, Some(&current.user)).await? {
+        state
+            .feed
+            .delete_as_moderator(tweet.id, tweet.author.id, current.user.id)
+            .await
+    } else {
+        return Err(ApiError::Forbidden(
+            "Only its author (or a moderator) can delete a tweet.",
+        ));
+    };
+    deleted.map_err(|e| match e {
+        StoreError::NotFound => no_tweet(tweet.id),
+        other => other.into(),
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -219,6 +244,14 @@ async fn set_like(
     state.limits.likes.check(&current.user.id)?;
     let me = Some(current.user.id);
     let tweet = find(&state, raw_id, me).await?;
+    if liked
+        && state
+            .store
+            .blocked_between(current.user.id, tweet.author.id)
+            .await?
+    {
+        return Err(ApiError::Blocked);
+    }
     state
         .feed
         .set_like(tweet.id, tweet.author.id, current.user.id, liked)
@@ -241,6 +274,7 @@ async fn set_like(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The tweet, as the signed-in user now sees it.", body = crate::domain::Tweet),
+        (status = 403, description = "`blocked`: a block stands between you and its author.", body = super::error::ErrorBody),
         (status = 404, description = "`not_found`: there is no such tweet.", body = super::error::ErrorBody),
         (status = 429, description = "`rate_limited`: over this account's limit (`--like-rate-limit`).", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),

@@ -94,8 +94,14 @@ async fn sign_up(
         super::answers::SignedInAnswers,
     ),
 )]
-async fn me(current: CurrentUser) -> Json<User> {
-    Json(current.user)
+async fn me(State(state): State<AppState>, current: CurrentUser) -> Result<Json<User>, ApiError> {
+    let mut user = current.user;
+    // The role is read now, not from the cached session: a role set from the shell counts
+    // at once.
+    if let Some(standing) = state.store.standing(user.id).await? {
+        user.role = standing.role;
+    }
+    Ok(Json(user))
 }
 
 /// One user's tweets, newest first.

@@ -22,6 +22,8 @@ pub const TWEET_DELETED: &str = "tweetDeleted";
 pub const WATCH: &str = "watch";
 /// Event name: something happened to the recipient (follow, like, reply, mention).
 pub const NOTIFICATION: &str = "notification";
+/// Server → client: `{"unread_count"}`, when notifications were removed (a block or mute).
+pub const UNREAD_COUNT: &str = "unreadCount";
 
 /// Second argument of `newTweet` (the first is the literal `true`, as in the tutorial).
 #[derive(Debug, Serialize)]
@@ -67,6 +69,13 @@ pub fn tweet_deleted_packet(id: i64) -> String {
 /// The whole Engine.IO packet of a `notification` event carrying `payload` (JSON).
 pub fn notification_packet(payload: &str) -> String {
     packet::event(&format!("[\"{NOTIFICATION}\",{payload}]"))
+}
+
+/// The `unreadCount` packet: `["unreadCount", {"unread_count": n}]`.
+pub fn unread_count_packet(unread_count: i64) -> String {
+    packet::event(&format!(
+        "[\"{UNREAD_COUNT}\",{{\"unread_count\":{unread_count}}}]"
+    ))
 }
 
 /// A timeline named by a client, before its names are looked up.

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::engine::session::Session;
 use super::watch::WatchIndex;
+use crate::storage::Store;
 
 /// The watch index of this node, behind one lock. Lock order: a session's lock may be held
 /// while taking this one (a CONNECT registers under its session's lock), never the reverse —
@@ -16,6 +17,25 @@ impl Index {
     /// An empty index.
     pub(super) fn new() -> Self {
         Self(Mutex::new(WatchIndex::default()))
+    }
+
+    /// Read whom `user` hides and install it (replaying what changed meanwhile); whether it
+    /// could. Also for a socket whose first read was too old to replay onto.
+    pub(super) async fn reload_hides_of(&self, store: &dyn Store, user: i64) -> bool {
+        for _ in 0..3 {
+            let read_at = self.lock().hide_seq();
+            let authors = match store.hides_of(user).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, user, "cannot reload whom a viewer hides");
+                    return false;
+                }
+            };
+            if self.lock().replace_hides(user, authors, read_at).is_ok() {
+                return true;
+            }
+        }
+        false
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, WatchIndex<Arc<Session>>> {

@@ -3,7 +3,8 @@
 //! it, a deletion to every socket, a notification to its recipient's sockets, each encoded
 //! once as one WebSocket frame and one polling packet and the same bytes written to every
 //! receiving socket (`engine::Hub::write_each`); a follow re-routes `home` watchers; a
-//! sign-out ends that session's sockets. When the broker comes back or settles, `home`
+//! sign-out ends that session's sockets; a block or mute changes whom a viewer's sockets hear
+//! from. When the broker comes back or settles, `home`
 //! watchers' followees are read again from the store.
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use super::engine::{Broadcast, Hub};
 use super::events;
 use super::index::Index;
 use super::socketio::{self, SocketIo};
-use super::watch::{FollowChange, Routing};
+use super::watch::{FollowChange, HideChange, Routing};
 use crate::changes::{Change, Control, Event, Listener, Stale};
 use crate::storage::Store;
 
@@ -32,6 +33,7 @@ impl Listener for Sockets {
 
     fn resync(&self) {
         tokio::spawn(reload_homes(self.index.clone(), self.store.clone()));
+        tokio::spawn(reload_hides(self.index.clone(), self.store.clone()));
     }
 }
 
@@ -44,10 +46,12 @@ impl Sockets {
                 id,
                 author,
                 reply_to,
+                reply_to_author,
             }) => {
                 let routing = Routing {
                     author: author.id,
                     reply_to: *reply_to,
+                    reply_to_author: *reply_to_author,
                 };
                 self.index
                     .lock()
@@ -67,6 +71,18 @@ impl Sockets {
                     .user_sockets(*recipient, |s| recipients.push(s.clone()));
                 (events::NOTIFICATION, events::notification_packet(payload))
             }
+            Change::Event(Event::UnreadCount {
+                recipient,
+                unread_count,
+            }) => {
+                self.index
+                    .lock()
+                    .user_sockets(*recipient, |s| recipients.push(s.clone()));
+                (
+                    events::UNREAD_COUNT,
+                    events::unread_count_packet(*unread_count),
+                )
+            }
             Change::Stale(Stale::Follow {
                 follower,
                 followee,
@@ -79,8 +95,22 @@ impl Sockets {
                 });
                 return;
             }
-            // For caches only.
-            Change::Stale(Stale::Liked { .. } | Stale::ProfileChanged { .. })
+            Change::Stale(Stale::Hide {
+                viewer,
+                author,
+                hidden,
+            }) => {
+                self.index.lock().hide_changed(HideChange {
+                    viewer: *viewer,
+                    author: *author,
+                    hidden: *hidden,
+                });
+                return;
+            }
+            // For caches only (a suspended account's sockets are ended as its sessions are).
+            Change::Stale(
+                Stale::Liked { .. } | Stale::ProfileChanged { .. } | Stale::Suspended { .. },
+            )
             | Change::Control(Control::SessionForgotten { .. }) => return,
             Change::Control(Control::SessionEnded { token_hash }) => {
                 self.index.lock().all(|s| recipients.push(s.clone()));
@@ -93,6 +123,22 @@ impl Sockets {
         metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
         tracing::debug!(event, sockets, "broadcast");
     }
+}
+
+/// Read again from the store whom every signed-in viewer on this node hides: blocks and mutes
+/// made on other nodes travel only through the broker, as follows do (`reload_homes`).
+async fn reload_hides(index: Arc<Index>, store: Arc<dyn Store>) {
+    let users = index.lock().online_users();
+    let mut reloaded = 0;
+    for user in users {
+        if index.reload_hides_of(&*store, user).await {
+            reloaded += 1;
+        }
+    }
+    tracing::debug!(
+        reloaded,
+        "online viewers' hidden authors reloaded from the store"
+    );
 }
 
 /// Read again from the store the followees of every user watching `home` on this node. Follow

@@ -9,10 +9,14 @@ use crate::domain::{Profile, ProfilePage, User};
 /// Columns that make a `ProfileRow`; `$1` is the viewer's user id (or NULL).
 macro_rules! profile_select {
     () => {
-        "SELECT u.id, u.username, u.created_at, u.display_name, u.bio, \
+        "SELECT u.id, u.username, u.created_at, u.role, u.display_name, u.bio, \
            u.followers_count, u.following_count, u.tweet_count, \
            (SELECT COUNT(*) FROM follows m WHERE m.follower_id = $1 AND m.followee_id = u.id) AS followed_by_me, \
-           (SELECT COUNT(*) FROM follows m WHERE m.follower_id = u.id AND m.followee_id = $1) AS follows_me "
+           (SELECT COUNT(*) FROM follows m WHERE m.follower_id = u.id AND m.followee_id = $1) AS follows_me, \
+           (SELECT COUNT(*) FROM hides x WHERE x.viewer_id = $1 AND x.author_id = u.id AND x.reason = 'block') AS blocked_by_me, \
+           (SELECT COUNT(*) FROM hides x WHERE x.viewer_id = $1 AND x.author_id = u.id AND x.reason = 'blocked_by') AS blocks_me, \
+           (SELECT COUNT(*) FROM hides x WHERE x.viewer_id = $1 AND x.author_id = u.id AND x.reason = 'mute') AS muted_by_me, \
+           CAST(CASE WHEN u.suspended_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS suspended "
     };
 }
 pub(super) use profile_select;
@@ -24,8 +28,9 @@ pub(super) const PROFILE_BY_KEY: &str =
 /// most `$2`: whom to suggest to someone whose home timeline is empty.
 pub(super) const SUGGESTIONS: &str = concat!(
     profile_select!(),
-    "FROM users u WHERE ($1 IS NULL OR (u.id <> $1 AND NOT EXISTS \
-       (SELECT 1 FROM follows s WHERE s.follower_id = $1 AND s.followee_id = u.id))) \
+    "FROM users u WHERE u.suspended_at IS NULL AND ($1 IS NULL OR (u.id <> $1 AND NOT EXISTS \
+       (SELECT 1 FROM follows s WHERE s.follower_id = $1 AND s.followee_id = u.id) AND NOT EXISTS \
+       (SELECT 1 FROM hides x WHERE x.viewer_id = $1 AND x.author_id = u.id))) \
      ORDER BY u.followers_count DESC, u.tweet_count DESC, u.id ASC LIMIT $2"
 );
 /// `$1` = user, `$2` = new display name or NULL (unchanged), `$3` = new bio or NULL.
@@ -34,11 +39,14 @@ pub(super) const UPDATE_PROFILE: &str = "UPDATE users SET display_name = COALESC
 pub(super) const INSERT_USER: &str = "INSERT INTO users (username, username_key, password_hash, created_at) \
      VALUES ($1, $2, $3, $4) RETURNING id";
 pub(super) const USER_BY_KEY: &str =
-    "SELECT id, username, created_at, password_hash FROM users WHERE username_key = $1";
+    "SELECT id, username, created_at, role, password_hash FROM users WHERE username_key = $1";
 pub(super) const INSERT_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)";
-pub(super) const SESSION_USER: &str = "SELECT u.id, u.username, u.created_at, '' AS password_hash \
-     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
+/// A suspended account's sessions end with the suspension; the condition makes sure.
+pub(super) const SESSION_USER: &str = "SELECT u.id, u.username, u.created_at, u.role, \
+       '' AS password_hash \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.token_hash = $1 AND u.suspended_at IS NULL";
 pub(super) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 
 /// A user row, with the password hash for signing in (empty where not selected).
@@ -47,6 +55,7 @@ pub(super) struct UserRow {
     pub id: i64,
     pub username: String,
     pub created_at: i64,
+    pub role: String,
     pub password_hash: String,
 }
 
@@ -56,8 +65,14 @@ impl UserRow {
             id: self.id,
             username: self.username,
             created_at: self.created_at,
+            role: stored_role(&self.role),
         }
     }
+}
+
+/// A stored role; only ever written from `Role::as_str`, anything else reads as a user.
+fn stored_role(name: &str) -> crate::domain::Role {
+    crate::domain::Role::parse(name).unwrap_or(crate::domain::Role::User)
 }
 
 /// A profile row as `profile_select!` produces it.
@@ -66,6 +81,7 @@ pub(super) struct ProfileRow {
     pub id: i64,
     pub username: String,
     pub created_at: i64,
+    pub role: String,
     pub display_name: String,
     pub bio: String,
     pub followers_count: i64,
@@ -73,6 +89,10 @@ pub(super) struct ProfileRow {
     pub tweet_count: i64,
     pub followed_by_me: i64,
     pub follows_me: i64,
+    pub blocked_by_me: i64,
+    pub blocks_me: i64,
+    pub muted_by_me: i64,
+    pub suspended: i64,
 }
 
 impl From<ProfileRow> for Profile {
@@ -82,6 +102,7 @@ impl From<ProfileRow> for Profile {
                 id: row.id,
                 username: row.username,
                 created_at: row.created_at,
+                role: stored_role(&row.role),
             },
             display_name: row.display_name,
             bio: row.bio,
@@ -90,6 +111,10 @@ impl From<ProfileRow> for Profile {
             tweet_count: row.tweet_count,
             followed_by_me: row.followed_by_me > 0,
             follows_me: row.follows_me > 0,
+            blocked_by_me: row.blocked_by_me > 0,
+            blocks_me: row.blocks_me > 0,
+            muted_by_me: row.muted_by_me > 0,
+            suspended: row.suspended > 0,
         }
     }
 }
@@ -140,6 +165,7 @@ macro_rules! impl_accounts {
                     id,
                     username: username.as_str().to_owned(),
                     created_at,
+                    role: $crate::domain::Role::User,
                 })
             }
 

@@ -1,5 +1,5 @@
 //! Storage: narrow traits per concern (`Accounts`, `Sessions`, `Tweets`, `Timelines`,
-//! `Follows`, `Notifications`, `Health`), their union `Store`, and one implementation per
+//! `Follows`, `Notifications`, `Moderation`, `Health`), their union `Store`, and one implementation per
 //! database (`sqlite`, `postgres`), chosen by the URL's scheme in `connect`.
 //!
 //! Each concern's SQL lives in a file of its own (`accounts`, `tweets`, `timelines`,
@@ -15,6 +15,7 @@
 mod accounts;
 mod error;
 mod follows;
+mod moderation;
 mod notifications;
 mod postgres;
 mod secrets;
@@ -36,8 +37,8 @@ pub use session_cache::SessionCache;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
-    Draft, FollowCursor, NewNotification, Notification, Page, Profile, ProfilePage, ProfileUpdate,
-    Tweet, User, Username,
+    Draft, FollowCursor, Hide, LogAction, LogEntry, NewNotification, NewReport, Notification, Page,
+    Profile, ProfilePage, ProfileUpdate, Report, Role, Tweet, User, Username,
 };
 
 /// Accounts and their profiles.
@@ -96,9 +97,9 @@ pub trait Tweets: Send + Sync + 'static {
     async fn set_like(&self, tweet_id: i64, user_id: i64, liked: bool) -> Result<(), StoreError>;
     /// Ids of tweets deleted at or after `since` (UTC microseconds), for catching up.
     async fn deleted_since(&self, since: i64) -> Result<Vec<i64>, StoreError>;
-    /// The newest `limit` tweets as (id, author id, parent id if a reply), newest first: what
-    /// home pages are picked from in memory (`feed::HomePages`).
-    async fn recent_authors(&self, limit: i64) -> Result<Vec<(i64, i64, Option<i64>)>, StoreError>;
+    /// The newest `limit` tweets as (id, author id, parent id and parent's author id if a
+    /// reply), newest first: what home pages are picked from in memory (`feed::HomePages`).
+    async fn recent_authors(&self, limit: i64) -> Result<Vec<RecentTweet>, StoreError>;
     /// The tweets with these ids that still exist, as `viewer` sees them, by id (ids of 0,
     /// "no tweet", are skipped).
     async fn tweets_by_ids(
@@ -107,6 +108,9 @@ pub trait Tweets: Send + Sync + 'static {
         viewer: i64,
     ) -> Result<HashMap<i64, Tweet>, StoreError>;
 }
+
+/// A recent tweet as home pages pick from it: (id, author, parent, parent's author).
+pub type RecentTweet = (i64, i64, Option<i64>, Option<i64>);
 
 /// Lists of tweets, paged: everyone's, one author's, a home timeline, a thread's replies.
 #[async_trait]
@@ -191,6 +195,103 @@ pub trait Notifications: Send + Sync + 'static {
     async fn mark_read(&self, recipient: i64, up_to: i64) -> Result<(), StoreError>;
 }
 
+/// What a block or mute changed (`Moderation::set_block`, `set_mute`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HideChange {
+    /// Whether anything changed at all (idempotent repeats change nothing).
+    pub changed: bool,
+    /// The follows a block removed, as (follower, followee).
+    pub unfollowed: Vec<(i64, i64)>,
+    /// For each (viewer, author) pair touched: whether the viewer hides the author now (for
+    /// any reason: a block either way or a mute).
+    pub hidden: Vec<(i64, i64, bool)>,
+}
+
+/// An account's role and whether it is suspended, read fresh (never cached).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// What the account may do.
+    pub role: Role,
+    /// Whether it is suspended.
+    pub suspended: bool,
+}
+
+/// Blocks, mutes, roles, suspensions, reports and the moderation log.
+#[async_trait]
+pub trait Moderation: Send + Sync + 'static {
+    /// Block (`on`) or unblock; idempotent. A block removes any follow between the two, both
+    /// ways (with the counts), and the notifications between them, in the same transaction.
+    /// `NotFound` when either user does not exist.
+    async fn set_block(
+        &self,
+        blocker: i64,
+        blocked: i64,
+        on: bool,
+    ) -> Result<HideChange, StoreError>;
+    /// Mute (`on`) or unmute; idempotent. With `notifications`, the muted person's
+    /// notifications to the muter are removed and no more are made.
+    async fn set_mute(
+        &self,
+        muter: i64,
+        muted: i64,
+        on: bool,
+        notifications: bool,
+    ) -> Result<HideChange, StoreError>;
+    /// Whom `user` blocks or mutes, most recent first.
+    async fn hides_list(
+        &self,
+        user: i64,
+        hide: Hide,
+        cursor: FollowCursor,
+    ) -> Result<ProfilePage, StoreError>;
+    /// Every author `viewer` must not see in lists (whom they block, are blocked by or mute,
+    /// and every suspended account; only the latter for `None`), sorted.
+    async fn hidden_authors(&self, viewer: Option<i64>) -> Result<Vec<i64>, StoreError>;
+    /// Whom `viewer` blocks, is blocked by or mutes, sorted: what the watch index keeps.
+    async fn hides_of(&self, viewer: i64) -> Result<Vec<i64>, StoreError>;
+    /// Whether a block stands between `a` and `b`, either way.
+    async fn blocked_between(&self, a: i64, b: i64) -> Result<bool, StoreError>;
+    /// A user's role and suspension, read now (`None`: no such user).
+    async fn standing(&self, user: i64) -> Result<Option<Standing>, StoreError>;
+    /// Set a role and log it (`actor` `None`: from the shell). `NotFound` for no such user.
+    async fn set_role(&self, user: i64, role: Role, actor: Option<i64>) -> Result<(), StoreError>;
+    /// Suspend (`reason` given) or unsuspend, and log it. `None` when it already was so;
+    /// else the token hashes of the sessions a suspension ended.
+    async fn set_suspended(
+        &self,
+        user: i64,
+        actor: i64,
+        reason: Option<&str>,
+    ) -> Result<Option<Vec<String>>, StoreError>;
+    /// File a report (its tweets already checked to be the target's); answers its id.
+    async fn create_report(&self, report: &NewReport) -> Result<i64, StoreError>;
+    /// Open (`open`) or resolved reports below id `before`, newest first.
+    async fn reports(&self, open: bool, before: i64, limit: i64)
+    -> Result<Vec<Report>, StoreError>;
+    /// One report.
+    async fn report(&self, id: i64) -> Result<Option<Report>, StoreError>;
+    /// Resolve a report (idempotent: a resolved one stays as it was, and is logged once).
+    /// `None` for no such report.
+    async fn resolve_report(
+        &self,
+        id: i64,
+        actor: i64,
+        note: Option<&str>,
+    ) -> Result<Option<Report>, StoreError>;
+    /// Append one entry to the moderation log.
+    async fn log_moderation(
+        &self,
+        actor: Option<i64>,
+        action: LogAction,
+        target: i64,
+        note: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Log entries below id `before`, newest first.
+    async fn moderation_log(&self, before: i64, limit: i64) -> Result<Vec<LogEntry>, StoreError>;
+    /// Every moderator and admin (not suspended): whom a report notifies.
+    async fn moderators(&self) -> Result<Vec<i64>, StoreError>;
+}
+
 /// Whether the database answers (`/healthz`).
 #[async_trait]
 pub trait Health: Send + Sync + 'static {
@@ -202,12 +303,20 @@ pub trait Health: Send + Sync + 'static {
 /// implements them all. Implementations must be cheap to share (`Arc<dyn Store>`); code that
 /// needs one concern takes that trait (`&dyn Timelines`), and an `Arc<dyn Store>` coerces.
 pub trait Store:
-    Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Health + Secrets
+    Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Moderation + Health + Secrets
 {
 }
 
 impl<T> Store for T where
-    T: Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Health + Secrets
+    T: Accounts
+        + Sessions
+        + Tweets
+        + Timelines
+        + Follows
+        + Notifications
+        + Moderation
+        + Health
+        + Secrets
 {
 }
 

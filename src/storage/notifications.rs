@@ -15,7 +15,7 @@ use crate::storage::StoreError;
 macro_rules! notification_select {
     () => {
         "SELECT n.id, n.recipient_id, n.kind, n.actor_id, a.username AS actor_username, \
-           n.tweet_id, n.created_at, n.is_read \
+           n.tweet_id, n.created_at, n.is_read, n.report_id \
          FROM notifications n JOIN users a ON a.id = n.actor_id "
     };
 }
@@ -34,10 +34,15 @@ pub(super) const MARK_READ: &str =
     "UPDATE notifications SET is_read = 1 WHERE recipient_id = $1 AND id <= $2 AND is_read = 0";
 /// The start of the one insert: the caller pushes the rows, then `INSERT_NEW_TAIL`.
 pub(super) const INSERT_NEW_HEAD: &str =
-    "INSERT INTO notifications (recipient_id, kind, actor_id, tweet_id, created_at) ";
+    "INSERT INTO notifications (recipient_id, kind, actor_id, tweet_id, report_id, created_at) ";
 /// Skip what was made before (or twice in one call); answer the ids made.
 pub(super) const INSERT_NEW_TAIL: &str =
-    " ON CONFLICT (recipient_id, kind, actor_id, tweet_id) DO NOTHING RETURNING id";
+    " ON CONFLICT (recipient_id, kind, actor_id, tweet_id, report_id) DO NOTHING RETURNING id";
+/// The start of "which of these recipients hide which of these actors' notifications" (a
+/// block either way, or a mute that hides notifications): the caller appends
+/// `viewer_id IN (…) AND author_id IN (…)`.
+pub(super) const HIDDEN_ACTORS: &str =
+    "SELECT viewer_id, author_id FROM hides WHERE notifications = 1 AND ";
 /// The start of "which of these users like which of these tweets": the caller appends
 /// `tweet_id IN (…) AND user_id IN (…)`.
 pub(super) const LIKED_BY: &str = "SELECT tweet_id, user_id FROM likes WHERE ";
@@ -62,6 +67,7 @@ pub(super) struct NotificationRow {
     pub tweet_id: i64,
     pub created_at: i64,
     pub is_read: i64,
+    pub report_id: i64,
 }
 
 impl NotificationRow {
@@ -88,6 +94,7 @@ impl NotificationRow {
             tweet: tweets.get(&self.tweet_id).cloned(),
             created_at: self.created_at,
             read: self.is_read != 0,
+            report_id: (self.report_id > 0).then_some(self.report_id),
         })
     }
 }
@@ -97,7 +104,7 @@ impl NotificationRow {
 pub(super) fn distinct(new: &[NewNotification]) -> Vec<&NewNotification> {
     let mut seen = HashSet::new();
     new.iter()
-        .filter(|n| seen.insert((n.recipient, n.kind.as_str(), n.actor, n.tweet)))
+        .filter(|n| seen.insert((n.recipient, n.kind.as_str(), n.actor, n.tweet, n.report)))
         .collect()
 }
 
@@ -144,7 +151,35 @@ macro_rules! impl_notifications {
             ) -> Result<Vec<($crate::domain::Notification, i64)>, $crate::storage::StoreError> {
                 use std::collections::{HashMap, HashSet};
                 use $crate::storage::notifications as sql;
-                let new = sql::distinct(new);
+                let mut new = sql::distinct(new);
+                if new.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // Nobody is notified by someone they hide (or who blocks them): one read of
+                // `hides` for the batch.
+                let mut hidden: HashSet<(i64, i64)> = HashSet::new();
+                for chunk in new.chunks(sql::CHUNK) {
+                    let mut read = sqlx::QueryBuilder::new(sql::HIDDEN_ACTORS);
+                    read.push("viewer_id IN (");
+                    let mut list = read.separated(", ");
+                    for n in chunk {
+                        list.push_bind(n.recipient);
+                    }
+                    read.push(") AND author_id IN (");
+                    let mut list = read.separated(", ");
+                    for n in chunk {
+                        list.push_bind(n.actor);
+                    }
+                    read.push(")");
+                    let pairs: Vec<(i64, i64)> =
+                        read.build_query_as().fetch_all(&self.pool).await?;
+                    hidden.extend(pairs);
+                }
+                // Reports reach every moderator, whoever filed them.
+                new.retain(|n| {
+                    n.kind == $crate::domain::NotificationKind::Report
+                        || !hidden.contains(&(n.recipient, n.actor))
+                });
                 if new.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -157,6 +192,7 @@ macro_rules! impl_notifications {
                             .push_bind(n.kind.as_str())
                             .push_bind(n.actor)
                             .push_bind(n.tweet.unwrap_or(0))
+                            .push_bind(n.report.unwrap_or(0))
                             .push_bind(created_at);
                     });
                     insert.push(sql::INSERT_NEW_TAIL);

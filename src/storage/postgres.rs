@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use sqlx::{Postgres, Transaction};
 
-use super::{ACQUIRE_TIMEOUT, StoreError};
+use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
 use super::{accounts, follows, notifications, secrets, timelines, tweets};
 use crate::domain::{Draft, Tweet};
 
@@ -44,14 +44,19 @@ SELECT false AS is_author, id, NULL::text AS display_name FROM inserted \
 UNION ALL SELECT true, id, display_name FROM bumped";
 
 /// The home page's ids for authors `$1`: each author's newest `$3` tweets below id `$2`
-/// by the `tweets_by_author (author_id, id)` index, the newest `$3` of them overall.
+/// by the `tweets_by_author (author_id, id)` index, leaving out replies to authors viewer `$4`
+/// hides, the newest `$3` of them overall.
 const HOME_BY_AUTHOR_BEFORE: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
      CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id < $2 \
+       AND (t.reply_to_author_id IS NULL OR NOT EXISTS (SELECT 1 FROM hides h \
+         WHERE h.viewer_id = $4 AND h.author_id = t.reply_to_author_id)) \
        ORDER BY t.id DESC LIMIT $3) x \
      ORDER BY x.id DESC LIMIT $3";
 /// As `HOME_BY_AUTHOR_BEFORE`, the oldest `$3` above id `$2`.
 const HOME_BY_AUTHOR_AFTER: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
      CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id > $2 \
+       AND (t.reply_to_author_id IS NULL OR NOT EXISTS (SELECT 1 FROM hides h \
+         WHERE h.viewer_id = $4 AND h.author_id = t.reply_to_author_id)) \
        ORDER BY t.id ASC LIMIT $3) x \
      ORDER BY x.id ASC LIMIT $3";
 
@@ -161,6 +166,7 @@ impl PostgresStore {
     /// `ascending`), one index walk per author (`HOME_BY_AUTHOR_*`), in one statement.
     async fn home_ids_by_author(
         &self,
+        viewer: i64,
         authors: &[i64],
         bound: i64,
         ascending: bool,
@@ -175,6 +181,7 @@ impl PostgresStore {
             .bind(authors)
             .bind(bound)
             .bind(limit)
+            .bind(viewer)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
@@ -186,4 +193,5 @@ tweets::impl_tweets!(PostgresStore);
 timelines::impl_timelines!(PostgresStore);
 follows::impl_follows!(PostgresStore);
 notifications::impl_notifications!(PostgresStore);
+moderation::impl_moderation!(PostgresStore);
 secrets::impl_secrets!(PostgresStore);

@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 
 use sqlx::{Sqlite, Transaction};
 
-use super::{ACQUIRE_TIMEOUT, StoreError};
+use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
 use super::{accounts, follows, notifications, secrets, timelines, tweets};
 
 /// `Store` on a SQLite file.
@@ -103,6 +103,7 @@ impl SqliteStore {
     /// compound select. Every value is a bound parameter.
     async fn home_ids_by_author(
         &self,
+        viewer: i64,
         authors: &[i64],
         bound: i64,
         ascending: bool,
@@ -124,6 +125,9 @@ impl SqliteStore {
                 query.push_bind(*author);
                 query.push(format_args!(" AND id {comparison} "));
                 query.push_bind(bound);
+                query.push(timelines::THREAD_SHOWN_TO);
+                query.push_bind(viewer);
+                query.push(timelines::THREAD_SHOWN_TO_END);
                 query.push(format_args!(" ORDER BY id {order} LIMIT "));
                 query.push_bind(limit);
                 query.push(")");
@@ -138,7 +142,7 @@ impl SqliteStore {
 }
 
 /// Authors per home-timeline statement: under SQLite's 500 terms in a compound select, and
-/// 3 bound values each under its 32,766.
+/// 4 bound values each under its 32,766.
 const HOME_AUTHORS_PER_STATEMENT: usize = 400;
 
 accounts::impl_accounts!(SqliteStore);
@@ -146,4 +150,5 @@ tweets::impl_tweets!(SqliteStore);
 timelines::impl_timelines!(SqliteStore);
 follows::impl_follows!(SqliteStore);
 notifications::impl_notifications!(SqliteStore);
+moderation::impl_moderation!(SqliteStore);
 secrets::impl_secrets!(SqliteStore);

@@ -15,25 +15,59 @@
 use super::tweets::tweet_select;
 use crate::domain::{Page, PageCursor};
 
+/// The tweet's author is not hidden from viewer `$1` (blocked either way, muted, or
+/// suspended): every list's condition, one probe of `hides`' unique index per tweet. The
+/// visibility rule (`domain::visibility::hidden`) in SQL.
+macro_rules! shown {
+    () => {
+        "u.suspended_at IS NULL AND NOT EXISTS (SELECT 1 FROM hides h \
+           WHERE h.viewer_id = $1 AND h.author_id = t.author_id) "
+    };
+}
+/// Nor, for a reply, the author it answers: the lists that gather many authors (everyone,
+/// home) leave out threads with a hidden author.
+macro_rules! thread_shown {
+    () => {
+        "AND (t.reply_to_author_id IS NULL OR NOT EXISTS (SELECT 1 FROM hides h \
+           WHERE h.viewer_id = $1 AND h.author_id = t.reply_to_author_id)) "
+    };
+}
+/// `thread_shown!` for the per-author home read (`home_ids_by_author`), whose one bound
+/// value is the viewer and whose table is `tweets` unaliased.
+pub(super) const THREAD_SHOWN_TO: &str = " AND (reply_to_author_id IS NULL OR NOT EXISTS \
+     (SELECT 1 FROM hides h WHERE h.viewer_id = ";
+/// Closes `THREAD_SHOWN_TO` after the viewer's bound value.
+pub(super) const THREAD_SHOWN_TO_END: &str = " AND h.author_id = tweets.reply_to_author_id))";
+
 /// `$2` = exclusive upper bound, `$3` = limit.
 pub(super) const TWEETS_BEFORE: &str = concat!(
     tweet_select!(),
-    "WHERE t.id < $2 ORDER BY t.id DESC LIMIT $3"
+    "WHERE t.id < $2 AND ",
+    shown!(),
+    thread_shown!(),
+    "ORDER BY t.id DESC LIMIT $3"
 );
 /// `$2` = exclusive lower bound, `$3` = limit; oldest first (the caller reverses).
 pub(super) const TWEETS_AFTER: &str = concat!(
     tweet_select!(),
-    "WHERE t.id > $2 ORDER BY t.id ASC LIMIT $3"
+    "WHERE t.id > $2 AND ",
+    shown!(),
+    thread_shown!(),
+    "ORDER BY t.id ASC LIMIT $3"
 );
 /// As `TWEETS_BEFORE`, `$4` = author id.
 pub(super) const AUTHOR_TWEETS_BEFORE: &str = concat!(
     tweet_select!(),
-    "WHERE t.author_id = $4 AND t.id < $2 ORDER BY t.id DESC LIMIT $3"
+    "WHERE t.author_id = $4 AND t.id < $2 AND ",
+    shown!(),
+    "ORDER BY t.id DESC LIMIT $3"
 );
 /// As `TWEETS_AFTER`, `$4` = author id.
 pub(super) const AUTHOR_TWEETS_AFTER: &str = concat!(
     tweet_select!(),
-    "WHERE t.author_id = $4 AND t.id > $2 ORDER BY t.id ASC LIMIT $3"
+    "WHERE t.author_id = $4 AND t.id > $2 AND ",
+    shown!(),
+    "ORDER BY t.id ASC LIMIT $3"
 );
 
 /// The walk by id for the home timeline of `$4`: their own tweets and those of everyone they
@@ -51,19 +85,27 @@ macro_rules! home_where {
 pub(super) const HOME_BEFORE: &str = concat!(
     tweet_select!(),
     home_where!(),
-    "AND t.id < $2 ORDER BY t.id DESC LIMIT $3"
+    "AND t.id < $2 AND ",
+    shown!(),
+    thread_shown!(),
+    "ORDER BY t.id DESC LIMIT $3"
 );
 /// As `TWEETS_AFTER`, for the home timeline of `$4`.
 pub(super) const HOME_AFTER: &str = concat!(
     tweet_select!(),
     home_where!(),
-    "AND t.id > $2 ORDER BY t.id ASC LIMIT $3"
+    "AND t.id > $2 AND ",
+    shown!(),
+    thread_shown!(),
+    "ORDER BY t.id ASC LIMIT $3"
 );
 
 /// The direct replies to `$4`, oldest first, after id `$2`; `$3` = limit.
 pub(super) const REPLIES_AFTER: &str = concat!(
     tweet_select!(),
-    "WHERE t.reply_to_id = $4 AND t.id > $2 ORDER BY t.id ASC LIMIT $3"
+    "WHERE t.reply_to_id = $4 AND t.id > $2 AND ",
+    shown!(),
+    "ORDER BY t.id ASC LIMIT $3"
 );
 
 /// Most authors (the viewer included) whose home timeline may be read author by author
@@ -131,8 +173,8 @@ pub(super) fn merge_page(mut candidates: Vec<i64>, ascending: bool, limit: i64) 
 }
 
 /// Implements `Timelines` for a struct with a `pool` field and
-/// `home_ids_by_author(authors, bound, ascending, limit)` (each author's first `limit` ids
-/// past `bound`, in any order).
+/// `home_ids_by_author(viewer, authors, bound, ascending, limit)` (each author's first
+/// `limit` ids past `bound` that `viewer` may see (`THREAD_SHOWN_TO`), in any order).
 macro_rules! impl_timelines {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -186,7 +228,13 @@ macro_rules! impl_timelines {
             ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
                 use $crate::storage::timelines::{self as sql, HomePlan};
                 let (bound, ascending) = sql::bound(page);
-                let mut authors = followees.to_vec();
+                let hidden =
+                    $crate::storage::Moderation::hidden_authors(self, Some(user_id)).await?;
+                let mut authors: Vec<i64> = followees
+                    .iter()
+                    .copied()
+                    .filter(|a| hidden.binary_search(a).is_err())
+                    .collect();
                 authors.push(user_id);
                 // A few authors are read one by one whatever they wrote (at most
                 // `ALWAYS_PER_AUTHOR × limit` rows), so their share is not asked for.
@@ -202,7 +250,7 @@ macro_rules! impl_timelines {
                 };
                 if sql::home_plan(authors.len(), written, total) == HomePlan::PerAuthor {
                     let candidates = self
-                        .home_ids_by_author(&authors, bound, ascending, page.limit)
+                        .home_ids_by_author(user_id, &authors, bound, ascending, page.limit)
                         .await?;
                     let ids = sql::merge_page(candidates, ascending, page.limit);
                     let mut found =

@@ -45,9 +45,10 @@ pub(super) const INSERT_MENTION: &str = "INSERT INTO mentions (tweet_id, user_id
 /// `$1` = user, `$2` = change; answers the author's display name for the new tweets.
 pub(super) const BUMP_TWEET_COUNT: &str =
     "UPDATE users SET tweet_count = tweet_count + $2 WHERE id = $1 RETURNING display_name";
-/// The newest `$1` tweets' ids, authors and parents (NULL unless a reply), newest first.
+/// The newest `$1` tweets' ids, authors, parents and parents' authors (NULL unless a
+/// reply), newest first.
 pub(super) const RECENT_AUTHORS: &str =
-    "SELECT id, author_id, reply_to_id FROM tweets ORDER BY id DESC LIMIT $1";
+    "SELECT id, author_id, reply_to_id, reply_to_author_id FROM tweets ORDER BY id DESC LIMIT $1";
 pub(super) const DELETE_TWEET: &str = "DELETE FROM tweets WHERE id = $1 AND author_id = $2";
 pub(super) const RECORD_DELETION: &str = "INSERT INTO deletions (tweet_id, deleted_at) VALUES ($1, $2) ON CONFLICT (tweet_id) DO NOTHING";
 pub(super) const DELETED_SINCE: &str =
@@ -352,7 +353,7 @@ macro_rules! impl_tweets {
             async fn recent_authors(
                 &self,
                 limit: i64,
-            ) -> Result<Vec<(i64, i64, Option<i64>)>, $crate::storage::StoreError> {
+            ) -> Result<Vec<$crate::storage::RecentTweet>, $crate::storage::StoreError> {
                 Ok(sqlx::query_as($crate::storage::tweets::RECENT_AUTHORS)
                     .bind(limit)
                     .fetch_all(&self.pool)

@@ -310,6 +310,21 @@ impl TestApp {
         answer.body
     }
 
+    /// Give `username` a role, as the shell would (straight in the store, logged with no
+    /// actor).
+    pub async fn set_role(&self, username: &str, role: chirp::domain::Role) {
+        let store = chirp::storage::connect(&chirp::storage::StoreConfig {
+            url: self.database_url().to_owned(),
+            pool_size: 1,
+            sqlite_cache_kib: 512,
+        })
+        .await
+        .expect("a second connection to the test database");
+        let name = chirp::domain::Username::parse(username).unwrap();
+        let user = store.user_by_name(&name).await.unwrap().expect("the user");
+        store.set_role(user.id, role, None).await.unwrap();
+    }
+
     /// Ids of a timeline response.
     pub async fn ids(&self, path: &str) -> Vec<i64> {
         self.ids_as(path, None).await

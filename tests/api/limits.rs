@@ -1,4 +1,5 @@
-//! Per-account rate limits (posts, likes, follows, profile edits, marking read), `0` turning
+//! Per-account rate limits (posts, likes, follows, profile edits, marking read, blocks, mutes,
+//! reports), `0` turning
 //! one off and `--rate-limits off`
 //! turning them all off. The sign-in and sign-up limits are tested in `sessions.rs`.
 
@@ -198,4 +199,34 @@ async fn marking_read_past_the_limit_is_429() {
     limited.assert_error(429, "rate_limited");
     assert!(retry_after(&limited) >= 1);
     assert_eq!(mark(bea).await.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn blocks_mutes_and_reports_past_their_limits_are_429_and_change_nothing() {
+    let app = app_with(|c| {
+        c.limits.block_rate_limit = 1;
+        c.limits.mute_rate_limit = 1;
+        c.limits.report_rate_limit = 1;
+    })
+    .await;
+    let (_, ann) = app.user("ann").await;
+    app.user("bea").await;
+    app.user("cid").await;
+    let put = |path: &'static str| app.call(Method::PUT, path, Some(&ann));
+    assert_eq!(put("/api/users/bea/block").await.status, StatusCode::OK);
+    let limited = put("/api/users/cid/block").await;
+    limited.assert_error(429, "rate_limited");
+    assert!(retry_after(&limited) >= 1);
+    let cid = app.get("/api/users/cid", Some(&ann)).await;
+    assert_eq!(cid.body["blocked_by_me"], false, "nothing was done");
+    assert_eq!(put("/api/users/bea/mute").await.status, StatusCode::OK);
+    put("/api/users/cid/mute")
+        .await
+        .assert_error(429, "rate_limited");
+    let report = json!({"username": "cid", "category": "spam", "reason": "ads"});
+    let first = app.post("/api/reports", report.clone(), Some(&ann)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    app.post("/api/reports", report, Some(&ann))
+        .await
+        .assert_error(429, "rate_limited");
 }

@@ -18,6 +18,7 @@ mod notifications;
 mod origins_and_caps;
 mod profiles;
 mod replies;
+mod safety;
 mod sessions;
 mod site;
 mod socket_protocol;

@@ -368,11 +368,19 @@ async fn recent_authors_and_tweets_by_ids_read_what_home_pages_need(store: &dyn 
     );
     tweets.extend(store.create_tweets(&[reply]).await.unwrap());
     let recent = store.recent_authors(3).await.unwrap();
-    let want: Vec<(i64, i64, Option<i64>)> = tweets
+    let want: Vec<(i64, i64, Option<i64>, Option<i64>)> = tweets
         .iter()
         .rev()
         .take(3)
-        .map(|t| (t.id, t.author.id, t.reply_to.as_ref().map(|p| p.id)))
+        .map(|t| {
+            let parent = t.reply_to.as_ref();
+            (
+                t.id,
+                t.author.id,
+                parent.map(|p| p.id),
+                parent.map(|p| p.author.id),
+            )
+        })
         .collect();
     assert_eq!(want[0].2, Some(tweets[4].id));
     assert_eq!(
@@ -511,6 +519,7 @@ async fn notify_makes_each_notification_once_for_many_recipients(store: &dyn Sto
         kind,
         actor: actor.id,
         tweet: Some(tweet.id),
+        report: None,
     };
     let before = store
         .notify(&[told(second, NotificationKind::Mention)])
@@ -534,6 +543,7 @@ async fn notify_makes_each_notification_once_for_many_recipients(store: &dyn Sto
         kind: NotificationKind::Follow,
         actor: actor.id,
         tweet: None,
+        report: None,
     });
     let made = store.notify(&batch).await.unwrap();
     assert_eq!(

@@ -1,8 +1,9 @@
 //! The visibility rule is written once in Rust (`chirp::domain::visibility`) and encoded
 //! again in SQL for reads from the database: this model test proves they agree. Random
-//! users, follows, tweets, replies and deletions; then every list (everyone, each user's
-//! home, each user's tweets, each live tweet's replies) read through the API, page by
-//! page, and compared with the Rust rule applied to every live tweet.
+//! users, follows, blocks, mutes, tweets, replies and deletions; then every list (everyone,
+//! home, each user's tweets, each live tweet's replies), as each user sees it and as an
+//! anonymous visitor does, read through the API page by page (so a page cut before
+//! filtering shows), and compared with the Rust rule applied to every live tweet.
 
 use std::collections::HashSet;
 
@@ -41,28 +42,65 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
     let mut dice = Dice(seed);
     let mut tweets: Vec<Modelled> = Vec::new();
     let mut follows: HashSet<(i64, i64)> = HashSet::new();
-    for step in 0..90 {
+    // (viewer, author) pairs: blocks (both ways are hidden) and mutes.
+    let mut blocks: HashSet<(i64, i64)> = HashSet::new();
+    let mut mutes: HashSet<(i64, i64)> = HashSet::new();
+    for step in 0..120 {
         let who = dice.roll(users.len());
         let (me, token) = &users[who];
-        match dice.roll(10) {
+        let blocked = |a: i64, b: i64| blocks.contains(&(a, b)) || blocks.contains(&(b, a));
+        match dice.roll(12) {
             0..=4 => {
                 let parent = match (dice.roll(2), tweets.is_empty()) {
                     (0, false) => Some(tweets[dice.roll(tweets.len())].id),
                     _ => None,
                 };
+                let parent_author =
+                    parent.map(|p| tweets.iter().find(|t| t.id == p).unwrap().facts.author);
                 let body = json!({"text": format!("step {step}"), "reply_to": parent});
                 let answer = app.post("/api/tweets", body, Some(token)).await;
+                if parent_author.is_some_and(|a| blocked(*me, a)) {
+                    answer.assert_error(403, "blocked");
+                    continue;
+                }
                 assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
                 let id = answer.body["id"].as_i64().unwrap();
                 let facts = Facts {
                     author: *me,
                     reply_to: parent,
+                    reply_to_author: parent
+                        .map(|p| tweets.iter().find(|t| t.id == p).unwrap().facts.author),
                 };
                 tweets.push(Modelled { id, facts });
             }
+            10 | 11 => {
+                let (whom, _) = users[dice.roll(users.len())];
+                let name = names[users.iter().position(|u| u.0 == whom).unwrap()];
+                if whom != *me {
+                    let (set, what) = if dice.roll(2) == 0 {
+                        (&mut blocks, "block")
+                    } else {
+                        (&mut mutes, "mute")
+                    };
+                    let on = !set.contains(&(*me, whom));
+                    let method = if on { Method::PUT } else { Method::DELETE };
+                    let path = format!("/api/users/{name}/{what}");
+                    let answer = app.call(method, &path, Some(token)).await;
+                    assert!(answer.status.is_success(), "{}", answer.text);
+                    if on {
+                        set.insert((*me, whom));
+                        if what == "block" {
+                            follows.remove(&(*me, whom));
+                            follows.remove(&(whom, *me));
+                        }
+                    } else {
+                        set.remove(&(*me, whom));
+                    }
+                }
+            }
             5..=7 => {
                 let (whom, _) = users[dice.roll(users.len())];
-                if whom != *me {
+                if whom != *me && !(blocked(*me, whom) && !follows.contains(&(*me, whom))) {
                     let on = !follows.contains(&(*me, whom));
                     let method = if on { Method::PUT } else { Method::DELETE };
                     let name = names[users.iter().position(|u| u.0 == whom).unwrap()];
@@ -88,18 +126,20 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
                 }
             }
         }
-        if step % 30 != 29 {
+        if step % 40 != 39 {
             continue;
         }
         let limit = 1 + dice.roll(4);
-        let rule = |list: List| -> Vec<i64> {
-            let viewer = match list {
-                List::Home(viewer) => viewer,
-                _ => 0,
+        // `viewer` 0 is an anonymous visitor, who hides nobody.
+        let rule = |list: List, viewer: i64| -> Vec<i64> {
+            let hides = |a: i64| {
+                blocks.contains(&(viewer, a))
+                    || blocks.contains(&(a, viewer))
+                    || mutes.contains(&(viewer, a))
             };
             tweets
                 .iter()
-                .filter(|t| shows(list, t.facts, |a| follows.contains(&(viewer, a))))
+                .filter(|t| shows(list, t.facts, |a| follows.contains(&(viewer, a)), hides))
                 .map(|t| t.id)
                 .collect()
         };
@@ -107,25 +147,35 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
             ids.reverse();
             ids
         };
-        let everyone = walk_back(app, "/api/tweets", None, limit).await;
-        assert_eq!(
-            everyone,
-            newest_first(rule(List::Everyone)),
-            "step {step}: everyone"
-        );
-        for (i, (id, token)) in users.iter().enumerate() {
-            let home = walk_back(app, "/api/timelines/home", Some(token), limit).await;
-            let want = newest_first(rule(List::Home(*id)));
-            assert_eq!(home, want, "step {step}: {}'s home", names[i]);
-            let path = format!("/api/users/{}/tweets", names[i]);
-            let theirs = walk_back(app, &path, None, limit).await;
-            let want = newest_first(rule(List::User(*id)));
-            assert_eq!(theirs, want, "step {step}: {}'s tweets", names[i]);
-        }
-        for parent in tweets.iter().map(|t| t.id) {
-            let replies = walk_forward(app, parent, limit).await;
-            let want = rule(List::Replies(parent));
-            assert_eq!(replies, want, "step {step}: replies to {parent}");
+        let viewers = std::iter::once((0, None))
+            .chain(users.iter().map(|(id, token)| (*id, Some(token.as_str()))));
+        for (viewer, token) in viewers {
+            let everyone = walk_back(app, "/api/tweets", token, limit).await;
+            let want = newest_first(rule(List::Everyone, viewer));
+            assert_eq!(everyone, want, "step {step}: everyone as {viewer}");
+            if let Some(token) = token {
+                let home = walk_back(app, "/api/timelines/home", Some(token), limit).await;
+                let want = newest_first(rule(List::Home(viewer), viewer));
+                assert_eq!(home, want, "step {step}: {viewer}'s home");
+            }
+            for (i, (id, _)) in users.iter().enumerate() {
+                let path = format!("/api/users/{}/tweets", names[i]);
+                let theirs = walk_back(app, &path, token, limit).await;
+                let want = newest_first(rule(List::User(*id), viewer));
+                assert_eq!(
+                    theirs, want,
+                    "step {step}: {}'s tweets as {viewer}",
+                    names[i]
+                );
+            }
+            for parent in tweets.iter().map(|t| t.id) {
+                let replies = walk_forward(app, parent, token, limit).await;
+                let want = rule(List::Replies(parent), viewer);
+                assert_eq!(
+                    replies, want,
+                    "step {step}: replies to {parent} as {viewer}"
+                );
+            }
         }
     }
 }
@@ -145,12 +195,12 @@ async fn walk_back(app: &TestApp, path: &str, token: Option<&str>, limit: usize)
 }
 
 /// Every id of a tweet's replies, oldest first, read `limit` at a time with `after=`.
-async fn walk_forward(app: &TestApp, parent: i64, limit: usize) -> Vec<i64> {
+async fn walk_forward(app: &TestApp, parent: i64, token: Option<&str>, limit: usize) -> Vec<i64> {
     let mut ids = Vec::new();
     let mut after = 0;
     loop {
         let path = format!("/api/tweets/{parent}/replies?limit={limit}&after={after}");
-        let page = app.ids_as(&path, None).await;
+        let page = app.ids_as(&path, token).await;
         ids.extend(&page);
         match page.last() {
             Some(&last) if page.len() == limit => after = last,

@@ -77,6 +77,7 @@ async fn a_refused_draft_fails_alone(backend: Backend) {
         id: author.id + 1000,
         username: "ghost".into(),
         created_at: author.created_at,
+        role: author.role,
     };
     let draft = |who: &User, i: usize| {
         Draft::new(

@@ -192,6 +192,22 @@ impl SocketIo {
                 return;
             }
         };
+        // Whom the viewer hides, read before registering (changes landing meanwhile are
+        // replayed onto it by the index).
+        let hides = match &user {
+            Some(user) => {
+                let read_at = self.index.lock().hide_seq();
+                match self.context.store.hides_of(user.id).await {
+                    Ok(authors) => Some((user.id, authors, read_at)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "socket handshake could not read hidden authors");
+                        hub.send(session, &packet::connect_error("/", "server unavailable"));
+                        return;
+                    }
+                }
+            }
+            None => None,
+        };
         let id = Sid::random();
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         let username = user.as_ref().map(|u| u.username.clone());
@@ -205,9 +221,18 @@ impl SocketIo {
         };
         // In the index (so broadcasts reach it) in the same critical section that
         // acknowledges: no announcement can slip between the two, nor come before the ack.
-        self.index
-            .lock()
-            .connect(key, session.clone(), user.as_ref().map(|u| u.id));
+        let mut index = self.index.lock();
+        index.connect(key, session.clone(), user.as_ref().map(|u| u.id));
+        if let Some((viewer, authors, read_at)) = hides
+            && index.set_hides(viewer, authors, read_at).is_err()
+        {
+            // Too many changes since the read to replay: read again, off this lock.
+            let (index, store) = (self.index.clone(), self.context.store.clone());
+            tokio::spawn(async move {
+                index.reload_hides_of(&*store, viewer).await;
+            });
+        }
+        drop(index);
         state.attachment = Box::new(Sio::Connected(Connected {
             id,
             key,

@@ -14,6 +14,11 @@
 //!   inverted `followers_online[a]`: the slots of the users with a home socket here who
 //!   follow `a`.
 //!
+//! Blocks and mutes are part of routing, not a query per tweet: the index keeps, per online
+//! viewer who hides anyone, whom they hide, and per hidden author the online viewers hiding
+//! them (`hides`); a tweet whose author (or, on the timelines that gather many authors, whose
+//! parent's author) somebody here hides skips exactly those viewers' sockets.
+//!
 //! Memory is per *user* watching home (their followee list, and one entry per followee in the
 //! inverted index), not per socket or per follower, and kept tight, for it is most of what a
 //! home socket costs: a user watching home gets a small dense slot number (`Slot`, 4 bytes,
@@ -28,10 +33,12 @@
 //! freshly read list every change numbered after the read began (`follow_seq`).
 //!
 //! The index is split by job: the types and the index's fields are here; registering and
-//! forgetting sockets in `sockets`; `home` timelines and follow changes in `home`; routing a
+//! forgetting sockets in `sockets`; `home` timelines and follow changes in `home`; hidden
+//! authors in `hides`; routing a
 //! tweet to its sockets (the hot path) in `route`; the list helpers that keep memory tight in
 //! `lists`; followee lists in `ids`.
 
+mod hides;
 mod home;
 mod ids;
 mod lists;
@@ -71,6 +78,8 @@ type Slot = u32;
 
 /// How many follow changes are remembered for replay (`follow_seq`).
 const FOLLOW_LOG: usize = 4096;
+/// How many hide changes are remembered for replay (`hide_seq`).
+const HIDE_LOG: usize = 4096;
 
 struct Watcher<S> {
     handle: S,
@@ -101,6 +110,23 @@ pub struct WatchIndex<S> {
     by_user: HashMap<i64, Vec<(Key, S)>>,
     follow_seq: u64,
     follow_log: VecDeque<(u64, FollowChange)>,
+    /// Online viewer → the authors they hide, sorted (only viewers who hide someone).
+    hides: HashMap<i64, Vec<i64>>,
+    /// Author → the online viewers who hide them.
+    hidden_from: HashMap<i64, Vec<i64>>,
+    hide_seq: u64,
+    hide_log: VecDeque<(u64, HideChange)>,
+}
+
+/// A block, unblock, mute or unmute, as it changes whom one viewer hides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HideChange {
+    /// Who sees (or no longer sees).
+    pub viewer: i64,
+    /// Whose tweets.
+    pub author: i64,
+    /// Whether the viewer hides the author now.
+    pub hidden: bool,
 }
 
 /// One follow or unfollow.
@@ -141,6 +167,10 @@ impl<S> Default for WatchIndex<S> {
             by_user: HashMap::new(),
             follow_seq: 0,
             follow_log: VecDeque::new(),
+            hides: HashMap::new(),
+            hidden_from: HashMap::new(),
+            hide_seq: 0,
+            hide_log: VecDeque::new(),
         }
     }
 }

@@ -1,40 +1,56 @@
 //! Routing a tweet to its sockets, the hot path: the visibility rule names the timelines that
 //! gain the tweet, and the index's sets for them are concatenated, the author's own sockets
-//! left out.
+//! left out, and those of viewers who hide it (`hides`).
 
 use super::{Key, Routing, WatchIndex};
-use crate::domain::visibility::Audiences;
+use crate::domain::visibility::{Audiences, List};
 
 impl<S: Clone> WatchIndex<S> {
     /// Every socket a tweet is announced to: those watching a timeline that gains it, except
-    /// its author's own. Each socket at most once.
+    /// its author's own and those of viewers who hide it. Each socket at most once.
     pub fn recipients(&self, tweet: Routing, mut visit: impl FnMut(&S)) -> usize {
         let audiences = Audiences::of(tweet);
         let mut count = 0;
         let author_sockets = self.by_user.get(&tweet.author);
-        let mut send = |key: &Key, handle: &S| {
-            if author_sockets.is_some_and(|own| own.iter().any(|(k, _)| k == key)) {
+        // Viewers hiding the author see it nowhere; those hiding the parent's author do not
+        // see the thread on the timelines that gather many authors (`List::gathers`).
+        let hiding_author = self.sockets_hiding(Some(tweet.author));
+        let hiding_thread = self.sockets_hiding(tweet.reply_to_author);
+        let mut send = |key: &Key, handle: &S, gathers: bool| {
+            if author_sockets.is_some_and(|own| own.iter().any(|(k, _)| k == key))
+                || hiding_author
+                    .as_ref()
+                    .is_some_and(|keys| keys.contains(key))
+                || (gathers
+                    && hiding_thread
+                        .as_ref()
+                        .is_some_and(|keys| keys.contains(key)))
+            {
                 return;
             }
             count += 1;
             visit(handle);
         };
         if audiences.everyone {
-            self.everyone.iter().for_each(|(k, h)| send(k, h));
+            let gathers = List::Everyone.gathers();
+            self.everyone.iter().for_each(|(k, h)| send(k, h, gathers));
         }
         if let Some(watchers) = self.by_author.get(&audiences.user) {
-            watchers.iter().for_each(|(k, h)| send(k, h));
+            let gathers = List::User(audiences.user).gathers();
+            watchers.iter().for_each(|(k, h)| send(k, h, gathers));
         }
         if let Some(parent) = audiences.replies
             && let Some(watchers) = self.by_parent.get(&parent)
         {
-            watchers.iter().for_each(|(k, h)| send(k, h));
+            let gathers = List::Replies(parent).gathers();
+            watchers.iter().for_each(|(k, h)| send(k, h, gathers));
         }
         // `audiences.home_of` is the author: their own home sockets are never told.
         if let Some(slots) = self.followers_online.get(&audiences.homes_following) {
             for slot in slots {
                 if let Some(Some(home)) = self.homes.get(*slot as usize) {
-                    home.sockets.iter().for_each(|(k, h)| send(k, h));
+                    let gathers = List::Home(home.user).gathers();
+                    home.sockets.iter().for_each(|(k, h)| send(k, h, gathers));
                 }
             }
         }

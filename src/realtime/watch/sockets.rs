@@ -35,6 +35,7 @@ impl<S: Clone> WatchIndex<S> {
             remove_key(sockets, key);
             if sockets.is_empty() {
                 self.by_user.remove(&user);
+                self.drop_hides(user);
             }
         }
     }

@@ -19,7 +19,14 @@ impl<S> WatchIndex<S> {
 
 fn recipients(index: &WatchIndex<Key>, author: i64, reply_to: Option<i64>) -> Vec<Key> {
     let mut out = Vec::new();
-    index.recipients(Routing { author, reply_to }, |k| out.push(*k));
+    index.recipients(
+        Routing {
+            author,
+            reply_to,
+            reply_to_author: None,
+        },
+        |k| out.push(*k),
+    );
     out.sort_unstable();
     out
 }
@@ -227,4 +234,85 @@ fn ids_beyond_u32_route_like_any_other() {
     index.disconnect(1);
     index.disconnect(2);
     assert!(index.is_empty());
+}
+
+fn hide(index: &mut WatchIndex<Key>, viewer: i64, author: i64, hidden: bool) {
+    index.hide_changed(HideChange {
+        viewer,
+        author,
+        hidden,
+    });
+}
+
+fn thread(index: &WatchIndex<Key>, author: i64, parent: i64, parent_author: i64) -> Vec<Key> {
+    let mut out = Vec::new();
+    index.recipients(
+        Routing {
+            author,
+            reply_to: Some(parent),
+            reply_to_author: Some(parent_author),
+        },
+        |k| out.push(*k),
+    );
+    out.sort_unstable();
+    out
+}
+
+#[test]
+fn a_viewer_who_hides_an_author_gets_nothing_of_theirs_on_any_timeline() {
+    let mut index = WatchIndex::default();
+    // Viewer 10: socket 1 on everyone, socket 2 on user:20, socket 3 on home (follows 20).
+    index.connect(1, 1, Some(10));
+    index.connect(2, 2, Some(10));
+    index.watch(2, Timeline::User(20)).unwrap();
+    index.connect(3, 3, Some(10));
+    index.watch_home(3, vec![20, 30], 0).unwrap();
+    // Someone else, anonymous, on everyone.
+    index.connect(4, 4, None);
+    assert_eq!(recipients(&index, 20, None), vec![1, 2, 3, 4]);
+    hide(&mut index, 10, 20, true);
+    assert!(index.hides(10, 20));
+    assert_eq!(recipients(&index, 20, None), vec![4]);
+    // A reply by 30 to 20's tweet: not on everyone or home for 10.
+    assert_eq!(thread(&index, 30, 5, 20), vec![4]);
+    // On a user page the thread still shows: 10 watching user:30 sees it.
+    index.watch(2, Timeline::User(30)).unwrap();
+    assert_eq!(thread(&index, 30, 5, 20), vec![2, 4]);
+    hide(&mut index, 10, 20, false);
+    assert_eq!(thread(&index, 30, 5, 20), vec![1, 2, 3, 4]);
+    for key in 1..=4 {
+        index.disconnect(key);
+    }
+    assert!(index.is_empty() && index.hides.is_empty() && index.hidden_from.is_empty());
+}
+
+#[test]
+fn hides_read_before_connecting_replay_what_landed_meanwhile() {
+    let mut index = WatchIndex::default();
+    // Viewer 10's hides read at seq 0 ([20]); meanwhile they mute 30 and unblock 20.
+    let read_at = index.hide_seq();
+    hide(&mut index, 10, 30, true);
+    hide(&mut index, 10, 20, false);
+    index.connect(1, 1, Some(10));
+    index.set_hides(10, vec![20], read_at).unwrap();
+    assert_eq!(recipients(&index, 20, None), vec![1]);
+    assert_eq!(recipients(&index, 30, None), Vec::<Key>::new());
+    // A second socket of theirs keeps the live list.
+    index.connect(2, 2, Some(10));
+    index.set_hides(10, vec![], index.hide_seq()).unwrap();
+    assert_eq!(recipients(&index, 30, None), Vec::<Key>::new());
+    // Once their last socket leaves, nothing of theirs is kept.
+    index.disconnect(1);
+    index.disconnect(2);
+    assert!(index.hides.is_empty() && index.hidden_from.is_empty());
+}
+
+#[test]
+fn a_hides_read_older_than_the_log_is_refused() {
+    let mut index = WatchIndex::default();
+    index.connect(1, 1, Some(10));
+    for n in 0..(HIDE_LOG as i64 + 2) {
+        hide(&mut index, 99, n + 100, true);
+    }
+    assert_eq!(index.set_hides(10, vec![20], 0), Err(WatchError::Stale));
 }
