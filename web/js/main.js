@@ -239,6 +239,7 @@ const connection = live.connect({
     if (state.route && state.route.name === 'notifications') notificationsPage.arrived(n);
     if (state.route && state.route.name === 'admin') adminPage.arrived(n);
   },
+  onUnreadCount: (n) => { if (state.me) badge.set(n); },
   onStatus: (status) => {
     state.socketUp = status === 'up';
     setConnection(status);

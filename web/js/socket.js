@@ -12,11 +12,12 @@
 
 /**
  * `handlers`: onNewTweet({id, author}), onTweetDeleted(id), onNotification(n) (a
- * notification with the recipient's `unread_count`), onConnect(), onStatus(state)
+ * notification with the recipient's `unread_count`), onUnreadCount(n) (the count went down:
+ * a block or mute took notifications away), onConnect(), onStatus(state)
  * with state "up", "down" or "unavailable", onWatched(kind, ok) when the server answered a
  * watch. Returns { reconnect(), watch(kind), watching, socket }.
  */
-export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWatched = () => {}, onNotification = () => {} }) {
+export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWatched = () => {}, onNotification = () => {}, onUnreadCount = () => {} }) {
   if (typeof window.io !== 'function') {
     onStatus('unavailable');
     return { socket: null, watching: null, reconnect() {}, watch() {} };
@@ -79,6 +80,10 @@ export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWat
   // Sent to every socket of the recipient, whatever timeline it watches.
   socket.on('notification', (payload) => {
     if (payload && typeof payload === 'object' && Number.isSafeInteger(payload.unread_count)) onNotification(payload);
+  });
+  // Sent to every socket of the user whose unread count a block or mute lowered.
+  socket.on('unreadCount', (payload) => {
+    if (payload && Number.isSafeInteger(payload.unread_count)) onUnreadCount(payload.unread_count);
   });
   socket.on('tweetDeleted', (payload) => {
     if (payload && Number.isSafeInteger(payload.id)) onTweetDeleted(payload.id);
