@@ -19,6 +19,7 @@ from pathlib import Path
 
 # Top-level modules by rank: each may import only modules of a lower rank. `realtime` sits
 # beside `feed` (both listen to `changes`); the leaf helpers import no layer above `storage`.
+# `admin` (the shell's tasks) sits above `app`, whose database-URL redaction it shares.
 RANKS = {
     "domain": 0,
     "config": 0,
@@ -36,6 +37,7 @@ RANKS = {
     "http": 5,
     "mastodon": 5,
     "app": 6,
+    "admin": 7,
 }
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"

@@ -31,7 +31,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::Hasher;
-use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot};
+use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot, TrustedProxies};
 use crate::changes::{Changes, ChangesConfig, Listener};
 use crate::config::{ServeConfig, Switch};
 use crate::domain::{CursorKey, Page, PageCursor};
@@ -108,7 +108,7 @@ impl App {
                 sessions: sessions.clone(),
                 origins: origins.clone(),
             },
-            trusted_proxies: config.server.trusted_proxies.as_slice().into(),
+            trusted_proxies: TrustedProxies::new(&config.server.trusted_proxies),
             max_sockets_per_address: config.realtime.max_sockets_per_address,
             ping_interval: Duration::from_millis(config.realtime.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.realtime.ping_timeout_ms.max(1)),
@@ -144,6 +144,7 @@ impl App {
                 },
             ),
             limits,
+            registrations: config.server.registrations,
             cursor_key: CursorKey::new(
                 store
                     .secret("cursor_key")
@@ -366,8 +367,8 @@ fn is_connection_error(err: &anyhow::Error) -> bool {
     })
 }
 
-/// A database URL without its password, for logs.
-fn redact(url: &str) -> String {
+/// A database URL without its password, for logs and error messages.
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];

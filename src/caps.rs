@@ -1,6 +1,7 @@
 //! Caps that keep the process inside its means: how many connections may be open at once
 //! (each holds a file descriptor; past the process's limit `accept` itself fails and nobody
-//! gets an answer), and the client address that per-address caps count.
+//! gets an answer), and the client address that per-address caps count: behind a trusted
+//! reverse proxy (loopback and private ranges by default), the one `X-Forwarded-For` names.
 //!
 //! Over the connection cap a connection is still accepted and answered `503` with
 //! `Connection: close`, from a small budget of descriptors kept apart for refusing; only when
@@ -8,7 +9,7 @@
 //! its hyper task and, after a WebSocket upgrade, by the socket's task: it is released when
 //! the connection ends, whichever way.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -16,6 +17,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::config::{ProxyEntry, ProxyList};
 
 /// Descriptors left for everything but client connections: the database pool, Redis, the
 /// listener, logs, and the connections being refused (`REFUSING`).
@@ -117,25 +120,155 @@ pub fn too_many_connections() -> Response {
     response
 }
 
-/// The client's address: the peer's, or, when the peer is one of `trusted_proxies`, the
-/// rightmost `X-Forwarded-For` entry that is not itself a trusted proxy (nobody else can
-/// set it).
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
-    if !trusted_proxies.contains(&peer) {
+/// The networks of `private` in `--trusted-proxies`: loopback and private ranges, the
+/// addresses a reverse proxy on the same machine or network connects from (Rails'
+/// `TRUSTED_PROXIES`). Nobody on the internet can connect from one of them.
+const PRIVATE_NETWORKS: [(IpAddr, u8); 6] = [
+    (IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8),
+    (IpAddr::V6(Ipv6Addr::LOCALHOST), 128),
+    (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 0)), 8),
+    (IpAddr::V4(Ipv4Addr::new(172, 16, 0, 0)), 12),
+    (IpAddr::V4(Ipv4Addr::new(192, 168, 0, 0)), 16),
+    (IpAddr::V6(Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0)), 7),
+];
+
+/// The reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxies`), as
+/// networks. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TrustedProxies {
+    networks: Arc<[(IpAddr, u8)]>,
+}
+
+impl TrustedProxies {
+    /// What `--trusted-proxies` says (`private` expanded to its networks).
+    pub fn new(list: &ProxyList) -> Self {
+        let networks = list
+            .0
+            .iter()
+            .flat_map(|entry| match *entry {
+                ProxyEntry::Private => PRIVATE_NETWORKS.to_vec(),
+                ProxyEntry::Network { addr, prefix } => vec![(addr, prefix)],
+            })
+            .collect();
+        Self { networks }
+    }
+
+    /// Trust nobody: every request's client is its peer.
+    pub fn none() -> Self {
+        Self {
+            networks: Arc::from([]),
+        }
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.networks
+            .iter()
+            .any(|&(network, prefix)| in_network(ip, network, prefix))
+    }
+}
+
+/// Whether `ip` is in `network/prefix` (never across IPv4 and IPv6; `ip` canonical).
+fn in_network(ip: IpAddr, network: IpAddr, prefix: u8) -> bool {
+    match (ip, network) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            let keep = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            u32::from(ip) & keep == u32::from(net) & keep
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => {
+            let keep = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            u128::from(ip) & keep == u128::from(net) & keep
+        }
+        _ => false,
+    }
+}
+
+/// Whether `ip` is loopback or in a private range: where a reverse proxy usually is.
+pub fn is_private(ip: IpAddr) -> bool {
+    let ip = ip.to_canonical();
+    PRIVATE_NETWORKS
+        .iter()
+        .any(|&(network, prefix)| in_network(ip, network, prefix))
+}
+
+/// The client's address, as Rails' `RemoteIp` finds it: the peer's, unless the peer is a
+/// trusted proxy; then the rightmost `X-Forwarded-For` entry that is not itself a trusted
+/// proxy (each proxy appends the address it saw, so nobody past the last trusted one can
+/// forge it), or, when every entry is a trusted proxy, the leftmost (a client inside the
+/// private network); with no usable entry, the peer.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !trusted.trusts(peer) {
         return peer;
     }
-    let forwarded = headers
+    let forwarded = forwarded_for(headers);
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted.trusts(**ip))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
+/// The addresses of the `X-Forwarded-For` headers, in order; entries that are not an
+/// address (`unknown`, garbage) are left out.
+fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
+    headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !trusted_proxies.contains(ip))
-        .unwrap_or(peer)
+        .map(|ip| ip.to_canonical())
+        .collect()
+}
+
+/// Once a per-address cap has refused a request, why the address it counted looks like a
+/// reverse proxy's rather than a client's (every client behind the proxy then shares one
+/// allowance), or `None` when it does not: the counted address is the peer itself, and the
+/// peer is loopback or private.
+pub fn proxy_hint(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> Option<String> {
+    let peer = peer.to_canonical();
+    if client_address(peer, headers, trusted) != peer || !is_private(peer) {
+        return None;
+    }
+    Some(if !trusted.trusts(peer) {
+        format!(
+            "{peer} looks like a reverse proxy (a loopback or private address) but is not in \
+             --trusted-proxies, so its X-Forwarded-For is ignored and every client behind it \
+             shares one allowance: add it to --trusted-proxies (or `private`)"
+        )
+    } else {
+        format!(
+            "{peer} is a trusted proxy but sent no X-Forwarded-For, so every client behind it \
+             shares one allowance: have the proxy send it (nginx: `proxy_set_header \
+             X-Forwarded-For $proxy_add_x_forwarded_for;`), or, if {peer} is a client and no \
+             proxy, raise the limit"
+        )
+    })
+}
+
+/// Called when a per-address cap (`what`: the socket cap, a sign-in or sign-up limit)
+/// refuses a request: the first time in this process that the refused address looks like a
+/// reverse proxy's (`proxy_hint`), log one warning saying how to fix it. A misconfigured
+/// proxy would otherwise cap the whole site silently.
+pub fn warn_if_proxy_refused(
+    what: &str,
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &TrustedProxies,
+) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Some(hint) = proxy_hint(peer, headers, trusted)
+        && !WARNED.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!("{what} refused {peer}: {hint} (logged once)");
+    }
 }
 
 #[cfg(test)]
@@ -175,15 +308,142 @@ mod tests {
         assert!(max <= MAX_DEFAULT_CONNECTIONS);
     }
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn trusted(list: &str) -> TrustedProxies {
+        TrustedProxies::new(&list.parse().unwrap())
+    }
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn private_trusts_loopback_and_private_ranges_only() {
+        let private = trusted("private");
+        for inside in [
+            "127.0.0.1",
+            "127.255.0.9",
+            "::1",
+            "::ffff:127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "fc00::1",
+            "fd12:3456::1",
+        ] {
+            assert!(private.trusts(ip(inside)), "{inside}");
+            assert!(is_private(ip(inside)), "{inside}");
+        }
+        for outside in [
+            "203.0.113.7",
+            "172.32.0.1",
+            "172.15.255.255",
+            "192.169.0.1",
+            "11.0.0.1",
+            "2001:db8::1",
+            "fe00::1",
+            "::2",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!private.trusts(ip(outside)), "{outside}");
+            assert!(!is_private(ip(outside)), "{outside}");
+        }
+        assert!(!trusted("none").trusts(ip("127.0.0.1")));
+        assert!(!TrustedProxies::none().trusts(ip("10.0.0.1")));
+    }
+
+    #[test]
+    fn an_explicit_list_replaces_the_default() {
+        let list = trusted("192.0.2.0/24,2001:db8::1");
+        assert!(list.trusts(ip("192.0.2.200")));
+        assert!(list.trusts(ip("2001:db8::1")));
+        assert!(!list.trusts(ip("2001:db8::2")));
+        assert!(
+            !list.trusts(ip("127.0.0.1")),
+            "loopback is no longer trusted"
+        );
+        let both = trusted("private,203.0.113.5");
+        assert!(both.trusts(ip("203.0.113.5")) && both.trusts(ip("10.0.0.1")));
+        assert!(trusted("0.0.0.0/0").trusts(ip("8.8.8.8")));
+    }
+
     #[test]
     fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
-        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "10.0.0.9, 10.0.0.7".parse().unwrap());
-        assert_eq!(client_address(proxy, &headers, &[]), proxy);
+        let proxy = ip("127.0.0.1");
+        let headers = forwarded("10.0.0.9, 203.0.113.7");
+        assert_eq!(client_address(proxy, &headers, &trusted("none")), proxy);
+        // By default loopback is a trusted proxy: the rightmost untrusted entry counts.
         assert_eq!(
-            client_address(proxy, &headers, &[proxy]),
-            "10.0.0.7".parse::<IpAddr>().unwrap()
+            client_address(proxy, &headers, &trusted("private")),
+            ip("203.0.113.7")
         );
+        assert_eq!(
+            client_address(proxy, &headers, &trusted("127.0.0.1")),
+            ip("203.0.113.7")
+        );
+        // A client may prepend anything; the proxy appends the address it saw, last.
+        assert_eq!(
+            client_address(
+                proxy,
+                &forwarded("1.2.3.4, 203.0.113.7, 10.0.0.2"),
+                &trusted("private")
+            ),
+            ip("203.0.113.7")
+        );
+        // Every entry a trusted proxy: the leftmost, a client inside the private network.
+        assert_eq!(
+            client_address(proxy, &forwarded("10.0.0.9, 10.0.0.2"), &trusted("private")),
+            ip("10.0.0.9")
+        );
+        // From a peer that is no trusted proxy, the header is ignored.
+        let stranger = ip("203.0.113.50");
+        assert_eq!(
+            client_address(stranger, &forwarded("1.2.3.4"), &trusted("private")),
+            stranger
+        );
+        // No header, or nothing usable in it: the peer.
+        assert_eq!(
+            client_address(proxy, &HeaderMap::new(), &trusted("private")),
+            proxy
+        );
+        assert_eq!(
+            client_address(proxy, &forwarded("unknown, garbage"), &trusted("private")),
+            proxy
+        );
+        // An IPv4-mapped peer is its IPv4 address.
+        assert_eq!(
+            client_address(
+                ip("::ffff:127.0.0.1"),
+                &forwarded("203.0.113.7"),
+                &trusted("private")
+            ),
+            ip("203.0.113.7")
+        );
+        let mut two = HeaderMap::new();
+        two.append("x-forwarded-for", "198.51.100.1".parse().unwrap());
+        two.append("x-forwarded-for", "198.51.100.2".parse().unwrap());
+        assert_eq!(
+            client_address(proxy, &two, &trusted("private")),
+            ip("198.51.100.2"),
+            "several headers read as one list"
+        );
+    }
+
+    #[test]
+    fn a_refused_proxy_looking_address_gets_a_hint() {
+        let private = trusted("private");
+        let hint = proxy_hint(ip("127.0.0.1"), &HeaderMap::new(), &private).unwrap();
+        assert!(hint.contains("sent no X-Forwarded-For"), "{hint}");
+        let hint = proxy_hint(ip("10.0.0.3"), &forwarded("203.0.113.7"), &trusted("none"));
+        assert!(hint.unwrap().contains("not in --trusted-proxies"));
+        // A forwarded client refused is just a client over its limit; so is a public peer.
+        assert!(proxy_hint(ip("127.0.0.1"), &forwarded("203.0.113.7"), &private).is_none());
+        assert!(proxy_hint(ip("203.0.113.7"), &HeaderMap::new(), &private).is_none());
     }
 }

@@ -5,9 +5,11 @@
 //! concern: where it listens and whom it trusts, storage, rate limits, password hashing,
 //! the cluster, the sockets, the caches. Each default is written once, in its `#[arg]`;
 //! `ServeConfig::defaults()` reads them from clap. The tests check every flag's variable
-//! and default, and that docs/API.md lists each one.
+//! and default, and that docs/API.md lists each one. `chirp admin` takes the storage group
+//! only: it works on the database `serve` uses, with the same flag and variable.
 
 use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
@@ -22,9 +24,136 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// One value per process, parsed once: its size is of no concern.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the server: JSON API, web app and Socket.IO endpoint.
     Serve(ServeConfig),
+    /// Operator tasks on the server's database (safe while `serve` runs).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `chirp admin …`: what an operator does from the shell. Each prints its result on stdout
+/// and exits 0, or prints one line `error: …` on stderr and exits 1.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Set an account's role: `user`, `moderator` or `admin` (how an instance gets its first
+    /// admin). Prints the new role; the moderation log records it with no actor.
+    Role {
+        /// The account (any case).
+        username: String,
+        /// `user`, `moderator` or `admin`.
+        role: String,
+        /// The database.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Create an account, also while sign-ups are closed. The password is read from standard
+    /// input: one line, its trailing newline dropped. Prints the new user as JSON.
+    CreateUser {
+        /// 3–20 of `[A-Za-z0-9_]`, unique ignoring case.
+        username: String,
+        /// The database.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+/// Whether anyone may sign up (`POST /api/users`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Registrations {
+    /// Anyone may sign up.
+    Open,
+    /// Sign-up answers 403 `registrations_closed`; `chirp admin create-user` still works.
+    Closed,
+}
+
+/// One entry of `--trusted-proxies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyEntry {
+    /// `private`: every loopback and private-range address (127.0.0.0/8, ::1, 10.0.0.0/8,
+    /// 172.16.0.0/12, 192.168.0.0/16, fc00::/7), as Rails trusts by default.
+    Private,
+    /// One address (`10.0.0.1`) or a network (`10.1.0.0/16`, `2001:db8::/32`).
+    Network {
+        /// The address, its bits past `prefix` cleared.
+        addr: IpAddr,
+        /// How many leading bits count.
+        prefix: u8,
+    },
+}
+
+/// `--trusted-proxies`: the reverse proxies whose `X-Forwarded-For` names the client.
+/// Written `private` (the default), `none`, or a comma-separated list of addresses,
+/// networks and `private`; a list replaces the default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyList(pub Vec<ProxyEntry>);
+
+impl FromStr for ProxyList {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("none") {
+            return Ok(Self(Vec::new()));
+        }
+        value
+            .split(',')
+            .map(|entry| parse_proxy_entry(entry.trim()))
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+/// One entry: `private`, an address, or `ADDR/PREFIX`.
+fn parse_proxy_entry(entry: &str) -> Result<ProxyEntry, String> {
+    if entry.eq_ignore_ascii_case("private") {
+        return Ok(ProxyEntry::Private);
+    }
+    if entry.eq_ignore_ascii_case("none") {
+        return Err("`none` trusts nobody and stands alone, not in a list".into());
+    }
+    let (addr, prefix) = match entry.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (entry, None),
+    };
+    let addr: IpAddr = addr.parse().map_err(|_| {
+        format!("{entry:?} is not an IP address or network (use e.g. 10.0.0.1, 10.0.0.0/8, private or none)")
+    })?;
+    // `::ffff:10.0.0.1` is 10.0.0.1: peers are compared in their canonical form too.
+    let addr = if prefix.is_none() {
+        addr.to_canonical()
+    } else {
+        addr
+    };
+    let bits = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        None => bits,
+        Some(p) => p
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p <= bits)
+            .ok_or_else(|| format!("{entry:?}: the prefix length must be 0 to {bits}"))?,
+    };
+    Ok(ProxyEntry::Network {
+        addr: mask(addr, prefix),
+        prefix,
+    })
+}
+
+/// `addr` with every bit past the first `prefix` cleared.
+fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(v4) => {
+            let keep = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4((u32::from(v4) & keep).into())
+        }
+        IpAddr::V6(v6) => {
+            let keep = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6((u128::from(v6) & keep).into())
+        }
+    }
 }
 
 /// Log output format.
@@ -91,11 +220,18 @@ pub struct ServerArgs {
     #[arg(long, env = "CHIRP_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Reverse proxies (comma-separated IP addresses) whose `X-Forwarded-For` names the
-    /// client. That address is what the per-address rate limits (sign-in, sign-up) and the
-    /// per-address socket cap (`--max-sockets-per-address`) count; none by default.
-    #[arg(long, env = "CHIRP_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: `private` (every loopback
+    /// and private-range address, as Rails does), `none`, or a comma-separated list of
+    /// addresses and networks (`10.0.0.1,192.0.2.0/24`; may include `private`) that replaces
+    /// the default. The client address is what the per-address rate limits (sign-in,
+    /// sign-up) and the per-address socket cap (`--max-sockets-per-address`) count.
+    #[arg(long, env = "CHIRP_TRUSTED_PROXIES", default_value = "private")]
+    pub trusted_proxies: ProxyList,
+
+    /// Whether anyone may sign up: `open`, or `closed` (`POST /api/users` answers 403
+    /// `registrations_closed`; `chirp admin create-user` still makes accounts).
+    #[arg(long, env = "CHIRP_REGISTRATIONS", value_enum, default_value_t = Registrations::Open)]
+    pub registrations: Registrations,
 
     /// Most open connections (HTTP and WebSocket); over it a connection is answered 503 and
     /// closed. Default: the open-file limit less 512 for the database, Redis and the
@@ -314,7 +450,8 @@ mod tests {
         ("addr", Some("127.0.0.1:8000"), "0.0.0.0:9000"),
         ("cors-origin", Some("*"), "https://a.example"),
         ("public-url", None, "https://chirp.example"),
-        ("trusted-proxies", None, "10.0.0.1,10.0.0.2"),
+        ("trusted-proxies", Some("private"), "10.0.0.1,10.0.0.2"),
+        ("registrations", Some("open"), "closed"),
         ("max-connections", None, "100"),
         ("log-format", Some("text"), "json"),
         ("shutdown-timeout", Some("10"), "3"),
@@ -408,6 +545,87 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_read_private_none_addresses_and_networks() {
+        let list = |s: &str| s.parse::<ProxyList>();
+        let net = |addr: &str, prefix| ProxyEntry::Network {
+            addr: addr.parse().unwrap(),
+            prefix,
+        };
+        assert_eq!(
+            ServeConfig::defaults().server.trusted_proxies,
+            ProxyList(vec![ProxyEntry::Private])
+        );
+        assert_eq!(list("none"), Ok(ProxyList(vec![])));
+        assert_eq!(list(" NONE "), Ok(ProxyList(vec![])));
+        assert_eq!(
+            list("10.0.0.1, 192.0.2.77/24,private,2001:db8::1/32,::ffff:10.0.0.2"),
+            Ok(ProxyList(vec![
+                net("10.0.0.1", 32),
+                net("192.0.2.0", 24),
+                ProxyEntry::Private,
+                net("2001:db8::", 32),
+                net("10.0.0.2", 32),
+            ]))
+        );
+        assert_eq!(list("0.0.0.0/0"), Ok(ProxyList(vec![net("0.0.0.0", 0)])));
+        for bad in [
+            "",
+            "nginx",
+            "10.0.0.1/33",
+            "::1/129",
+            "10.0.0.1/x",
+            "none,10.0.0.1",
+        ] {
+            assert!(list(bad).is_err(), "{bad:?} is refused");
+        }
+        assert_eq!(
+            parse(&["--trusted-proxies", "none"]).server.trusted_proxies,
+            ProxyList(vec![])
+        );
+    }
+
+    #[test]
+    fn registrations_are_open_unless_closed() {
+        assert_eq!(
+            ServeConfig::defaults().server.registrations,
+            Registrations::Open
+        );
+        assert_eq!(
+            parse(&["--registrations", "closed"]).server.registrations,
+            Registrations::Closed
+        );
+    }
+
+    #[test]
+    fn admin_commands_take_the_database_flag_of_serve() {
+        let cli = Cli::try_parse_from([
+            "chirp",
+            "admin",
+            "role",
+            "ada",
+            "admin",
+            "--database-url",
+            "postgres://u@h/db",
+        ])
+        .unwrap();
+        let Command::Admin(AdminCommand::Role {
+            username,
+            role,
+            storage,
+        }) = cli.command
+        else {
+            panic!("chirp admin role");
+        };
+        assert_eq!((username.as_str(), role.as_str()), ("ada", "admin"));
+        assert_eq!(storage.database_url, "postgres://u@h/db");
+        let cli = Cli::try_parse_from(["chirp", "admin", "create-user", "bob"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Admin(AdminCommand::CreateUser { ref username, .. }) if username == "bob"
+        ));
+    }
+
+    #[test]
     fn flags_land_in_their_groups() {
         let c = parse(&[
             "--addr",
@@ -430,7 +648,7 @@ mod tests {
         assert_eq!(c.limits.rate_limits, Switch::Off);
         assert_eq!(c.limits.profile_rate_limit, 7);
         assert_eq!(c.cluster.redis_url.as_deref(), Some("redis://r"));
-        assert_eq!(c.server.trusted_proxies.len(), 2);
+        assert_eq!(c.server.trusted_proxies.0.len(), 2);
         assert_eq!(c.caches.home_cache_tweets, 5);
     }
 }

@@ -9,6 +9,8 @@
 //! - `config`: command line and `CHIRP_*` environment.
 //! - `telemetry`: logging.
 //! - `app`: assembles storage, HTTP and sockets; binds; graceful shutdown.
+//! - `admin`: `chirp admin`, an operator's tasks on the database from the shell (set a
+//!   role, create an account), safe while the server runs.
 //! - `domain`: validated input and the records served (`Username`, `TweetText`, `Tweet`…).
 //! - `feed`: every change of what a timeline shows (posting in batches and in order,
 //!   deleting, liking, following, profiles): stored, then published, and the notifications
@@ -29,12 +31,13 @@
 //! - `web`: the embedded web app and Socket.IO client bundle (it reads `storage` to answer
 //!   404 for users and tweets that do not exist).
 //!
-//! Imports run one way: `main` → `app` → `http` → `feed` → `changes` → `storage` →
+//! Imports run one way: `main` → `admin` → `app` → `http` → `feed` → `changes` → `storage` →
 //! `domain`, with `realtime` a listener beside `feed` (`realtime` → `changes` → …; only
 //! `app` imports `realtime`, and registers the listeners at start), and `config`,
 //! `telemetry`, `auth`, `origin`, `caps` and `limit` as leaf helpers that import none of those layers
 //! above them. `scripts/check-imports.py` (in the test command) holds the code to this.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod caps;

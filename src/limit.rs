@@ -35,6 +35,11 @@ impl<K: Hash + Eq + Clone> KeyedLimit<K> {
         }
     }
 
+    /// Its name (the metric's `limit` label).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// Count one attempt by `key`: `Ok` within the limit, else how long until the next
     /// attempt would pass.
     pub fn check(&self, key: &K) -> Result<(), Duration> {

@@ -1,9 +1,9 @@
-//! The `chirp` binary: parse the command line, start logging, run the server until
-//! SIGTERM or Ctrl-C.
+//! The `chirp` binary: parse the command line, then either start logging and run the
+//! server until SIGTERM or Ctrl-C, or run one `chirp admin` task and print its result.
 //!
-//! A failure to start (a busy port, a database that will not open) is one line on stderr,
-//! `error: <what>: <why>`, and exit status 1: never `anyhow`'s multi-line report or a
-//! stack trace, whatever `RUST_BACKTRACE` says.
+//! A failure (a busy port, a database that will not open, no such user) is one line on
+//! stderr, `error: <what>: <why>`, and exit status 1: never `anyhow`'s multi-line report or
+//! a stack trace, whatever `RUST_BACKTRACE` says.
 
 use std::process::ExitCode;
 
@@ -14,11 +14,17 @@ use chirp::config::{Cli, Command, ServeConfig};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Cli {
-        command: Command::Serve(config),
-    } = Cli::parse();
-    chirp::telemetry::init(config.server.log_format);
-    match serve(&config).await {
+    let result = match Cli::parse().command {
+        Command::Serve(config) => {
+            chirp::telemetry::init(config.server.log_format);
+            serve(&config).await
+        }
+        // No logging: what the task did is its one line of output.
+        Command::Admin(task) => chirp::admin::run(task, std::io::stdin().lock())
+            .await
+            .map(|done| println!("{done}")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}`: the whole cause chain on one line, and no backtrace.

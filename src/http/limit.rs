@@ -7,9 +7,9 @@
 //! once, for load tests. Each limiter is a `limit::KeyedLimit`, a token bucket per key.
 //! Sign-ups and sign-ins have separate buckets, so making accounts cannot use up anyone's sign-in attempts (and the reverse).
 //!
-//! Behind a reverse proxy every request comes from the proxy's address; list the proxies in
-//! `--trusted-proxies` and the client address is read from `X-Forwarded-For` instead (the
-//! rightmost entry that is not itself a trusted proxy). Nobody else can set it.
+//! Behind a reverse proxy every request comes from the proxy's address; from a trusted proxy
+//! (`--trusted-proxies`: loopback and private ranges by default) the client address is read
+//! from `X-Forwarded-For` instead (`caps::client_address`). Nobody else can set it.
 
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
@@ -22,6 +22,7 @@ use axum::http::request::Parts;
 use governor::Quota;
 
 use super::error::ApiError;
+use crate::caps::{TrustedProxies, warn_if_proxy_refused};
 use crate::config::{ServeConfig, Switch};
 use crate::limit::KeyedLimit;
 
@@ -38,6 +39,11 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     /// No limit.
     pub fn unlimited(name: &'static str) -> Self {
         Self::new(name, None)
+    }
+
+    /// Its name (`sign_in`, `posts`…), as the metric's `limit` label.
+    pub fn name(&self) -> &'static str {
+        self.0.name()
     }
 
     /// Count one attempt by `key`: `Ok` if it is within the limit, else 429 with how long
@@ -78,7 +84,7 @@ pub struct RateLimits {
     pub mutes: AccountLimiter,
     /// Reports per account (`--report-rate-limit`, per hour).
     pub reports: AccountLimiter,
-    trusted_proxies: Arc<[IpAddr]>,
+    trusted_proxies: TrustedProxies,
 }
 
 impl RateLimits {
@@ -101,7 +107,7 @@ impl RateLimits {
             blocks: Limiter::new("blocks", per_minute(config.limits.block_rate_limit)),
             mutes: Limiter::new("mutes", per_minute(config.limits.mute_rate_limit)),
             reports: Limiter::new("reports", per_hour(config.limits.report_rate_limit)),
-            trusted_proxies: config.server.trusted_proxies.as_slice().into(),
+            trusted_proxies: TrustedProxies::new(&config.server.trusted_proxies),
         }
     }
 
@@ -117,7 +123,15 @@ impl RateLimits {
         parts: &Parts,
     ) -> Result<(), ApiError> {
         match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(peer)) => limiter.check(&self.client(peer.ip(), &parts.headers)),
+            Some(ConnectInfo(peer)) => {
+                let refused = limiter.check(&self.client(peer.ip(), &parts.headers));
+                if refused.is_err() {
+                    let what = format!("the {} rate limit", limiter.name());
+                    let trusted = &self.trusted_proxies;
+                    warn_if_proxy_refused(&what, peer.ip(), &parts.headers, trusted);
+                }
+                refused
+            }
             // Only in-process tests call the router without a peer address.
             None => Ok(()),
         }
@@ -139,7 +153,7 @@ mod tests {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let client: IpAddr = "203.0.113.7".parse().unwrap();
         let mut config = ServeConfig::defaults();
-        config.server.trusted_proxies = vec![proxy];
+        config.server.trusted_proxies = "10.0.0.1".parse().unwrap();
         let limits = RateLimits::new(&config);
         assert_eq!(limits.client(proxy, &forwarded("203.0.113.7")), client);
         // The client may prepend anything; the proxy appends the real address last.

@@ -9,6 +9,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use super::limit::RateLimits;
 use crate::auth::Hasher;
 use crate::changes::Changes;
+use crate::config::Registrations;
 use crate::domain::CursorKey;
 use crate::feed::Feed;
 use crate::origin::OriginPolicy;
@@ -53,6 +54,8 @@ pub struct Services {
     /// Rate limits: sign-in and sign-up per address; posts, likes, follows, profile edits
     /// and marking read per account.
     pub limits: RateLimits,
+    /// Whether anyone may sign up (`--registrations`).
+    pub registrations: Registrations,
     /// Signs and checks follow-list cursors (the same on every node).
     pub cursor_key: CursorKey,
 }

@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::paging::{PageParams, PageQuery};
 use super::state::AppState;
 use super::tweets::TweetList;
+use crate::config::Registrations;
 use crate::domain::{Password, User, Username};
 use crate::storage::{Constraint, StoreError};
 
@@ -44,7 +45,9 @@ pub struct Credentials {
 
 /// Sign up.
 ///
-/// Creates an account; sign in with `POST /api/sessions` afterwards.
+/// Creates an account; sign in with `POST /api/sessions` afterwards. While sign-ups are
+/// closed (`--registrations closed`) every attempt is answered 403 `registrations_closed`,
+/// whatever its body and however many came before (never 400 or 429).
 #[utoipa::path(
     post,
     path = "/api/users",
@@ -53,6 +56,7 @@ pub struct Credentials {
     responses(
         (status = 201, description = "The new account.", body = crate::domain::User),
         (status = 400, description = "`invalid_username`, `invalid_password` or `invalid_json`.", body = super::error::ErrorBody),
+        (status = 403, description = "`registrations_closed`: sign-ups are closed on this server.", body = super::error::ErrorBody),
         (status = 409, description = "`username_taken`.", body = super::error::ErrorBody),
         (status = 429, description = "`rate_limited`: too many attempts from this address.", body = super::error::ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait."))),
@@ -61,10 +65,16 @@ pub struct Credentials {
     ),
 )]
 async fn sign_up(
-    _: SignUpAttempt,
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<Credentials>,
+    attempt: Result<SignUpAttempt, ApiError>,
+    body: Result<ApiJson<Credentials>, ApiError>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
+    // Before the rate limit's and the body's answers: closed is the answer to every attempt.
+    if state.registrations == Registrations::Closed {
+        return Err(ApiError::RegistrationsClosed);
+    }
+    attempt?;
+    let ApiJson(body) = body?;
     let username = Username::parse(&body.username)?;
     let password = Password::parse(&body.password)?;
     let hash = state

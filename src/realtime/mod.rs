@@ -66,7 +66,7 @@ pub struct RealtimeConfig {
     /// Most Engine.IO sessions open at once from one client address (0: no cap).
     pub max_sockets_per_address: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap).
-    pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    pub trusted_proxies: crate::caps::TrustedProxies,
     /// Bytes queued for a socket that stopped reading before it is disconnected (1 MiB).
     pub max_backlog: usize,
     /// `watch` changes allowed per minute per account, or per address when signed out

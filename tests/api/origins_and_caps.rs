@@ -1,5 +1,6 @@
 //! The own origin (scheme, host and port; `--public-url`), the `Secure` cookie, and the caps on
-//! open connections and on sockets per client address.
+//! open connections and on sockets per client address (behind a trusted proxy, the forwarded
+//! address).
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -136,6 +137,70 @@ async fn sockets_over_the_per_address_cap_are_refused_until_one_closes() {
     assert_eq!(
         engine_handshake(&app).await.0,
         StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+/// Opens an Engine.IO polling session as a reverse proxy would pass it on, with
+/// `X-Forwarded-For: forwarded` (or no header): its status.
+async fn proxied_handshake(app: &TestApp, forwarded: Option<&str>) -> StatusCode {
+    let mut request = app.request(Method::GET, "/socket.io/?EIO=4&transport=polling");
+    if let Some(client) = forwarded {
+        request = request.header("x-forwarded-for", client);
+    }
+    app.send(request).await.status
+}
+
+#[tokio::test]
+async fn behind_a_loopback_proxy_sockets_count_per_forwarded_address_by_default() {
+    // No --trusted-proxies: loopback (where the test's requests come from) is trusted.
+    let app = spawn_app_with(Backend::Sqlite, |c| c.realtime.max_sockets_per_address = 2).await;
+    for client in ["203.0.113.1", "203.0.113.1"] {
+        assert_eq!(proxied_handshake(&app, Some(client)).await, StatusCode::OK);
+    }
+    assert_eq!(
+        proxied_handshake(&app, Some("203.0.113.1")).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "one client's cap is full"
+    );
+    // Others behind the same proxy have their own allowance, whatever a client prepends.
+    assert_eq!(
+        proxied_handshake(&app, Some("203.0.113.2")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        proxied_handshake(&app, Some("203.0.113.1, 203.0.113.3")).await,
+        StatusCode::OK,
+        "the rightmost untrusted entry is the client"
+    );
+    assert_eq!(
+        proxied_handshake(&app, Some("10.0.0.7")).await,
+        StatusCode::OK,
+        "a client inside the private network"
+    );
+    // With no header the peer itself counts: a client on this machine, as before.
+    for _ in 0..2 {
+        assert_eq!(proxied_handshake(&app, None).await, StatusCode::OK);
+    }
+    assert_eq!(
+        proxied_handshake(&app, None).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[tokio::test]
+async fn trusted_proxies_none_ignores_forwarded_for() {
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.realtime.max_sockets_per_address = 2;
+        c.server.trusted_proxies = "none".parse().unwrap();
+    })
+    .await;
+    for client in ["203.0.113.1", "203.0.113.2"] {
+        assert_eq!(proxied_handshake(&app, Some(client)).await, StatusCode::OK);
+    }
+    assert_eq!(
+        proxied_handshake(&app, Some("203.0.113.3")).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "every request counts as 127.0.0.1"
     );
 }
 

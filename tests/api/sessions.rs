@@ -222,7 +222,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
         c.limits.rate_limits = chirp::config::Switch::On;
         c.limits.auth_rate_limit = 2;
-        c.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.server.trusted_proxies = "127.0.0.1".parse().unwrap();
     })
     .await;
     let attempt = |client: &str| {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::answer::EngineError;
 use super::session::Sid;
 use super::{Hub, polling, websocket};
-use crate::caps::client_address;
+use crate::caps::{client_address, warn_if_proxy_refused};
 
 /// The transports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +78,16 @@ pub async fn handle(hub: Arc<Hub>, request: Request) -> Response {
         let ip = client_address(peer.ip(), request.headers(), &hub.config.trusted_proxies);
         match hub.addresses.reserve(ip) {
             Some(slot) => address = Some(slot),
-            None => return EngineError::TooManySockets.into_response(),
+            None => {
+                let trusted = &hub.config.trusted_proxies;
+                warn_if_proxy_refused(
+                    "--max-sockets-per-address",
+                    peer.ip(),
+                    request.headers(),
+                    trusted,
+                );
+                return EngineError::TooManySockets.into_response();
+            }
         }
     }
     let session = match sid {

@@ -67,7 +67,7 @@ pub struct EngineConfig {
     /// Most sessions open at once from one client address (0: no cap).
     pub max_sockets_per_address: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap).
-    pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    pub trusted_proxies: crate::caps::TrustedProxies,
 }
 
 impl Default for EngineConfig {
@@ -79,7 +79,7 @@ impl Default for EngineConfig {
             connect_timeout: Duration::from_secs(45),
             max_backlog: 1 << 20,
             max_sockets_per_address: 0,
-            trusted_proxies: Arc::from([]),
+            trusted_proxies: crate::caps::TrustedProxies::none(),
         }
     }
 }
