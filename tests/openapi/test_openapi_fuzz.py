@@ -136,6 +136,15 @@ def fuzz(database_url, tmp_path):
         assert r.status_code == 201, r.text
         r = requests.post(f"{server.url}/api/sessions", json=credentials, timeout=30)
         assert r.status_code == 200, r.text
+        # An admin, so the moderation endpoints answer more than 403 (set as an operator
+        # would: `chirp admin role`, while the server runs).
+        role = subprocess.run(
+            [CHIRP_BIN, "admin", "role", username, "admin", "--database-url", database_url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert role.returncode == 0, role.stderr
         # Something to like, read and delete from the start.
         token = r.json()["token"]
         r = requests.post(
@@ -180,7 +189,11 @@ def fuzz(database_url, tmp_path):
         assert not re.search(r"\b[1-9][0-9]* errored\b", report), report
         # A run whose every signed-in call was refused would pass without testing anything.
         metrics = requests.get(f"{server.url}/metrics", timeout=10).text
-        for method, route, status in [("GET", "/api/me", 200), ("POST", "/api/tweets", 201)]:
+        for method, route, status in [
+            ("GET", "/api/me", 200),
+            ("POST", "/api/tweets", 201),
+            ("GET", "/api/admin/reports", 200),
+        ]:
             assert answered(metrics, method, route, status), f"no {status} for {method} {route}:\n{report}"
     finally:
         server.stop()
