@@ -19,6 +19,8 @@ async fn app_pages_answer_html_with_a_strict_csp() {
         "/users/someone/following".to_owned(),
         format!("/tweets/{tweet}"),
         "/notifications".to_owned(),
+        "/admin".to_owned(),
+        "/settings/blocks".to_owned(),
     ];
     let missing = [
         "/users/nobody",
