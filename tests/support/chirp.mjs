@@ -14,7 +14,8 @@ export const chirpBin = process.env.CHIRP_BIN || join(root, 'target', 'debug', '
 
 /**
  * Start a server. `args` are extra `chirp serve` flags, `env` extra environment.
- * Resolves to { url, port, proc, logs(), stop() } once the server logs where it listens.
+ * Resolves to { url, port, databaseUrl, proc, logs(), stop() } once the server logs where it
+ * listens.
  */
 export async function startChirp({ args = [], env = {}, databaseUrl } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'chirp-test-'));
@@ -43,6 +44,7 @@ export async function startChirp({ args = [], env = {}, databaseUrl } = {}) {
   return {
     url,
     port,
+    databaseUrl: db,
     proc,
     logs: () => output,
     async stop() {
