@@ -159,7 +159,13 @@ mod tests {
         async fn home(&self, _: i64, _: Page) -> Result<Vec<Tweet>, StoreError> {
             unreachable!("FirstPage only reads the first page of everyone's")
         }
-        async fn home_of(&self, _: i64, _: &[i64], _: Page) -> Result<Vec<Tweet>, StoreError> {
+        async fn home_of(
+            &self,
+            _: i64,
+            _: &[i64],
+            _: &[i64],
+            _: Page,
+        ) -> Result<Vec<Tweet>, StoreError> {
             unreachable!("FirstPage only reads the first page of everyone's")
         }
         async fn replies(&self, _: i64, _: Page, _: Option<i64>) -> Result<Vec<Tweet>, StoreError> {

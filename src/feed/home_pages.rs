@@ -108,11 +108,14 @@ struct Pages {
 type Entry = (i64, i64, i64);
 
 /// What a viewer's home shows, besides the window: whom they follow and whom they hide
-/// (blocked either way, muted, suspended), both sorted.
-#[derive(PartialEq, Eq)]
-struct Viewpoint {
-    followees: Arc<[i64]>,
-    hidden: Box<[i64]>,
+/// (blocked either way, muted, suspended), both sorted. Handed to the store on a miss, so it
+/// need not read them again.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Viewpoint {
+    /// Whom the viewer follows.
+    pub followees: Arc<[i64]>,
+    /// Whom the viewer hides.
+    pub hidden: Arc<[i64]>,
 }
 
 impl Viewpoint {
@@ -136,9 +139,9 @@ struct Followees {
 pub enum FromMemory {
     /// The page, as its JSON body.
     Page(Bytes),
-    /// Not the page: the store must read it; with the viewer's followee ids (sorted) when
-    /// memory had them.
-    Miss(Option<Arc<[i64]>>),
+    /// Not the page: the store must read it; with the viewer's followees and hidden authors
+    /// when memory had them.
+    Miss(Option<Arc<Viewpoint>>),
 }
 
 impl HomePages {
@@ -281,7 +284,7 @@ impl HomePages {
             }
             let Some(ids) = pick(&window, viewer, &viewpoint, page) else {
                 metrics::counter!("chirp_cache_misses_total", "cache" => "home").increment(1);
-                return Ok(FromMemory::Miss(Some(viewpoint.followees.clone())));
+                return Ok(FromMemory::Miss(Some(viewpoint)));
             };
             let top = window.tweets.last_key_value().map_or(0, |(&id, _)| id);
             (ids, window.seq, top)
@@ -295,7 +298,7 @@ impl HomePages {
                     // Deleted since the window heard of it (a deletion can overtake its
                     // tweet on the bus): drop it, and let the database answer this once.
                     self.deleted(*id);
-                    return Ok(FromMemory::Miss(Some(viewpoint.followees.clone())));
+                    return Ok(FromMemory::Miss(Some(viewpoint)));
                 }
             }
         }

@@ -27,7 +27,7 @@ use bytes::Bytes;
 
 pub use caches::Caches;
 pub use first_page::FirstPage;
-pub use home_pages::{FromMemory, HomePages};
+pub use home_pages::{FromMemory, HomePages, Viewpoint};
 pub use notifier::NotificationLimits;
 
 use crate::changes::{Change, Changes};
@@ -104,16 +104,20 @@ impl Feed {
     /// as the JSON body of `GET /api/timelines/home`: from memory when it can be
     /// (`HomePages`), else read from the store.
     pub async fn home_json(&self, user: i64, page: Page) -> Result<Bytes, StoreError> {
-        let mut followees = None;
+        let mut known = None;
         if self.changes.coherent() {
             let home = &self.caches.home;
             match home.page(&*self.store, user, page, self.clustered).await? {
                 FromMemory::Page(json) => return Ok(json),
-                FromMemory::Miss(known) => followees = known,
+                FromMemory::Miss(viewpoint) => known = viewpoint,
             }
         }
-        let tweets = match followees {
-            Some(followees) => self.store.home_of(user, &followees, page).await?,
+        let tweets = match known {
+            Some(v) => {
+                self.store
+                    .home_of(user, &v.followees, &v.hidden, page)
+                    .await?
+            }
             None => self.store.home(user, page).await?,
         };
         first_page::encode(&tweets)

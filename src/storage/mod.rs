@@ -125,12 +125,13 @@ pub trait Timelines: Send + Sync + 'static {
     /// A page of `user_id`'s home timeline (their tweets and their followees'), newest
     /// first, as they see it. Costs about the same however few people they follow.
     async fn home(&self, user_id: i64, page: Page) -> Result<Vec<Tweet>, StoreError>;
-    /// As `home`, when the caller knows whom `user_id` follows already (`followees`, the
-    /// feed's memory), which saves reading it again.
+    /// As `home`, when the caller knows whom `user_id` follows and hides already
+    /// (`followees`, `hidden`: the feed's memory, sorted), which saves reading them again.
     async fn home_of(
         &self,
         user_id: i64,
         followees: &[i64],
+        hidden: &[i64],
         page: Page,
     ) -> Result<Vec<Tweet>, StoreError>;
     /// The direct replies to `parent`, **oldest first**, after `page`'s `After` id (from the

@@ -217,19 +217,20 @@ macro_rules! impl_timelines {
                 page: $crate::domain::Page,
             ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
                 let followees = $crate::storage::Follows::following_ids(self, user_id).await?;
-                $crate::storage::Timelines::home_of(self, user_id, &followees, page).await
+                let hidden =
+                    $crate::storage::Moderation::hidden_authors(self, Some(user_id)).await?;
+                $crate::storage::Timelines::home_of(self, user_id, &followees, &hidden, page).await
             }
 
             async fn home_of(
                 &self,
                 user_id: i64,
                 followees: &[i64],
+                hidden: &[i64],
                 page: $crate::domain::Page,
             ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
                 use $crate::storage::timelines::{self as sql, HomePlan};
                 let (bound, ascending) = sql::bound(page);
-                let hidden =
-                    $crate::storage::Moderation::hidden_authors(self, Some(user_id)).await?;
                 let mut authors: Vec<i64> = followees
                     .iter()
                     .copied()

@@ -17,7 +17,7 @@ fn window(tweets: &[(i64, i64)], floor: Option<i64>) -> Window {
 fn follows(ids: &[i64]) -> Viewpoint {
     Viewpoint {
         followees: ids.into(),
-        hidden: Box::new([]),
+        hidden: Arc::new([]),
     }
 }
 
@@ -28,7 +28,7 @@ fn hidden_authors_and_their_threads_are_not_picked() {
     w.tweets.insert(4, (1, 3, 2));
     let everyone = Viewpoint {
         followees: [1, 2].into(),
-        hidden: Box::new([]),
+        hidden: Arc::new([]),
     };
     assert_eq!(
         pick(&w, 7, &everyone, page(10, PageCursor::Newest)),
