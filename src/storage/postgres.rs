@@ -44,16 +44,27 @@ SELECT false AS is_author, id, NULL::text AS display_name FROM inserted \
 UNION ALL SELECT true, id, display_name FROM bumped";
 
 /// The home page's ids for authors `$1`: each author's newest `$3` tweets below id `$2`
-/// by the `tweets_by_author (author_id, id)` index, leaving out replies to authors viewer `$4`
-/// hides, the newest `$3` of them overall.
+/// by the `tweets_by_author (author_id, id)` index (an index-only read), the newest `$3` of
+/// them overall. For a viewer who hides nobody.
 const HOME_BY_AUTHOR_BEFORE: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
+     CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id < $2 \
+       ORDER BY t.id DESC LIMIT $3) x \
+     ORDER BY x.id DESC LIMIT $3";
+/// As `HOME_BY_AUTHOR_BEFORE`, the oldest `$3` above id `$2`.
+const HOME_BY_AUTHOR_AFTER: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
+     CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id > $2 \
+       ORDER BY t.id ASC LIMIT $3) x \
+     ORDER BY x.id ASC LIMIT $3";
+/// As `HOME_BY_AUTHOR_BEFORE`, leaving out replies to authors viewer `$4` hides (which reads
+/// each row, not only the index: only for a viewer who hides someone).
+const HOME_BY_AUTHOR_BEFORE_HIDING: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
      CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id < $2 \
        AND (t.reply_to_author_id IS NULL OR NOT EXISTS (SELECT 1 FROM hides h \
          WHERE h.viewer_id = $4 AND h.author_id = t.reply_to_author_id)) \
        ORDER BY t.id DESC LIMIT $3) x \
      ORDER BY x.id DESC LIMIT $3";
-/// As `HOME_BY_AUTHOR_BEFORE`, the oldest `$3` above id `$2`.
-const HOME_BY_AUTHOR_AFTER: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
+/// As `HOME_BY_AUTHOR_AFTER`, leaving out replies to authors viewer `$4` hides.
+const HOME_BY_AUTHOR_AFTER_HIDING: &str = "SELECT x.id FROM unnest($1::bigint[]) AS a(id) \
      CROSS JOIN LATERAL (SELECT t.id FROM tweets t WHERE t.author_id = a.id AND t.id > $2 \
        AND (t.reply_to_author_id IS NULL OR NOT EXISTS (SELECT 1 FROM hides h \
          WHERE h.viewer_id = $4 AND h.author_id = t.reply_to_author_id)) \
@@ -166,22 +177,23 @@ impl PostgresStore {
     /// `ascending`), one index walk per author (`HOME_BY_AUTHOR_*`), in one statement.
     async fn home_ids_by_author(
         &self,
-        viewer: i64,
+        hiding: Option<i64>,
         authors: &[i64],
         bound: i64,
         ascending: bool,
         limit: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let query = if ascending {
-            HOME_BY_AUTHOR_AFTER
-        } else {
-            HOME_BY_AUTHOR_BEFORE
+        let query = match (ascending, hiding.is_some()) {
+            (true, false) => HOME_BY_AUTHOR_AFTER,
+            (false, false) => HOME_BY_AUTHOR_BEFORE,
+            (true, true) => HOME_BY_AUTHOR_AFTER_HIDING,
+            (false, true) => HOME_BY_AUTHOR_BEFORE_HIDING,
         };
         let rows: Vec<(i64,)> = sqlx::query_as(query)
             .bind(authors)
             .bind(bound)
             .bind(limit)
-            .bind(viewer)
+            .bind(hiding)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())

@@ -103,7 +103,7 @@ impl SqliteStore {
     /// compound select. Every value is a bound parameter.
     async fn home_ids_by_author(
         &self,
-        viewer: i64,
+        hiding: Option<i64>,
         authors: &[i64],
         bound: i64,
         ascending: bool,
@@ -125,9 +125,12 @@ impl SqliteStore {
                 query.push_bind(*author);
                 query.push(format_args!(" AND id {comparison} "));
                 query.push_bind(bound);
-                query.push(timelines::THREAD_SHOWN_TO);
-                query.push_bind(viewer);
-                query.push(timelines::THREAD_SHOWN_TO_END);
+                // Reads each row, not only the index: only for a viewer who hides someone.
+                if let Some(viewer) = hiding {
+                    query.push(timelines::THREAD_SHOWN_TO);
+                    query.push_bind(viewer);
+                    query.push(timelines::THREAD_SHOWN_TO_END);
+                }
                 query.push(format_args!(" ORDER BY id {order} LIMIT "));
                 query.push_bind(limit);
                 query.push(")");
