@@ -213,6 +213,48 @@ pub(super) fn role(name: &str) -> Result<Role, StoreError> {
     Role::parse(name).ok_or_else(|| anyhow::anyhow!("unknown role {name:?} stored").into())
 }
 
+/// Within transaction `$tx`: add (`$on`) or remove the `hides` row ($viewer, $author,
+/// $reason); whether anything changed. `NotFound` when a user does not exist.
+macro_rules! set_hide_row {
+    ($tx:ident, $viewer:expr, $author:expr, $reason:expr, $on:expr, $notifications:expr, $now:expr) => {
+        if $on {
+            let made: Option<(i64,)> = sqlx::query_as($crate::storage::moderation::INSERT_HIDE)
+                .bind($viewer)
+                .bind($author)
+                .bind($reason)
+                .bind(i64::from($notifications))
+                .bind($now)
+                .fetch_optional(&mut *$tx)
+                .await
+                .map_err($crate::storage::moderation::missing_user)?;
+            made.is_some()
+        } else {
+            sqlx::query($crate::storage::moderation::DELETE_HIDE)
+                .bind($viewer)
+                .bind($author)
+                .bind($reason)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected()
+                > 0
+        }
+    };
+}
+pub(super) use set_hide_row;
+
+/// Within transaction `$tx`: whether $viewer still hides $author, for any reason.
+macro_rules! still_hides {
+    ($tx:ident, $viewer:expr, $author:expr) => {{
+        let (n,): (i64,) = sqlx::query_as($crate::storage::moderation::HIDES)
+            .bind($viewer)
+            .bind($author)
+            .fetch_one(&mut *$tx)
+            .await?;
+        n > 0
+    }};
+}
+pub(super) use still_hides;
+
 /// Implements `Moderation` for a struct with a `pool` field and `begin_write()` that
 /// implements `Tweets`.
 macro_rules! impl_moderation {
@@ -235,28 +277,9 @@ macro_rules! impl_moderation {
                     (blocked, blocker, sql::BLOCKED_BY),
                 ];
                 for (viewer, author, reason) in pairs {
-                    let changed = if on {
-                        let made: Option<(i64,)> = sqlx::query_as(sql::INSERT_HIDE)
-                            .bind(viewer)
-                            .bind(author)
-                            .bind(reason)
-                            .bind(1_i64)
-                            .bind(now)
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err($crate::storage::moderation::missing_user)?;
-                        made.is_some()
-                    } else {
-                        sqlx::query(sql::DELETE_HIDE)
-                            .bind(viewer)
-                            .bind(author)
-                            .bind(reason)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected()
-                            > 0
-                    };
-                    change.changed |= changed;
+                    change.changed |= $crate::storage::moderation::set_hide_row!(
+                        tx, viewer, author, reason, on, true, now
+                    );
                 }
                 if !change.changed {
                     return Ok(change);
@@ -293,12 +316,8 @@ macro_rules! impl_moderation {
                     }
                 }
                 for (viewer, author) in [(blocker, blocked), (blocked, blocker)] {
-                    let (n,): (i64,) = sqlx::query_as(sql::HIDES)
-                        .bind(viewer)
-                        .bind(author)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    change.hidden.push((viewer, author, n > 0));
+                    let hidden = $crate::storage::moderation::still_hides!(tx, viewer, author);
+                    change.hidden.push((viewer, author, hidden));
                 }
                 tx.commit().await?;
                 Ok(change)
@@ -314,27 +333,16 @@ macro_rules! impl_moderation {
                 use $crate::storage::moderation as sql;
                 let mut tx = self.begin_write().await?;
                 let mut change = $crate::storage::HideChange::default();
-                change.changed = if on {
-                    let made: Option<(i64,)> = sqlx::query_as(sql::INSERT_HIDE)
-                        .bind(muter)
-                        .bind(muted)
-                        .bind(sql::MUTE)
-                        .bind(i64::from(notifications))
-                        .bind($crate::domain::now_micros())
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err($crate::storage::moderation::missing_user)?;
-                    made.is_some()
-                } else {
-                    sqlx::query(sql::DELETE_HIDE)
-                        .bind(muter)
-                        .bind(muted)
-                        .bind(sql::MUTE)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                        > 0
-                };
+                let now = $crate::domain::now_micros();
+                change.changed = $crate::storage::moderation::set_hide_row!(
+                    tx,
+                    muter,
+                    muted,
+                    sql::MUTE,
+                    on,
+                    notifications,
+                    now
+                );
                 if !change.changed {
                     return Ok(change);
                 }
@@ -345,12 +353,8 @@ macro_rules! impl_moderation {
                         .execute(&mut *tx)
                         .await?;
                 }
-                let (n,): (i64,) = sqlx::query_as(sql::HIDES)
-                    .bind(muter)
-                    .bind(muted)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                change.hidden.push((muter, muted, n > 0));
+                let hidden = $crate::storage::moderation::still_hides!(tx, muter, muted);
+                change.hidden.push((muter, muted, hidden));
                 tx.commit().await?;
                 Ok(change)
             }
