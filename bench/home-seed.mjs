@@ -8,10 +8,19 @@
 //
 //   node bench/home-seed.mjs --kind chirp|node --db PATH [--users 10000] [--authors 2000]
 //        [--follows 200] [--zipf 1] [--tweets 1000000] [--seed 13] [--graph OUT.txt]
+//        [--hide-share 0.1 --hide-authors 5 --hide-among 20]   (Chirp only)
+//
+// With `--hide-share P` (issue 20), a share P of the users each hides `--hide-authors` of the
+// `--hide-among` most followed authors, by a block or a mute (even odds), stored as Chirp
+// stores them: a block is two `hides` rows, (blocker, blocked, block) and (blocked, blocker,
+// blocked_by), and removes the follows between the two both ways; a mute is one row and keeps
+// the follow. The picks use their own random stream, so users, tokens, tweets and the rest
+// of the graph are those of the same seed without hides.
 //
 // The database must exist with the server's schema and no users: start the server on it once
 // and stop it (bench/compare.sh does). `--graph` writes one line per user for loadgen and
-// wrk: `id username token followee,followee,…`.
+// wrk: `id username token followee,followee,… hidden,hidden,…` (the last field: whom that
+// user hides — blocks either way and mutes; empty without hides).
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -31,6 +40,9 @@ const { values: o } = parseArgs({
     tweets: { type: 'string', default: '1000000' },
     seed: { type: 'string', default: '13' },
     graph: { type: 'string' },
+    'hide-share': { type: 'string', default: '0' },
+    'hide-authors': { type: 'string', default: '5' },
+    'hide-among': { type: 'string', default: '20' },
   },
 });
 const int = (name) => {
@@ -47,6 +59,11 @@ const users = Math.max(int('users'), authors);
 const follows = Math.min(int('follows'), authors - 1);
 const tweets = int('tweets');
 const s = Number(o.zipf);
+const hideShare = Number(o['hide-share']);
+if (!(hideShare >= 0 && hideShare <= 1)) throw new Error(`--hide-share wants a share between 0 and 1, got ${o['hide-share']}`);
+if (hideShare > 0 && o.kind !== 'chirp') throw new Error('--hide-share is for --kind chirp (the Node baseline has no blocks or mutes)');
+const hideAmong = Math.min(int('hide-among'), authors);
+const hideAuthors = Math.min(int('hide-authors'), hideAmong - 1);
 
 // mulberry32: small, fast, deterministic.
 let state = int('seed') >>> 0;
@@ -76,6 +93,40 @@ for (const p of people) {
   p.followees = keys.slice(0, follows).map(([, a]) => a).sort((x, y) => x - y);
 }
 
+// Hides, from a stream of their own (seeded apart from the main one).
+let hideState = (int('seed') ^ 0x5eed1d) >>> 0;
+const hideRand = () => {
+  hideState = (hideState + 0x6d2b79f5) >>> 0;
+  let t = hideState;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+/** [viewer, author, 'block' | 'mute'] */
+const hideActs = [];
+for (const p of hideShare > 0 ? people : []) {
+  if (hideRand() >= hideShare) continue;
+  const pool = [];
+  for (let a = 1; a <= hideAmong; a++) if (a !== p.id) pool.push(a);
+  for (let i = 0; i < hideAuthors && pool.length; i++) {
+    const [a] = pool.splice(Math.floor(hideRand() * pool.length), 1);
+    hideActs.push([p.id, a, hideRand() < 0.5 ? 'block' : 'mute']);
+  }
+}
+// Whom each user hides (the graph file's last field), and the follows that blocks removed.
+const hidden = new Map(people.map((p) => [p.id, new Set()]));
+const byId = new Map(people.map((p) => [p.id, p]));
+for (const [viewer, author, kind] of hideActs) {
+  hidden.get(viewer).add(author);
+  if (kind === 'block') {
+    hidden.get(author).add(viewer);
+    const v = byId.get(viewer);
+    const a = byId.get(author);
+    v.followees = v.followees.filter((f) => f !== author);
+    a.followees = a.followees.filter((f) => f !== viewer);
+  }
+}
+
 const db = new Database(o.db);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = OFF');
@@ -96,6 +147,9 @@ db.transaction(() => {
     ? db.prepare('INSERT INTO follows (follower_id, followee_id, id, created_at) VALUES (?, ?, ?, ?)')
     : db.prepare('INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)');
   const tweet = db.prepare('INSERT INTO tweets (id, author_id, text, created_at) VALUES (?, ?, ?, ?)');
+  const hide = hideActs.length
+    ? db.prepare('INSERT INTO hides (viewer_id, author_id, reason, notifications, created_at) VALUES (?, ?, ?, 1, ?)')
+    : null;
   // Not a valid hash for either server: these users sign in with their seeded tokens only.
   const noPassword = 'seeded: no password';
   for (const p of people) {
@@ -110,6 +164,10 @@ db.transaction(() => {
       if (chirp) follow.run(p.id, a, followId, nowUs);
       else follow.run(p.id, a, iso(nowUs));
     }
+  }
+  for (const [viewer, author, kind] of hideActs) {
+    hide.run(viewer, author, kind, nowUs);
+    if (kind === 'block') hide.run(author, viewer, 'blocked_by', nowUs);
   }
   const t0 = nowUs - tweets * 1000;
   for (let i = 1; i <= tweets; i++) {
@@ -131,13 +189,17 @@ db.pragma('wal_checkpoint(TRUNCATE)');
 db.close();
 
 if (o.graph) {
-  writeFileSync(o.graph, people.map((p) => `${p.id} ${p.username} ${p.token} ${p.followees.join(',')}\n`).join(''));
+  writeFileSync(o.graph, people.map((p) => `${p.id} ${p.username} ${p.token} ${p.followees.join(',')} ${[...hidden.get(p.id)].sort((x, y) => x - y).join(',')}\n`).join(''));
 }
 const followers = new Map();
 for (const p of people) for (const a of p.followees) followers.set(a, (followers.get(a) ?? 0) + 1);
 const counts = [...followers.values()].sort((x, y) => y - x);
 console.error(
-  `home-seed (${o.kind}): ${users} users, ${users * follows} follows of ${authors} authors ` +
+  `home-seed (${o.kind}): ${users} users, ${people.reduce((n, p) => n + p.followees.length, 0)} follows of ${authors} authors ` +
     `(followers: max ${counts[0]}, median ${counts[Math.floor(counts.length / 2)]}, min ${counts.at(-1)}), ` +
-    `${tweets} tweets in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `${tweets} tweets` +
+    (hideActs.length
+      ? `, ${new Set(hideActs.map(([v]) => v)).size} users hiding ${hideActs.filter(([, , k]) => k === 'block').length} blocks and ${hideActs.filter(([, , k]) => k === 'mute').length} mutes among the top ${hideAmong} authors`
+      : '') +
+    ` in ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );

@@ -5,7 +5,9 @@
 //! steady schedule. Each socket keeps what it received, with the instant it was read, and
 //! only when the run is over is every delivery judged against the graph: the right
 //! recipient (a follower of the author), not the author, not twice; and every follower
-//! online got every tweet of whom they follow. Memory per home-watching socket is the
+//! online got every tweet of whom they follow, unless they hide the author (a block either way
+//! or a mute, from the graph's last field: a delivery to such a viewer counts as
+//! `to_hider`, which must stay 0). Memory per home-watching socket is the
 //! server's RSS growth from before the first connect to after the last `watch` was
 //! acknowledged, divided by the sockets.
 
@@ -29,7 +31,8 @@ use crate::target;
 
 #[derive(Args)]
 pub struct HomeArgs {
-    /// The graph file of `bench/home-seed.mjs --graph`: `id username token followee,…` a line.
+    /// The graph file of `bench/home-seed.mjs --graph`: `id username token followee,…
+    /// [hidden,…]` a line.
     #[arg(long)]
     graph: String,
     /// Home-watching sockets, one per user, the first N users of the graph.
@@ -47,12 +50,37 @@ pub struct HomeArgs {
     /// Seed of the author picks.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// With `--top-share`, the lowest author ids (the seeder's most followed) that post it.
+    #[arg(long, default_value_t = 0)]
+    top_authors: usize,
+    /// The share of tweets posted by one of the `--top-authors` (the rest: any author).
+    #[arg(long, default_value_t = 0.0)]
+    top_share: f64,
 }
 
 struct User {
     id: i64,
     token: String,
     followees: HashSet<i64>,
+    /// Authors this user hides (blocks either way, mutes): none of theirs may reach them.
+    hidden: HashSet<i64>,
+}
+
+impl User {
+    /// Whether `author`'s tweets belong on this user's home.
+    fn sees(&self, author: i64) -> bool {
+        self.followees.contains(&author) && !self.hidden.contains(&author)
+    }
+}
+
+/// A comma-separated list of ids (empty or absent: none).
+fn ids(field: Option<&str>) -> Result<HashSet<i64>, std::num::ParseIntError> {
+    field
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect()
 }
 
 fn read_graph(path: &str) -> anyhow::Result<Vec<User>> {
@@ -63,20 +91,15 @@ fn read_graph(path: &str) -> anyhow::Result<Vec<User>> {
         let (Some(id), Some(_name), Some(token)) = (f.next(), f.next(), f.next()) else {
             bail!("{path}:{}: want `id username token followees`", n + 1);
         };
-        let followees = f
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::parse)
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("{path}:{}: followee ids", n + 1))?;
+        let followees = ids(f.next()).with_context(|| format!("{path}:{}: followee ids", n + 1))?;
+        let hidden = ids(f.next()).with_context(|| format!("{path}:{}: hidden ids", n + 1))?;
         users.push(User {
             id: id
                 .parse()
                 .with_context(|| format!("{path}:{}: id", n + 1))?,
             token: token.to_string(),
             followees,
+            hidden,
         });
     }
     Ok(users)
@@ -196,9 +219,24 @@ impl Rng {
     }
 }
 
+/// Who posts tweet after tweet: with probability `top_share` one of the first `top` authors,
+/// else any author, each pick uniform.
+fn pick(rng: &mut Rng, authors: &[i64], top: usize, top_share: f64) -> i64 {
+    let top = top.min(authors.len());
+    // Without a top share, one draw per pick: the same authors as the plain home stage.
+    if top > 0 && top_share > 0.0 && (rng.below(1_000_000) as f64) < top_share * 1_000_000.0 {
+        authors[rng.below(top)]
+    } else {
+        authors[rng.below(authors.len())]
+    }
+}
+
 pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
     if a.rate <= 0.0 || a.seconds <= 0.0 {
         bail!("--rate and --seconds must be positive");
+    }
+    if !(0.0..=1.0).contains(&a.top_share) {
+        bail!("--top-share is a share between 0 and 1");
     }
     let users = read_graph(&a.graph)?;
     if users.len() < a.sockets {
@@ -287,14 +325,16 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let settled = Snapshot::take(ctx.server_pid);
 
-    // Who is online, and how many online followers each author has.
+    // Who is online, and how many online followers each author has (who do not hide them).
     let online: Vec<bool> = oks.iter().map(|o| o.load(Ordering::Relaxed)).collect();
     let mut online_followers: HashMap<i64, u64> = HashMap::new();
+    let mut online_hiders = 0u64;
     for (u, on) in users.iter().zip(&online) {
         if *on {
-            for f in &u.followees {
+            for f in u.followees.iter().filter(|f| u.sees(**f)) {
                 *online_followers.entry(*f).or_default() += 1;
             }
+            online_hiders += u64::from(!u.hidden.is_empty());
         }
     }
 
@@ -309,7 +349,7 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
     let before = Snapshot::take(ctx.server_pid);
     let start = Instant::now() + Duration::from_millis(20);
     for i in 0..total {
-        let author = authors[rng.below(authors.len())];
+        let author = pick(&mut rng, &authors, a.top_authors, a.top_share);
         let scheduled = start + period * i as u32;
         tokio::time::sleep_until(scheduled.into()).await;
         let (api, token, posted, failed) = (
@@ -351,6 +391,18 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let after = Snapshot::take(ctx.server_pid);
+    // Deliveries the server must withhold: to online followers who mute the author (counted
+    // after the measured window: this walks every user for every tweet).
+    let withheld: u64 = posted
+        .values()
+        .map(|(author, _)| {
+            users
+                .iter()
+                .zip(&online)
+                .filter(|(u, on)| **on && u.followees.contains(author) && u.hidden.contains(author))
+                .count() as u64
+        })
+        .sum();
     // Strays (duplicates, wrong recipients) still count.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = stop.send(true);
@@ -360,8 +412,8 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
     }
 
     // Judge every delivery against the graph.
-    let (mut correct, mut wrong, mut dup, mut to_author, mut foreign) =
-        (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut correct, mut wrong, mut dup, mut to_author, mut to_hider, mut foreign) =
+        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
     let mut latency = record::new_histogram();
     let mut last_of: HashMap<i64, Instant> = HashMap::new();
     let mut per_socket_missed_sockets = 0u64;
@@ -374,6 +426,8 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
             };
             if author == u.id {
                 to_author += 1;
+            } else if u.hidden.contains(&author) {
+                to_hider += 1;
             } else if !u.followees.contains(&author) {
                 wrong += 1;
             } else if !seen.insert(id) {
@@ -387,7 +441,7 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
         }
         let want = posted
             .values()
-            .filter(|(author, _)| u.followees.contains(author))
+            .filter(|(author, _)| u.sees(*author))
             .count();
         if *on && seen.len() < want {
             per_socket_missed_sockets += 1;
@@ -433,6 +487,12 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
         "wrong_recipient": wrong,
         "duplicates": dup,
         "to_author": to_author,
+        "online_hiders": online_hiders,
+        "hide_pairs": users.iter().map(|u| u.hidden.len()).sum::<usize>(),
+        "to_hider": to_hider,
+        "withheld": withheld,
+        "top_authors": a.top_authors,
+        "top_share": a.top_share,
         "foreign": foreign,
         "latency": record::summarize_us(&latency),
         "time_to_last": record::summarize_us(&to_last),
@@ -444,7 +504,8 @@ pub async fn home(ctx: &Ctx, a: HomeArgs) -> anyhow::Result<Value> {
     });
     eprintln!(
         "home: {watching}/{} sockets watching ({} bytes each); {} tweets by {} authors: {correct}/{expected} delivered, \
-         {} missed, {wrong} wrong, {dup} duplicated, {to_author} to the author; latency p50 {} p99 {} ms; server CPU {} µs/delivery",
+         {} missed, {wrong} wrong, {dup} duplicated, {to_author} to the author, {to_hider} to a viewer hiding the author \
+         ({online_hiders} online viewers hide someone; {withheld} deliveries to followers who mute the author withheld); latency p50 {} p99 {} ms; server CPU {} µs/delivery",
         a.sockets,
         report["bytes_per_socket"],
         posted.len(),
@@ -464,7 +525,7 @@ mod tests {
     #[test]
     fn reads_the_seeders_graph_lines() {
         let path = std::env::temp_dir().join(format!("loadgen-graph-{}.txt", std::process::id()));
-        std::fs::write(&path, "1 hu1 tokA 2,3\n2 hu2 tokB \n3 hu3 tokC 1\n").unwrap();
+        std::fs::write(&path, "1 hu1 tokA 2,3\n2 hu2 tokB \n3 hu3 tokC 1 2\n").unwrap();
         let users = read_graph(path.to_str().unwrap()).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(users.len(), 3);
@@ -472,6 +533,26 @@ mod tests {
         assert_eq!(users[0].followees, HashSet::from([2, 3]));
         assert!(users[1].followees.is_empty());
         assert_eq!(users[2].id, 3);
+        assert!(users[0].hidden.is_empty(), "no last field: hides nobody");
+        assert_eq!(users[2].hidden, HashSet::from([2]));
+        assert!(users[2].sees(1) && !users[2].sees(2));
+    }
+
+    #[test]
+    fn top_authors_post_their_share() {
+        let authors: Vec<i64> = (1..=100).collect();
+        let mut r = Rng(7);
+        let picks: Vec<i64> = (0..10_000)
+            .map(|_| pick(&mut r, &authors, 5, 0.5))
+            .collect();
+        let top = picks.iter().filter(|&&a| a <= 5).count();
+        assert!(
+            (5_000..6_000).contains(&top),
+            "{top} of 10,000 by the top 5"
+        );
+        // No top share: exactly the uniform picks.
+        let (mut r, mut plain) = (Rng(7), Rng(7));
+        assert!((0..1000).all(|_| pick(&mut r, &authors, 5, 0.0) == authors[plain.below(100)]));
     }
 
     #[test]
