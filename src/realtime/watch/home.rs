@@ -55,6 +55,30 @@ impl<S: Clone> WatchIndex<S> {
         Ok(())
     }
 
+    /// Free the dead slots once they are an eighth of all slots (or nobody watches home
+    /// any more): one pass over the inverted lists drops them all. A user leaving home used
+    /// to search each followee's list for their slot — with 10,000 home sockets closing at
+    /// once, 16% of the CPU, under the index lock (BENCHMARKS.md, issue 20); batched, each
+    /// entry is visited about eight times over all those leaves.
+    pub(super) fn sweep_dead_slots_if_due(&mut self) {
+        let due = self.dead_slots.len() * 8 >= self.homes.len() || self.home_slot.is_empty();
+        if !due || self.dead_slots.is_empty() {
+            return;
+        }
+        let mut dead = vec![false; self.homes.len()];
+        for &slot in &self.dead_slots {
+            dead[slot as usize] = true;
+        }
+        self.followers_online.retain(|_, slots| {
+            slots.retain(|s| !dead[*s as usize]);
+            if slots.capacity() > 2 * slots.len() + 4 {
+                slots.shrink_to(slots.len() + slots.len() / 8);
+            }
+            !slots.is_empty()
+        });
+        self.free_slots.append(&mut self.dead_slots);
+    }
+
     /// A free slot in `homes` (still `None`).
     fn take_slot(&mut self) -> Result<Slot, WatchError> {
         if let Some(slot) = self.free_slots.pop() {

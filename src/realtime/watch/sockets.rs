@@ -2,7 +2,7 @@
 //! `home` (joining `home` is in `home`) and off any timeline (leaving `home` last frees the
 //! user's slot), and visiting one user's sockets or every socket.
 
-use super::lists::{push_exact, remove_follower, remove_from, remove_key};
+use super::lists::{push_exact, remove_from, remove_key};
 use super::{Key, Timeline, WatchError, WatchIndex, Watcher};
 
 impl<S: Clone> WatchIndex<S> {
@@ -114,16 +114,15 @@ impl<S: Clone> WatchIndex<S> {
                 if !home.sockets.is_empty() {
                     return;
                 }
-                // The user's last home socket here: free the slot, after taking it out of
-                // every inverted list (a reused slot must not inherit any).
+                // The user's last home socket here: the slot is dead (routing skips it, as
+                // `homes[slot]` is empty) until a sweep takes it out of every inverted list
+                // at once and frees it (a reused slot must not inherit any).
                 if let Some(home) = entry.take() {
                     debug_assert_eq!(home.user, user);
-                    for followee in home.followees.iter() {
-                        remove_follower(&mut self.followers_online, followee, slot);
-                    }
                 }
                 self.home_slot.remove(&user);
-                self.free_slots.push(slot);
+                self.dead_slots.push(slot);
+                self.sweep_dead_slots_if_due();
             }
         }
     }

@@ -316,3 +316,32 @@ fn a_hides_read_older_than_the_log_is_refused() {
     }
     assert_eq!(index.set_hides(10, vec![20], 0), Err(WatchError::Stale));
 }
+
+#[test]
+fn slots_left_are_swept_in_batches_and_never_inherited() {
+    let mut index = WatchIndex::default();
+    // Nine users (keys 1..=9) watch home, each following author 100.
+    for user in 1..=9_u64 {
+        index.connect(user, user, Some(user as i64));
+        index.watch_home(user, vec![100], 0).unwrap();
+    }
+    index.disconnect(1);
+    // Dead but not swept yet (one of nine slots): routing skips it.
+    assert_eq!(index.dead_slots.len(), 1);
+    assert_eq!(recipients(&index, 100, None), (2..=9).collect::<Vec<Key>>());
+    // A newcomer gets a fresh slot, not the dead one, and inherits nothing.
+    index.connect(10, 10, Some(10));
+    index.watch_home(10, vec![200], 0).unwrap();
+    assert_eq!(recipients(&index, 100, None), (2..=9).collect::<Vec<Key>>());
+    assert_eq!(recipients(&index, 200, None), vec![10]);
+    // A second leave makes the dead an eighth of the slots: one sweep frees both.
+    index.disconnect(2);
+    assert!(index.dead_slots.is_empty());
+    assert_eq!(index.free_slots.len(), 2);
+    assert_eq!(index.followers_online[&100].len(), 7);
+    assert_eq!(recipients(&index, 100, None), (3..=9).collect::<Vec<Key>>());
+    for key in 3..=10 {
+        index.disconnect(key);
+    }
+    assert!(index.is_empty());
+}
