@@ -39,6 +39,15 @@ pub(super) const THREAD_SHOWN_TO: &str = " AND (reply_to_author_id IS NULL OR NO
 /// Closes `THREAD_SHOWN_TO` after the viewer's bound value.
 pub(super) const THREAD_SHOWN_TO_END: &str = " AND h.author_id = tweets.reply_to_author_id))";
 
+/// `shown!` for one author's list (`$4`): asked once, not per row (uncorrelated, so
+/// PostgreSQL evaluates it once and keeps the index walk that stops after `limit` rows).
+macro_rules! author_shown {
+    () => {
+        "(SELECT a.suspended_at FROM users a WHERE a.id = $4) IS NULL AND NOT EXISTS \
+           (SELECT 1 FROM hides h WHERE h.viewer_id = $1 AND h.author_id = $4) "
+    };
+}
+
 /// `$2` = exclusive upper bound, `$3` = limit.
 pub(super) const TWEETS_BEFORE: &str = concat!(
     tweet_select!(),
@@ -59,14 +68,14 @@ pub(super) const TWEETS_AFTER: &str = concat!(
 pub(super) const AUTHOR_TWEETS_BEFORE: &str = concat!(
     tweet_select!(),
     "WHERE t.author_id = $4 AND t.id < $2 AND ",
-    shown!(),
+    author_shown!(),
     "ORDER BY t.id DESC LIMIT $3"
 );
 /// As `TWEETS_AFTER`, `$4` = author id.
 pub(super) const AUTHOR_TWEETS_AFTER: &str = concat!(
     tweet_select!(),
     "WHERE t.author_id = $4 AND t.id > $2 AND ",
-    shown!(),
+    author_shown!(),
     "ORDER BY t.id ASC LIMIT $3"
 );
 
