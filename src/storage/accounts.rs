@@ -71,7 +71,7 @@ impl UserRow {
 }
 
 /// A stored role; only ever written from `Role::as_str`, anything else reads as a user.
-fn stored_role(name: &str) -> crate::domain::Role {
+pub(super) fn stored_role(name: &str) -> crate::domain::Role {
     crate::domain::Role::parse(name).unwrap_or(crate::domain::Role::User)
 }
 

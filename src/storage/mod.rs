@@ -16,6 +16,7 @@ mod accounts;
 mod error;
 mod follows;
 mod moderation;
+mod moderation_rows;
 mod notifications;
 mod postgres;
 mod secrets;
