@@ -24,6 +24,7 @@ macro_rules! shown {
            WHERE h.viewer_id = $1 AND h.author_id = t.author_id) "
     };
 }
+pub(super) use shown;
 /// Nor, for a reply, the author it answers: the lists that gather many authors (everyone,
 /// home) leave out threads with a hidden author.
 macro_rules! thread_shown {
@@ -32,6 +33,7 @@ macro_rules! thread_shown {
            WHERE h.viewer_id = $1 AND h.author_id = t.reply_to_author_id)) "
     };
 }
+pub(super) use thread_shown;
 /// `thread_shown!` for the per-author home read (`home_ids_by_author`), whose one bound
 /// value is the viewer and whose table is `tweets` unaliased.
 pub(super) const THREAD_SHOWN_TO: &str = " AND (reply_to_author_id IS NULL OR NOT EXISTS \
