@@ -25,6 +25,7 @@ mod session_cache;
 mod sqlite;
 mod timelines;
 mod tweets;
+mod words;
 
 use std::collections::HashMap;
 use std::sync::Arc;

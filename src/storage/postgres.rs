@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
-use super::{accounts, follows, notifications, search, secrets, timelines, tweets};
+use super::{accounts, follows, notifications, search, secrets, timelines, tweets, words};
 use crate::domain::{Draft, Tweet};
 
 /// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).
@@ -80,7 +80,7 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     /// How search statements are written here.
-    pub(super) const DIALECT: search::Dialect = search::Dialect::Postgres;
+    pub(super) const DIALECT: words::Dialect = words::Dialect::Postgres;
 
     /// `$1`'s followee ids, ascending, in one comma-separated text.
     const FOLLOWING_IDS_PACKED: &'static str = "SELECT COALESCE(string_agg(followee_id::text, ',' ORDER BY followee_id), '') \

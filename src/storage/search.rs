@@ -13,16 +13,8 @@
 
 use super::timelines::{shown, thread_shown};
 use super::tweets::{tweet_columns, tweet_joins};
+use super::words::Dialect;
 use crate::domain::SearchQuery;
-
-/// Which database a statement is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// SQLite with FTS5.
-    Sqlite,
-    /// PostgreSQL with a tsvector column.
-    Postgres,
-}
 
 /// A search statement: the SQL (`$1` viewer, `$2` exclusive bound, `$3` limit) and the text
 /// values bound after those, in order.
@@ -281,8 +273,12 @@ macro_rules! impl_search {
                             .await?;
                     }
                     let index = match Self::DIALECT {
-                        sql::Dialect::Sqlite => sql::SQLITE_INDEX_WORDS,
-                        sql::Dialect::Postgres => sql::POSTGRES_INDEX_WORDS,
+                        $crate::storage::words::Dialect::Sqlite => {
+                            $crate::storage::words::SQLITE_INDEX_WORDS
+                        }
+                        $crate::storage::words::Dialect::Postgres => {
+                            $crate::storage::words::POSTGRES_INDEX_WORDS
+                        }
                     };
                     sqlx::query(index)
                         .bind(id)
@@ -327,13 +323,6 @@ macro_rules! impl_search {
     };
 }
 pub(super) use impl_search;
-
-/// Index tweet `$1`'s words `$2` (SQLite: a row of the FTS5 table; nothing for no words).
-pub(super) const SQLITE_INDEX_WORDS: &str =
-    "INSERT INTO tweet_words (rowid, words) SELECT $1, $2 WHERE $2 <> ''";
-/// Index tweet `$1`'s words `$2` (PostgreSQL: its `search` column).
-pub(super) const POSTGRES_INDEX_WORDS: &str =
-    "UPDATE tweets SET search = array_to_tsvector(string_to_array($2, ' ')) WHERE id = $1";
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
-use super::{accounts, follows, notifications, search, secrets, timelines, tweets};
+use super::{accounts, follows, notifications, search, secrets, timelines, tweets, words};
 
 /// `Store` on a SQLite file.
 pub struct SqliteStore {
@@ -24,7 +24,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// How search statements are written here.
-    pub(super) const DIALECT: search::Dialect = search::Dialect::Sqlite;
+    pub(super) const DIALECT: words::Dialect = words::Dialect::Sqlite;
 
     /// `$1`'s followee ids, ascending, in one comma-separated text.
     const FOLLOWING_IDS_PACKED: &'static str = "SELECT COALESCE(group_concat(followee_id, ','), '') \

@@ -232,7 +232,7 @@ macro_rules! impl_tweets {
                         .map_err(|e| anyhow::anyhow!("cannot encode tags: {e}"))?;
                     resolved.push(r);
                 }
-                let postgres = Self::DIALECT == $crate::storage::search::Dialect::Postgres;
+                let postgres = Self::DIALECT == $crate::storage::words::Dialect::Postgres;
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO tweets (author_id, text, created_at, reply_to_id, \
                      reply_to_author_id, mentions_json, tags_json",
@@ -288,7 +288,7 @@ macro_rules! impl_tweets {
                             .await?;
                     }
                     if !postgres && !draft.words.is_empty() {
-                        sqlx::query($crate::storage::search::SQLITE_INDEX_WORDS)
+                        sqlx::query($crate::storage::words::SQLITE_INDEX_WORDS)
                             .bind(*id)
                             .bind(draft.words.as_str())
                             .execute(&mut *tx)
