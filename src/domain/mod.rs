@@ -1,5 +1,5 @@
 //! Domain types: validated input (`Username`, `Password`, `TweetText`, `Page`,
-//! `DisplayName`, `Bio`, `FollowCursor`) and the records the rest of Chirp passes around
+//! `DisplayName`, `Bio`, `FollowCursor`, `Description`, `MediaIds`) and the records the rest of Chirp passes around
 //! (`User`, `Tweet`, `Profile`, `Notification`), the mention rule (`parse_mentions`) and
 //! the visibility rule (`visibility`: which list shows which tweet).
 //!
@@ -8,6 +8,7 @@
 
 mod display_name;
 mod follow_cursor;
+mod media;
 mod mentions;
 mod moderation;
 mod page;
@@ -22,6 +23,10 @@ pub mod visibility;
 
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
 pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};
+pub use media::{
+    Attachment, Description, MAX_DESCRIPTION_CHARS, MAX_MEDIA_PER_TWEET, MediaIds, NewMedia,
+    StoredMedia, media_url,
+};
 pub use mentions::{MAX_MENTIONS, parse_mentions};
 pub use moderation::{
     Hide, LogAction, LogEntry, MAX_REASON_CHARS, MAX_REPORTED_TWEETS, ModerationNote, NewReport,

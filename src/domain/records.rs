@@ -80,6 +80,8 @@ pub struct Draft {
     pub reply_to: Option<i64>,
     /// The names `@`-mentioned in the text (whether they are users is storage's to say).
     pub mentions: Vec<super::Username>,
+    /// The author's uploads it carries, in order (storage checks they are theirs and free).
+    pub media: super::MediaIds,
 }
 
 impl Draft {
@@ -92,7 +94,13 @@ impl Draft {
             text,
             reply_to,
             mentions,
+            media: super::MediaIds::none(),
         }
+    }
+
+    /// The same draft carrying `media`.
+    pub fn with_media(self, media: super::MediaIds) -> Self {
+        Self { media, ..self }
     }
 }
 
@@ -119,6 +127,8 @@ pub struct Tweet {
     pub reply_count: i64,
     /// The existing users its text `@`-mentions, once each, in order of first appearance.
     pub mentions: Vec<UserRef>,
+    /// Its images, in order (`[]` when none).
+    pub media: Vec<super::Attachment>,
 }
 
 /// What a notification is about.

@@ -67,6 +67,9 @@ use crate::origin::SESSION_COOKIE;
         super::admin::log,
         super::suggestions::suggestions,
         super::timelines::home,
+        super::media::upload,
+        super::media::describe,
+        super::media::serve_file,
         super::health::healthz,
         super::health::render_metrics,
         openapi_json,
@@ -83,6 +86,7 @@ use crate::origin::SESSION_COOKIE;
         (name = "notifications", description = "Follows, likes, replies, mentions of you, and reports for moderators."),
         (name = "safety", description = "Block, mute and report."),
         (name = "moderation", description = "Reports, suspensions, roles and the log: moderators and admins only."),
+        (name = "media", description = "Upload images, describe them, and their files."),
         (name = "operations", description = "Health, metrics and this document."),
     ),
 )]
@@ -263,6 +267,9 @@ mod tests {
             E::Suspended,
             E::RegistrationsClosed,
             E::UnsupportedMediaType,
+            E::NotMultipart,
+            E::UnsupportedMedia("x".into()),
+            E::MediaAttached,
             E::PayloadTooLarge,
             E::Unauthorized("x"),
             E::InvalidCredentials,
@@ -289,6 +296,9 @@ mod tests {
                 | E::Suspended
                 | E::RegistrationsClosed
                 | E::UnsupportedMediaType
+                | E::NotMultipart
+                | E::UnsupportedMedia(_)
+                | E::MediaAttached
                 | E::PayloadTooLarge
                 | E::Unauthorized(_)
                 | E::InvalidCredentials

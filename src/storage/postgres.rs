@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use sqlx::{Postgres, Transaction};
 
-use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
+use super::{ACQUIRE_TIMEOUT, StoreError, media, moderation};
 use super::{accounts, follows, notifications, secrets, timelines, tweets};
 use crate::domain::{Draft, Tweet};
 
@@ -103,7 +103,8 @@ impl PostgresStore {
         Ok(tx)
     }
 
-    /// Store `drafts` with `PLAIN_BATCH` when none is a reply or mentions anyone; `None`
+    /// Store `drafts` with `PLAIN_BATCH` when none is a reply, mentions anyone or carries
+    /// images; `None`
     /// leaves them to the transaction path.
     async fn insert_plain_tweets(
         &self,
@@ -112,7 +113,7 @@ impl PostgresStore {
     ) -> Result<Option<Vec<Tweet>>, StoreError> {
         if drafts
             .iter()
-            .any(|d| d.reply_to.is_some() || !d.mentions.is_empty())
+            .any(|d| d.reply_to.is_some() || !d.mentions.is_empty() || !d.media.is_empty())
         {
             return Ok(None);
         }
@@ -204,6 +205,7 @@ accounts::impl_accounts!(PostgresStore);
 tweets::impl_tweets!(PostgresStore);
 timelines::impl_timelines!(PostgresStore);
 follows::impl_follows!(PostgresStore);
+media::impl_media!(PostgresStore);
 notifications::impl_notifications!(PostgresStore);
 moderation::impl_moderation!(PostgresStore);
 secrets::impl_secrets!(PostgresStore);

@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 
 use sqlx::{Sqlite, Transaction};
 
-use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
+use super::{ACQUIRE_TIMEOUT, StoreError, media, moderation};
 use super::{accounts, follows, notifications, secrets, timelines, tweets};
 
 /// `Store` on a SQLite file.
@@ -152,6 +152,7 @@ accounts::impl_accounts!(SqliteStore);
 tweets::impl_tweets!(SqliteStore);
 timelines::impl_timelines!(SqliteStore);
 follows::impl_follows!(SqliteStore);
+media::impl_media!(SqliteStore);
 notifications::impl_notifications!(SqliteStore);
 moderation::impl_moderation!(SqliteStore);
 secrets::impl_secrets!(SqliteStore);

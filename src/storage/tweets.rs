@@ -16,7 +16,7 @@ macro_rules! tweet_select {
            (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id) AS like_count, \
            (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id AND l.user_id = $1) AS liked_by_me, \
            t.reply_to_id, t.reply_to_author_id, pu.username AS reply_to_username, \
-           t.reply_count, t.mentions_json \
+           t.reply_count, t.mentions_json, t.media_json \
          FROM tweets t JOIN users u ON u.id = t.author_id \
          LEFT JOIN users pu ON pu.id = t.reply_to_author_id "
     };
@@ -73,6 +73,7 @@ pub(super) struct TweetRow {
     pub reply_to_username: Option<String>,
     pub reply_count: i64,
     pub mentions_json: String,
+    pub media_json: String,
 }
 
 impl From<TweetRow> for Tweet {
@@ -99,6 +100,8 @@ impl From<TweetRow> for Tweet {
             // Written by `create_tweets` from a `Vec<UserRef>`; a row that does not read
             // back shows no mentions rather than failing the whole page.
             mentions: serde_json::from_str(&row.mentions_json).unwrap_or_default(),
+            // Written by `create_tweets` from a `Vec<Attachment>`; same reasoning.
+            media: serde_json::from_str(&row.media_json).unwrap_or_default(),
         }
     }
 }
@@ -203,11 +206,12 @@ macro_rules! impl_tweets {
                     }
                     r.mentions_json = serde_json::to_string(&r.mentions)
                         .map_err(|e| anyhow::anyhow!("cannot encode mentions: {e}"))?;
+                    $crate::storage::media::take_uploads!(tx, draft, r);
                     resolved.push(r);
                 }
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO tweets (author_id, text, created_at, reply_to_id, \
-                     reply_to_author_id, mentions_json) ",
+                     reply_to_author_id, mentions_json, media_json) ",
                 );
                 insert.push_values(drafts.iter().zip(&resolved), |mut row, (draft, r)| {
                     row.push_bind(draft.author.id)
@@ -215,7 +219,8 @@ macro_rules! impl_tweets {
                         .push_bind(created_at)
                         .push_bind(r.reply_to.as_ref().map(|p| p.id))
                         .push_bind(r.reply_to.as_ref().map(|p| p.author.id))
-                        .push_bind(r.mentions_json.as_str());
+                        .push_bind(r.mentions_json.as_str())
+                        .push_bind(r.media_json.as_str());
                 });
                 insert.push(" RETURNING id");
                 let rows: Vec<(i64,)> = insert.build_query_as().fetch_all(&mut *tx).await?;
@@ -242,6 +247,7 @@ macro_rules! impl_tweets {
                     names.insert(author, name);
                 }
                 for (id, r) in ids.iter().zip(&resolved) {
+                    $crate::storage::media::attach_uploads!(tx, *id, r);
                     for (position, user) in r.mentions.iter().enumerate() {
                         sqlx::query(sql::INSERT_MENTION)
                             .bind(*id)
@@ -423,6 +429,7 @@ pub(super) fn new_tweet(
         reply_to: resolved.reply_to.clone(),
         reply_count: 0,
         mentions: resolved.mentions.clone(),
+        media: resolved.media.clone(),
     }
 }
 
@@ -432,4 +439,7 @@ pub(super) struct Resolved {
     pub reply_to: Option<ReplyTo>,
     pub mentions: Vec<UserRef>,
     pub mentions_json: String,
+    /// The uploads it takes, as served, and the same as stored JSON (`[]` when none).
+    pub media: Vec<crate::domain::Attachment>,
+    pub media_json: String,
 }

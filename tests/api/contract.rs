@@ -21,6 +21,8 @@ pub fn start_binary(dir: &tempfile::TempDir, args: &[&str]) -> (Child, String) {
             "sqlite://{}",
             dir.path().join("chirp.db").display()
         ))
+        .arg("--media-url")
+        .arg(format!("file://{}", dir.path().join("media").display()))
         .args(args)
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
