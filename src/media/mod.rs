@@ -1,4 +1,5 @@
-//! Image attachments: uploads checked, decoded and re-encoded (`picture`) on a fixed set
+//! Image attachments: uploads checked, decoded and re-encoded (the `chirp-picture` crate,
+//! `crates/chirp-picture`) on a fixed set
 //! of workers with a bounded wait (`pool`), their files kept in a directory or an
 //! S3-compatible bucket (`files`), their rows in the database (`storage::MediaRows`), and
 //! the removal of files nobody can reach any more (`sweep`).
@@ -8,7 +9,6 @@
 //! then the row), so a row always names files that exist, give or take a sweep.
 
 mod files;
-mod picture;
 mod pool;
 mod sweep;
 
@@ -17,8 +17,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+pub use chirp_picture::{
+    MAX_SIDE, PREVIEW_SIDE, Processed, Refusal, content_type, decode, process,
+};
 pub use files::{Files, extension_of};
-pub use picture::{MAX_SIDE, PREVIEW_SIDE, Processed, Refusal, content_type, decode, process};
 pub use pool::{Pool, PoolError};
 pub use sweep::start_sweeper;
 

@@ -4,7 +4,9 @@
 //! applied, and a fresh encoding of the pixels alone (no metadata survives): the file (long
 //! side at most 2560 px), a preview (at most 640 px) and a blurhash.
 //!
-//! Pure and synchronous: it runs on the media workers (`pool`), never on request threads.
+//! Pure and synchronous: Chirp runs it on its media workers (`chirp::media`), never on
+//! request threads. A crate of its own so that debug builds optimise the codecs (see
+//! Cargo.toml).
 
 use std::io::Cursor;
 
