@@ -5,20 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use crate::media_files::{jpeg, upload_as};
-
-/// The server's peak resident memory (VmHWM), in MiB.
-fn peak_rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .unwrap()
-        / 1024
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: bench/media.sh runs it on a release build"]
@@ -26,22 +13,7 @@ async fn media_bench() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, url) = crate::contract::start_binary(&dir, &["--rate-limits", "off"]);
     let client = reqwest::Client::new();
-    client
-        .post(format!("{url}/api/users"))
-        .json(&json!({"username": "bench", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap();
-    let session: serde_json::Value = client
-        .post(format!("{url}/api/sessions"))
-        .json(&json!({"username": "bench", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap().to_owned();
+    let token = crate::media_files::signed_in(&url, "bench").await;
     let photo = jpeg(4000, 3000);
     println!("bench: 12 MP JPEG of {} KiB", photo.len() / 1024);
 
@@ -72,7 +44,7 @@ async fn media_bench() {
     println!("bench: uploads {concurrent} at once: {rate:.2}/s ({stored} stored)");
     println!(
         "bench: peak RSS after uploads: {} MiB",
-        peak_rss_mib(child.id())
+        crate::memory::peak_rss_kib(&child) / 1024
     );
 
     let window = Duration::from_secs(5);

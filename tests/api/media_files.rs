@@ -171,3 +171,26 @@ pub async fn fetch_image(base: &str, url: &str) -> (DynamicImage, String, Vec<u8
     let bytes = response.bytes().await.unwrap().to_vec();
     (image::load_from_memory(&bytes).unwrap(), kind, bytes)
 }
+
+/// Sign up `username` on the server at `base` and sign in; the bearer token.
+pub async fn signed_in(base: &str, username: &str) -> String {
+    let client = reqwest::Client::new();
+    let credentials = serde_json::json!({"username": username, "password": "correct horse"});
+    let made = client
+        .post(format!("{base}/api/users"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201, "sign-up");
+    let session: serde_json::Value = client
+        .post(format!("{base}/api/sessions"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    session["token"].as_str().unwrap().to_owned()
+}

@@ -4,7 +4,6 @@
 //! databases. Uploads land in the bucket under the prefix, are served from it, and leave
 //! it when their tweet is deleted or the sweep finds them never attached.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -85,30 +84,27 @@ impl Drop for S3Server {
 
 /// `chirp serve` on `database_url` with its media in the bucket under `photos/`.
 fn start_chirp(database_url: &str, s3: &S3Server) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chirp"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--rate-limits", "off"])
-        .args(["--database-url", database_url])
-        .args(["--media-url", &format!("s3://{BUCKET}/photos")])
-        .args(["--media-sweep-age", "2", "--media-sweep-every", "1"])
-        .env("AWS_ENDPOINT_URL", &s3.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chirp starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("chirp logs before exiting").unwrap();
-        if let Some((_, rest)) = line.split_once("listening on ") {
-            break rest.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
-    (child, url)
+    let media = format!("s3://{BUCKET}/photos");
+    crate::contract::spawn_binary(
+        &[
+            "--rate-limits",
+            "off",
+            "--database-url",
+            database_url,
+            "--media-url",
+            &media,
+            "--media-sweep-age",
+            "2",
+            "--media-sweep-every",
+            "1",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL", s3.endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,24 +122,7 @@ async fn s3_store_keeps_serves_and_removes_files(backend: Backend) {
     let database = TestDatabase::create(backend).await;
     let (mut chirp, base) = start_chirp(&database.url, &s3);
     let client = reqwest::Client::new();
-    let signed_up = client
-        .post(format!("{base}/api/users"))
-        .json(&json!({"username": "ada", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_up.status(), StatusCode::CREATED);
-    let session: Value = client
-        .post(format!("{base}/api/sessions"))
-        .json(&json!({"username": "ada", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap();
-
+    let token = &crate::media_files::signed_in(&base, "ada").await;
     let attached = upload_as(
         &base,
         token,

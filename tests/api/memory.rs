@@ -10,7 +10,7 @@ use std::process::Child;
 use serde_json::json;
 
 /// The server's peak resident memory (VmHWM), in KiB.
-fn peak_rss_kib(child: &Child) -> u64 {
+pub fn peak_rss_kib(child: &Child) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
     status
         .lines()
@@ -77,23 +77,7 @@ async fn concurrent_sign_ins_are_all_answered_within_bounded_memory() {
 async fn concurrent_twelve_megapixel_uploads_are_all_answered_within_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, url) = crate::contract::start_binary(&dir, &["--rate-limits", "off"]);
-    let client = reqwest::Client::new();
-    client
-        .post(format!("{url}/api/users"))
-        .json(&json!({"username": "photog", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap();
-    let session: serde_json::Value = client
-        .post(format!("{url}/api/sessions"))
-        .json(&json!({"username": "photog", "password": "correct horse"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap().to_owned();
+    let token = crate::media_files::signed_in(&url, "photog").await;
     let photo = crate::media_files::jpeg(4000, 3000);
     let uploads = (0..50).map(|_| {
         let (url, token, photo) = (url.clone(), token.clone(), photo.clone());
