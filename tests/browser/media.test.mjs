@@ -116,7 +116,14 @@ test('an image with no text is a tweet; a file that is not an image is explained
   await a.page.locator('#compose input[type=file]').setInputFiles({ name: 'ok.png', mimeType: 'image/png', buffer: await png(a.page, 50, 50, '#999') });
   await a.page.waitForFunction(() => document.querySelector('#compose .attachment') && !document.querySelector('#compose .attachment.uploading'));
   assert.equal(await submit.isDisabled(), false, 'an image alone may be posted');
+  const top = await a.page.locator('#timeline > li').first().getAttribute('data-id');
   await submit.click();
-  await a.page.locator('#timeline > li').first().locator('.media-thumb').waitFor();
-  assert.equal(await a.page.locator('#timeline > li').first().locator('.media-image').getAttribute('alt'), '');
+  await a.page.waitForFunction((old) => {
+    const li = document.querySelector('#timeline > li');
+    return li && li.dataset.id !== old;
+  }, top);
+  const mine = a.page.locator('#timeline > li').first();
+  assert.equal(await mine.locator('.media-thumb').count(), 1);
+  assert.equal(await mine.locator('.tweet-text').count(), 0, 'no empty text paragraph');
+  assert.equal(await mine.locator('.media-image').getAttribute('alt'), '');
 });

@@ -37,7 +37,7 @@ export function openImage(attachment) {
   if (!dialog.open) dialog.showModal();
 }
 
-function thumb(attachment) {
+function thumb(attachment, tallest) {
   const ratio = `${attachment.preview_width || 1} / ${attachment.preview_height || 1}`;
   const img = h('img', {
     className: 'media-image',
@@ -58,10 +58,10 @@ function thumb(attachment) {
     'aria-label': attachment.description ? `Open image: ${attachment.description}` : 'Open image',
   }, placeholder, img);
   button.style.aspectRatio = ratio;
-  // A tall image is as wide as 510 px of height allows, never cropped.
+  // A tall image is as wide as `tallest` px of height allows, never cropped.
   const w = attachment.preview_width || 1;
   const hgt = attachment.preview_height || 1;
-  button.style.maxWidth = `min(100%, ${Math.round((510 * w) / hgt)}px)`;
+  button.style.maxWidth = `min(100%, ${Math.round((tallest * w) / hgt)}px)`;
   const loaded = () => button.classList.add('loaded');
   if (img.complete && img.naturalWidth) loaded();
   else img.addEventListener('load', loaded, { once: true });
@@ -72,5 +72,8 @@ function thumb(attachment) {
 /** The images of a tweet (null when it has none). */
 export function mediaGrid(media) {
   if (!Array.isArray(media) || media.length === 0) return null;
-  return h('div', { className: `media-grid media-${Math.min(media.length, 4)}` }, media.map(thumb));
+  // One image may stand taller than several side by side.
+  const tallest = media.length === 1 ? 510 : 320;
+  return h('div', { className: `media-grid media-${Math.min(media.length, 4)}` },
+    media.map((attachment) => thumb(attachment, tallest)));
 }
