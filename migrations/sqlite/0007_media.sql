@@ -1,7 +1,7 @@
 -- Image attachments (Part 3). An upload is a row with `tweet_id` NULL until a tweet takes it
 -- (at most 4 per tweet, in `position` order). No foreign key to tweets: deleting a tweet
 -- leaves its rows for the media service, which removes their files first and then the rows
--- (the sweep also finds rows whose tweet is gone, should a node stop in between).
+-- (the sweep also finds the rows of recently deleted tweets, should a node stop in between).
 -- `media_json` is the tweet's `media` as served, written once when the tweet is stored (and
 -- again if a description changes), so reading a page needs no extra query.
 CREATE TABLE media (

@@ -153,7 +153,7 @@ impl Media {
     }
 
     /// Remove the images of a deleted tweet: files, then rows. Failures are logged and
-    /// left to the sweep (which finds rows whose tweet is gone).
+    /// left to the sweep (which finds the rows of recently deleted tweets).
     pub async fn forget_tweet(&self, tweet_id: i64) {
         match self.store.tweet_media(tweet_id).await {
             Ok(rows) => {

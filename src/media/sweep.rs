@@ -1,6 +1,6 @@
 //! The sweep: every `sweep_every`, remove uploads never attached to a tweet once they are
-//! `sweep_age` old (24 hours by default), and the images of tweets that are gone (should a
-//! node have stopped between deleting a tweet and its files). Safe on several nodes at
+//! `sweep_age` old (24 hours by default), and the images of tweets deleted within the last
+//! `sweep_age` (should a node have stopped between deleting a tweet and its files). Safe on several nodes at
 //! once: removing what is gone already is not an error.
 
 use std::sync::Arc;

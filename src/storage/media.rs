@@ -10,26 +10,30 @@ use crate::domain::{Attachment, StoredMedia, media_url};
 
 macro_rules! media_select {
     () => {
-        "SELECT id, owner_id, tweet_id, file_key, preview_key, width, height, preview_width, \
-           preview_height, description, blurhash FROM media "
+        "SELECT m.id, m.owner_id, m.tweet_id, m.file_key, m.preview_key, m.width, m.height, \
+           m.preview_width, m.preview_height, m.description, m.blurhash FROM media m "
     };
 }
 
 /// `$1` = id.
-pub(super) const MEDIA_BY_ID: &str = concat!(media_select!(), "WHERE id = $1");
+pub(super) const MEDIA_BY_ID: &str = concat!(media_select!(), "WHERE m.id = $1");
 /// `$1` = id, `$2` = owner: the upload if it is theirs and not attached yet.
 pub(super) const FREE_UPLOAD: &str = concat!(
     media_select!(),
-    "WHERE id = $1 AND owner_id = $2 AND tweet_id IS NULL"
+    "WHERE m.id = $1 AND m.owner_id = $2 AND m.tweet_id IS NULL"
 );
 /// `$1` = tweet: its images, in order.
 pub(super) const MEDIA_OF_TWEET: &str =
-    concat!(media_select!(), "WHERE tweet_id = $1 ORDER BY position");
-/// Uploads never attached and made before `$1`, and rows whose tweet is gone; `$2` = limit.
+    concat!(media_select!(), "WHERE m.tweet_id = $1 ORDER BY m.position");
+/// Uploads never attached and made before `$1`, and rows of tweets deleted since `$1` (what
+/// a node that stopped between a delete and its files left); `$2` = limit. Both halves walk
+/// an index (`media_unattached`; `deletions_by_time`, then `media_by_tweet`), never the table.
 pub(super) const STALE_MEDIA: &str = concat!(
     media_select!(),
-    "WHERE (tweet_id IS NULL AND created_at < $1) \
-        OR (tweet_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tweets t WHERE t.id = media.tweet_id)) \
+    "WHERE m.tweet_id IS NULL AND m.created_at < $1 \
+     UNION ALL ",
+    media_select!(),
+    "JOIN deletions d ON d.tweet_id = m.tweet_id WHERE d.deleted_at >= $1 \
      ORDER BY id LIMIT $2"
 );
 pub(super) const INSERT_MEDIA: &str = "INSERT INTO media (owner_id, file_key, preview_key, width, \

@@ -315,7 +315,7 @@ pub trait MediaRows: Send + Sync + 'static {
     /// A tweet's images, in order (also after the tweet is deleted, until removed).
     async fn tweet_media(&self, tweet_id: i64) -> Result<Vec<StoredMedia>, StoreError>;
     /// Up to `limit` rows whose files should go: uploads never attached, made before
-    /// `made_before` (UTC microseconds), and images of tweets that are gone.
+    /// `made_before` (UTC microseconds), and images of tweets deleted since then.
     async fn stale_media(
         &self,
         made_before: i64,
