@@ -46,12 +46,43 @@ pub fn match_text(dialect: Dialect, query: &SearchQuery) -> String {
     terms.collect::<Vec<_>>().join(joiner)
 }
 
-/// The statement for one page of `query`, oldest first when `ascending`; `None` when the
-/// query can match nothing (no part at all, or an impossible author).
+/// How many of the newest tweets past the bound PostgreSQL looks through first for word
+/// matches (`Plan::RecentWindow`): a word in more than one tweet in a hundred fills a page
+/// there.
+pub const RECENT_WINDOW: i64 = 2000;
+
+/// How a page of word matches is read. SQLite's FTS5 hands matches out newest first by
+/// itself, so it has one way (`Direct`). PostgreSQL's planner must choose between walking ids
+/// newest first (quick for common words, a long walk for rare ones) and gathering every
+/// match from the GIN index (the reverse), and guesses wrong for words between the two. So
+/// it is asked twice at most: first among the newest `RECENT_WINDOW` tweets past the bound,
+/// which fills the page for any common word; only when that falls short (rarer words, whose
+/// matches are few), from every match, its index kept out of the ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// One statement, as the database plans it.
+    Direct,
+    /// Only the newest `RECENT_WINDOW` tweets past the bound.
+    RecentWindow,
+    /// Every match, gathered by the words' index and then ordered.
+    AllMatches,
+}
+
+/// The plans to try for `query` on `dialect`, in order, until one fills a page.
+pub fn plans(dialect: Dialect, query: &SearchQuery) -> &'static [Plan] {
+    match dialect {
+        Dialect::Postgres if !query.words.is_empty() => &[Plan::RecentWindow, Plan::AllMatches],
+        _ => &[Plan::Direct],
+    }
+}
+
+/// The statement for one page of `query`, oldest first when `ascending`, read by `plan`;
+/// `None` when the query can match nothing (no part at all, or an impossible author).
 pub fn search_statement(
     dialect: Dialect,
     query: &SearchQuery,
     ascending: bool,
+    plan: Plan,
 ) -> Option<Statement> {
     if query.impossible || query.is_empty() {
         return None;
@@ -61,9 +92,18 @@ pub fn search_statement(
         binds.push(value);
         format!("${}", binds.len() + 3)
     };
+    let (compare, order) = if ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
     let mut conditions: Vec<String> = Vec::new();
     let mut tags = query.tags.iter();
-    let (from, id) = if !query.words.is_empty() {
+    let window = format!(
+        "(SELECT * FROM tweets r WHERE r.id {compare} $2 ORDER BY r.id {order} \
+         LIMIT {RECENT_WINDOW}) t"
+    );
+    let (from, id): (&str, &str) = if !query.words.is_empty() {
         let words = bind(match_text(dialect, query));
         match dialect {
             Dialect::Sqlite => {
@@ -76,7 +116,10 @@ pub fn search_statement(
             }
             Dialect::Postgres => {
                 conditions.push(format!("t.search @@ CAST({words} AS tsquery)"));
-                ("tweets t", "t.id")
+                match plan {
+                    Plan::RecentWindow => (window.as_str(), "t.id"),
+                    Plan::Direct | Plan::AllMatches => ("tweets t", "t.id"),
+                }
             }
         }
     } else if let Some(tag) = tags.next() {
@@ -101,14 +144,15 @@ pub fn search_statement(
             "t.author_id = (SELECT a.id FROM users a WHERE a.username_key = {key})"
         ));
     }
-    let (compare, order) = if ascending {
-        (">", "ASC")
+    // `+ 0`: an expression no index is ordered by, so the planner gathers the matches first.
+    let ordered_by = if plan == Plan::AllMatches {
+        format!("{id} + 0")
     } else {
-        ("<", "DESC")
+        id.to_owned()
     };
     let sql = format!(
         "{columns}FROM {from} {joins}WHERE {id} {compare} $2 AND {conditions} AND {shown}{thread}\
-         ORDER BY {id} {order} LIMIT $3",
+         ORDER BY {ordered_by} {order} LIMIT $3",
         columns = tweet_columns!(),
         joins = tweet_joins!(),
         conditions = conditions.join(" AND "),
@@ -184,20 +228,28 @@ macro_rules! impl_search {
                 page: $crate::domain::Page,
                 viewer: Option<i64>,
             ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
+                use $crate::storage::search as sql;
                 let (bound, ascending) = $crate::storage::timelines::bound(page);
-                let Some(statement) =
-                    $crate::storage::search::search_statement(Self::DIALECT, query, ascending)
-                else {
-                    return Ok(Vec::new());
-                };
-                let mut q = sqlx::query_as::<_, $crate::storage::tweets::TweetRow>(&statement.sql)
-                    .bind(viewer)
-                    .bind(bound)
-                    .bind(page.limit);
-                for value in &statement.binds {
-                    q = q.bind(value);
+                let mut rows = Vec::new();
+                for &plan in sql::plans(Self::DIALECT, query) {
+                    let Some(statement) =
+                        sql::search_statement(Self::DIALECT, query, ascending, plan)
+                    else {
+                        return Ok(Vec::new());
+                    };
+                    let mut q =
+                        sqlx::query_as::<_, $crate::storage::tweets::TweetRow>(&statement.sql)
+                            .bind(viewer)
+                            .bind(bound)
+                            .bind(page.limit);
+                    for value in &statement.binds {
+                        q = q.bind(value);
+                    }
+                    rows = q.fetch_all(&self.pool).await?;
+                    if rows.len() as i64 >= page.limit {
+                        break;
+                    }
                 }
-                let rows = q.fetch_all(&self.pool).await?;
                 let mut tweets: Vec<$crate::domain::Tweet> =
                     rows.into_iter().map(Into::into).collect();
                 if ascending {
@@ -343,7 +395,13 @@ mod tests {
 
     #[test]
     fn statements_are_driven_by_words_then_a_tag_then_the_author() {
-        let s = search_statement(Dialect::Sqlite, &query("rust #a #b from:ada"), false).unwrap();
+        let s = search_statement(
+            Dialect::Sqlite,
+            &query("rust #a #b from:ada"),
+            false,
+            Plan::Direct,
+        )
+        .unwrap();
         assert!(
             s.sql.contains("FROM tweet_words JOIN tweets t"),
             "{}",
@@ -351,7 +409,7 @@ mod tests {
         );
         assert!(s.sql.contains("ORDER BY tweet_words.rowid DESC"));
         assert_eq!(s.binds, ["\"rust\"", "a", "b", "ada"]);
-        let s = search_statement(Dialect::Postgres, &query("#a #b"), true).unwrap();
+        let s = search_statement(Dialect::Postgres, &query("#a #b"), true, Plan::Direct).unwrap();
         assert!(
             s.sql.contains("FROM tweet_tags g JOIN tweets t"),
             "{}",
@@ -359,19 +417,39 @@ mod tests {
         );
         assert!(s.sql.contains("g.tweet_id > $2") && s.sql.contains("ORDER BY g.tweet_id ASC"));
         assert_eq!(s.binds, ["a", "b"]);
-        let s = search_statement(Dialect::Postgres, &query("from:Ada"), false).unwrap();
+        let s =
+            search_statement(Dialect::Postgres, &query("from:Ada"), false, Plan::Direct).unwrap();
         assert!(s.sql.contains("FROM tweets t JOIN users u"), "{}", s.sql);
         assert_eq!(s.binds, ["ada"]);
     }
 
     #[test]
+    fn postgres_looks_among_recent_tweets_first_then_at_every_match() {
+        let q = query("people time");
+        assert_eq!(
+            plans(Dialect::Postgres, &q),
+            [Plan::RecentWindow, Plan::AllMatches]
+        );
+        assert_eq!(plans(Dialect::Sqlite, &q), [Plan::Direct]);
+        assert_eq!(plans(Dialect::Postgres, &query("#tag")), [Plan::Direct]);
+        let s = search_statement(Dialect::Postgres, &q, false, Plan::RecentWindow).unwrap();
+        assert!(
+            s.sql.contains("ORDER BY r.id DESC LIMIT 2000) t"),
+            "{}",
+            s.sql
+        );
+        let s = search_statement(Dialect::Postgres, &q, false, Plan::AllMatches).unwrap();
+        assert!(s.sql.contains("FROM tweets t ") && s.sql.contains("ORDER BY t.id + 0 DESC"));
+    }
+
+    #[test]
     fn queries_that_match_nothing_make_no_statement() {
         assert_eq!(
-            search_statement(Dialect::Sqlite, &query("!!!"), false),
+            search_statement(Dialect::Sqlite, &query("!!!"), false, Plan::Direct),
             None
         );
         assert_eq!(
-            search_statement(Dialect::Sqlite, &query("rust from:x"), false),
+            search_statement(Dialect::Sqlite, &query("rust from:x"), false, Plan::Direct),
             None
         );
     }
