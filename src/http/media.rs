@@ -266,6 +266,11 @@ async fn serve_file(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             ),
+            // Re-encoded images only; should one ever be opened as a page, it runs nothing.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ),
         ],
         bytes,
     )

@@ -233,6 +233,10 @@ async fn files_are_served_immutable_with_nosniff_etag_and_head(app: &TestApp) {
     assert_eq!(got.headers["content-type"], "image/jpeg");
     assert_eq!(got.headers["x-content-type-options"], "nosniff");
     assert_eq!(
+        got.headers["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
+    assert_eq!(
         got.headers["cache-control"],
         "public, max-age=31536000, immutable"
     );
