@@ -40,7 +40,7 @@ use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_fligh
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
-use crate::{telemetry, web};
+use crate::{mastodon, telemetry, web};
 
 /// A bound, ready-to-run Chirp server.
 pub struct App {
@@ -128,21 +128,28 @@ impl App {
         )?;
         sessions.trust_only_while(changes.coherence());
         let limits = RateLimits::new(config);
+        let feed = Feed::start(
+            store.clone(),
+            changes.clone(),
+            caches,
+            FeedConfig {
+                notifications: notification_limits(config),
+                clustered: config.cluster.redis_url.is_some(),
+            },
+        );
+        let hasher = Hasher::start(
+            config.hashing.hash_threads,
+            Duration::from_millis(config.hashing.hash_wait_ms),
+        )
+        .context("cannot start the password-hashing threads")?;
+        let mastodon = mastodon_state(config, &store, &sessions, &changes, &feed, &hasher, &limits, &origins);
         let state = AppState::new(Services {
             store: store.clone(),
             sessions: sessions.clone(),
             changes: changes.clone(),
             origins: origins.clone(),
             metrics,
-            feed: Feed::start(
-                store.clone(),
-                changes,
-                caches,
-                FeedConfig {
-                    notifications: notification_limits(config),
-                    clustered: config.cluster.redis_url.is_some(),
-                },
-            ),
+            feed,
             limits,
             registrations: config.server.registrations,
             cursor_key: CursorKey::new(
@@ -151,11 +158,7 @@ impl App {
                     .await
                     .context("cannot read the cursor key")?,
             ),
-            hasher: Hasher::start(
-                config.hashing.hash_threads,
-                Duration::from_millis(config.hashing.hash_wait_ms),
-            )
-            .context("cannot start the password-hashing threads")?,
+            hasher,
         });
         let app = Router::new()
             .merge(http::router())
@@ -166,6 +169,7 @@ impl App {
                 })
             })
             .with_state(state)
+            .merge(mastodon::router(mastodon))
             // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
             // they are; the app, its files and the JSON answers are compressed.
             .layer(CompressionLayer::new())
@@ -319,6 +323,44 @@ fn refuse_connection(stream: TcpStream, permit: OwnedSemaphorePermit) {
         let _ = tokio::time::timeout(REFUSAL_TIMEOUT, connection).await;
         drop(permit);
     });
+}
+
+/// What the Mastodon API shares with Chirp's own: the same services and rate-limit buckets.
+#[allow(clippy::too_many_arguments)]
+fn mastodon_state(
+    config: &ServeConfig,
+    store: &Arc<dyn Store>,
+    sessions: &Arc<SessionCache>,
+    changes: &Changes,
+    feed: &Feed,
+    hasher: &Hasher,
+    limits: &RateLimits,
+    origins: &Arc<OriginPolicy>,
+) -> mastodon::MastodonState {
+    mastodon::MastodonState::new(mastodon::Services {
+        store: store.clone(),
+        sessions: sessions.clone(),
+        changes: changes.clone(),
+        feed: feed.clone(),
+        hasher: hasher.clone(),
+        limits: mastodon::Limits {
+            sign_in: limits.sign_in.shared(),
+            sign_up: limits.sign_up.shared(),
+            posts: limits.posts.shared(),
+            likes: limits.likes.shared(),
+            follows: limits.follows.shared(),
+            profile_edits: limits.profile_edits.shared(),
+            blocks: limits.blocks.shared(),
+            mutes: limits.mutes.shared(),
+            reports: limits.reports.shared(),
+            mark_read: limits.mark_read.shared(),
+        },
+        trusted_proxies: TrustedProxies::new(&config.server.trusted_proxies),
+        registrations: config.server.registrations,
+        origins: origins.clone(),
+        public_url: config.server.public_url.clone(),
+        idempotency: mastodon::Services::idempotency_cache(),
+    })
 }
 
 /// The limits on the notifications tweets make (`--max-mention-notifications`, and

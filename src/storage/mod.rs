@@ -1,5 +1,5 @@
 //! Storage: narrow traits per concern (`Accounts`, `Sessions`, `Tweets`, `Timelines`,
-//! `Follows`, `Notifications`, `Moderation`, `Health`), their union `Store`, and one implementation per
+//! `Follows`, `Notifications`, `Moderation`, `Health`, and the Mastodon API's `Clients`), their union `Store`, and one implementation per
 //! database (`sqlite`, `postgres`), chosen by the URL's scheme in `connect`.
 //!
 //! Each concern's SQL lives in a file of its own (`accounts`, `tweets`, `timelines`,
@@ -13,6 +13,7 @@
 //! nothing about HTTP.
 
 mod accounts;
+mod clients;
 mod error;
 mod follows;
 mod moderation;
@@ -31,6 +32,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use clients::{AuthCode, ClientApp, ClientToken, Clients, Marker, NewClientApp};
 pub use error::{Constraint, StoreError};
 pub use postgres::PostgresStore;
 pub use secrets::{SECRET_BYTES, Secrets};
@@ -305,7 +307,16 @@ pub trait Health: Send + Sync + 'static {
 /// implements them all. Implementations must be cheap to share (`Arc<dyn Store>`); code that
 /// needs one concern takes that trait (`&dyn Timelines`), and an `Arc<dyn Store>` coerces.
 pub trait Store:
-    Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Moderation + Health + Secrets
+    Accounts
+    + Sessions
+    + Tweets
+    + Timelines
+    + Follows
+    + Notifications
+    + Moderation
+    + Health
+    + Secrets
+    + Clients
 {
 }
 
@@ -319,6 +330,7 @@ impl<T> Store for T where
         + Moderation
         + Health
         + Secrets
+        + Clients
 {
 }
 

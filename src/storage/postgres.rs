@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
-use super::{accounts, follows, notifications, secrets, timelines, tweets};
+use super::{accounts, clients, follows, notifications, secrets, timelines, tweets};
 use crate::domain::{Draft, Tweet};
 
 /// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).
@@ -207,3 +207,4 @@ follows::impl_follows!(PostgresStore);
 notifications::impl_notifications!(PostgresStore);
 moderation::impl_moderation!(PostgresStore);
 secrets::impl_secrets!(PostgresStore);
+clients::impl_clients!(PostgresStore);

@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
-use super::{accounts, follows, notifications, secrets, timelines, tweets};
+use super::{accounts, clients, follows, notifications, secrets, timelines, tweets};
 
 /// `Store` on a SQLite file.
 pub struct SqliteStore {
@@ -155,3 +155,4 @@ follows::impl_follows!(SqliteStore);
 notifications::impl_notifications!(SqliteStore);
 moderation::impl_moderation!(SqliteStore);
 secrets::impl_secrets!(SqliteStore);
+clients::impl_clients!(SqliteStore);

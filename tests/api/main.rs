@@ -13,6 +13,7 @@ mod follows;
 mod home;
 mod likes;
 mod limits;
+mod mastodon;
 mod memory;
 mod mentions;
 mod notifications;
