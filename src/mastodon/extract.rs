@@ -26,8 +26,6 @@ pub struct AppToken {
     pub token: ClientToken,
     /// Its scopes, parsed.
     pub scopes: Scopes,
-    /// SHA-256 hex of the token.
-    pub hash: String,
 }
 
 /// A valid token that acts for a user.
@@ -88,8 +86,7 @@ fn form_urlencoded_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 
 /// Look a token up; `None` when it is unknown, revoked, or its session ended.
 pub async fn find_token(state: &MastodonState, token: &str) -> Result<Option<AppToken>, MastoError> {
-    let hash = token_hash(token);
-    let Some(found) = state.store.client_token(&hash).await? else {
+    let Some(found) = state.store.client_token(&token_hash(token)).await? else {
         return Ok(None);
     };
     // Stored scopes were validated when issued.
@@ -97,7 +94,6 @@ pub async fn find_token(state: &MastodonState, token: &str) -> Result<Option<App
     Ok(Some(AppToken {
         token: found,
         scopes,
-        hash,
     }))
 }
 
