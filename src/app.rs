@@ -116,8 +116,13 @@ impl App {
         });
         // Who hears of changes: caches first (a change drops what it makes stale before it
         // is delivered anywhere), then this node's sockets.
-        let listeners: Vec<Arc<dyn Listener>> =
-            vec![sessions.clone(), caches.clone(), realtime.listener()];
+        let streams = Arc::new(mastodon::Streams::new(store.clone()));
+        let listeners: Vec<Arc<dyn Listener>> = vec![
+            sessions.clone(),
+            caches.clone(),
+            realtime.listener(),
+            streams.clone(),
+        ];
         let changes = Changes::start(
             ChangesConfig {
                 store: store.clone(),
@@ -142,7 +147,9 @@ impl App {
             Duration::from_millis(config.hashing.hash_wait_ms),
         )
         .context("cannot start the password-hashing threads")?;
-        let mastodon = mastodon_state(config, &store, &sessions, &changes, &feed, &hasher, &limits, &origins);
+        let mastodon = mastodon_state(
+            config, &store, &sessions, &changes, &feed, &hasher, &limits, &origins, streams,
+        );
         let state = AppState::new(Services {
             store: store.clone(),
             sessions: sessions.clone(),
@@ -336,6 +343,7 @@ fn mastodon_state(
     hasher: &Hasher,
     limits: &RateLimits,
     origins: &Arc<OriginPolicy>,
+    streams: Arc<mastodon::Streams>,
 ) -> mastodon::MastodonState {
     mastodon::MastodonState::new(mastodon::Services {
         store: store.clone(),
@@ -359,6 +367,7 @@ fn mastodon_state(
         registrations: config.server.registrations,
         origins: origins.clone(),
         public_url: config.server.public_url.clone(),
+        streams,
         idempotency: mastodon::Services::idempotency_cache(),
     })
 }

@@ -20,7 +20,7 @@ pub const VERSION: &str = concat!("4.3.0 (compatible; Chirp ", env!("CARGO_PKG_V
 pub fn account(profile: &Profile, base: &str) -> Value {
     let user = &profile.user;
     let name = &user.username;
-    let avatar = format!("{base}/favicon.svg");
+    let avatar = format!("{base}/static/favicon.svg");
     json!({
         "id": user.id.to_string(),
         "username": name,

@@ -34,6 +34,8 @@ pub struct Token {
     pub user: User,
     /// Its scopes.
     pub scopes: Scopes,
+    /// SHA-256 hex of the token (its session: a sign-out ends its streams).
+    pub hash: String,
 }
 
 impl Token {
@@ -127,6 +129,7 @@ impl FromRequestParts<MastodonState> for Token {
         Ok(Self {
             user,
             scopes: found.scopes,
+            hash: token_hash(&bearer(parts).unwrap_or_default()),
         })
     }
 }
@@ -150,14 +153,26 @@ impl FromRequestParts<MastodonState> for MaybeToken {
         }
         // A token that is sent must be good; an app token reads as anonymous.
         match AppToken::from_request_parts(parts, state).await? {
+            found => Ok(Self::from_app_token(found, &bearer(parts).unwrap_or_default())),
+        }
+    }
+}
+
+impl MaybeToken {
+    /// The user token `found` (by looking `token` up), or anonymous for an app token.
+    pub fn from_app_token(found: AppToken, token: &str) -> Self {
+        match found {
             AppToken {
                 token: ClientToken {
                     user: Some(user), ..
                 },
                 scopes,
-                ..
-            } => Ok(Self(Some(Token { user, scopes }))),
-            _ => Ok(Self(None)),
+            } => Self(Some(Token {
+                user,
+                scopes,
+                hash: token_hash(token),
+            })),
+            _ => Self(None),
         }
     }
 }

@@ -8,6 +8,9 @@
 //!   the consent page; `scopes` decides what a token may do.
 //! - `instance`: discovery. `accounts`, `statuses`, `timelines`, `notifications`,
 //!   `markers`, `reports`: the resources.
+//! - `streams`: streams as watchers in a watch index (a listener of changes), with the
+//!   ten-minute log that `Last-Event-ID` replays; `sse` and `websocket` serve them,
+//!   `stream_events` renders their events.
 //! - `extract`, `paging`, `error`: requests in (JSON, forms, query strings; `max_id`…),
 //!   answers out (`Link` headers; `{"error": "…"}`); `state` holds what handlers share.
 //!
@@ -26,14 +29,19 @@ mod oauth;
 mod paging;
 mod reports;
 mod scopes;
+mod sse;
 mod state;
 mod statuses;
+mod stream_events;
+mod streams;
 mod timelines;
+mod websocket;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
 pub use state::{Limits, MastodonState, Services};
+pub use streams::Streams;
 
 /// Every route of the Mastodon API, with its state.
 pub fn router(state: MastodonState) -> Router {
@@ -47,6 +55,8 @@ pub fn router(state: MastodonState) -> Router {
         .merge(notifications::router())
         .merge(markers::router())
         .merge(reports::router())
+        .merge(sse::router())
+        .merge(websocket::router())
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .with_state(state)
 }

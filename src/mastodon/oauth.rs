@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn pkce_s256_matches_rfc_7636_example() {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCp-yq7WzyBfu0Q2CbJ0m5Cc";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(pkce_matches(verifier, challenge, "S256"));
         assert!(!pkce_matches("other", challenge, "S256"));
         assert!(!pkce_matches(verifier, challenge, "none"));

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::streams::Streams;
 use crate::auth::Hasher;
 use crate::caps::TrustedProxies;
 use crate::changes::Changes;
@@ -68,6 +69,8 @@ pub struct Services {
     pub origins: Arc<OriginPolicy>,
     /// The server's public URL (`--public-url`), else each request's `Host` is used.
     pub public_url: Option<String>,
+    /// This node's streams (a listener of changes, registered at start).
+    pub streams: Arc<Streams>,
     /// Recent posts by (account, `Idempotency-Key`): a retried post answers the first.
     pub idempotency: moka::sync::Cache<(i64, String), Arc<tokio::sync::OnceCell<i64>>>,
 }

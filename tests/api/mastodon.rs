@@ -168,7 +168,7 @@ async fn authorization_code_flow_with_pkce_issues_one_token_per_code(app: &TestA
     let redirect = "https://app.example/callback";
     let (id, secret) = register_app(app, "read write", redirect).await;
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    let challenge = "E9Melhoa2OwvFrEMTJguCp-yq7WzyBfu0Q2CbJ0m5Cc";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     let query = serde_urlencoded::to_string([
         ("response_type", "code"),
         ("client_id", id.as_str()),
@@ -239,7 +239,12 @@ async fn client_credentials_tokens_act_for_no_user(app: &TestApp) {
     let answer = form(
         app,
         "/oauth/token",
-        &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("scope", "read write"),
+        ],
         None,
     )
     .await;
@@ -269,10 +274,10 @@ async fn client_credentials_tokens_act_for_no_user(app: &TestApp) {
 }
 
 async fn revoked_and_signed_out_tokens_stop_working(app: &TestApp) {
-    app.sign_up("cy").await;
+    app.sign_up("cyd").await;
     let (id, secret) = register_app(app, "read", "urn:ietf:wg:oauth:2.0:oob").await;
     let grant = json!({"grant_type": "password", "client_id": id, "client_secret": secret,
-                       "username": "cy", "password": PASSWORD});
+                       "username": "cyd", "password": PASSWORD});
     let token = app.post("/oauth/token", grant.clone(), None).await.body["access_token"]
         .as_str()
         .unwrap()
@@ -292,7 +297,7 @@ async fn revoked_and_signed_out_tokens_stop_working(app: &TestApp) {
     app.set_role("mod", chirp::domain::Role::Moderator).await;
     let moderator = app.sign_in("mod").await;
     let suspended = app
-        .post("/api/admin/users/cy/suspend", json!({"reason": "spam"}), Some(&moderator))
+        .post("/api/admin/users/cyd/suspend", json!({"reason": "spam"}), Some(&moderator))
         .await;
     assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.text);
     let after = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;

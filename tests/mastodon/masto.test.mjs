@@ -5,7 +5,8 @@
 // headers for its paginator).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOAuthAPIClient, createRestAPIClient } from 'masto';
+import { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient } from 'masto';
+import WebSocket from 'ws';
 
 import { startChirp } from '../support/chirp.mjs';
 
@@ -120,4 +121,58 @@ test('a read-only token cannot post', async () => {
   });
   const reader = createRestAPIClient({ url: chirp.url, accessToken: token.accessToken });
   await assert.rejects(reader.v1.statuses.create({ status: 'nope' }), (e) => e.statusCode === 403);
+});
+
+test('streams over WebSocket: user (home and notifications), public, hashtag', async () => {
+  const ada = await signUp('ada');
+  const bob = await signUp('bob');
+  const cat = await signUp('cat');
+  const bobAccount = await ada.masto.v1.accounts.lookup({ acct: bob.username });
+  await ada.masto.v1.accounts.$select(bobAccount.id).follow();
+  const instance = await ada.masto.v2.instance.fetch();
+  assert.match(instance.configuration.urls.streaming, /^ws:\/\//);
+  const streaming = createStreamingAPIClient({
+    streamingApiUrl: instance.configuration.urls.streaming,
+    accessToken: ada.token.accessToken,
+    implementation: WebSocket,
+    retry: false,
+  });
+  // Every event of each stream, until the deletion of `last` arrives.
+  const seen = { user: [], public: [], tag: [] };
+  let last;
+  const pump = (name, subscription) => (async () => {
+    for await (const event of subscription) {
+      seen[name].push(event);
+      if (event.event === 'delete' && event.payload === last) break;
+    }
+  })();
+  const done = Promise.all([
+    pump('user', streaming.user.subscribe()),
+    pump('public', streaming.public.subscribe()),
+    pump('tag', streaming.hashtag.subscribe({ tag: 'Streams' })),
+  ]);
+  // masto connects (and subscribes, in this order) in its own time: `cat`, whom ada does not
+  // follow, posts to the tag until the last subscription hears it.
+  for (let n = 0; seen.tag.length === 0; n++) {
+    assert.ok(n < 100, 'the streams never opened');
+    await cat.masto.v1.statuses.create({ status: `#streams warming up ${n}` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const plain = await bob.masto.v1.statuses.create({ status: 'no tag' });
+  last = plain.id;
+  const post = await bob.masto.v1.statuses.create({ status: `@${ada.username} hi #streams` });
+  await bob.masto.v1.statuses.$select(plain.id).remove();
+  await done;
+  streaming.close();
+  const ours = (events) => events.filter((e) => e.event !== 'update' || e.payload.account.username !== cat.username);
+  const user = ours(seen.user);
+  assert.deepEqual(user.map((e) => e.event), ['update', 'update', 'notification', 'delete']);
+  assert.ok(user.every((e) => e.stream.length === 1 && e.stream[0] === 'user'));
+  assert.equal(user[1].payload.id, post.id);
+  assert.equal(user[2].payload.type, 'mention');
+  assert.equal(user[3].payload, plain.id);
+  assert.deepEqual(ours(seen.public).map((e) => e.event), ['update', 'update', 'delete']);
+  const tag = ours(seen.tag);
+  assert.deepEqual(tag.map((e) => [e.event, e.stream]), [['update', ['hashtag', 'Streams']], ['delete', ['hashtag', 'Streams']]]);
+  assert.equal(tag[0].payload.id, post.id);
 });

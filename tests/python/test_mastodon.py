@@ -2,13 +2,19 @@
 
 The library registers an app, signs up and signs in (password grant), reads the home and
 public timelines with paging, posts, replies, favourites, follows, reads a context and
-notifications, and deletes — as a script written for Mastodon would.
+notifications, deletes, and streams over Server-Sent Events — as a script written for
+Mastodon would. A raw SSE client checks `Last-Event-ID` replay.
 """
 
+import json
+import re
+import threading
+import time
 import uuid
 
 import pytest
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+import requests
+from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, StreamListener
 
 from conftest import PASSWORD
 
@@ -105,3 +111,108 @@ def test_a_read_only_token_cannot_post(chirp, app):
     with pytest.raises(MastodonAPIError) as refused:
         reader.status_post("not allowed")
     assert refused.value.args[1] == 403
+
+
+class Collect(StreamListener):
+    """Keeps what a stream delivers."""
+
+    def __init__(self):
+        super().__init__()
+        self.events = []
+        self.arrived = threading.Event()
+
+    def on_update(self, status):
+        self.events.append(("update", status))
+        self.arrived.set()
+
+    def on_notification(self, notification):
+        self.events.append(("notification", notification))
+        self.arrived.set()
+
+    def on_delete(self, status_id):
+        self.events.append(("delete", status_id))
+        self.arrived.set()
+
+
+def wait_for(listener, count, seconds=10):
+    deadline = time.time() + seconds
+    while len(listener.events) < count and time.time() < deadline:
+        time.sleep(0.05)
+    return [kind for kind, _ in listener.events]
+
+
+def test_streams_over_server_sent_events(chirp, app):
+    ada, _ = signed_up(chirp, app, "ada")
+    bob, bob_name = signed_up(chirp, app, "bob")
+    ada.account_follow(ada.account_lookup(bob_name))
+    home, public, tagged = Collect(), Collect(), Collect()
+    handles = [
+        ada.stream_user(home, run_async=True),
+        ada.stream_public(public, run_async=True),
+        ada.stream_hashtag("Streams", tagged, run_async=True),
+    ]
+    try:
+        for handle in handles:
+            deadline = time.time() + 10
+            while not handle.is_receiving() and time.time() < deadline:
+                time.sleep(0.05)
+        # The stream is registered once its first bytes arrived; give it a moment more.
+        time.sleep(0.3)
+        plain = bob.status_post("no tag here")
+        post = bob.status_post(f"@{ada.account_verify_credentials().username} hello #streams")
+        bob.status_delete(plain)
+        assert wait_for(home, 4) == ["update", "update", "notification", "delete"]
+        assert home.events[1][1].id == post.id
+        assert home.events[2][1].type == "mention"
+        assert wait_for(public, 3) == ["update", "update", "delete"]
+        assert wait_for(tagged, 2) == ["update", "delete"]
+        assert tagged.events[0][1].id == post.id
+        assert tagged.events[1][1] == plain.id
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def sse_events(response, count, seconds=10):
+    """The first `count` events of a raw SSE response, as dicts of their fields."""
+    events, fields = [], {}
+    deadline = time.time() + seconds
+    for line in response.iter_lines(decode_unicode=True):
+        if line == "":
+            if "event" in fields:
+                events.append(fields)
+            fields = {}
+            if len(events) >= count or time.time() > deadline:
+                break
+        elif not line.startswith(":"):
+            name, _, value = line.partition(": ")
+            fields[name] = value
+    return events
+
+
+def test_last_event_id_replays_what_was_missed_in_order_once(chirp, app):
+    poster, _ = signed_up(chirp, app, "poster")
+    url = f"{chirp.url}/api/v1/streaming/public"
+    with requests.get(url, stream=True, timeout=10) as first:
+        assert first.headers["content-type"] == "text/event-stream"
+        seen = poster.status_post("seen live")
+        [live] = sse_events(first, 1)
+    assert live["event"] == "update" and json.loads(live["data"])["id"] == str(seen.id)
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9]+", live["id"])
+    # Disconnected: three things happen meanwhile.
+    missed = [poster.status_post(f"missed {n}") for n in range(2)]
+    poster.status_delete(missed[0])
+    with requests.get(url, stream=True, timeout=10, headers={"Last-Event-ID": live["id"]}) as again:
+        after = poster.status_post("after the reconnect")
+        events = sse_events(again, 3)
+    kinds = [(e["event"], e["data"] if e["event"] == "delete" else json.loads(e["data"])["id"]) for e in events]
+    # The first missed status was deleted before the replay: its update is not sent, its
+    # delete is, in its place; then what came live — each once, in order.
+    assert kinds == [("update", str(missed[1].id)), ("delete", str(missed[0].id)), ("update", str(after.id))]
+    ids = [int(e["id"].split("-")[1]) for e in events]
+    assert ids == sorted(ids) and int(live["id"].split("-")[1]) < ids[0]
+    # An id from another run (or another node) replays nothing.
+    with requests.get(url, stream=True, timeout=10, headers={"Last-Event-ID": "00000000-1"}) as fresh:
+        newest = poster.status_post("only this")
+        [event] = sse_events(fresh, 1)
+    assert json.loads(event["data"])["id"] == str(newest.id)
