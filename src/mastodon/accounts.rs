@@ -27,8 +27,14 @@ use crate::storage::{Constraint, StoreError};
 pub fn router() -> Router<MastodonState> {
     Router::new()
         .route("/api/v1/accounts", post(register))
-        .route("/api/v1/accounts/verify_credentials", get(verify_credentials))
-        .route("/api/v1/accounts/update_credentials", patch(update_credentials))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            patch(update_credentials),
+        )
         .route("/api/v1/accounts/lookup", get(lookup))
         .route("/api/v1/accounts/relationships", get(relationships))
         .route("/api/v1/accounts/{id}", get(one))
@@ -140,7 +146,9 @@ async fn register(
             .map_err(MastoError::limited)?;
     }
     if params.bool("agreement")? == Some(false) {
-        return Err(MastoError::invalid("Validation failed: agreement must be accepted"));
+        return Err(MastoError::invalid(
+            "Validation failed: agreement must be accepted",
+        ));
     }
     let username = Username::parse(&params.str("username").unwrap_or_default())?;
     let password = Password::parse(&params.str("password").unwrap_or_default())?;
@@ -153,9 +161,9 @@ async fn register(
         .create_user(&username, &hash)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(Constraint::Username) => MastoError::invalid(
-                "Validation failed: Username has already been taken",
-            ),
+            StoreError::Conflict(Constraint::Username) => {
+                MastoError::invalid("Validation failed: Username has already been taken")
+            }
             other => other.into(),
         })?;
     tracing::info!(user = %user.username, "user signed up through a Mastodon app");
@@ -163,7 +171,12 @@ async fn register(
     let scopes = token.scopes.to_string();
     state
         .store
-        .create_token(&token_hash(&access), token.token.app_id, Some(user.id), &scopes)
+        .create_token(
+            &token_hash(&access),
+            token.token.app_id,
+            Some(user.id),
+            &scopes,
+        )
         .await?;
     Ok(Json(json!({
         "access_token": access,
@@ -216,7 +229,10 @@ async fn one(
     Path(id): Path<String>,
     viewer: MaybeToken,
 ) -> Result<Json<Value>, MastoError> {
-    Ok(Json(account(&find(&state, &id, viewer.viewer()).await?, &base)))
+    Ok(Json(account(
+        &find(&state, &id, viewer.viewer()).await?,
+        &base,
+    )))
 }
 
 async fn statuses(
@@ -322,7 +338,9 @@ async fn act(
     };
     token.require(scope)?;
     if them == me {
-        return Err(MastoError::invalid("Validation failed: that is your own account"));
+        return Err(MastoError::invalid(
+            "Validation failed: that is your own account",
+        ));
     }
     limiter.check(&me).map_err(MastoError::limited)?;
     match act {

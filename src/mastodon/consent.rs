@@ -7,11 +7,11 @@
 //! escaped; never framed (`X-Frame-Options`, `frame-ancestors`). The cookie counts only
 //! under the origin rule, and a password sent here counts against the sign-in limit.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 use super::content::escape;
 use super::error::MastoError;
@@ -54,10 +54,20 @@ async fn ask(state: &MastodonState, params: &Params) -> Result<Ask, Result<Refus
     let redirect_uri = match params.str("redirect_uri") {
         Some(uri) if registered.contains(&uri.as_str()) => uri,
         None if registered.len() == 1 => registered[0].to_owned(),
-        _ => return Err(Ok(Refusal("The redirect_uri is not one this app registered."))),
+        _ => {
+            return Err(Ok(Refusal(
+                "The redirect_uri is not one this app registered.",
+            )));
+        }
     };
     let state_param = params.str("state");
-    let fail = |code: &str| Err(Err(redirect(&redirect_uri, &[("error", code)], state_param.as_deref())));
+    let fail = |code: &str| {
+        Err(Err(redirect(
+            &redirect_uri,
+            &[("error", code)],
+            state_param.as_deref(),
+        )))
+    };
     if params.str("response_type").as_deref() != Some("code") {
         return fail("unsupported_response_type");
     }
@@ -98,7 +108,10 @@ fn redirect(uri: &str, pairs: &[(&str, &str)], state: Option<&str>) -> Response 
     let location = format!("{uri}{joiner}{encoded}");
     (
         StatusCode::FOUND,
-        [(header::LOCATION, location), (header::CACHE_CONTROL, "no-store".into())],
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, "no-store".into()),
+        ],
     )
         .into_response()
 }
@@ -167,7 +180,12 @@ fn consent(ask: &Ask, user: Option<&User>, error: Option<&str>) -> String {
     }
     let hidden: String = hidden
         .iter()
-        .map(|(k, v)| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", escape(v)))
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                escape(v)
+            )
+        })
         .collect();
     let scopes: String = ask
         .scopes
@@ -204,11 +222,7 @@ fn consent(ask: &Ask, user: Option<&User>, error: Option<&str>) -> String {
 }
 
 /// The consent page.
-async fn show(
-    State(state): State<MastodonState>,
-    headers: HeaderMap,
-    params: Params,
-) -> Response {
+async fn show(State(state): State<MastodonState>, headers: HeaderMap, params: Params) -> Response {
     match ask(&state, &params).await {
         Ok(ask) => {
             let user = cookie_user(&state, &headers).await;
@@ -281,5 +295,9 @@ async fn decide(
         );
         return Ok(page(StatusCode::OK, "Authorization code", &body));
     }
-    Ok(redirect(&ask.redirect_uri, &[("code", &code)], ask.state.as_deref()))
+    Ok(redirect(
+        &ask.redirect_uri,
+        &[("code", &code)],
+        ask.state.as_deref(),
+    ))
 }

@@ -207,7 +207,10 @@ mod tests {
 
     #[test]
     fn hashtags_follow_the_rule() {
-        assert_eq!(hashtags("#Rust #rust #123 a#b &#x #café_2"), ["rust", "café_2"]);
+        assert_eq!(
+            hashtags("#Rust #rust #123 a#b &#x #café_2"),
+            ["rust", "café_2"]
+        );
     }
 
     #[test]

@@ -87,7 +87,10 @@ fn form_urlencoded_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 }
 
 /// Look a token up; `None` when it is unknown, revoked, or its session ended.
-pub async fn find_token(state: &MastodonState, token: &str) -> Result<Option<AppToken>, MastoError> {
+pub async fn find_token(
+    state: &MastodonState,
+    token: &str,
+) -> Result<Option<AppToken>, MastoError> {
     let Some(found) = state.store.client_token(&token_hash(token)).await? else {
         return Ok(None);
     };
@@ -123,9 +126,10 @@ impl FromRequestParts<MastodonState> for Token {
         state: &MastodonState,
     ) -> Result<Self, MastoError> {
         let found = AppToken::from_request_parts(parts, state).await?;
-        let user = found.token.user.ok_or_else(|| {
-            MastoError::unprocessable_app_token()
-        })?;
+        let user = found
+            .token
+            .user
+            .ok_or_else(|| MastoError::unprocessable_app_token())?;
         Ok(Self {
             user,
             scopes: found.scopes,
@@ -153,7 +157,10 @@ impl FromRequestParts<MastodonState> for MaybeToken {
         }
         // A token that is sent must be good; an app token reads as anonymous.
         match AppToken::from_request_parts(parts, state).await? {
-            found => Ok(Self::from_app_token(found, &bearer(parts).unwrap_or_default())),
+            found => Ok(Self::from_app_token(
+                found,
+                &bearer(parts).unwrap_or_default(),
+            )),
         }
     }
 }

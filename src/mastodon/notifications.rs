@@ -42,8 +42,7 @@ async fn list(
     let excluded = params.list("exclude_types");
     let wanted = |n: &Notification| {
         let kind = notification_type(n.kind);
-        (types.is_empty() || types.iter().any(|t| t == kind))
-            && !excluded.iter().any(|t| t == kind)
+        (types.is_empty() || types.iter().any(|t| t == kind)) && !excluded.iter().any(|t| t == kind)
     };
     // The store pages newest first below an id. `min_id` wants the oldest newer ones:
     // read down to it and keep the last `limit` of them.

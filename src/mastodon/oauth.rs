@@ -99,7 +99,11 @@ async fn create_app(
     let mut uris: Vec<String> = params
         .list("redirect_uris")
         .iter()
-        .flat_map(|u| u.split('\n').map(|s| s.trim().to_owned()).collect::<Vec<_>>())
+        .flat_map(|u| {
+            u.split('\n')
+                .map(|s| s.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
         .filter(|u| !u.is_empty())
         .collect();
     uris.dedup();
@@ -118,7 +122,9 @@ async fn create_app(
         .as_deref()
         .is_some_and(|w| w.len() > 2000 || !valid_redirect(w))
     {
-        return Err(MastoError::invalid("Validation failed: website must be a URL"));
+        return Err(MastoError::invalid(
+            "Validation failed: website must be a URL",
+        ));
     }
     let client_id = new_token();
     let secret = new_token();
@@ -166,7 +172,11 @@ fn client_credentials(params: &Params, headers: &HeaderMap) -> (Option<String>, 
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|pair| {
             let (id, secret) = pair.split_once(':')?;
@@ -202,7 +212,11 @@ async fn authenticate_client(
 
 /// Equality that takes the same time wherever the texts differ.
 fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Whether a PKCE `verifier` answers `challenge` by `method` (`S256`, or `plain`).
@@ -226,7 +240,12 @@ async fn issue(
     let token = new_token();
     state
         .store
-        .create_token(&token_hash(&token), app.id, user.map(|u| u.id), &scopes.to_string())
+        .create_token(
+            &token_hash(&token),
+            app.id,
+            user.map(|u| u.id),
+            &scopes.to_string(),
+        )
         .await?;
     if let Some(user) = user {
         tracing::info!(user = %user.username, app = %app.name, "Mastodon app signed in");
@@ -238,7 +257,10 @@ async fn issue(
         "created_at": now_micros() / 1_000_000,
     });
     Ok((
-        [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")],
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
         Json(body),
     )
         .into_response())
@@ -315,7 +337,10 @@ async fn token(
             "unsupported_grant_type",
             "The grant type is authorization_code, password or client_credentials.",
         )),
-        None => Err(MastoError::oauth("invalid_request", "grant_type is missing.")),
+        None => Err(MastoError::oauth(
+            "invalid_request",
+            "grant_type is missing.",
+        )),
     }
 }
 

@@ -114,7 +114,10 @@ mod tests {
         assert_eq!(page("max_id=9").page.cursor, PageCursor::Before(9));
         assert_eq!(page("min_id=3").page.cursor, PageCursor::After(3));
         let since = page("since_id=3&limit=99");
-        assert_eq!((since.page.cursor, since.above, since.page.limit), (PageCursor::Newest, Some(3), 40));
+        assert_eq!(
+            (since.page.cursor, since.above, since.page.limit),
+            (PageCursor::Newest, Some(3), 40)
+        );
         let between = page("min_id=3&max_id=9");
         assert_eq!(between.trim(vec![10, 8, 4], |n| *n), vec![8, 4]);
         assert!(MastoPage::parse(&Params::from_form(b"max_id=x"), 40).is_err());

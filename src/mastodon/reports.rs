@@ -32,9 +32,16 @@ async fn file(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:reports")?;
     let me = token.user.id;
-    let target = find(&state, &params.str("account_id").unwrap_or_default(), Some(me)).await?;
+    let target = find(
+        &state,
+        &params.str("account_id").unwrap_or_default(),
+        Some(me),
+    )
+    .await?;
     if target.user.id == me {
-        return Err(MastoError::invalid("Validation failed: you cannot report yourself"));
+        return Err(MastoError::invalid(
+            "Validation failed: you cannot report yourself",
+        ));
     }
     let category = match params.str("category").as_deref().unwrap_or("other") {
         "spam" => ReportCategory::Spam,
@@ -78,7 +85,11 @@ async fn file(
             "Validation failed: every status must be one of the reported account's",
         ));
     }
-    state.limits.reports.check(&me).map_err(MastoError::limited)?;
+    state
+        .limits
+        .reports
+        .check(&me)
+        .map_err(MastoError::limited)?;
     let id = state
         .feed
         .report(&NewReport {

@@ -134,7 +134,9 @@ mod tests {
         assert!(Scopes::parse("read:nothing", "read").is_err());
         assert_eq!(Scopes::parse("  ", "read").unwrap().to_string(), "read");
         assert_eq!(
-            Scopes::parse("read write read", "read").unwrap().to_string(),
+            Scopes::parse("read write read", "read")
+                .unwrap()
+                .to_string(),
             "read write"
         );
     }
@@ -142,7 +144,11 @@ mod tests {
     #[test]
     fn a_request_fits_within_what_was_granted() {
         let app = Scopes::parse("read write follow", "read").unwrap();
-        assert!(Scopes::parse("read:statuses write", "read").unwrap().within(&app));
+        assert!(
+            Scopes::parse("read:statuses write", "read")
+                .unwrap()
+                .within(&app)
+        );
         assert!(!Scopes::parse("push", "read").unwrap().within(&app));
     }
 }

@@ -30,7 +30,10 @@ pub fn router() -> Router<MastodonState> {
     Router::new()
         .route("/api/v1/streaming/health", get(health))
         .route("/api/v1/streaming/user", get(user))
-        .route("/api/v1/streaming/user/notification", get(user_notification))
+        .route(
+            "/api/v1/streaming/user/notification",
+            get(user_notification),
+        )
         .route("/api/v1/streaming/public", get(public))
         .route("/api/v1/streaming/public/local", get(public))
         .route("/api/v1/streaming/hashtag", get(hashtag))
@@ -79,7 +82,10 @@ pub async fn open(
             return Ok(opened);
         }
     }
-    Err(MastoError::Unavailable("too many changes to follow".into(), Some(1)))
+    Err(MastoError::Unavailable(
+        "too many changes to follow".into(),
+        Some(1),
+    ))
 }
 
 /// Takes a subscription out of the index when its connection ends.
@@ -104,7 +110,9 @@ impl Sse {
     async fn frame(&self, delivery: &Delivery) -> Option<Bytes> {
         let (event, data) = render(&self.state, &self.base, delivery).await?;
         let id = self.state.streams.event_id(delivery.seq);
-        Some(Bytes::from(format!("id: {id}\nevent: {event}\ndata: {data}\n\n")))
+        Some(Bytes::from(format!(
+            "id: {id}\nevent: {event}\ndata: {data}\n\n"
+        )))
     }
 
     async fn next(mut self) -> Option<(Result<Bytes, std::convert::Infallible>, Self)> {

@@ -70,7 +70,10 @@ fn only_public(params: &Params) -> Result<(), MastoError> {
             "Validation failed: Chirp publishes every status publicly (visibility public)",
         ));
     }
-    if params.str("spoiler_text").is_some_and(|s| !s.trim().is_empty()) {
+    if params
+        .str("spoiler_text")
+        .is_some_and(|s| !s.trim().is_empty())
+    {
         return Err(MastoError::invalid(
             "Validation failed: Chirp has no content warnings (spoiler_text)",
         ));
@@ -138,9 +141,9 @@ async fn create(
         // Concurrent retries share one cell: one posts, the others wait for its id. A
         // failed post leaves the cell empty, so a later retry posts again.
         Some(key) => {
-            let cell = state
-                .idempotency
-                .get_with((token.user.id, key), || Arc::new(tokio::sync::OnceCell::new()));
+            let cell = state.idempotency.get_with((token.user.id, key), || {
+                Arc::new(tokio::sync::OnceCell::new())
+            });
             *cell
                 .get_or_try_init(|| post_tweet(&state, &token, &params))
                 .await?
@@ -268,7 +271,11 @@ async fn set_favourite(
         .set_like(tweet.id, tweet.author.id, me, liked)
         .await?;
     let tweet = find(&state, &id, Some(me)).await?;
-    Ok(Json(Accounts::new(&state, Some(me), &base).status(&tweet).await?))
+    Ok(Json(
+        Accounts::new(&state, Some(me), &base)
+            .status(&tweet)
+            .await?,
+    ))
 }
 
 async fn favourite(

@@ -4,14 +4,18 @@
 //! anonymous viewer sees it: a new status's viewer-dependent fields are all false), and the
 //! same text goes to every connection; a notification, for its one recipient.
 
+use super::content::hashtags as content_tags;
 use super::entities::Accounts;
 use super::state::MastodonState;
 use super::streams::{Delivery, Pending, Rendered, StreamKind};
-use super::content::hashtags as content_tags;
 
 /// The event name and payload to send for `delivery`, or `None` to send nothing (a status
 /// deleted before it went out, another tag's status on a hashtag stream).
-pub async fn render(state: &MastodonState, base: &str, delivery: &Delivery) -> Option<(&'static str, String)> {
+pub async fn render(
+    state: &MastodonState,
+    base: &str,
+    delivery: &Delivery,
+) -> Option<(&'static str, String)> {
     match &*delivery.event {
         Pending::Update { id, rendered, .. } => {
             let rendered = rendered.get_or_init(|| status(state, base, *id)).await;

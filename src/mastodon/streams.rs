@@ -174,7 +174,10 @@ impl Streams {
 
     /// Read what `viewer` needs to subscribe (followees and hides), numbered so that what
     /// changes meanwhile is replayed onto it.
-    pub async fn viewpoint(&self, viewer: Option<i64>) -> Result<Viewpoint, crate::storage::StoreError> {
+    pub async fn viewpoint(
+        &self,
+        viewer: Option<i64>,
+    ) -> Result<Viewpoint, crate::storage::StoreError> {
         let (follow_seq, hide_seq) = {
             let inner = self.lock();
             (inner.index.follow_seq(), inner.index.hide_seq())
@@ -218,7 +221,9 @@ impl Streams {
         let index = &mut inner.index;
         index.connect(key, sub.clone(), viewer);
         if let Some(viewer) = viewer
-            && index.set_hides(viewer, view.hides.clone(), view.hide_seq).is_err()
+            && index
+                .set_hides(viewer, view.hides.clone(), view.hide_seq)
+                .is_err()
         {
             index.disconnect(key);
             return Err(());
@@ -231,7 +236,11 @@ impl Streams {
         };
         if let Err(e) = watched {
             index.disconnect(key);
-            return if e == WatchError::Stale { Err(()) } else { Ok((sub, Vec::new())) };
+            return if e == WatchError::Stale {
+                Err(())
+            } else {
+                Ok((sub, Vec::new()))
+            };
         }
         let replay = match last_id.and_then(|id| self.parse_id(id)) {
             Some(after) => inner

@@ -2,10 +2,10 @@
 //! Mastodon way, from the same store reads as Chirp's own lists (blocks, mutes and
 //! suspensions filtered before the page is cut).
 
+use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 
 use super::entities::Accounts;
 use super::error::MastoError;

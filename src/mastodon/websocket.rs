@@ -79,7 +79,9 @@ async fn accept(state: MastodonState, request: Request) -> Result<Response, Resp
     // The token: the query's or the header's, through the usual extractor.
     let token = match &protocol {
         Some(token) if super::extract::bearer(&parts).is_none() => {
-            let found = find_token(&state, token).await.map_err(IntoResponse::into_response)?;
+            let found = find_token(&state, token)
+                .await
+                .map_err(IntoResponse::into_response)?;
             let found = found.ok_or_else(|| {
                 MastoError::unauthorized("Error: Invalid access token").into_response()
             })?;
@@ -90,7 +92,9 @@ async fn accept(state: MastodonState, request: Request) -> Result<Response, Resp
             .map_err(IntoResponse::into_response)?,
     };
     let first = match params.str("stream") {
-        Some(stream) => Some(kind(&stream, params.str("tag")).map_err(IntoResponse::into_response)?),
+        Some(stream) => {
+            Some(kind(&stream, params.str("tag")).map_err(IntoResponse::into_response)?)
+        }
         None => None,
     };
     if let Some(first) = &first {

@@ -339,7 +339,10 @@ macro_rules! impl_clients {
                 Ok(row.map($crate::storage::clients::TokenRow::into_token))
             }
 
-            async fn delete_token(&self, token_hash: &str) -> Result<(), $crate::storage::StoreError> {
+            async fn delete_token(
+                &self,
+                token_hash: &str,
+            ) -> Result<(), $crate::storage::StoreError> {
                 sqlx::query($crate::storage::clients::DELETE_TOKEN)
                     .bind(token_hash)
                     .execute(&self.pool)

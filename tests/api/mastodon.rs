@@ -59,7 +59,10 @@ async fn token(app: &TestApp, username: &str, scopes: &str) -> String {
 /// A signed-up user and a full-scope Mastodon token for them.
 async fn member(app: &TestApp, username: &str) -> (String, String) {
     let id = app.sign_up(username).await["id"].as_i64().unwrap();
-    (id.to_string(), token(app, username, "read write follow").await)
+    (
+        id.to_string(),
+        token(app, username, "read write follow").await,
+    )
 }
 
 async fn form(app: &TestApp, path: &str, pairs: &[(&str, &str)], token: Option<&str>) -> Answer {
@@ -85,10 +88,21 @@ async fn discovery_names_a_mastodon_compatible_server(app: &TestApp) {
         let v1 = app.get(path, None).await;
         assert_eq!(v1.status, StatusCode::OK, "{}", v1.text);
         let version = v1.body["version"].as_str().unwrap();
-        assert!(version.starts_with("4.3.0 (compatible; Chirp "), "{version}");
+        assert!(
+            version.starts_with("4.3.0 (compatible; Chirp "),
+            "{version}"
+        );
         assert_eq!(v1.body["configuration"]["statuses"]["max_characters"], 280);
-        assert_eq!(v1.body["configuration"]["statuses"]["max_media_attachments"], 4);
-        assert!(v1.body["urls"]["streaming_api"].as_str().unwrap().starts_with("ws://"));
+        assert_eq!(
+            v1.body["configuration"]["statuses"]["max_media_attachments"],
+            4
+        );
+        assert!(
+            v1.body["urls"]["streaming_api"]
+                .as_str()
+                .unwrap()
+                .starts_with("ws://")
+        );
     }
     let v2 = app.get("/api/v2/instance/", None).await;
     assert_eq!(v2.body["configuration"]["statuses"]["max_characters"], 280);
@@ -99,29 +113,47 @@ async fn discovery_names_a_mastodon_compatible_server(app: &TestApp) {
     assert!(href.ends_with("/nodeinfo/2.0"), "{href}");
     let info = app.get("/nodeinfo/2.0", None).await;
     assert_eq!(info.body["metadata"]["upstream"]["name"], "mastodon");
-    let meta = app.get("/.well-known/oauth-authorization-server", None).await;
-    assert!(meta.body["token_endpoint"].as_str().unwrap().ends_with("/oauth/token"));
-    assert_eq!(meta.body["code_challenge_methods_supported"], json!(["S256"]));
+    let meta = app
+        .get("/.well-known/oauth-authorization-server", None)
+        .await;
+    assert!(
+        meta.body["token_endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with("/oauth/token")
+    );
+    assert_eq!(
+        meta.body["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
 }
 
 async fn password_grant_tokens_work_and_scopes_are_enforced(app: &TestApp) {
     app.sign_up("ada").await;
     let read = token(app, "ada", "read").await;
-    let me = app.get("/api/v1/accounts/verify_credentials", Some(&read)).await;
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(&read))
+        .await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.text);
     assert_eq!(me.body["username"], "ada");
     assert_eq!(me.body["acct"], "ada");
     assert!(me.body["id"].is_string());
     assert_eq!(me.body["source"]["privacy"], "public");
-    let refused = app.post("/api/v1/statuses", json!({"status": "hi"}), Some(&read)).await;
+    let refused = app
+        .post("/api/v1/statuses", json!({"status": "hi"}), Some(&read))
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
     assert!(refused.body["error"].is_string());
     let home = app.get("/api/v1/timelines/home", Some(&read)).await;
     assert_eq!(home.status, StatusCode::OK);
     // The Mastodon token is not a Chirp session: Chirp's own API does not take it.
-    app.get("/api/me", Some(&read)).await.assert_error(401, "unauthorized");
+    app.get("/api/me", Some(&read))
+        .await
+        .assert_error(401, "unauthorized");
     let narrow = token(app, "ada", "write:statuses").await;
-    let posted = app.post("/api/v1/statuses", json!({"status": "ok"}), Some(&narrow)).await;
+    let posted = app
+        .post("/api/v1/statuses", json!({"status": "ok"}), Some(&narrow))
+        .await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.text);
     let unread = app.get("/api/v1/notifications", Some(&narrow)).await;
     assert_eq!(unread.status, StatusCode::FORBIDDEN);
@@ -131,10 +163,14 @@ async fn password_grant_tokens_work_and_scopes_are_enforced(app: &TestApp) {
         json!({"grant_type": "password", "client_id": id, "client_secret": secret,
                "username": "ada", "password": password, "scope": scope})
     };
-    let wrong = app.post("/oauth/token", grant("nope nope nope", "read"), None).await;
+    let wrong = app
+        .post("/oauth/token", grant("nope nope nope", "read"), None)
+        .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert_eq!(wrong.body["error"], "invalid_grant");
-    let beyond = app.post("/oauth/token", grant(PASSWORD, "write"), None).await;
+    let beyond = app
+        .post("/oauth/token", grant(PASSWORD, "write"), None)
+        .await;
     assert_eq!(beyond.body["error"], "invalid_scope");
     let bad_secret = app
         .post(
@@ -149,9 +185,18 @@ async fn password_grant_tokens_work_and_scopes_are_enforced(app: &TestApp) {
     let no_token = app.get("/api/v1/accounts/verify_credentials", None).await;
     assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
     let bad_app = app
-        .post("/api/v1/apps", json!({"client_name": "x", "redirect_uris": "/relative"}), None)
+        .post(
+            "/api/v1/apps",
+            json!({"client_name": "x", "redirect_uris": "/relative"}),
+            None,
+        )
         .await;
-    assert_eq!(bad_app.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad_app.text);
+    assert_eq!(
+        bad_app.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad_app.text
+    );
 }
 
 /// The `code` of a redirect's `Location`.
@@ -159,7 +204,10 @@ fn code_of(answer: &Answer) -> String {
     let location = answer.headers["location"].to_str().unwrap();
     let query = location.split_once('?').unwrap().1;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
-    assert!(pairs.iter().any(|(k, v)| k == "state" && v == "xyz"), "{location}");
+    assert!(
+        pairs.iter().any(|(k, v)| k == "state" && v == "xyz"),
+        "{location}"
+    );
     pairs.into_iter().find(|(k, _)| k == "code").unwrap().1
 }
 
@@ -183,7 +231,9 @@ async fn authorization_code_flow_with_pkce_issues_one_token_per_code(app: &TestA
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("Test app") && page.text.contains("name=\"password\""));
     assert_eq!(page.headers["x-frame-options"], "DENY");
-    let unknown = app.get("/oauth/authorize?client_id=nope&response_type=code", None).await;
+    let unknown = app
+        .get("/oauth/authorize?client_id=nope&response_type=code", None)
+        .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -211,7 +261,12 @@ async fn authorization_code_flow_with_pkce_issues_one_token_per_code(app: &TestA
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let denied = app.send(submit(PASSWORD, "deny")).await;
     assert_eq!(denied.status, StatusCode::FOUND);
-    assert!(denied.headers["location"].to_str().unwrap().contains("error=access_denied"));
+    assert!(
+        denied.headers["location"]
+            .to_str()
+            .unwrap()
+            .contains("error=access_denied")
+    );
     let approved = app.send(submit(PASSWORD, "approve")).await;
     assert_eq!(approved.status, StatusCode::FOUND, "{}", approved.text);
     let code = code_of(&approved);
@@ -219,18 +274,26 @@ async fn authorization_code_flow_with_pkce_issues_one_token_per_code(app: &TestA
         json!({"grant_type": "authorization_code", "client_id": id, "client_secret": secret,
                "redirect_uri": redirect, "code": code, "code_verifier": verifier})
     };
-    let bad = app.post("/oauth/token", exchange("not the verifier", &code), None).await;
+    let bad = app
+        .post("/oauth/token", exchange("not the verifier", &code), None)
+        .await;
     assert_eq!(bad.body["error"], "invalid_grant", "{}", bad.text);
     // A code works once: the failed attempt above used it up.
     let again = app.send(submit(PASSWORD, "approve")).await;
     let code = code_of(&again);
-    let good = app.post("/oauth/token", exchange(verifier, &code), None).await;
+    let good = app
+        .post("/oauth/token", exchange(verifier, &code), None)
+        .await;
     assert_eq!(good.status, StatusCode::OK, "{}", good.text);
     assert_eq!(good.body["scope"], "read");
     let token = good.body["access_token"].as_str().unwrap();
-    let me = app.get("/api/v1/accounts/verify_credentials", Some(token)).await;
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(token))
+        .await;
     assert_eq!(me.body["username"], "bob");
-    let reused = app.post("/oauth/token", exchange(verifier, &code), None).await;
+    let reused = app
+        .post("/oauth/token", exchange(verifier, &code), None)
+        .await;
     assert_eq!(reused.body["error"], "invalid_grant");
 }
 
@@ -250,10 +313,14 @@ async fn client_credentials_tokens_act_for_no_user(app: &TestApp) {
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     let token = answer.body["access_token"].as_str().unwrap();
-    let verified = app.get("/api/v1/apps/verify_credentials", Some(token)).await;
+    let verified = app
+        .get("/api/v1/apps/verify_credentials", Some(token))
+        .await;
     assert_eq!(verified.body["name"], "Test app");
     assert!(verified.body.get("client_secret").is_none());
-    let me = app.get("/api/v1/accounts/verify_credentials", Some(token)).await;
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(token))
+        .await;
     assert_eq!(me.status, StatusCode::UNPROCESSABLE_ENTITY);
     // An app token with write:accounts signs people up, answering their token.
     let made = app
@@ -265,10 +332,16 @@ async fn client_credentials_tokens_act_for_no_user(app: &TestApp) {
         .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.text);
     let theirs = made.body["access_token"].as_str().unwrap();
-    let me = app.get("/api/v1/accounts/verify_credentials", Some(theirs)).await;
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(theirs))
+        .await;
     assert_eq!(me.body["username"], "newbie");
     let taken = app
-        .post("/api/v1/accounts", json!({"username": "NEWBIE", "password": PASSWORD}), Some(token))
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "NEWBIE", "password": PASSWORD}),
+            Some(token),
+        )
         .await;
     assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -286,7 +359,9 @@ async fn revoked_and_signed_out_tokens_stop_working(app: &TestApp) {
     let answer = app.post("/oauth/revoke", revoke, None).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, json!({}));
-    let after = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
+    let after = app
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
     // A suspension ends Mastodon tokens as it ends sessions.
     let token = app.post("/oauth/token", grant, None).await.body["access_token"]
@@ -297,25 +372,55 @@ async fn revoked_and_signed_out_tokens_stop_working(app: &TestApp) {
     app.set_role("mod", chirp::domain::Role::Moderator).await;
     let moderator = app.sign_in("mod").await;
     let suspended = app
-        .post("/api/admin/users/cyd/suspend", json!({"reason": "spam"}), Some(&moderator))
+        .post(
+            "/api/admin/users/cyd/suspend",
+            json!({"reason": "spam"}),
+            Some(&moderator),
+        )
         .await;
     assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.text);
-    let after = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
+    let after = app
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn statuses_have_mastodon_shapes_and_html_content(app: &TestApp) {
     let (ada_id, ada) = member(app, "ada").await;
     let (_, bob) = member(app, "bob").await;
-    let first = status(app, &ada, "<b>hi</b> @bob see https://example.com #Rust", None).await;
+    let first = status(
+        app,
+        &ada,
+        "<b>hi</b> @bob see https://example.com #Rust",
+        None,
+    )
+    .await;
     assert!(first["id"].is_string());
     assert_eq!(first["account"]["id"], ada_id);
     let content = first["content"].as_str().unwrap();
-    assert!(content.starts_with("<p>&lt;b&gt;hi&lt;/b&gt; "), "{content}");
-    assert!(content.contains("class=\"u-url mention\">@<span>bob</span></a>"), "{content}");
-    assert!(content.contains("<a href=\"https://example.com\""), "{content}");
-    assert!(content.contains("rel=\"tag\">#<span>Rust</span></a>"), "{content}");
-    for field in ["media_attachments", "emojis", "mentions", "tags", "filtered"] {
+    assert!(
+        content.starts_with("<p>&lt;b&gt;hi&lt;/b&gt; "),
+        "{content}"
+    );
+    assert!(
+        content.contains("class=\"u-url mention\">@<span>bob</span></a>"),
+        "{content}"
+    );
+    assert!(
+        content.contains("<a href=\"https://example.com\""),
+        "{content}"
+    );
+    assert!(
+        content.contains("rel=\"tag\">#<span>Rust</span></a>"),
+        "{content}"
+    );
+    for field in [
+        "media_attachments",
+        "emojis",
+        "mentions",
+        "tags",
+        "filtered",
+    ] {
         assert!(first[field].is_array(), "{field}");
     }
     assert_eq!(first["mentions"][0]["acct"], "bob");
@@ -326,26 +431,59 @@ async fn statuses_have_mastodon_shapes_and_html_content(app: &TestApp) {
     assert_eq!(reply["in_reply_to_id"], id);
     assert_eq!(reply["in_reply_to_account_id"], ada_id);
     let reply_id = reply["id"].as_str().unwrap();
-    let context = app.get(&format!("/api/v1/statuses/{reply_id}/context"), None).await;
+    let context = app
+        .get(&format!("/api/v1/statuses/{reply_id}/context"), None)
+        .await;
     assert_eq!(context.body["ancestors"][0]["id"], id);
-    let context = app.get(&format!("/api/v1/statuses/{id}/context"), None).await;
+    let context = app
+        .get(&format!("/api/v1/statuses/{id}/context"), None)
+        .await;
     assert_eq!(context.body["descendants"][0]["id"], reply_id);
-    let faved = app.post(&format!("/api/v1/statuses/{id}/favourite"), json!({}), Some(&bob)).await;
+    let faved = app
+        .post(
+            &format!("/api/v1/statuses/{id}/favourite"),
+            json!({}),
+            Some(&bob),
+        )
+        .await;
     assert_eq!(faved.status, StatusCode::OK, "{}", faved.text);
     assert_eq!(faved.body["favourited"], true);
     assert_eq!(faved.body["favourites_count"], 1);
-    let by = app.get(&format!("/api/v1/statuses/{id}/favourited_by"), None).await;
+    let by = app
+        .get(&format!("/api/v1/statuses/{id}/favourited_by"), None)
+        .await;
     assert_eq!(by.body[0]["username"], "bob");
-    let unfaved = form(app, &format!("/api/v1/statuses/{id}/unfavourite"), &[], Some(&bob)).await;
+    let unfaved = form(
+        app,
+        &format!("/api/v1/statuses/{id}/unfavourite"),
+        &[],
+        Some(&bob),
+    )
+    .await;
     assert_eq!(unfaved.body["favourites_count"], 0);
     let shown = app.get(&format!("/api/v1/statuses/{id}"), None).await;
     assert_eq!(shown.body["replies_count"], 1);
     // Not hers: 403; hers: the deleted status with its text.
-    let theirs = app.call(Method::DELETE, &format!("/api/v1/statuses/{id}"), Some(&bob)).await;
+    let theirs = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/statuses/{id}"),
+            Some(&bob),
+        )
+        .await;
     assert_eq!(theirs.status, StatusCode::FORBIDDEN);
-    let deleted = app.call(Method::DELETE, &format!("/api/v1/statuses/{id}"), Some(&ada)).await;
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/statuses/{id}"),
+            Some(&ada),
+        )
+        .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
-    assert_eq!(deleted.body["text"], "<b>hi</b> @bob see https://example.com #Rust");
+    assert_eq!(
+        deleted.body["text"],
+        "<b>hi</b> @bob see https://example.com #Rust"
+    );
     let gone = app.get(&format!("/api/v1/statuses/{id}"), None).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(gone.body["error"], "Record not found");
@@ -357,18 +495,38 @@ async fn statuses_have_mastodon_shapes_and_html_content(app: &TestApp) {
         json!({"status": "x".repeat(281)}),
     ] {
         let refused = app.post("/api/v1/statuses", body, Some(&ada)).await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
     }
     let orphan = app
-        .post("/api/v1/statuses", json!({"status": "x", "in_reply_to_id": "999999"}), Some(&ada))
+        .post(
+            "/api/v1/statuses",
+            json!({"status": "x", "in_reply_to_id": "999999"}),
+            Some(&ada),
+        )
         .await;
     assert_eq!(orphan.status, StatusCode::NOT_FOUND);
     // Form-encoded, as Mastodon.py sends it.
-    let posted = form(app, "/api/v1/statuses", &[("status", "from a form")], Some(&ada)).await;
+    let posted = form(
+        app,
+        "/api/v1/statuses",
+        &[("status", "from a form")],
+        Some(&ada),
+    )
+    .await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.text);
     assert_eq!(posted.body["content"], "<p>from a form</p>");
     // The same record through Chirp's API.
-    let chirp = app.get(&format!("/api/tweets/{}", posted.body["id"].as_str().unwrap()), None).await;
+    let chirp = app
+        .get(
+            &format!("/api/tweets/{}", posted.body["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(chirp.body["text"], "from a form");
 }
 
@@ -393,28 +551,73 @@ async fn timelines_page_with_absolute_link_headers(app: &TestApp) {
     let (ada_id, ada) = member(app, "ada").await;
     let mut ids = Vec::new();
     for n in 0..5 {
-        ids.push(status(app, &ada, &format!("post {n}"), None).await["id"].as_str().unwrap().to_owned());
+        ids.push(
+            status(app, &ada, &format!("post {n}"), None).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let page = app.get("/api/v1/timelines/public?limit=2", None).await;
-    let got: Vec<&str> = page.body.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = page
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, [ids[4].as_str(), ids[3].as_str()]);
     let link = page.headers["link"].to_str().unwrap();
-    assert!(link.starts_with(&format!("<{}/api/v1/timelines/public?limit=2&max_id={}>; rel=\"next\"", app.base, ids[3])), "{link}");
-    assert!(link.contains(&format!("min_id={}>; rel=\"prev\"", ids[4])), "{link}");
-    let next = app.get(&format!("/api/v1/timelines/public?limit=2&max_id={}", ids[3]), None).await;
+    assert!(
+        link.starts_with(&format!(
+            "<{}/api/v1/timelines/public?limit=2&max_id={}>; rel=\"next\"",
+            app.base, ids[3]
+        )),
+        "{link}"
+    );
+    assert!(
+        link.contains(&format!("min_id={}>; rel=\"prev\"", ids[4])),
+        "{link}"
+    );
+    let next = app
+        .get(
+            &format!("/api/v1/timelines/public?limit=2&max_id={}", ids[3]),
+            None,
+        )
+        .await;
     assert_eq!(next.body[0]["id"], ids[2].as_str());
-    let newer = app.get(&format!("/api/v1/timelines/public?limit=2&min_id={}", ids[0]), None).await;
-    let got: Vec<&str> = newer.body.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let newer = app
+        .get(
+            &format!("/api/v1/timelines/public?limit=2&min_id={}", ids[0]),
+            None,
+        )
+        .await;
+    let got: Vec<&str> = newer
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
-    let since = app.get(&format!("/api/v1/timelines/public?limit=2&since_id={}", ids[0]), None).await;
+    let since = app
+        .get(
+            &format!("/api/v1/timelines/public?limit=2&since_id={}", ids[0]),
+            None,
+        )
+        .await;
     assert_eq!(since.body[0]["id"], ids[4].as_str());
     let home = app.get("/api/v1/timelines/home?limit=3", Some(&ada)).await;
     assert_eq!(home.body.as_array().unwrap().len(), 3);
-    let own = app.get(&format!("/api/v1/accounts/{ada_id}/statuses?limit=1"), None).await;
+    let own = app
+        .get(&format!("/api/v1/accounts/{ada_id}/statuses?limit=1"), None)
+        .await;
     assert_eq!(own.body[0]["id"], ids[4].as_str());
     let bad = app.get("/api/v1/timelines/public?max_id=abc", None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let empty = app.get(&format!("/api/v1/timelines/public?min_id={}", ids[4]), None).await;
+    let empty = app
+        .get(&format!("/api/v1/timelines/public?min_id={}", ids[4]), None)
+        .await;
     assert_eq!(empty.body, json!([]));
     assert!(empty.headers.get("link").is_none());
 }
@@ -422,30 +625,72 @@ async fn timelines_page_with_absolute_link_headers(app: &TestApp) {
 async fn follows_blocks_and_relationships_keep_chirp_rules(app: &TestApp) {
     let (ada_id, ada) = member(app, "ada").await;
     let (bob_id, bob) = member(app, "bob").await;
-    let followed = app.post(&format!("/api/v1/accounts/{bob_id}/follow"), json!({}), Some(&ada)).await;
+    let followed = app
+        .post(
+            &format!("/api/v1/accounts/{bob_id}/follow"),
+            json!({}),
+            Some(&ada),
+        )
+        .await;
     assert_eq!(followed.status, StatusCode::OK, "{}", followed.text);
     assert_eq!(followed.body["following"], true);
     assert_eq!(followed.body["id"], bob_id);
     let rel = app
-        .get(&format!("/api/v1/accounts/relationships?id[]={bob_id}"), Some(&ada))
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={bob_id}"),
+            Some(&ada),
+        )
         .await;
     assert_eq!(rel.body[0]["following"], true);
-    let followers = app.get(&format!("/api/v1/accounts/{bob_id}/followers"), None).await;
+    let followers = app
+        .get(&format!("/api/v1/accounts/{bob_id}/followers"), None)
+        .await;
     assert_eq!(followers.body[0]["id"], ada_id);
-    let following = app.get(&format!("/api/v1/accounts/{ada_id}/following"), None).await;
+    let following = app
+        .get(&format!("/api/v1/accounts/{ada_id}/following"), None)
+        .await;
     assert_eq!(following.body[0]["username"], "bob");
     let looked = app.get("/api/v1/accounts/lookup?acct=BOB", None).await;
     assert_eq!(looked.body["id"], bob_id);
     assert_eq!(looked.body["followers_count"], 1);
-    let own = app.post(&format!("/api/v1/accounts/{ada_id}/follow"), json!({}), Some(&ada)).await;
+    let own = app
+        .post(
+            &format!("/api/v1/accounts/{ada_id}/follow"),
+            json!({}),
+            Some(&ada),
+        )
+        .await;
     assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let blocked = app.post(&format!("/api/v1/accounts/{ada_id}/block"), json!({}), Some(&bob)).await;
+    let blocked = app
+        .post(
+            &format!("/api/v1/accounts/{ada_id}/block"),
+            json!({}),
+            Some(&bob),
+        )
+        .await;
     assert_eq!(blocked.body["blocking"], true);
-    let profile = app.get(&format!("/api/v1/accounts/{bob_id}"), Some(&ada)).await;
-    assert_eq!(profile.body["followers_count"], 0, "a block removes follows");
-    let refused = app.post(&format!("/api/v1/accounts/{bob_id}/follow"), json!({}), Some(&ada)).await;
+    let profile = app
+        .get(&format!("/api/v1/accounts/{bob_id}"), Some(&ada))
+        .await;
+    assert_eq!(
+        profile.body["followers_count"], 0,
+        "a block removes follows"
+    );
+    let refused = app
+        .post(
+            &format!("/api/v1/accounts/{bob_id}/follow"),
+            json!({}),
+            Some(&ada),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let muted = app.post(&format!("/api/v1/accounts/{ada_id}/mute"), json!({}), Some(&bob)).await;
+    let muted = app
+        .post(
+            &format!("/api/v1/accounts/{ada_id}/mute"),
+            json!({}),
+            Some(&bob),
+        )
+        .await;
     assert_eq!(muted.body["muting"], true);
     let updated = app
         .send(
@@ -465,32 +710,68 @@ async fn follows_blocks_and_relationships_keep_chirp_rules(app: &TestApp) {
 async fn notifications_list_dismiss_and_clear(app: &TestApp) {
     let (_, ada) = member(app, "ada").await;
     let (bob_id, bob) = member(app, "bob").await;
-    app.post(&format!("/api/v1/accounts/{bob_id}/follow"), json!({}), Some(&ada)).await;
+    app.post(
+        &format!("/api/v1/accounts/{bob_id}/follow"),
+        json!({}),
+        Some(&ada),
+    )
+    .await;
     let post = status(app, &bob, "hello", None).await;
     let id = post["id"].as_str().unwrap();
-    app.post(&format!("/api/v1/statuses/{id}/favourite"), json!({}), Some(&ada)).await;
+    app.post(
+        &format!("/api/v1/statuses/{id}/favourite"),
+        json!({}),
+        Some(&ada),
+    )
+    .await;
     status(app, &ada, "@bob hi", Some(id)).await;
     let list = app.get("/api/v1/notifications", Some(&bob)).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
-    let types: Vec<&str> = list.body.as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
     assert_eq!(types, ["mention", "favourite", "follow"]);
     assert_eq!(list.body[1]["status"]["id"], id);
     assert_eq!(list.body[2]["account"]["username"], "ada");
-    let only = app.get("/api/v1/notifications?types[]=follow", Some(&bob)).await;
+    let only = app
+        .get("/api/v1/notifications?types[]=follow", Some(&bob))
+        .await;
     assert_eq!(only.body.as_array().unwrap().len(), 1);
-    let except = app.get("/api/v1/notifications?exclude_types[]=mention", Some(&bob)).await;
+    let except = app
+        .get("/api/v1/notifications?exclude_types[]=mention", Some(&bob))
+        .await;
     assert_eq!(except.body.as_array().unwrap().len(), 2);
     let first = list.body[0]["id"].as_str().unwrap();
-    let one = app.get(&format!("/api/v1/notifications/{first}"), Some(&bob)).await;
+    let one = app
+        .get(&format!("/api/v1/notifications/{first}"), Some(&bob))
+        .await;
     assert_eq!(one.body["type"], "mention");
-    let dismissed = app.post(&format!("/api/v1/notifications/{first}/dismiss"), json!({}), Some(&bob)).await;
+    let dismissed = app
+        .post(
+            &format!("/api/v1/notifications/{first}/dismiss"),
+            json!({}),
+            Some(&bob),
+        )
+        .await;
     assert_eq!(dismissed.status, StatusCode::OK);
     assert_eq!(dismissed.body, json!({}));
     let left = app.get("/api/v1/notifications", Some(&bob)).await;
     assert_eq!(left.body.as_array().unwrap().len(), 2);
-    let theirs = app.post(&format!("/api/v1/notifications/{first}/dismiss"), json!({}), Some(&ada)).await;
+    let theirs = app
+        .post(
+            &format!("/api/v1/notifications/{first}/dismiss"),
+            json!({}),
+            Some(&ada),
+        )
+        .await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
-    let cleared = app.post("/api/v1/notifications/clear", json!({}), Some(&bob)).await;
+    let cleared = app
+        .post("/api/v1/notifications/clear", json!({}), Some(&bob))
+        .await;
     assert_eq!(cleared.body, json!({}));
     let none = app.get("/api/v1/notifications", Some(&bob)).await;
     assert_eq!(none.body, json!([]));
@@ -502,12 +783,22 @@ async fn notifications_list_dismiss_and_clear(app: &TestApp) {
 
 async fn markers_remember_where_reading_stopped(app: &TestApp) {
     let (_, ada) = member(app, "ada").await;
-    let set = form(app, "/api/v1/markers", &[("home[last_read_id]", "42")], Some(&ada)).await;
+    let set = form(
+        app,
+        "/api/v1/markers",
+        &[("home[last_read_id]", "42")],
+        Some(&ada),
+    )
+    .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text);
     assert_eq!(set.body["home"]["last_read_id"], "42");
     assert_eq!(set.body["home"]["version"], 1);
     let again = app
-        .post("/api/v1/markers", json!({"home": {"last_read_id": "43"}}), Some(&ada))
+        .post(
+            "/api/v1/markers",
+            json!({"home": {"last_read_id": "43"}}),
+            Some(&ada),
+        )
         .await;
     assert_eq!(again.body["home"]["version"], 2);
     let shown = app.get("/api/v1/markers?timeline[]=home", Some(&ada)).await;
@@ -535,7 +826,11 @@ async fn reports_reach_moderators(app: &TestApp) {
     assert_eq!(open.body["reports"][0]["reason"], "buy now");
     let mine = status(app, &ada, "mine", None).await;
     let wrong = app
-        .post("/api/v1/reports", json!({"account_id": bob_id, "status_ids": [mine["id"]]}), Some(&ada))
+        .post(
+            "/api/v1/reports",
+            json!({"account_id": bob_id, "status_ids": [mine["id"]]}),
+            Some(&ada),
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
