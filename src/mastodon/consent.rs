@@ -4,7 +4,8 @@
 //! shows the code, for out-of-band apps) — or redirects with `error=access_denied`.
 //!
 //! Server-rendered in the web app's style (its stylesheet and classes), every value
-//! escaped; never framed (`X-Frame-Options`, `frame-ancestors`). The cookie counts only
+//! escaped; never framed (`X-Frame-Options`, `frame-ancestors`); `Referrer-Policy:
+//! same-origin`, so that its form carries the page's own `Origin`. The cookie counts only
 //! under the origin rule, and a password sent here counts against the sign-in limit.
 
 use axum::Router;
@@ -152,6 +153,9 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
             (header::X_FRAME_OPTIONS, "DENY"),
             (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
             (header::CACHE_CONTROL, "no-store"),
+            // Not the app-wide `no-referrer`: under it a browser sends `Origin: null` with
+            // the form, and the session cookie would not count (the origin rule).
+            (header::REFERRER_POLICY, "same-origin"),
         ],
         html,
     )
