@@ -132,6 +132,7 @@ impl App {
             listeners,
         )?;
         sessions.trust_only_while(changes.coherence());
+        tokio::spawn(crate::feed::backfill_search(store.clone()));
         let limits = RateLimits::new(config);
         let feed = Feed::start(
             store.clone(),

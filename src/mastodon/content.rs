@@ -5,6 +5,8 @@
 
 use linkify::{LinkFinder, LinkKind};
 
+use crate::domain::Hashtag;
+
 /// Escape text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -21,24 +23,12 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The hashtags of `text` (lowercased, once each, in order): `#` then letters, marks,
-/// digits or `_`, at least one not a digit, not preceded by a letter, digit, `_` or `&`.
-pub fn hashtags(text: &str) -> Vec<String> {
-    let mut tags: Vec<String> = Vec::new();
-    for (_, _, name) in hashtag_spans(text) {
-        let name = name.to_lowercase();
-        if !tags.contains(&name) {
-            tags.push(name);
-        }
-    }
-    tags
-}
-
 fn is_tag_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// (start, end, name) of each hashtag, by byte offsets (`start` at the `#`).
+/// (start, end, name) of each `#` run that may be a hashtag, by byte offsets (`start` at
+/// the `#`); which are is the tweet's `tags`' to say.
 fn hashtag_spans(text: &str) -> Vec<(usize, usize, &str)> {
     let mut spans = Vec::new();
     let mut prev: Option<char> = None;
@@ -92,12 +82,13 @@ fn mention_spans<'a>(text: &'a str, known: &[String]) -> Vec<(usize, usize, &'a 
 enum Anchor<'a> {
     Link(&'a str),
     Mention(&'a str),
-    Tag(&'a str),
+    /// As written, and its name.
+    Tag(&'a str, String),
 }
 
 /// The HTML `content` of `text`, linking the `mentions` (usernames of real users) to their
-/// profiles at `base` and hashtags to their tag pages.
-pub fn to_html(text: &str, mentions: &[String], base: &str) -> String {
+/// profiles at `base` and its `tags` (names as stored) to their tag pages.
+pub fn to_html(text: &str, mentions: &[String], tags: &[String], base: &str) -> String {
     let mut anchors: Vec<(usize, usize, Anchor)> = Vec::new();
     let mut finder = LinkFinder::new();
     finder.kinds(&[LinkKind::Url]);
@@ -115,9 +106,12 @@ pub fn to_html(text: &str, mentions: &[String], base: &str) -> String {
             anchors.push((s, e, Anchor::Mention(name)));
         }
     }
-    for (s, e, name) in hashtag_spans(text) {
-        if free(s, e, &anchors) {
-            anchors.push((s, e, Anchor::Tag(name)));
+    for (s, e, run) in hashtag_spans(text) {
+        let tag = Hashtag::parse(run).filter(|t| tags.iter().any(|n| n == t.as_str()));
+        if let Some(tag) = tag
+            && free(s, e, &anchors)
+        {
+            anchors.push((s, e, Anchor::Tag(run, tag.into_string())));
         }
     }
     anchors.sort_by_key(|(s, _, _)| *s);
@@ -139,9 +133,9 @@ pub fn to_html(text: &str, mentions: &[String], base: &str) -> String {
                      class=\"u-url mention\">@<span>{name}</span></a></span>"
                 ));
             }
-            Anchor::Tag(name) => {
-                let key = escape(&name.to_lowercase());
-                let name = escape(name);
+            Anchor::Tag(written, key) => {
+                let key = escape(key);
+                let name = escape(written);
                 html.push_str(&format!(
                     "<a href=\"{base}/tags/{key}\" class=\"mention hashtag\" rel=\"tag\">#<span>{name}</span></a>"
                 ));
@@ -188,6 +182,7 @@ mod tests {
         let html = to_html(
             "<b>hi</b> @ada & @nobody see https://example.com/a?b=1&c=2 #Rust",
             &["ada".into()],
+            &["rust".into()],
             "http://x",
         );
         assert_eq!(
@@ -202,7 +197,10 @@ mod tests {
 
     #[test]
     fn lines_and_paragraphs() {
-        assert_eq!(to_html("a\nb\n\nc", &[], ""), "<p>a<br />b</p><p>c</p>");
+        assert_eq!(
+            to_html("a\nb\n\nc", &[], &[], ""),
+            "<p>a<br />b</p><p>c</p>"
+        );
     }
 
     #[test]
@@ -215,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_link_with_a_fragment_is_not_a_tag() {
-        let html = to_html("https://e.com/#top", &[], "");
+        let html = to_html("https://e.com/#top", &[], &["top".into()], "");
         assert!(!html.contains("hashtag"), "{html}");
     }
 }

@@ -32,7 +32,7 @@ pub fn account(profile: &Profile, base: &str) -> Value {
         "indexable": false,
         "group": false,
         "created_at": format_time(user.created_at),
-        "note": if profile.bio.is_empty() { String::new() } else { content::to_html(&profile.bio, &[], base) },
+        "note": if profile.bio.is_empty() { String::new() } else { content::to_html(&profile.bio, &[], &[], base) },
         "url": format!("{base}/users/{name}"),
         "uri": format!("{base}/users/{name}"),
         "avatar": avatar,
@@ -155,8 +155,9 @@ impl<'a> Accounts<'a> {
                 })
             })
             .collect();
-        let tags: Vec<Value> = content::hashtags(&tweet.text)
-            .into_iter()
+        let tags: Vec<Value> = tweet
+            .tags
+            .iter()
             .map(|name| json!({ "url": format!("{base}/tags/{name}"), "name": name }))
             .collect();
         let url = format!("{base}/tweets/{}", tweet.id);
@@ -167,7 +168,7 @@ impl<'a> Accounts<'a> {
             "created_at": format_time(tweet.created_at),
             "edited_at": null,
             "account": author,
-            "content": content::to_html(&tweet.text, &names, base),
+            "content": content::to_html(&tweet.text, &names, &tweet.tags, base),
             "text": null,
             "visibility": "public",
             "sensitive": false,

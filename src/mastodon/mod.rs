@@ -7,7 +7,7 @@
 //! - `oauth` and `consent`: apps, tokens (hashed; a user's token is also a session) and
 //!   the consent page; `scopes` decides what a token may do.
 //! - `instance`: discovery. `accounts`, `statuses`, `timelines`, `notifications`,
-//!   `markers`, `reports`: the resources.
+//!   `markers`, `reports`, `search`: the resources.
 //! - `streams`: streams as watchers in a watch index (a listener of changes), with the
 //!   ten-minute log that `Last-Event-ID` replays; `sse` and `websocket` serve them,
 //!   `stream_events` renders their events.
@@ -29,6 +29,7 @@ mod oauth;
 mod paging;
 mod reports;
 mod scopes;
+mod search;
 mod sse;
 mod state;
 mod statuses;
@@ -55,6 +56,7 @@ pub fn router(state: MastodonState) -> Router {
         .merge(notifications::router())
         .merge(markers::router())
         .merge(reports::router())
+        .merge(search::router())
         .merge(sse::router())
         .merge(websocket::router())
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))

@@ -21,6 +21,7 @@ use super::extract::{BaseUrl, MaybeToken, Params};
 use super::state::MastodonState;
 use super::stream_events::render;
 use super::streams::{Delivery, Pending, QUEUE, StreamKind, Subscription};
+use crate::domain::Hashtag;
 
 /// How often an idle stream sends a comment.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -210,14 +211,13 @@ async fn public(
     stream(state, base, StreamKind::Public, token, &headers).await
 }
 
-/// A tag as a hashtag stream names it (without `#`, lowercase); 400 for none.
+/// A hashtag stream for the tag a client names (with or without `#`); 400 for none.
 pub fn tag_kind(raw: Option<String>) -> Result<StreamKind, MastoError> {
     let raw = raw.unwrap_or_default();
     let given = raw.trim().trim_start_matches('#');
-    if given.is_empty() || given.chars().count() > 100 {
-        return Err(MastoError::bad_request("Error: Missing tag name parameter"));
-    }
-    Ok(StreamKind::Hashtag(given.to_lowercase(), given.to_owned()))
+    let tag = Hashtag::parse(given)
+        .ok_or_else(|| MastoError::bad_request("Error: Missing tag name parameter"))?;
+    Ok(StreamKind::Hashtag(tag.into_string(), given.to_owned()))
 }
 
 async fn hashtag(

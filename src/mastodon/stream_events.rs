@@ -4,13 +4,12 @@
 //! anonymous viewer sees it: a new status's viewer-dependent fields are all false), and the
 //! same text goes to every connection; a notification, for its one recipient.
 
-use super::content::hashtags as content_tags;
 use super::entities::Accounts;
 use super::state::MastodonState;
-use super::streams::{Delivery, Pending, Rendered, StreamKind};
+use super::streams::{Delivery, Pending, Rendered};
 
 /// The event name and payload to send for `delivery`, or `None` to send nothing (a status
-/// deleted before it went out, another tag's status on a hashtag stream).
+/// deleted before it went out).
 pub async fn render(
     state: &MastodonState,
     base: &str,
@@ -19,13 +18,7 @@ pub async fn render(
     match &*delivery.event {
         Pending::Update { id, rendered, .. } => {
             let rendered = rendered.get_or_init(|| status(state, base, *id)).await;
-            let (json, tags) = rendered.as_ref()?;
-            if let StreamKind::Hashtag(tag, _) = &delivery.sub.kind
-                && !tags.contains(tag)
-            {
-                return None;
-            }
-            Some(("update", json.clone()))
+            Some(("update", rendered.clone()?))
         }
         Pending::Delete { id } => Some(("delete", id.to_string())),
         Pending::Notification { id, recipient } => {
@@ -53,5 +46,5 @@ async fn status(state: &MastodonState, base: &str, id: i64) -> Rendered {
         }
     };
     let value = Accounts::new(state, None, base).status(&tweet).await.ok()?;
-    Some((value.to_string(), content_tags(&tweet.text)))
+    Some(value.to_string())
 }

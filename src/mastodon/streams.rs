@@ -1,8 +1,7 @@
 //! Mastodon's streams as watchers: each subscription (an SSE connection, or one `subscribe`
 //! of a WebSocket) is a watcher in a watch index of the same kind as the Socket.IO sockets'
 //! (`realtime::WatchIndex`, the same routing code and cost per delivery): `user` watches
-//! home and hears its user's notifications, `public` and `hashtag` watch everyone (a
-//! hashtag stream keeps the statuses with its tag). `Streams` is a listener of changes, so
+//! home and hears its user's notifications, `public` watches everyone and `hashtag` a tag. `Streams` is a listener of changes, so
 //! every node's tweets, deletions, notifications, follows, hides and sign-outs reach it in
 //! order, as they reach the sockets.
 //!
@@ -64,8 +63,8 @@ impl StreamKind {
     }
 }
 
-/// A status as streamed: its JSON, and its tags (for hashtag streams); `None` once deleted.
-pub type Rendered = Option<(String, Vec<String>)>;
+/// A status as streamed: its JSON; `None` once deleted.
+pub type Rendered = Option<String>;
 
 /// One event, shared by every subscription that receives it.
 pub enum Pending {
@@ -75,6 +74,8 @@ pub enum Pending {
         id: i64,
         /// Who wrote it, and what it answers.
         routing: Routing,
+        /// Its tags' names.
+        tags: Vec<String>,
         /// The rendered status.
         rendered: OnceCell<Rendered>,
     },
@@ -232,7 +233,8 @@ impl Streams {
             StreamKind::User => index.watch_home(key, view.followees.clone(), view.follow_seq),
             // Notifications only: a timeline no tweet reaches (no user 0, no tweet 0).
             StreamKind::UserNotification => index.watch(key, Timeline::User(0)),
-            StreamKind::Public | StreamKind::Hashtag(..) => Ok(()),
+            StreamKind::Hashtag(name, _) => index.watch(key, Timeline::Tag(name.as_str().into())),
+            StreamKind::Public => Ok(()),
         };
         if let Err(e) = watched {
             index.disconnect(key);
@@ -302,7 +304,7 @@ fn receives(sub: &Subscription, event: &Pending, view: &Viewpoint) -> bool {
         Pending::Notification { recipient, .. } => {
             sub.kind.hears_notifications() && sub.viewer == Some(*recipient)
         }
-        Pending::Update { routing, .. } => {
+        Pending::Update { routing, tags, .. } => {
             if sub.viewer == Some(routing.author) {
                 return false;
             }
@@ -310,10 +312,11 @@ fn receives(sub: &Subscription, event: &Pending, view: &Viewpoint) -> bool {
             let follows = |a: i64| view.followees.binary_search(&a).is_ok();
             let list = match (&sub.kind, sub.viewer) {
                 (StreamKind::User, Some(viewer)) => List::Home(viewer),
-                (StreamKind::Public | StreamKind::Hashtag(..), _) => List::Everyone,
+                (StreamKind::Public, _) => List::Everyone,
+                (StreamKind::Hashtag(name, _), _) if tags.contains(name) => List::Tag,
                 _ => return false,
             };
-            visibility::shows(list, *routing, hides, follows)
+            visibility::shows(list, *routing, follows, hides)
         }
     }
 }
@@ -328,6 +331,7 @@ impl Listener for Streams {
                 author,
                 reply_to,
                 reply_to_author,
+                tags,
             }) => {
                 let routing = Routing {
                     author: author.id,
@@ -336,10 +340,11 @@ impl Listener for Streams {
                 };
                 inner
                     .index
-                    .recipients(routing, |s| recipients.push(s.clone()));
+                    .recipients(routing, tags, |s| recipients.push(s.clone()));
                 Pending::Update {
                     id: *id,
                     routing,
+                    tags: tags.clone(),
                     rendered: OnceCell::new(),
                 }
             }

@@ -20,6 +20,7 @@ crate::on_every_backend!(
     notifications_list_dismiss_and_clear,
     markers_remember_where_reading_stopped,
     reports_reach_moderators,
+    tag_timeline_and_search_use_chirp_search,
 );
 
 /// Register an app with `scopes`; answers (client_id, client_secret).
@@ -833,4 +834,54 @@ async fn reports_reach_moderators(app: &TestApp) {
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn tag_timeline_and_search_use_chirp_search(app: &TestApp) {
+    let (_, ada) = member(app, "ada").await;
+    let (_, bob) = member(app, "bob").await;
+    let tagged = status(app, &ada, "Learning #Rust today, café time", None).await;
+    status(app, &bob, "nothing to see", None).await;
+    assert_eq!(tagged["tags"][0]["name"], "rust");
+    let content = tagged["content"].as_str().unwrap();
+    assert!(
+        content
+            .contains("/tags/rust\" class=\"mention hashtag\" rel=\"tag\">#<span>Rust</span></a>"),
+        "{content}"
+    );
+    let tag = app.get("/api/v1/timelines/tag/RUST", None).await;
+    assert_eq!(tag.status, StatusCode::OK, "{}", tag.text);
+    assert_eq!(tag.body.as_array().unwrap().len(), 1);
+    assert_eq!(tag.body[0]["id"], tagged["id"]);
+    assert!(
+        tag.headers["link"]
+            .to_str()
+            .unwrap()
+            .contains("/api/v1/timelines/tag/rust?")
+    );
+    let none = app.get("/api/v1/timelines/tag/123", None).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let found = app.get("/api/v2/search?q=cafe", Some(&bob)).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert_eq!(found.body["statuses"][0]["id"], tagged["id"]);
+    let people = app.get("/api/v2/search?q=ad&type=accounts", None).await;
+    assert_eq!(people.body["accounts"][0]["username"], "ada");
+    assert_eq!(people.body["statuses"], json!([]));
+    let tags = app
+        .get("/api/v2/search?q=%23Rust&type=hashtags", None)
+        .await;
+    assert_eq!(tags.body["hashtags"][0]["name"], "rust");
+    // A block hides the blocker's statuses from the blocked, as in Chirp's search.
+    let ada_id = app.get("/api/v1/accounts/lookup?acct=ada", None).await.body["id"].clone();
+    app.post(
+        &format!("/api/v1/accounts/{}/block", ada_id.as_str().unwrap()),
+        json!({}),
+        Some(&bob),
+    )
+    .await;
+    let hidden = app
+        .get("/api/v2/search?q=cafe&type=statuses", Some(&bob))
+        .await;
+    assert_eq!(hidden.body["statuses"], json!([]));
+    let empty = app.get("/api/v2/search?q=", None).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
