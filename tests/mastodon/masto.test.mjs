@@ -176,3 +176,14 @@ test('streams over WebSocket: user (home and notifications), public, hashtag', a
   assert.deepEqual(tag.map((e) => [e.event, e.stream]), [['update', ['hashtag', 'Streams']], ['delete', ['hashtag', 'Streams']]]);
   assert.equal(tag[0].payload.id, post.id);
 });
+
+test('search and a tag timeline', async () => {
+  const { masto, username } = await signUp('finder');
+  const post = await masto.v1.statuses.create({ status: 'Brewing #MastoJS café' });
+  const found = await masto.v2.search.list({ q: 'cafe', type: 'statuses' });
+  assert.deepEqual(found.statuses.map((s) => s.id), [post.id]);
+  const people = await masto.v2.search.list({ q: username, type: 'accounts' });
+  assert.equal(people.accounts[0].username, username);
+  const tagged = await masto.v1.timelines.tag.$select('mastojs').list();
+  assert.deepEqual(tagged.map((s) => s.id), [post.id]);
+});

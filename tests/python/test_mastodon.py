@@ -216,3 +216,13 @@ def test_last_event_id_replays_what_was_missed_in_order_once(chirp, app):
         newest = poster.status_post("only this")
         [event] = sse_events(fresh, 1)
     assert json.loads(event["data"])["id"] == str(newest.id)
+
+
+def test_search_and_a_tag_timeline(chirp, app):
+    api, username = signed_up(chirp, app, "finder")
+    post = api.status_post("Looking for #PyTags here, naïvely")
+    found = api.search("naive", result_type="statuses")
+    assert [s.id for s in found.statuses] == [post.id]
+    people = api.search(username, result_type="accounts")
+    assert people.accounts[0].username == username
+    assert [s.id for s in api.timeline_hashtag("pytags")] == [post.id]
