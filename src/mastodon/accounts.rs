@@ -15,7 +15,7 @@ use super::entities::{Accounts, account, credential_account, relationship};
 use super::error::MastoError;
 use super::extract::{AppToken, BaseUrl, ClientAddr, MaybeToken, Params, Token};
 use super::paging::{MastoPage, ends, limit, linked, with_link};
-use super::state::MastodonState;
+use super::state::{Limits, MastodonState};
 use crate::auth::{new_token, token_hash};
 use crate::config::Registrations;
 use crate::domain::{
@@ -114,11 +114,7 @@ async fn update_credentials(
         bio: params.str("note").as_deref().map(Bio::parse).transpose()?,
     };
     let id = token.user.id;
-    state
-        .limits
-        .profile_edits
-        .check(&id)
-        .map_err(MastoError::limited)?;
+    Limits::check(&state.limits.profile_edits, &id)?;
     state.feed.update_profile(id, &update).await?;
     Ok(Json(credential_account(&me(&state, &token).await?, &base)))
 }
@@ -131,19 +127,13 @@ async fn register(
     params: Params,
 ) -> Result<Json<Value>, MastoError> {
     if !token.scopes.allows("write:accounts") {
-        return Err(MastoError::forbidden(
-            "This action is outside the authorized scopes",
-        ));
+        return Err(MastoError::out_of_scope());
     }
     if state.registrations == Registrations::Closed {
         return Err(MastoError::forbidden("Sign-ups are closed on this server."));
     }
     if let Some(address) = address {
-        state
-            .limits
-            .sign_up
-            .check(&address)
-            .map_err(MastoError::limited)?;
+        Limits::check(&state.limits.sign_up, &address)?;
     }
     if params.bool("agreement")? == Some(false) {
         return Err(MastoError::invalid(
@@ -342,7 +332,7 @@ async fn act(
             "Validation failed: that is your own account",
         ));
     }
-    limiter.check(&me).map_err(MastoError::limited)?;
+    Limits::check(limiter, &me)?;
     match act {
         Act::Follow(on) => {
             if on && state.store.blocked_between(me, them).await? {

@@ -258,17 +258,7 @@ async fn decide(
         ));
     }
     let user = match params.str("username").filter(|u| !u.is_empty()) {
-        Some(username) => {
-            if let Some(address) = address {
-                state
-                    .limits
-                    .sign_in
-                    .check(&address)
-                    .map_err(MastoError::limited)?;
-            }
-            let password = params.str("password").unwrap_or_default();
-            check_password(&state, &username, &password).await?
-        }
+        Some(_) => check_password(&state, address, &params).await?,
         None => cookie_user(&state, &headers).await,
     };
     let Some(user) = user else {

@@ -50,6 +50,11 @@ impl MastoError {
         Self::Plain(StatusCode::FORBIDDEN, message.into())
     }
 
+    /// 403: the token lacks the scope this needs.
+    pub fn out_of_scope() -> Self {
+        Self::forbidden("This action is outside the authorized scopes")
+    }
+
     /// 404 as Mastodon says it.
     pub fn not_found() -> Self {
         Self::Plain(StatusCode::NOT_FOUND, "Record not found".into())

@@ -44,9 +44,7 @@ impl Token {
         if self.scopes.allows(scope) {
             Ok(())
         } else {
-            Err(MastoError::forbidden(
-                "This action is outside the authorized scopes",
-            ))
+            Err(MastoError::out_of_scope())
         }
     }
 }

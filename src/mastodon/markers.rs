@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 
 use super::error::MastoError;
 use super::extract::{Params, Token};
-use super::state::MastodonState;
-use crate::changes::Change;
+use super::notifications::publish_unread;
+use super::state::{Limits, MastodonState};
 use crate::domain::format_time;
 use crate::storage::Marker;
 
@@ -76,16 +76,11 @@ async fn set(
         let Some(id) = last_read(&params, timeline)? else {
             continue;
         };
-        state
-            .limits
-            .mark_read
-            .check(&me)
-            .map_err(MastoError::limited)?;
+        Limits::check(&state.limits.mark_read, &me)?;
         let marker = state.store.set_marker(me, timeline, id).await?;
         if timeline == "notifications" {
             state.store.mark_read(me, id).await?;
-            let count = state.store.unread_count(me).await?;
-            state.changes.publish(Change::unread_count(me, count));
+            publish_unread(&state, me).await?;
         }
         out.insert(timeline.to_owned(), entity(&marker));
     }

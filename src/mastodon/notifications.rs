@@ -13,7 +13,7 @@ use super::entities::{Accounts, notification_type};
 use super::error::MastoError;
 use super::extract::{BaseUrl, Params, Token};
 use super::paging::{MastoPage, ends, linked};
-use super::state::MastodonState;
+use super::state::{Limits, MastodonState};
 use crate::changes::Change;
 use crate::domain::{Notification, PageCursor};
 
@@ -107,8 +107,8 @@ async fn one(
     Ok(Json(accounts.notification(&found).await?))
 }
 
-/// Tell the user's sockets their new unread count.
-async fn publish_unread(state: &MastodonState, user: i64) -> Result<(), MastoError> {
+/// Tell the user's sockets (and Chirp's pages) their new unread count.
+pub async fn publish_unread(state: &MastodonState, user: i64) -> Result<(), MastoError> {
     let count = state.store.unread_count(user).await?;
     state.changes.publish(Change::unread_count(user, count));
     Ok(())
@@ -121,11 +121,7 @@ async fn dismiss(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:notifications")?;
     let me = token.user.id;
-    state
-        .limits
-        .mark_read
-        .check(&me)
-        .map_err(MastoError::limited)?;
+    Limits::check(&state.limits.mark_read, &me)?;
     let id: i64 = id.parse().map_err(|_| MastoError::not_found())?;
     if !state.store.dismiss_notification(me, id).await? {
         return Err(MastoError::not_found());
@@ -140,11 +136,7 @@ async fn clear(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:notifications")?;
     let me = token.user.id;
-    state
-        .limits
-        .mark_read
-        .check(&me)
-        .map_err(MastoError::limited)?;
+    Limits::check(&state.limits.mark_read, &me)?;
     state.store.clear_notifications(me).await?;
     publish_unread(&state, me).await?;
     Ok(Json(json!({})))

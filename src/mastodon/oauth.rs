@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::error::MastoError;
 use super::extract::{AppToken, BaseUrl, ClientAddr, Params};
 use super::scopes::Scopes;
-use super::state::MastodonState;
+use super::state::{Limits, MastodonState};
 use crate::auth::{new_token, token_hash};
 use crate::domain::{User, Username, now_micros};
 use crate::storage::{AuthCode, ClientApp, NewClientApp};
@@ -307,25 +307,14 @@ async fn token(
         Some("password") => {
             let app = authenticate_client(&state, &params, &headers, true).await?;
             let scopes = requested_scopes(&params, &app)?;
-            if let Some(address) = address {
-                state
-                    .limits
-                    .sign_in
-                    .check(&address)
-                    .map_err(MastoError::limited)?;
-            }
-            let user = check_password(
-                &state,
-                &params.str("username").unwrap_or_default(),
-                &params.str("password").unwrap_or_default(),
-            )
-            .await?
-            .ok_or_else(|| {
-                MastoError::oauth(
-                    "invalid_grant",
-                    "The provided authorization grant is invalid: wrong username or password.",
-                )
-            })?;
+            let user = check_password(&state, address, &params)
+                .await?
+                .ok_or_else(|| {
+                    MastoError::oauth(
+                        "invalid_grant",
+                        "The provided authorization grant is invalid: wrong username or password.",
+                    )
+                })?;
             issue(&state, &app, Some(&user), &scopes).await
         }
         Some("client_credentials") => {
@@ -376,14 +365,19 @@ fn check_code(
     Ok(grant)
 }
 
-/// The user whose name and password these are, if they are right and the account is not
-/// suspended (a suspended account gets the same answer as a wrong password would not:
-/// 403, as Chirp's sign-in answers).
+/// The user whose `username` and `password` (in `params`) these are, if they are right and
+/// the account is not suspended (403, as Chirp's sign-in answers). Counts against the
+/// sign-in limit of the client's `address`.
 pub async fn check_password(
     state: &MastodonState,
-    username: &str,
-    password: &str,
+    address: Option<std::net::IpAddr>,
+    params: &Params,
 ) -> Result<Option<User>, MastoError> {
+    if let Some(address) = address {
+        Limits::check(&state.limits.sign_in, &address)?;
+    }
+    let username = params.str("username").unwrap_or_default();
+    let password = params.str("password").unwrap_or_default();
     let found = match Username::parse(username.trim()) {
         Ok(name) => state.store.credentials(&name).await?,
         Err(_) => None,

@@ -14,7 +14,7 @@ use super::accounts::find;
 use super::entities::account;
 use super::error::MastoError;
 use super::extract::{BaseUrl, Params, Token};
-use super::state::MastodonState;
+use super::state::{Limits, MastodonState};
 use crate::domain::{
     MAX_REPORTED_TWEETS, NewReport, ReportCategory, ReportReason, format_time, now_micros,
 };
@@ -85,11 +85,7 @@ async fn file(
             "Validation failed: every status must be one of the reported account's",
         ));
     }
-    state
-        .limits
-        .reports
-        .check(&me)
-        .map_err(MastoError::limited)?;
+    Limits::check(&state.limits.reports, &me)?;
     let id = state
         .feed
         .report(&NewReport {

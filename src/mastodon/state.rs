@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::error::MastoError;
 use super::streams::Streams;
 use crate::auth::Hasher;
 use crate::caps::TrustedProxies;
@@ -45,6 +46,16 @@ pub struct Limits {
     pub reports: Arc<KeyedLimit<i64>>,
     /// Marking notifications read (markers, dismissals) per account.
     pub mark_read: Arc<KeyedLimit<i64>>,
+}
+
+impl Limits {
+    /// Count one attempt by `key` against `limit`: 429 with the wait when over it.
+    pub fn check<K: std::hash::Hash + Eq + Clone>(
+        limit: &KeyedLimit<K>,
+        key: &K,
+    ) -> Result<(), MastoError> {
+        limit.check(key).map_err(MastoError::limited)
+    }
 }
 
 /// The services behind `MastodonState`.

@@ -19,7 +19,7 @@ use super::entities::{Accounts, account};
 use super::error::MastoError;
 use super::extract::{BaseUrl, MaybeToken, Params, Token};
 use super::paging::limit;
-use super::state::MastodonState;
+use super::state::{Limits, MastodonState};
 use crate::domain::{Draft, Page, PageCursor, Tweet, TweetText};
 use crate::storage::StoreError;
 
@@ -100,11 +100,7 @@ async fn post_tweet(
     params: &Params,
 ) -> Result<i64, MastoError> {
     let me = &token.user;
-    state
-        .limits
-        .posts
-        .check(&me.id)
-        .map_err(MastoError::limited)?;
+    Limits::check(&state.limits.posts, &me.id)?;
     let text = TweetText::parse(&params.str("status").unwrap_or_default())?;
     let reply_to = match params.str("in_reply_to_id").filter(|s| !s.is_empty()) {
         None => None,
@@ -261,7 +257,7 @@ async fn set_favourite(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:favourites")?;
     let me = token.user.id;
-    state.limits.likes.check(&me).map_err(MastoError::limited)?;
+    Limits::check(&state.limits.likes, &me)?;
     let tweet = find(&state, &id, Some(me)).await?;
     if liked && state.store.blocked_between(me, tweet.author.id).await? {
         return Err(MastoError::blocked());

@@ -74,6 +74,12 @@ async fn form(app: &TestApp, path: &str, pairs: &[(&str, &str)], token: Option<&
     app.send(request).await
 }
 
+/// `POST /api/v1/accounts/{id}/{verb}` (follow, block, mute…) as `token`.
+async fn act(app: &TestApp, id: &str, verb: &str, token: &str) -> Answer {
+    let path = format!("/api/v1/accounts/{id}/{verb}");
+    app.post(&path, json!({}), Some(token)).await
+}
+
 async fn status(app: &TestApp, token: &str, text: &str, reply_to: Option<&str>) -> Value {
     let mut body = json!({"status": text});
     if let Some(parent) = reply_to {
@@ -626,13 +632,7 @@ async fn timelines_page_with_absolute_link_headers(app: &TestApp) {
 async fn follows_blocks_and_relationships_keep_chirp_rules(app: &TestApp) {
     let (ada_id, ada) = member(app, "ada").await;
     let (bob_id, bob) = member(app, "bob").await;
-    let followed = app
-        .post(
-            &format!("/api/v1/accounts/{bob_id}/follow"),
-            json!({}),
-            Some(&ada),
-        )
-        .await;
+    let followed = act(app, &bob_id, "follow", &ada).await;
     assert_eq!(followed.status, StatusCode::OK, "{}", followed.text);
     assert_eq!(followed.body["following"], true);
     assert_eq!(followed.body["id"], bob_id);
@@ -654,21 +654,9 @@ async fn follows_blocks_and_relationships_keep_chirp_rules(app: &TestApp) {
     let looked = app.get("/api/v1/accounts/lookup?acct=BOB", None).await;
     assert_eq!(looked.body["id"], bob_id);
     assert_eq!(looked.body["followers_count"], 1);
-    let own = app
-        .post(
-            &format!("/api/v1/accounts/{ada_id}/follow"),
-            json!({}),
-            Some(&ada),
-        )
-        .await;
+    let own = act(app, &ada_id, "follow", &ada).await;
     assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let blocked = app
-        .post(
-            &format!("/api/v1/accounts/{ada_id}/block"),
-            json!({}),
-            Some(&bob),
-        )
-        .await;
+    let blocked = act(app, &ada_id, "block", &bob).await;
     assert_eq!(blocked.body["blocking"], true);
     let profile = app
         .get(&format!("/api/v1/accounts/{bob_id}"), Some(&ada))
@@ -677,21 +665,9 @@ async fn follows_blocks_and_relationships_keep_chirp_rules(app: &TestApp) {
         profile.body["followers_count"], 0,
         "a block removes follows"
     );
-    let refused = app
-        .post(
-            &format!("/api/v1/accounts/{bob_id}/follow"),
-            json!({}),
-            Some(&ada),
-        )
-        .await;
+    let refused = act(app, &bob_id, "follow", &ada).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let muted = app
-        .post(
-            &format!("/api/v1/accounts/{ada_id}/mute"),
-            json!({}),
-            Some(&bob),
-        )
-        .await;
+    let muted = act(app, &ada_id, "mute", &bob).await;
     assert_eq!(muted.body["muting"], true);
     let updated = app
         .send(
@@ -711,12 +687,7 @@ async fn follows_blocks_and_relationships_keep_chirp_rules(app: &TestApp) {
 async fn notifications_list_dismiss_and_clear(app: &TestApp) {
     let (_, ada) = member(app, "ada").await;
     let (bob_id, bob) = member(app, "bob").await;
-    app.post(
-        &format!("/api/v1/accounts/{bob_id}/follow"),
-        json!({}),
-        Some(&ada),
-    )
-    .await;
+    act(app, &bob_id, "follow", &ada).await;
     let post = status(app, &bob, "hello", None).await;
     let id = post["id"].as_str().unwrap();
     app.post(
