@@ -39,35 +39,45 @@ struct Ask {
     challenge: Option<(String, String)>,
 }
 
-/// Why a request cannot even be shown: said on the page, never sent to an unchecked URI.
-struct Refusal(&'static str);
+/// Why a request is not shown: said on the page when nothing can be trusted (an unknown
+/// app, an unregistered redirect URI: never sent to an unchecked URI), else told the app by
+/// a redirect.
+enum Refusal {
+    Page(&'static str),
+    Redirect(Box<Response>),
+}
 
-/// Read and check an authorization request. `Err(Ok(refusal))`: nothing can be trusted
-/// (unknown app, unregistered redirect URI); `Err(Err(redirect))`: tell the app.
-async fn ask(state: &MastodonState, params: &Params) -> Result<Ask, Result<Refusal, Response>> {
+impl Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Page(why) => refused(why),
+            Self::Redirect(redirect) => *redirect,
+        }
+    }
+}
+
+/// Read and check an authorization request.
+async fn ask(state: &MastodonState, params: &Params) -> Result<Ask, Refusal> {
     let client_id = params.str("client_id").unwrap_or_default();
     let app = match state.store.app_by_client_id(&client_id).await {
         Ok(Some(app)) => app,
-        Ok(None) => return Err(Ok(Refusal("There is no app with this client_id."))),
-        Err(_) => return Err(Ok(Refusal("The server cannot check this app right now."))),
+        Ok(None) => return Err(Refusal::Page("There is no app with this client_id.")),
+        Err(_) => return Err(Refusal::Page("The server cannot check this app right now.")),
     };
     let registered: Vec<&str> = app.redirect_uris.lines().collect();
     let redirect_uri = match params.str("redirect_uri") {
         Some(uri) if registered.contains(&uri.as_str()) => uri,
         None if registered.len() == 1 => registered[0].to_owned(),
         _ => {
-            return Err(Ok(Refusal(
+            return Err(Refusal::Page(
                 "The redirect_uri is not one this app registered.",
-            )));
+            ));
         }
     };
     let state_param = params.str("state");
     let fail = |code: &str| {
-        Err(Err(redirect(
-            &redirect_uri,
-            &[("error", code)],
-            state_param.as_deref(),
-        )))
+        let to = redirect(&redirect_uri, &[("error", code)], state_param.as_deref());
+        Err(Refusal::Redirect(Box::new(to)))
     };
     if params.str("response_type").as_deref() != Some("code") {
         return fail("unsupported_response_type");
@@ -162,8 +172,8 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         .into_response()
 }
 
-fn refused(refusal: Refusal) -> Response {
-    let body = format!("<p class=\"auth-lede\">{}</p>", escape(refusal.0));
+fn refused(why: &str) -> Response {
+    let body = format!("<p class=\"auth-lede\">{}</p>", escape(why));
     page(StatusCode::BAD_REQUEST, "This app cannot sign in", &body)
 }
 
@@ -233,8 +243,7 @@ async fn show(State(state): State<MastodonState>, headers: HeaderMap, params: Pa
             let title = format!("Authorize {}", ask.app.name);
             page(StatusCode::OK, &title, &consent(&ask, user.as_ref(), None))
         }
-        Err(Ok(refusal)) => refused(refusal),
-        Err(Err(redirect)) => redirect,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -247,8 +256,7 @@ async fn decide(
 ) -> Result<Response, MastoError> {
     let ask = match ask(&state, &params).await {
         Ok(ask) => ask,
-        Err(Ok(refusal)) => return Ok(refused(refusal)),
-        Err(Err(redirect)) => return Ok(redirect),
+        Err(refusal) => return Ok(refusal.into_response()),
     };
     if params.str("decision").as_deref() != Some("approve") {
         return Ok(redirect(

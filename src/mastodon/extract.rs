@@ -127,7 +127,7 @@ impl FromRequestParts<MastodonState> for Token {
         let user = found
             .token
             .user
-            .ok_or_else(|| MastoError::unprocessable_app_token())?;
+            .ok_or_else(MastoError::unprocessable_app_token)?;
         Ok(Self {
             user,
             scopes: found.scopes,
@@ -154,12 +154,11 @@ impl FromRequestParts<MastodonState> for MaybeToken {
             return Ok(Self(None));
         }
         // A token that is sent must be good; an app token reads as anonymous.
-        match AppToken::from_request_parts(parts, state).await? {
-            found => Ok(Self::from_app_token(
-                found,
-                &bearer(parts).unwrap_or_default(),
-            )),
-        }
+        let found = AppToken::from_request_parts(parts, state).await?;
+        Ok(Self::from_app_token(
+            found,
+            &bearer(parts).unwrap_or_default(),
+        ))
     }
 }
 

@@ -5,7 +5,6 @@
 //! line every 15 s keeps proxies from closing an idle stream.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -20,7 +19,7 @@ use super::error::MastoError;
 use super::extract::{BaseUrl, MaybeToken, Params};
 use super::state::MastodonState;
 use super::stream_events::render;
-use super::streams::{Delivery, Pending, QUEUE, StreamKind, Subscription};
+use super::streams::{Delivery, Opened, QUEUE, StreamKind};
 use crate::domain::Hashtag;
 
 /// How often an idle stream sends a comment.
@@ -66,7 +65,7 @@ pub async fn open(
     token: &MaybeToken,
     out: mpsc::Sender<Delivery>,
     last_id: Option<&str>,
-) -> Result<(Arc<Subscription>, Vec<(u64, Arc<Pending>)>), MastoError> {
+) -> Result<Opened, MastoError> {
     check_kind(&kind, token)?;
     let viewer = token.viewer();
     let hash = token.0.as_ref().map(|t| t.hash.clone());

@@ -134,6 +134,13 @@ pub struct Streams {
     store: Arc<dyn Store>,
 }
 
+/// A new subscription, and what it missed (numbered events, in order).
+pub type Opened = (Arc<Subscription>, Vec<(u64, Arc<Pending>)>);
+
+/// The viewpoint was read too long ago to replay the changes since onto it: read it again.
+#[derive(Debug)]
+pub struct StaleView;
+
 /// What a new subscription needs of the store, read before it is registered.
 pub struct Viewpoint {
     /// Whom the viewer follows (for `user`), sorted, read after `follow_seq`.
@@ -199,8 +206,7 @@ impl Streams {
     }
 
     /// Register a subscription sending to `out`; answers it and, when `last_id` names an
-    /// event still in the log, what it would have received since (in order). `Err(())`
-    /// when the viewpoint was read too long ago to replay onto: read it again.
+    /// event still in the log, what it would have received since (in order).
     pub fn subscribe(
         &self,
         kind: StreamKind,
@@ -209,7 +215,7 @@ impl Streams {
         view: &Viewpoint,
         out: mpsc::Sender<Delivery>,
         last_id: Option<&str>,
-    ) -> Result<(Arc<Subscription>, Vec<(u64, Arc<Pending>)>), ()> {
+    ) -> Result<Opened, StaleView> {
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         let sub = Arc::new(Subscription {
             key,
@@ -227,7 +233,7 @@ impl Streams {
                 .is_err()
         {
             index.disconnect(key);
-            return Err(());
+            return Err(StaleView);
         }
         let watched = match kind {
             StreamKind::User => index.watch_home(key, view.followees.clone(), view.follow_seq),
@@ -239,7 +245,7 @@ impl Streams {
         if let Err(e) = watched {
             index.disconnect(key);
             return if e == WatchError::Stale {
-                Err(())
+                Err(StaleView)
             } else {
                 Ok((sub, Vec::new()))
             };
