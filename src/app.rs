@@ -177,7 +177,9 @@ impl App {
                 })
             })
             .with_state(state)
-            .merge(mastodon::router(mastodon))
+            // The Mastodon API's bodies are read to the same limit, with the same lingering
+            // 413, as Chirp's own.
+            .merge(mastodon::router(mastodon).layer(axum::middleware::from_fn(http::limit_body)))
             // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
             // they are; the app, its files and the JSON answers are compressed.
             .layer(CompressionLayer::new())

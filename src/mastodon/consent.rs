@@ -17,7 +17,7 @@ use axum::routing::get;
 use super::content::escape;
 use super::error::MastoError;
 use super::extract::{ClientAddr, Params};
-use super::oauth::{CODE_LIFETIME_MICROS, OOB, check_password};
+use super::oauth::{CODE_LIFETIME_MICROS, OOB, check_password, find_app};
 use super::scopes::Scopes;
 use super::state::MastodonState;
 use crate::auth::{new_token, token_hash};
@@ -59,7 +59,7 @@ impl Refusal {
 /// Read and check an authorization request.
 async fn ask(state: &MastodonState, params: &Params) -> Result<Ask, Refusal> {
     let client_id = params.str("client_id").unwrap_or_default();
-    let app = match state.store.app_by_client_id(&client_id).await {
+    let app = match find_app(state, &client_id).await {
         Ok(Some(app)) => app,
         Ok(None) => return Err(Refusal::Page("There is no app with this client_id.")),
         Err(_) => return Err(Refusal::Page("The server cannot check this app right now.")),
@@ -93,7 +93,14 @@ async fn ask(state: &MastodonState, params: &Params) -> Result<Ask, Refusal> {
             let method = params
                 .str("code_challenge_method")
                 .unwrap_or_else(|| "plain".into());
-            if !matches!(method.as_str(), "S256" | "plain") || c.len() < 43 || c.len() > 128 {
+            // RFC 7636: 43–128 unreserved characters.
+            let unreserved = c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            if !matches!(method.as_str(), "S256" | "plain")
+                || !(43..=128).contains(&c.len())
+                || !unreserved
+            {
                 return fail("invalid_request");
             }
             Some((c, method))

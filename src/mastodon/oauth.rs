@@ -91,7 +91,7 @@ async fn create_app(
 ) -> Result<Json<Value>, MastoError> {
     let name = params.str("client_name").unwrap_or_default();
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(MastoError::invalid(
             "Validation failed: client_name must be 1 to 100 characters",
         ));
@@ -198,9 +198,7 @@ async fn authenticate_client(
 ) -> Result<ClientApp, MastoError> {
     let (id, secret) = client_credentials(params, headers);
     let bad = || MastoError::oauth("invalid_client", "Client authentication failed.");
-    let app = state
-        .store
-        .app_by_client_id(&id.ok_or_else(bad)?)
+    let app = find_app(state, &id.ok_or_else(bad)?)
         .await?
         .ok_or_else(bad)?;
     match secret {
@@ -208,6 +206,22 @@ async fn authenticate_client(
         None if !secret_required => Ok(app),
         _ => Err(bad()),
     }
+}
+
+/// The app a `client_id` names; `None` for one that cannot be ours (ours are base64url).
+pub async fn find_app(
+    state: &MastodonState,
+    client_id: &str,
+) -> Result<Option<ClientApp>, MastoError> {
+    let plausible = !client_id.is_empty()
+        && client_id.len() <= 64
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !plausible {
+        return Ok(None);
+    }
+    Ok(state.store.app_by_client_id(client_id).await?)
 }
 
 /// Equality that takes the same time wherever the texts differ.

@@ -21,6 +21,7 @@ crate::on_every_backend!(
     markers_remember_where_reading_stopped,
     reports_reach_moderators,
     tag_timeline_and_search_use_chirp_search,
+    malformed_input_is_answered_never_a_500,
 );
 
 /// Register an app with `scopes`; answers (client_id, client_secret).
@@ -855,4 +856,109 @@ async fn tag_timeline_and_search_use_chirp_search(app: &TestApp) {
     assert_eq!(hidden.body["statuses"], json!([]));
     let empty = app.get("/api/v2/search?q=", None).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Junk of every kind at the OAuth and write endpoints: each answer is a clear 4xx (or a
+/// success for what happens to be valid), never a 5xx, and the server keeps serving.
+async fn malformed_input_is_answered_never_a_500(app: &TestApp) {
+    let (_, token) = member(app, "ada").await;
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("application/json", b"{".to_vec()),
+        ("application/json", b"[1,2]".to_vec()),
+        (
+            "application/json",
+            b"{\"status\": {\"a\": 1}, \"grant_type\": 7}".to_vec(),
+        ),
+        (
+            "application/json",
+            b"{\"in_reply_to_id\": \"-1\", \"status\": \"x\"}".to_vec(),
+        ),
+        ("application/x-www-form-urlencoded", b"%%%&&&==".to_vec()),
+        (
+            "application/x-www-form-urlencoded",
+            b"status=\x00&scope=read%00".to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"grant_type=authorization_code&code=&client_id=".to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"redirect_uris[]=a&redirect_uris[]=b:&client_name=x".to_vec(),
+        ),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nnonsense".to_vec(),
+        ),
+        ("multipart/form-data", b"no boundary".to_vec()),
+        ("text/plain", b"hello".to_vec()),
+        // PostgreSQL refuses U+0000 in text: nothing may reach it unchecked.
+        (
+            "application/json",
+            b"{\"client_name\": \"a\\u0000b\", \"redirect_uris\": \"urn:ietf:wg:oauth:2.0:oob\"}"
+                .to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"grant_type=password&client_id=a%00b&client_secret=%00&username=a%00&comment=%00"
+                .to_vec(),
+        ),
+        ("application/json", vec![b'a'; 100_000]),
+    ];
+    let paths = [
+        "/api/v1/apps",
+        "/oauth/token",
+        "/oauth/revoke",
+        "/oauth/authorize",
+        "/api/v1/statuses",
+        "/api/v1/accounts",
+        "/api/v1/markers",
+        "/api/v1/reports",
+        "/api/v1/accounts/1/mute",
+        "/api/v1/statuses/99999999999999999999/favourite",
+    ];
+    for path in paths {
+        for (kind, body) in &bodies {
+            for auth in [None, Some(token.as_str())] {
+                let mut request = app
+                    .request(Method::POST, path)
+                    .header("content-type", *kind)
+                    .body(body.clone());
+                if let Some(token) = auth {
+                    request = request.bearer_auth(token);
+                }
+                let answer = app.send(request).await;
+                assert!(
+                    answer.status.as_u16() < 500,
+                    "{path} {kind}: {} {}",
+                    answer.status,
+                    answer.text
+                );
+            }
+        }
+    }
+    let queries = [
+        "/api/v1/timelines/public?limit=-5&max_id=%00",
+        "/api/v1/timelines/public?since_id=1&min_id=2&max_id=3",
+        "/api/v1/accounts/abc",
+        "/api/v1/accounts/1/statuses?exclude_replies=maybe",
+        "/oauth/authorize?client_id=%FF",
+        "/oauth/authorize?client_id=a%00b&response_type=code",
+        "/api/v1/accounts/lookup?acct=a%00b",
+        "/api/v1/streaming/hashtag?tag=%23",
+        "/api/v1/streaming",
+        "/api/v2/search?q=%00",
+        "/api/v1/notifications?types[]=x&limit=1000",
+    ];
+    for path in queries {
+        let answer = app.get(path, Some(&token)).await;
+        assert!(
+            answer.status.as_u16() < 500,
+            "{path}: {} {}",
+            answer.status,
+            answer.text
+        );
+    }
+    let alive = app.get("/api/v1/instance", None).await;
+    assert_eq!(alive.status, StatusCode::OK);
 }
