@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Message, Role};
+use tokio_tungstenite::tungstenite::protocol::{Message, Role, WebSocketConfig};
 
 use super::error::MastoError;
 use super::extract::{MaybeToken, Params, base_url, find_token};
@@ -105,9 +105,12 @@ async fn accept(state: MastodonState, request: Request) -> Result<Response, Resp
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let socket =
-                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None)
-                        .await;
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(socket_config()),
+                )
+                .await;
                 run(state, base, token, socket, first).await;
             }
             Err(e) => tracing::debug!(error = %e, "Mastodon stream upgrade failed"),
@@ -130,6 +133,17 @@ async fn accept(state: MastodonState, request: Request) -> Result<Response, Resp
         headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
     }
     Ok(response)
+}
+
+/// Small buffers: a stream's client sends a few short messages, and tungstenite's defaults
+/// (128 KiB to read, 128 KiB to write) would make an idle stream cost over 100 KiB
+/// (`bench/mastodon_streams.mjs`). Each message is written out as it is sent.
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
 }
 
 /// One connection: its subscriptions by stream name, until either side closes.
