@@ -79,6 +79,9 @@ pub async fn open(
             out.clone(),
             last_id,
         ) {
+            let user = token.0.as_ref().map(|t| t.user.username.as_str());
+            let (key, replayed) = (opened.0.key, opened.1.len());
+            tracing::info!(key, stream = ?kind.names(), user, replayed, "Mastodon stream opened");
             return Ok(opened);
         }
     }
@@ -94,6 +97,7 @@ pub struct Unsubscribe(pub MastodonState, pub u64);
 impl Drop for Unsubscribe {
     fn drop(&mut self) {
         self.0.streams.unsubscribe(self.1);
+        tracing::info!(key = self.1, "Mastodon stream closed");
     }
 }
 
