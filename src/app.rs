@@ -116,7 +116,7 @@ impl App {
         });
         // Who hears of changes: caches first (a change drops what it makes stale before it
         // is delivered anywhere), then this node's sockets.
-        let streams = Arc::new(mastodon::Streams::new(store.clone()));
+        let streams = mastodon::Streams::new(store.clone());
         let listeners: Vec<Arc<dyn Listener>> = vec![
             sessions.clone(),
             caches.clone(),

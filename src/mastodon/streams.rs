@@ -128,6 +128,8 @@ struct Inner {
 
 /// This node's Mastodon streams.
 pub struct Streams {
+    /// Itself, for the reload a resync starts.
+    me: std::sync::Weak<Streams>,
     inner: Mutex<Inner>,
     next_key: AtomicU64,
     epoch: String,
@@ -153,8 +155,9 @@ pub struct Viewpoint {
 
 impl Streams {
     /// No streams yet; events numbered from 1 under a fresh epoch.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             inner: Mutex::new(Inner {
                 index: WatchIndex::default(),
                 log: Log {
@@ -165,7 +168,7 @@ impl Streams {
             next_key: AtomicU64::new(1),
             epoch: format!("{:08x}", rand::random::<u32>()),
             store,
-        }
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -327,7 +330,43 @@ fn receives(sub: &Subscription, event: &Pending, view: &Viewpoint) -> bool {
     }
 }
 
+impl Streams {
+    /// Read again from the store the followees and hidden authors of every viewer streaming
+    /// here (after the bus to other nodes came back: their follows and hides made meanwhile
+    /// may never arrive), replaying onto each list what changed during the read.
+    async fn reload(self: Arc<Self>) {
+        let (homes, viewers) = {
+            let inner = self.lock();
+            (inner.index.home_users(), inner.index.online_users())
+        };
+        for user in homes {
+            let read_at = self.lock().index.follow_seq();
+            match self.store.following_ids(user).await {
+                Ok(ids) => {
+                    let _ = self.lock().index.replace_followees(user, ids, read_at);
+                }
+                Err(e) => return tracing::warn!(error = %e, "cannot reload streams' followees"),
+            }
+        }
+        for user in viewers {
+            let read_at = self.lock().index.hide_seq();
+            match self.store.hides_of(user).await {
+                Ok(ids) => {
+                    let _ = self.lock().index.replace_hides(user, ids, read_at);
+                }
+                Err(e) => return tracing::warn!(error = %e, "cannot reload streams' hides"),
+            }
+        }
+    }
+}
+
 impl Listener for Streams {
+    fn resync(&self) {
+        if let Some(me) = self.me.upgrade() {
+            tokio::spawn(me.reload());
+        }
+    }
+
     fn deliver(&self, change: &Change) {
         let mut inner = self.lock();
         let mut recipients: Vec<Arc<Subscription>> = Vec::new();
