@@ -226,3 +226,23 @@ def test_search_and_a_tag_timeline(chirp, app):
     people = api.search(username, result_type="accounts")
     assert people.accounts[0].username == username
     assert [s.id for s in api.timeline_hashtag("pytags")] == [post.id]
+
+
+def test_revoking_a_token_ends_its_streams(chirp, app):
+    api, _ = signed_up(chirp, app, "leaver")
+    url = f"{chirp.url}/api/v1/streaming/user"
+    with requests.get(url, stream=True, timeout=10, headers={"Authorization": f"Bearer {api.access_token}"}) as stream:
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(lines) == ":)"
+        revoked = requests.post(
+            f"{chirp.url}/oauth/revoke",
+            data={"client_id": app[0], "client_secret": app[1], "token": api.access_token},
+            timeout=10,
+        )
+        assert revoked.status_code == 200 and revoked.json() == {}
+        started = time.time()
+        # The stream ends (the server closes it) rather than going on as a signed-out user.
+        rest = list(lines)
+        assert time.time() - started < 9, rest
+    with pytest.raises(MastodonAPIError):
+        api.account_verify_credentials()
