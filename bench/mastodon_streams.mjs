@@ -3,7 +3,8 @@
 // `public`) and Socket.IO (`everyone`) — open N of them, read the server's RSS before and
 // after (memory per stream), then post T tweets one after the other, each once the last one
 // reached every client, and read the server's CPU time before and after (CPU per delivery).
-// One kind at a time, on one server process, fresh SQLite, rate limits off.
+// One kind at a time, each on a fresh server process (so memory freed by one kind is not
+// reused by the next), fresh SQLite, rate limits off.
 //
 //   node bench/mastodon_streams.mjs --bin target/release/chirp [--clients 1000] [--tweets 50]
 //
@@ -91,12 +92,14 @@ async function open(kind, url, n, onTweet) {
   return () => closers.forEach((close) => close());
 }
 
-const server = await start();
-const pid = server.proc.pid;
-try {
-  await json(server.url, '/api/users', { username: 'poster', password: 'correct horse battery' });
-  const { token } = await json(server.url, '/api/sessions', { username: 'poster', password: 'correct horse battery' });
-  for (const kind of ['sse', 'ws', 'socketio']) {
+for (const kind of (args.kinds || 'sse,ws,socketio').split(',')) {
+  const server = await start();
+  const pid = server.proc.pid;
+  try {
+    await json(server.url, '/api/users', { username: 'poster', password: 'correct horse battery' });
+    const { token } = await json(server.url, '/api/sessions', { username: 'poster', password: 'correct horse battery' });
+    // Warm the server up (its allocator, the first page) with one tweet before measuring.
+    await json(server.url, '/api/tweets', { text: 'warm-up' }, token);
     await sleep(500);
     const heard = new Map();
     let waiting = null;
@@ -128,8 +131,8 @@ try {
       seconds: (Date.now() - started) / 1000,
     }));
     close();
+  } finally {
+    server.proc.kill('SIGTERM');
+    rmSync(server.dir, { recursive: true, force: true });
   }
-} finally {
-  server.proc.kill('SIGTERM');
-  rmSync(server.dir, { recursive: true, force: true });
 }
