@@ -41,7 +41,7 @@ use crate::media::{Media, MediaConfig};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
-use crate::{telemetry, web};
+use crate::{mastodon, telemetry, web};
 
 /// The media service's settings, from the media flags.
 fn media_config(config: &ServeConfig) -> MediaConfig {
@@ -134,8 +134,13 @@ impl App {
         });
         // Who hears of changes: caches first (a change drops what it makes stale before it
         // is delivered anywhere), then this node's sockets.
-        let listeners: Vec<Arc<dyn Listener>> =
-            vec![sessions.clone(), caches.clone(), realtime.listener()];
+        let streams = mastodon::Streams::new(store.clone());
+        let listeners: Vec<Arc<dyn Listener>> = vec![
+            sessions.clone(),
+            caches.clone(),
+            realtime.listener(),
+            streams.clone(),
+        ];
         let changes = Changes::start(
             ChangesConfig {
                 store: store.clone(),
@@ -152,21 +157,30 @@ impl App {
                 .context("cannot open the media store (--media-url)")?,
         );
         let sweeper = crate::media::start_sweeper(media.clone());
+        let feed = Feed::start(
+            store.clone(),
+            changes.clone(),
+            caches,
+            FeedConfig {
+                notifications: notification_limits(config),
+                clustered: config.cluster.redis_url.is_some(),
+            },
+        );
+        let hasher = Hasher::start(
+            config.hashing.hash_threads,
+            Duration::from_millis(config.hashing.hash_wait_ms),
+        )
+        .context("cannot start the password-hashing threads")?;
+        let mastodon = mastodon_state(
+            config, &store, &sessions, &changes, &feed, &hasher, &limits, &origins, streams,
+        );
         let state = AppState::new(Services {
             store: store.clone(),
             sessions: sessions.clone(),
             changes: changes.clone(),
             origins: origins.clone(),
             metrics,
-            feed: Feed::start(
-                store.clone(),
-                changes,
-                caches,
-                FeedConfig {
-                    notifications: notification_limits(config),
-                    clustered: config.cluster.redis_url.is_some(),
-                },
-            ),
+            feed,
             limits,
             media,
             registrations: config.server.registrations,
@@ -176,11 +190,7 @@ impl App {
                     .await
                     .context("cannot read the cursor key")?,
             ),
-            hasher: Hasher::start(
-                config.hashing.hash_threads,
-                Duration::from_millis(config.hashing.hash_wait_ms),
-            )
-            .context("cannot start the password-hashing threads")?,
+            hasher,
         });
         let app = Router::new()
             .merge(http::router())
@@ -191,6 +201,9 @@ impl App {
                 })
             })
             .with_state(state)
+            // The Mastodon API's bodies are read to the same limit, with the same lingering
+            // 413, as Chirp's own.
+            .merge(mastodon::router(mastodon).layer(axum::middleware::from_fn(http::limit_body)))
             // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
             // they are; the app, its files and the JSON answers are compressed.
             .layer(CompressionLayer::new())
@@ -346,6 +359,46 @@ fn refuse_connection(stream: TcpStream, permit: OwnedSemaphorePermit) {
         let _ = tokio::time::timeout(REFUSAL_TIMEOUT, connection).await;
         drop(permit);
     });
+}
+
+/// What the Mastodon API shares with Chirp's own: the same services and rate-limit buckets.
+#[allow(clippy::too_many_arguments)]
+fn mastodon_state(
+    config: &ServeConfig,
+    store: &Arc<dyn Store>,
+    sessions: &Arc<SessionCache>,
+    changes: &Changes,
+    feed: &Feed,
+    hasher: &Hasher,
+    limits: &RateLimits,
+    origins: &Arc<OriginPolicy>,
+    streams: Arc<mastodon::Streams>,
+) -> mastodon::MastodonState {
+    mastodon::MastodonState::new(mastodon::Services {
+        store: store.clone(),
+        sessions: sessions.clone(),
+        changes: changes.clone(),
+        feed: feed.clone(),
+        hasher: hasher.clone(),
+        limits: mastodon::Limits {
+            sign_in: limits.sign_in.shared(),
+            sign_up: limits.sign_up.shared(),
+            posts: limits.posts.shared(),
+            likes: limits.likes.shared(),
+            follows: limits.follows.shared(),
+            profile_edits: limits.profile_edits.shared(),
+            blocks: limits.blocks.shared(),
+            mutes: limits.mutes.shared(),
+            reports: limits.reports.shared(),
+            mark_read: limits.mark_read.shared(),
+        },
+        trusted_proxies: TrustedProxies::new(&config.server.trusted_proxies),
+        registrations: config.server.registrations,
+        origins: origins.clone(),
+        public_url: config.server.public_url.clone(),
+        streams,
+        idempotency: mastodon::Services::idempotency_cache(),
+    })
 }
 
 /// The limits on the notifications tweets make (`--max-mention-notifications`, and

@@ -28,13 +28,16 @@
 //! - `caps`: the cap on open connections, and the client address per-address caps count.
 //! - `origin`: which origins may use the session cookie.
 //! - `http`: the JSON API, health and metrics.
+//! - `mastodon`: Mastodon's client API (OAuth apps and tokens, accounts, statuses,
+//!   timelines, notifications), an adapter onto the same feed and store beside `http`.
 //! - `realtime`: the Socket.IO endpoint and the watch index; a listener of changes (own
 //!   Engine.IO transport in `realtime::engine`, which knows nothing of Socket.IO).
 //! - `web`: the embedded web app and Socket.IO client bundle (it reads `storage` to answer
 //!   404 for users and tweets that do not exist).
 //!
-//! Imports run one way: `main` → `admin` → `app` → `http` → `feed` → `changes` → `storage` →
-//! `domain` (and `http` → `media` → `storage`), with `realtime` a listener beside `feed` (`realtime` → `changes` → …; only
+//! Imports run one way: `main` → `admin` → `app` → `http` (and `mastodon`, beside it) → `feed` →
+//! `changes` → `storage` → `domain` (and `http` → `media` → `storage`), with `realtime` a
+//! listener beside `feed` (`realtime` → `changes` → …; only
 //! `app` imports `realtime`, and registers the listeners at start), and `config`,
 //! `telemetry`, `auth`, `origin`, `caps` and `limit` as leaf helpers that import none of those layers
 //! above them. `scripts/check-imports.py` (in the test command) holds the code to this.
@@ -49,6 +52,7 @@ pub mod domain;
 pub mod feed;
 pub mod http;
 pub mod limit;
+pub mod mastodon;
 pub mod media;
 pub mod origin;
 pub mod realtime;

@@ -41,6 +41,11 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         Self::new(name, None)
     }
 
+    /// The limit itself, to share its buckets with another API (the Mastodon one).
+    pub fn shared(&self) -> Arc<KeyedLimit<K>> {
+        self.0.clone()
+    }
+
     /// Its name (`sign_in`, `posts`…), as the metric's `limit` label.
     pub fn name(&self) -> &'static str {
         self.0.name()

@@ -44,7 +44,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
 pub use answers::{JsonBodyAnswers, PublicAnswers, SignedInAnswers};
-pub use body::MAX_BODY_BYTES;
+pub use body::{MAX_BODY_BYTES, limit_body};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use health::track_latency;
 pub use in_flight::{InFlight, count_in_flight};

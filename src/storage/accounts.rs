@@ -43,11 +43,15 @@ pub(super) const USER_BY_KEY: &str =
     "SELECT id, username, created_at, role, password_hash FROM users WHERE username_key = $1";
 pub(super) const INSERT_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)";
-/// A suspended account's sessions end with the suspension; the condition makes sure.
+/// A suspended account's sessions end with the suspension; the condition makes sure. A
+/// Mastodon client's token (`oauth_tokens`) is a session too, so that sign-outs and
+/// suspensions end it, but it carries scopes only the Mastodon API checks: Chirp's own API
+/// does not take it.
 pub(super) const SESSION_USER: &str = "SELECT u.id, u.username, u.created_at, u.role, \
        '' AS password_hash \
      FROM sessions s JOIN users u ON u.id = s.user_id \
-     WHERE s.token_hash = $1 AND u.suspended_at IS NULL";
+     WHERE s.token_hash = $1 AND u.suspended_at IS NULL \
+       AND NOT EXISTS (SELECT 1 FROM oauth_tokens o WHERE o.token_hash = s.token_hash)";
 pub(super) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 
 /// A user row, with the password hash for signing in (empty where not selected).

@@ -1,5 +1,6 @@
 //! Storage: narrow traits per concern (`Accounts`, `Sessions`, `Tweets`, `Timelines`,
-//! `Search`, `Follows`, `Notifications`, `Moderation`, `MediaRows`, `Health`), their union `Store`, and one implementation per
+//! `Search`, `Follows`, `Notifications`, `Moderation`, `MediaRows`, `Health`, and the Mastodon
+//! API's `Clients`), their union `Store`, and one implementation per
 //! database (`sqlite`, `postgres`), chosen by the URL's scheme in `connect`.
 //!
 //! Each concern's SQL lives in a file of its own (`accounts`, `tweets`, `timelines`,
@@ -13,6 +14,7 @@
 //! nothing about HTTP.
 
 mod accounts;
+mod clients;
 mod error;
 mod follows;
 mod media;
@@ -34,6 +36,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use clients::{AuthCode, ClientApp, ClientToken, Clients, Marker, NewClientApp};
 pub use error::{Constraint, StoreError};
 pub use postgres::PostgresStore;
 pub use search::TagUse;
@@ -381,6 +384,7 @@ pub trait Store:
     + MediaRows
     + Health
     + Secrets
+    + Clients
 {
 }
 
@@ -396,6 +400,7 @@ impl<T> Store for T where
         + MediaRows
         + Health
         + Secrets
+        + Clients
 {
 }
 

@@ -21,10 +21,11 @@ macro_rules! notification_select {
 }
 /// The start of "these notifications": the caller appends the ids' placeholders and `)`.
 pub(super) const NOTIFICATIONS_BY_IDS: &str = concat!(notification_select!(), "WHERE n.id IN (");
-/// `$1` = recipient, below id `$2`, newest first; `$3` = limit.
+/// `$1` = recipient, below id `$2`, newest first; `$3` = limit. Dismissed ones (through the
+/// Mastodon API, which also marks them read) are gone from every list.
 pub(super) const NOTIFICATIONS_BEFORE: &str = concat!(
     notification_select!(),
-    "WHERE n.recipient_id = $1 AND n.id < $2 ORDER BY n.id DESC LIMIT $3"
+    "WHERE n.recipient_id = $1 AND n.id < $2 AND n.dismissed = 0 ORDER BY n.id DESC LIMIT $3"
 );
 /// `$1` = recipient.
 pub(super) const UNREAD_COUNT: &str =

@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, media, moderation};
-use super::{accounts, follows, notifications, search, secrets, timelines, tweets, words};
+use super::{accounts, clients, follows, notifications, search, secrets, timelines, tweets, words};
 
 /// `Store` on a SQLite file.
 pub struct SqliteStore {
@@ -160,3 +160,4 @@ media::impl_media!(SqliteStore);
 notifications::impl_notifications!(SqliteStore);
 moderation::impl_moderation!(SqliteStore);
 secrets::impl_secrets!(SqliteStore);
+clients::impl_clients!(SqliteStore);

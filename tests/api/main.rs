@@ -13,6 +13,7 @@ mod follows;
 mod home;
 mod likes;
 mod limits;
+mod mastodon;
 mod media;
 mod media_bench;
 mod media_files;

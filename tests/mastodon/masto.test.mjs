@@ -1,0 +1,189 @@
+// masto.js 7 (the TypeScript Mastodon client), unchanged, against Chirp's Mastodon client
+// API: app registration and sign-in (OAuth password grant), verify credentials, home and
+// public timelines with paging, post, reply, favourite, follow, context, notifications,
+// delete — each answer read by masto's own entity parsing (JSON answers, absolute `Link`
+// headers for its paginator).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient } from 'masto';
+import WebSocket from 'ws';
+
+import { startChirp } from '../support/chirp.mjs';
+
+const PASSWORD = 'correct horse battery';
+let chirp;
+let app;
+
+before(async () => {
+  chirp = await startChirp();
+  const anonymous = createRestAPIClient({ url: chirp.url });
+  app = await anonymous.v1.apps.create({
+    clientName: 'masto.js test',
+    redirectUris: 'urn:ietf:wg:oauth:2.0:oob',
+    scopes: 'read write follow',
+  });
+});
+
+after(async () => { await chirp?.stop(); });
+
+async function signUp(prefix) {
+  const username = `${prefix}_${Math.random().toString(36).slice(2, 8)}`;
+  const made = await fetch(`${chirp.url}/api/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  assert.equal(made.status, 201);
+  const oauth = createOAuthAPIClient({ url: chirp.url });
+  const token = await oauth.token.create({
+    grantType: 'password',
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    redirectUri: 'urn:ietf:wg:oauth:2.0:oob',
+    username,
+    password: PASSWORD,
+    scope: 'read write follow',
+  });
+  return { username, token, masto: createRestAPIClient({ url: chirp.url, accessToken: token.accessToken }) };
+}
+
+test('an app registers and a user signs in', async () => {
+  assert.ok(app.clientId && app.clientSecret);
+  const { username, token, masto } = await signUp('ada');
+  assert.equal(token.tokenType, 'Bearer');
+  const me = await masto.v1.accounts.verifyCredentials();
+  assert.equal(me.username, username);
+  const instance = await masto.v2.instance.fetch();
+  assert.match(instance.version, /^4\.3\.0 \(compatible; Chirp /);
+});
+
+test('post, reply, favourite, follow, context, notifications and delete', async () => {
+  const ada = await signUp('ada');
+  const bob = await signUp('bob');
+  const bobAccount = await ada.masto.v1.accounts.lookup({ acct: bob.username });
+  const rel = await ada.masto.v1.accounts.$select(bobAccount.id).follow();
+  assert.equal(rel.following, true);
+
+  const post = await bob.masto.v1.statuses.create({ status: 'hello <world> #masto' });
+  assert.match(post.content, /hello &lt;world&gt;/);
+  assert.deepEqual(post.tags.map((t) => t.name), ['masto']);
+  const reply = await ada.masto.v1.statuses.create({ status: `@${bob.username} hi!`, inReplyToId: post.id });
+  assert.equal(reply.inReplyToId, post.id);
+  const faved = await ada.masto.v1.statuses.$select(post.id).favourite();
+  assert.equal(faved.favourited, true);
+  assert.equal(faved.favouritesCount, 1);
+
+  const context = await bob.masto.v1.statuses.$select(post.id).context.fetch();
+  assert.deepEqual(context.descendants.map((s) => s.id), [reply.id]);
+
+  const notes = await bob.masto.v1.notifications.list();
+  assert.deepEqual(notes.map((n) => n.type), ['favourite', 'mention', 'follow']);
+  await bob.masto.v1.notifications.$select(notes[0].id).dismiss();
+  assert.equal((await bob.masto.v1.notifications.list()).length, 2);
+  await bob.masto.v1.notifications.clear();
+  assert.equal((await bob.masto.v1.notifications.list()).length, 0);
+
+  const home = await ada.masto.v1.timelines.home.list({ limit: 5 });
+  assert.deepEqual(home.slice(0, 2).map((s) => s.id), [reply.id, post.id]);
+
+  const removed = await ada.masto.v1.statuses.$select(reply.id).remove();
+  assert.equal(removed.id, reply.id);
+  await assert.rejects(ada.masto.v1.statuses.$select(reply.id).fetch(), (e) => e.statusCode === 404);
+});
+
+test('timelines page through the Link header', async () => {
+  const { masto } = await signUp('pager');
+  const ids = [];
+  for (let n = 0; n < 5; n++) ids.push((await masto.v1.statuses.create({ status: `page ${n}` })).id);
+  const me = await masto.v1.accounts.verifyCredentials();
+  const pages = [];
+  for await (const page of masto.v1.accounts.$select(me.id).statuses.list({ limit: 2 })) {
+    pages.push(page.map((s) => s.id));
+    if (pages.length === 5) break;
+  }
+  // As on Mastodon, the walk ends with an empty page (no `Link` header after it).
+  assert.deepEqual(pages, [[ids[4], ids[3]], [ids[2], ids[1]], [ids[0]], []]);
+  const first = await masto.v1.timelines.public.list({ limit: 2 });
+  assert.deepEqual(first.map((s) => s.id), [ids[4], ids[3]]);
+});
+
+test('a read-only token cannot post', async () => {
+  const { username } = await signUp('reader');
+  const oauth = createOAuthAPIClient({ url: chirp.url });
+  const token = await oauth.token.create({
+    grantType: 'password',
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    redirectUri: 'urn:ietf:wg:oauth:2.0:oob',
+    username,
+    password: PASSWORD,
+    scope: 'read',
+  });
+  const reader = createRestAPIClient({ url: chirp.url, accessToken: token.accessToken });
+  await assert.rejects(reader.v1.statuses.create({ status: 'nope' }), (e) => e.statusCode === 403);
+});
+
+test('streams over WebSocket: user (home and notifications), public, hashtag', async () => {
+  const ada = await signUp('ada');
+  const bob = await signUp('bob');
+  const cat = await signUp('cat');
+  const bobAccount = await ada.masto.v1.accounts.lookup({ acct: bob.username });
+  await ada.masto.v1.accounts.$select(bobAccount.id).follow();
+  const instance = await ada.masto.v2.instance.fetch();
+  assert.match(instance.configuration.urls.streaming, /^ws:\/\//);
+  const streaming = createStreamingAPIClient({
+    streamingApiUrl: instance.configuration.urls.streaming,
+    accessToken: ada.token.accessToken,
+    implementation: WebSocket,
+    retry: false,
+  });
+  // Every event of each stream, until the deletion of `last` arrives.
+  const seen = { user: [], public: [], tag: [] };
+  let last;
+  const pump = (name, subscription) => (async () => {
+    for await (const event of subscription) {
+      seen[name].push(event);
+      if (event.event === 'delete' && event.payload === last) break;
+    }
+  })();
+  const done = Promise.all([
+    pump('user', streaming.user.subscribe()),
+    pump('public', streaming.public.subscribe()),
+    pump('tag', streaming.hashtag.subscribe({ tag: 'Streams' })),
+  ]);
+  // masto connects (and subscribes, in this order) in its own time: `cat`, whom ada does not
+  // follow, posts to the tag until the last subscription hears it.
+  for (let n = 0; seen.tag.length === 0; n++) {
+    assert.ok(n < 100, 'the streams never opened');
+    await cat.masto.v1.statuses.create({ status: `#streams warming up ${n}` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const plain = await bob.masto.v1.statuses.create({ status: 'no tag' });
+  last = plain.id;
+  const post = await bob.masto.v1.statuses.create({ status: `@${ada.username} hi #streams` });
+  await bob.masto.v1.statuses.$select(plain.id).remove();
+  await done;
+  streaming.close();
+  const ours = (events) => events.filter((e) => e.event !== 'update' || e.payload.account.username !== cat.username);
+  const user = ours(seen.user);
+  assert.deepEqual(user.map((e) => e.event), ['update', 'update', 'notification', 'delete']);
+  assert.ok(user.every((e) => e.stream.length === 1 && e.stream[0] === 'user'));
+  assert.equal(user[1].payload.id, post.id);
+  assert.equal(user[2].payload.type, 'mention');
+  assert.equal(user[3].payload, plain.id);
+  assert.deepEqual(ours(seen.public).map((e) => e.event), ['update', 'update', 'delete']);
+  const tag = ours(seen.tag);
+  assert.deepEqual(tag.map((e) => [e.event, e.stream]), [['update', ['hashtag', 'Streams']], ['delete', ['hashtag', 'Streams']]]);
+  assert.equal(tag[0].payload.id, post.id);
+});
+
+test('search and a tag timeline', async () => {
+  const { masto, username } = await signUp('finder');
+  const post = await masto.v1.statuses.create({ status: 'Brewing #MastoJS café' });
+  const found = await masto.v2.search.list({ q: 'cafe', type: 'statuses' });
+  assert.deepEqual(found.statuses.map((s) => s.id), [post.id]);
+  const people = await masto.v2.search.list({ q: username, type: 'accounts' });
+  assert.equal(people.accounts[0].username, username);
+  const tagged = await masto.v1.timelines.tag.$select('mastojs').list();
+  assert.deepEqual(tagged.map((s) => s.id), [post.id]);
+});
