@@ -1,8 +1,8 @@
 //! The web app and the Socket.IO browser client, embedded in the binary from `web/`.
 //!
 //! Every page of the app (`/`, `/everyone`, `/users/{username}` and its `/followers` and
-//! `/following`, `/tweets/{id}`, `/notifications`, `/settings/blocks`, `/admin`) answers the
-//! single-page app, whose router takes over in the browser. The status is the server's: a
+//! `/following`, `/tweets/{id}`, `/notifications`, `/settings/blocks`, `/admin`, `/search`,
+//! `/tags/{name}`) answers the single-page app, whose router takes over in the browser. The status is the server's: a
 //! page about a user or tweet that does not exist, or a path no route knows (`unknown_path`),
 //! is the same app with 404 (it shows its own "not found"), so crawlers and tools see the
 //! truth. `/static/…` serves the
@@ -43,6 +43,8 @@ pub fn pages<S: Clone + Send + Sync + 'static>(store: Arc<dyn Store>) -> Router<
         .route("/settings/blocks", get(page))
         // For everyone: the page itself tells non-moderators they may not (the API refuses).
         .route("/admin", get(page))
+        .route("/search", get(page))
+        .route("/tags/{name}", get(page))
         .route("/static/{*path}", get(static_file))
         .with_state(store)
 }
