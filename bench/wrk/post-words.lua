@@ -28,9 +28,13 @@ local function word()
   -- Zipf-like over 60 common words plus a long tail of made-up ones.
   local k = math.floor(math.exp(math.random() * math.log(20000)))
   if k <= #common then return common[k] end
-  local w = ""
-  for _ = 1, 1 + k % 3 do w = w .. syllables[math.random(#syllables)] end
-  return w .. (k % 97)
+  -- Word k of the tail: k written in base 12 with a syllable for each digit.
+  local w, n = "", k
+  repeat
+    w = w .. syllables[n % #syllables + 1]
+    n = math.floor(n / #syllables)
+  until n == 0
+  return w
 end
 
 request = function()
