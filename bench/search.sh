@@ -36,39 +36,12 @@ port="${PORT:-18951}"
 out="${OUT:-$here/results/search.md}"
 db=chirp_bench_search
 benchurl="${pgurl%/*}/$db"
-tmp="$(mktemp -d)"
-server=""
-cleanup() {
-  [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  rm -rf "$tmp"
-  psql -q "$pgurl" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  psql -q "$pgurl" -c "DROP DATABASE IF EXISTS ${db}_seeded WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
 backends=(sqlite postgres)
 [[ -n ${ONLY:-} ]] && backends=("$ONLY")
 
-bin="${CHIRP_BIN:-}"
-if [[ -z $bin ]]; then
-  (cd "$root" && cargo build --release --bin chirp >&2)
-  bin="${CARGO_TARGET_DIR:-$root/target}/release/chirp"
-fi
-
-start() { # DATABASE_URL [EXTRA FLAGS…]
-  local url=$1
-  shift
-  "$bin" serve --addr "127.0.0.1:$port" --database-url "$url" --rate-limits off \
-    --log-format text "$@" >"$tmp/server.log" 2>&1 &
-  server=$!
-  for _ in $(seq 600); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return
-    sleep 0.1
-  done
-  cat "$tmp/server.log" >&2
-  exit 1
-}
-stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+drop=("$db" "${db}_seeded")
+# shellcheck source=bench/db-lib.sh
+. "$here/db-lib.sh"
 
 reader_token=search-reader
 poster_token=search-poster
@@ -151,35 +124,8 @@ index_seeded() { # BACKEND URL
   fi
 }
 
-http_ms() { # PATH → "p50 p99" (ms), after checking the answer is a 200 with MIN items or more
-  node --input-type=module - "$port" "$runs" "$1" "$reader_token" "$2" <<'JS'
-import http from 'node:http';
-const [port, runs, path, token, min] = process.argv.slice(2);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const headers = { authorization: `Bearer ${token}` };
-const get = () => new Promise((resolve, reject) => {
-  const req = http.get({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
-    let body = '';
-    res.on('data', (c) => { body += c; });
-    res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path}: HTTP ${res.statusCode} ${body}`))));
-  });
-  req.on('error', reject);
-});
-const first = JSON.parse(await get());
-const items = (first.tweets || first.users || []).length;
-if (items < Number(min)) throw new Error(`${path}: ${items} results, expected at least ${min}`);
-for (let w = 0; w < 20; w++) await get();
-const times = [];
-for (let r = 0; r < Number(runs); r++) {
-  const t0 = process.hrtime.bigint();
-  await get();
-  times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-}
-times.sort((a, b) => a - b);
-const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))].toFixed(2);
-console.log(`${at(0.5)} / ${at(0.99)}`);
-agent.destroy();
-JS
+http_ms() { # PATH MIN-ITEMS → "p50 / p99" (ms), the first answer holding MIN-ITEMS or more
+  http_times "$1" --token "$reader_token" --runs "$runs" --quantiles 0.5,0.99 --min-items "$2" | sed 's| | / |'
 }
 
 post_rate() { # → requests/s of POST /api/tweets with words and tags (wrk), all answered 201

@@ -2,14 +2,8 @@
 -- tweet of 6-20 words drawn with a Zipf-like skew (word k with weight 1/k) from the common
 -- words below and made-up ones, one in ten with a hashtag, so that the search index sees
 -- new and repeated words as it does in use (bench/search.sh).
-package.path = debug.getinfo(1, "S").source:match("@?(.*/)") .. "?.lua;" .. package.path
-done = require("report").done
-
-local token = os.getenv("CHIRP_TOKEN") or error("set CHIRP_TOKEN to a bearer token")
-wrk.method = "POST"
-wrk.path = "/api/tweets"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. token
+-- post.lua sets the method, path, headers and report; this adds a new body per request.
+dofile(debug.getinfo(1, "S").source:match("@?(.*/)") .. "post.lua")
 
 local common = { "the", "be", "to", "of", "and", "a", "in", "that", "have", "i", "it", "for",
   "not", "on", "with", "he", "as", "you", "do", "at", "this", "but", "his", "by", "from",

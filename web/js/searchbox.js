@@ -5,17 +5,13 @@
 // What the reader typed is never replaced while the field has focus.
 
 import * as router from './router.js';
+import { isTyping } from './dom.js';
 
 /** The address of a search: `/search?q=…`, with `&type=users` for people. */
 export function searchPath(q, type = 'tweets') {
   const params = new URLSearchParams({ q });
   if (type === 'users') params.set('type', 'users');
   return `/search?${params}`;
-}
-
-function isTyping(target) {
-  if (!(target instanceof Element)) return false;
-  return target.isContentEditable || !!target.closest('input, textarea, select, [contenteditable]');
 }
 
 export class SearchBox {
