@@ -98,6 +98,15 @@ SQL
   } | psql -q -v ON_ERROR_STOP=1 "$1" >/dev/null
 }
 
+index_size() { # BACKEND URL → MiB the search index and the tag rows take on disk
+  if [[ $1 == sqlite ]]; then
+    sqlite3 "${2#sqlite://}" "SELECT printf('%.0f', SUM(pgsize) / 1048576.0) FROM dbstat
+      WHERE name LIKE 'tweet_words%' OR name LIKE 'tweet_tags%' OR name = 'sqlite_autoindex_tweet_tags_1'"
+  else
+    psql -Atq "$2" -c "SELECT round((pg_relation_size('tweets_search') + pg_total_relation_size('tweet_tags')) / 1048576.0)"
+  fi
+}
+
 backfill_left() { # BACKEND URL → the highest tweet id the server has still to index
   if [[ $1 == sqlite ]]; then
     sqlite3 "${2#sqlite://}" 'SELECT upto FROM search_backfill'
@@ -145,7 +154,7 @@ mkdir -p "$tmp/seed"
 node "$here/search-seed.mjs" --out "$tmp/seed" --tweets "$tweets" --first-user 2
 
 names=(common two_words rare prefix tag)
-declare -A path label result backfill_s
+declare -A path label result backfill_s rss index_mib
 for n in "${names[@]}"; do
   path[$n]="/api/search?q=$(uri "$(probe "$n" q)")&limit=20"
   label[$n]="search \`$(probe "$n" q)\` ($(probe "$n" matches) tweets match)"
@@ -174,7 +183,9 @@ for b in "${backends[@]}"; do
   echo "timing searches on $b…" >&2
   start "$url"
   for n in "${names[@]}"; do result[$b,$n]="$(http_ms "${path[$n]}" "$(expect "$n")")"; done
+  rss[$b]=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
   stop
+  index_mib[$b]=$(index_size "$b" "$url")
 done
 
 # Posting: with the search index and without it, alternating, each run on a fresh copy of the
@@ -216,6 +227,12 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ a[NR] = $1 } END { pr
     for b in "${backends[@]}"; do printf ' %s |' "${result[$b,$n]}"; done
     echo
   done
+  printf '| indexing the seeded tweets (the server'"'"'s backfill), s |'
+  for b in "${backends[@]}"; do printf ' %s |' "${backfill_s[$b]}"; done; echo
+  printf '| search index and tag rows on disk, MiB |'
+  for b in "${backends[@]}"; do printf ' %s |' "${index_mib[$b]}"; done; echo
+  printf '| server RSS after the searches, MiB |'
+  for b in "${backends[@]}"; do printf ' %s |' "${rss[$b]}"; done; echo
   if [[ -z ${NO_POST:-} ]]; then
     echo
     echo "POST /api/tweets, wrk 2 threads x 50 connections x ${post_seconds} s, median of $rounds (each run's requests/s in brackets)"
