@@ -127,6 +127,7 @@ impl App {
             listeners,
         )?;
         sessions.trust_only_while(changes.coherence());
+        tokio::spawn(crate::feed::backfill_search(store.clone()));
         let limits = RateLimits::new(config);
         let state = AppState::new(Services {
             store: store.clone(),

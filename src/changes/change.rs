@@ -40,6 +40,10 @@ pub enum Event {
         /// the timelines that gather many authors.
         #[serde(default)]
         reply_to_author: Option<i64>,
+        /// Its hashtags' names: sockets watching `tag:<name>` hear of it, and trending
+        /// counts it. One message per tweet, whatever its tags.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
     },
     /// A tweet was deleted.
     Deleted {
@@ -135,6 +139,7 @@ impl Change {
             author: tweet.author.clone(),
             reply_to: tweet.reply_to.as_ref().map(|parent| parent.id),
             reply_to_author: tweet.reply_to.as_ref().map(|parent| parent.author.id),
+            tags: tweet.tags.clone(),
         })
     }
 
@@ -255,8 +260,19 @@ mod tests {
                     author: ada(),
                     reply_to: Some(3),
                     reply_to_author: Some(5),
+                    tags: Vec::new(),
                 }),
                 json!({"kind": "tweet", "id": 1, "author": {"id": 2, "username": "b", "display_name": ""}, "reply_to": 3, "reply_to_author": 5}),
+            ),
+            (
+                Change::Event(Event::Tweet {
+                    id: 1,
+                    author: ada(),
+                    reply_to: None,
+                    reply_to_author: None,
+                    tags: vec!["rust".into(), "café".into()],
+                }),
+                json!({"kind": "tweet", "id": 1, "author": {"id": 2, "username": "b", "display_name": ""}, "reply_to": null, "reply_to_author": null, "tags": ["rust", "café"]}),
             ),
             (Change::deleted(4), json!({"kind": "deleted", "id": 4})),
             (

@@ -131,6 +131,7 @@ mod tests {
             },
             reply_to: None,
             reply_to_author: None,
+            tags: Vec::new(),
         })
     }
 

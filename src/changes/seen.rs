@@ -72,6 +72,7 @@ mod tests {
             },
             reply_to: None,
             reply_to_author: None,
+            tags: Vec::new(),
         });
         assert!(seen.first_time(&tweet));
         assert!(seen.first_time(&tweet), "tweets are left to `order`");

@@ -1,6 +1,8 @@
 //! Domain types: validated input (`Username`, `Password`, `TweetText`, `Page`,
 //! `DisplayName`, `Bio`, `FollowCursor`) and the records the rest of Chirp passes around
-//! (`User`, `Tweet`, `Profile`, `Notification`), the mention rule (`parse_mentions`) and
+//! (`User`, `Tweet`, `Profile`, `Notification`), the mention and hashtag rules
+//! (`parse_mentions`, `parse_hashtags`), search words and queries (`search_words`,
+//! `SearchQuery`) and
 //! the visibility rule (`visibility`: which list shows which tweet).
 //!
 //! Invariant: a value of a `parse`d newtype is always valid, so nothing past the HTTP edge
@@ -8,6 +10,7 @@
 
 mod display_name;
 mod follow_cursor;
+mod hashtag;
 mod mentions;
 mod moderation;
 mod page;
@@ -15,6 +18,8 @@ mod password;
 mod profile;
 mod records;
 mod role;
+mod search_query;
+mod search_words;
 mod text;
 mod tweet_text;
 mod username;
@@ -22,6 +27,7 @@ pub mod visibility;
 
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
 pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};
+pub use hashtag::{Hashtag, MAX_TAG_CHARS, MAX_TAGS, parse_hashtags};
 pub use mentions::{MAX_MENTIONS, parse_mentions};
 pub use moderation::{
     Hide, LogAction, LogEntry, MAX_REASON_CHARS, MAX_REPORTED_TWEETS, ModerationNote, NewReport,
@@ -35,6 +41,8 @@ pub use records::{
     format_time, now_micros,
 };
 pub use role::Role;
+pub use search_query::{MAX_QUERY_CHARS, SearchQuery};
+pub use search_words::{indexed_words, search_words};
 pub use tweet_text::TweetText;
 pub use username::Username;
 

@@ -68,8 +68,8 @@ pub struct ReplyTo {
     pub author: UserRef,
 }
 
-/// A tweet about to be stored: who wrote it, what it says, what it answers and whom it
-/// mentions (parsed once, here, from the text).
+/// A tweet about to be stored: who wrote it, what it says, what it answers, whom it
+/// mentions, its tags and its search words (all read once, here, from the text).
 #[derive(Debug, Clone)]
 pub struct Draft {
     /// The signed-in author.
@@ -80,19 +80,32 @@ pub struct Draft {
     pub reply_to: Option<i64>,
     /// The names `@`-mentioned in the text (whether they are users is storage's to say).
     pub mentions: Vec<super::Username>,
+    /// Its hashtags' names, once each, in order of first appearance.
+    pub tags: Vec<super::Hashtag>,
+    /// Its words as the search index keeps them (`indexed_words`).
+    pub words: String,
 }
 
 impl Draft {
-    /// A draft of `text` by `author`, answering `reply_to` when given; mentions are read
-    /// from the text.
+    /// A draft of `text` by `author`, answering `reply_to` when given; mentions, tags and
+    /// search words are read from the text.
     pub fn new(author: User, text: super::TweetText, reply_to: Option<i64>) -> Self {
         let mentions = super::parse_mentions(text.as_str());
+        let tags = super::parse_hashtags(text.as_str());
+        let words = super::indexed_words(text.as_str());
         Self {
             author,
             text,
             reply_to,
             mentions,
+            tags,
+            words,
         }
+    }
+
+    /// The tags' names, as a tweet serves them.
+    pub fn tag_names(&self) -> Vec<String> {
+        self.tags.iter().map(|t| t.as_str().to_owned()).collect()
     }
 }
 
@@ -119,6 +132,9 @@ pub struct Tweet {
     pub reply_count: i64,
     /// The existing users its text `@`-mentions, once each, in order of first appearance.
     pub mentions: Vec<UserRef>,
+    /// Its hashtags' names (NFKC, lowercased, without `#`), once each, in order of first
+    /// appearance.
+    pub tags: Vec<String>,
 }
 
 /// What a notification is about.

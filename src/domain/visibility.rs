@@ -12,7 +12,7 @@
 //! Blocks, mutes and suspensions are the rule's second question, beside "follows": a viewer
 //! *hides* some authors (those they block, are blocked by or mute, and every suspended
 //! account). No list shows a hidden author's tweet, and the lists that gather many authors
-//! (everyone, home; next, tags and search) also leave out replies to a hidden author's
+//! (everyone, home, a tag's, search results) also leave out replies to a hidden author's
 //! tweets. `hides` is asked for each tweet a viewer could see; an anonymous viewer hides only
 //! suspended accounts.
 
@@ -27,6 +27,12 @@ pub enum List {
     User(i64),
     /// The direct replies to one tweet (by tweet id).
     Replies(i64),
+    /// One tag's tweets (`GET /api/tags/{name}/tweets`, `watch("tag:<name>")`). Whether a
+    /// tweet carries the tag is matched by name where the list is read; the rule here is
+    /// only who is hidden, as on every list that gathers many authors.
+    Tag,
+    /// A search's results (`GET /api/search`); as `Tag`, the matching is the search's own.
+    Search,
 }
 
 /// What the rule needs to know of a tweet.
@@ -44,7 +50,10 @@ impl List {
     /// Whether the list gathers many authors' tweets, and so also leaves out replies to the
     /// viewer's hidden authors (a user's own list and a thread's replies do not).
     pub fn gathers(self) -> bool {
-        matches!(self, List::Everyone | List::Home(_))
+        matches!(
+            self,
+            List::Everyone | List::Home(_) | List::Tag | List::Search
+        )
     }
 }
 
@@ -66,7 +75,7 @@ pub fn shows(
         return false;
     }
     match list {
-        List::Everyone => true,
+        List::Everyone | List::Tag | List::Search => true,
         List::Home(viewer) => tweet.author == viewer || follows(tweet.author),
         List::User(user) => tweet.author == user,
         List::Replies(parent) => tweet.reply_to == Some(parent),
@@ -117,7 +126,7 @@ impl Audiences {
             return false;
         }
         match list {
-            List::Everyone => self.everyone,
+            List::Everyone | List::Tag | List::Search => self.everyone,
             List::User(user) => self.user == user,
             List::Replies(parent) => self.replies == Some(parent),
             List::Home(viewer) => viewer == self.home_of || follows(viewer, self.homes_following),
@@ -176,6 +185,9 @@ mod tests {
             assert!(!shows(list, reply_to_3, always, hides_1), "{list:?}");
         }
         assert!(!shows(List::Everyone, reply_to_3, always, hides_3));
+        assert!(!shows(List::Tag, reply_to_3, always, hides_3));
+        assert!(!shows(List::Search, reply_to_3, always, hides_3));
+        assert!(shows(List::Tag, reply_to_3, always, |_| false));
         assert!(!shows(List::Home(5), reply_to_3, always, hides_3));
         assert!(shows(List::User(1), reply_to_3, always, hides_3));
         assert!(shows(List::Replies(10), reply_to_3, always, hides_3));
@@ -195,7 +207,7 @@ mod tests {
                         reply_to_author: reply_to.map(|p| 4 - p),
                     };
                     let audiences = Audiences::of(tweet);
-                    let lists = [List::Everyone].into_iter().chain(
+                    let lists = [List::Everyone, List::Tag, List::Search].into_iter().chain(
                         users
                             .iter()
                             .flat_map(|&u| [List::Home(u), List::User(u), List::Replies(u)]),

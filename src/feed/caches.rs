@@ -1,9 +1,9 @@
-//! `Caches`: what the feed keeps in memory — the anonymous first page (`FirstPage`) and the
-//! material home pages are picked from (`HomePages`) — as a listener of changes: every change
+//! `Caches`: what the feed keeps in memory — the anonymous first page (`FirstPage`), the
+//! material home pages are picked from (`HomePages`) and trending tags (`Trending`) — as a listener of changes: every change
 //! heard (this node's as the feed publishes it, another node's as it arrives) drops or
 //! updates what it makes stale, through one mapping, so the two cannot drift apart.
 
-use super::{FirstPage, HomePages};
+use super::{FirstPage, HomePages, Trending};
 use crate::changes::{Change, Event, Listener, Stale};
 
 /// The feed's caches. Shared by the feed (which reads them) and `changes` (which tells them).
@@ -12,6 +12,8 @@ pub struct Caches {
     pub first_page: FirstPage,
     /// Recent tweets and followee lists, for home pages.
     pub home: HomePages,
+    /// The last 24 hours of tag use.
+    pub trending: Trending,
 }
 
 impl Caches {
@@ -20,6 +22,7 @@ impl Caches {
         Self {
             first_page: FirstPage::default(),
             home: HomePages::new(home_tweets),
+            trending: Trending::default(),
         }
     }
 }
@@ -32,14 +35,17 @@ impl Listener for Caches {
                 author,
                 reply_to,
                 reply_to_author,
+                tags,
             }) => {
                 self.first_page.invalidate();
                 self.home
                     .tweeted(*id, author.id, *reply_to, *reply_to_author);
+                self.trending.tweeted(*id, author.id, tags);
             }
             Change::Event(Event::Deleted { id }) => {
                 self.first_page.invalidate();
                 self.home.deleted(*id);
+                self.trending.deleted(*id);
             }
             Change::Stale(Stale::Follow { follower, .. }) => self.home.followed(*follower),
             // Home pages are picked with the viewer's hidden authors.
@@ -48,6 +54,7 @@ impl Listener for Caches {
             Change::Stale(Stale::Suspended { .. }) => {
                 self.first_page.invalidate();
                 self.home.forget_viewpoints();
+                self.trending.reset();
             }
             // Pages carry like counts and display names.
             Change::Stale(Stale::Liked { tweet }) => {
@@ -67,5 +74,6 @@ impl Listener for Caches {
     fn missed(&self) {
         self.first_page.invalidate();
         self.home.reset();
+        self.trending.reset();
     }
 }

@@ -130,6 +130,7 @@ mod tests {
             reply_to: None,
             reply_count: 0,
             mentions: Vec::new(),
+            tags: Vec::new(),
         }
     }
 

@@ -19,6 +19,8 @@ mod home_pages;
 mod notifications;
 mod notifier;
 mod safety;
+mod search_backfill;
+mod trending;
 mod writer;
 
 use std::sync::Arc;
@@ -29,6 +31,8 @@ pub use caches::Caches;
 pub use first_page::FirstPage;
 pub use home_pages::{FromMemory, HomePages, Viewpoint};
 pub use notifier::NotificationLimits;
+pub use search_backfill::backfill_search;
+pub use trending::{Trend, Trending};
 
 use crate::changes::{Change, Changes};
 use crate::domain::{Draft, NewNotification, NotificationKind, Page, ProfileUpdate, Tweet};
@@ -121,6 +125,11 @@ impl Feed {
             None => self.store.home(user, page).await?,
         };
         first_page::encode(&tweets)
+    }
+
+    /// The top tags of the last 24 hours (`GET /api/tags/trending`), from memory.
+    pub async fn trending(&self) -> Result<Vec<Trend>, StoreError> {
+        self.caches.trending.top(&*self.store).await
     }
 
     /// Delete `author`'s tweet and publish the deletion (cached pages go, sockets are

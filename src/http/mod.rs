@@ -1,5 +1,5 @@
 //! The JSON API: one router per resource (`users`, `sessions`, `tweets`, `profiles`,
-//! `follows`, `timelines`, `notifications`, `suggestions`, `health`), merged here, sharing
+//! `follows`, `timelines`, `search`, `tags`, `notifications`, `suggestions`, `health`), merged here, sharing
 //! `AppState` (`state`).
 //!
 //! Every failure is an `ApiError` (`error`, which owns the codes and the error body);
@@ -27,9 +27,11 @@ mod paging;
 mod profiles;
 mod roles;
 mod safety;
+mod search;
 mod sessions;
 mod state;
 mod suggestions;
+mod tags;
 mod timelines;
 mod tweets;
 mod users;
@@ -56,6 +58,8 @@ pub fn router() -> Router<AppState> {
         .merge(safety::router())
         .merge(admin::router())
         .merge(timelines::router())
+        .merge(search::router())
+        .merge(tags::router())
         .merge(notifications::router())
         .merge(suggestions::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

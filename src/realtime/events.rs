@@ -89,6 +89,8 @@ pub enum WatchRequest {
     User(String),
     /// `replies:<tweet id>`.
     Replies(i64),
+    /// `tag:<name>` (with or without `#`; normalised as tags are).
+    Tag(crate::domain::Hashtag),
 }
 
 impl WatchRequest {
@@ -101,6 +103,9 @@ impl WatchRequest {
             _ => {
                 if let Some(username) = name.strip_prefix("user:") {
                     return (!username.is_empty()).then(|| Self::User(username.to_owned()));
+                }
+                if let Some(tag) = name.strip_prefix("tag:") {
+                    return crate::domain::Hashtag::parse(tag).map(Self::Tag);
                 }
                 let id = name.strip_prefix("replies:")?;
                 // Digits only: no sign, no spaces, no leading `+`.
@@ -137,6 +142,12 @@ mod tests {
             Some(WatchRequest::User("ada".into()))
         );
         assert_eq!(parse(json!("replies:42")), Some(WatchRequest::Replies(42)));
+        let rust = crate::domain::Hashtag::parse("rust").unwrap();
+        assert_eq!(
+            parse(json!("tag:Rust")),
+            Some(WatchRequest::Tag(rust.clone()))
+        );
+        assert_eq!(parse(json!("tag:#rust")), Some(WatchRequest::Tag(rust)));
         for bad in [
             json!("replies:"),
             json!("replies:-1"),
@@ -144,6 +155,9 @@ mod tests {
             json!("replies:1x"),
             json!("replies:99999999999999999999999"),
             json!("user:"),
+            json!("tag:"),
+            json!("tag:123"),
+            json!("tag:a b"),
             json!("Everyone"),
             json!(""),
             json!(7),

@@ -47,6 +47,7 @@ impl Sockets {
                 author,
                 reply_to,
                 reply_to_author,
+                tags,
             }) => {
                 let routing = Routing {
                     author: author.id,
@@ -55,7 +56,7 @@ impl Sockets {
                 };
                 self.index
                     .lock()
-                    .recipients(routing, |s| recipients.push(s.clone()));
+                    .recipients(routing, tags, |s| recipients.push(s.clone()));
                 (
                     events::NEW_TWEET,
                     events::new_tweet_packet(*id, author, *reply_to),

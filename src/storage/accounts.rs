@@ -34,10 +34,11 @@ pub(super) const SUGGESTIONS: &str = concat!(
      ORDER BY u.followers_count DESC, u.tweet_count DESC, u.id ASC LIMIT $2"
 );
 /// `$1` = user, `$2` = new display name or NULL (unchanged), `$3` = new bio or NULL.
+/// `$4` = the new display name's key for people search (`search::SEARCH_USERS`) or NULL.
 pub(super) const UPDATE_PROFILE: &str = "UPDATE users SET display_name = COALESCE($2, display_name), \
-     bio = COALESCE($3, bio) WHERE id = $1";
-pub(super) const INSERT_USER: &str = "INSERT INTO users (username, username_key, password_hash, created_at) \
-     VALUES ($1, $2, $3, $4) RETURNING id";
+     bio = COALESCE($3, bio), display_key = COALESCE($4, display_key) WHERE id = $1";
+pub(super) const INSERT_USER: &str = "INSERT INTO users (username, username_key, password_hash, created_at, display_key) \
+     VALUES ($1, $2, $3, $4, '') RETURNING id";
 pub(super) const USER_BY_KEY: &str =
     "SELECT id, username, created_at, role, password_hash FROM users WHERE username_key = $1";
 pub(super) const INSERT_SESSION: &str =
@@ -219,6 +220,12 @@ macro_rules! impl_accounts {
                     .bind(user_id)
                     .bind(update.display_name.as_ref().map(|d| d.as_str()))
                     .bind(update.bio.as_ref().map(|b| b.as_str()))
+                    .bind(
+                        update
+                            .display_name
+                            .as_ref()
+                            .map(|d| d.as_str().to_lowercase()),
+                    )
                     .execute(&self.pool)
                     .await?;
                 if done.rows_affected() == 0 {

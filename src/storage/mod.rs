@@ -1,9 +1,9 @@
 //! Storage: narrow traits per concern (`Accounts`, `Sessions`, `Tweets`, `Timelines`,
-//! `Follows`, `Notifications`, `Moderation`, `Health`), their union `Store`, and one implementation per
+//! `Search`, `Follows`, `Notifications`, `Moderation`, `Health`), their union `Store`, and one implementation per
 //! database (`sqlite`, `postgres`), chosen by the URL's scheme in `connect`.
 //!
 //! Each concern's SQL lives in a file of its own (`accounts`, `tweets`, `timelines`,
-//! `follows`, `notifications`) with a macro that implements its trait on both databases from
+//! `search`, `follows`, `notifications`) with a macro that implements its trait on both databases from
 //! the same SQL. What differs is in `sqlite.rs` and `postgres.rs`: connecting and migrating;
 //! how tweet ids are made to commit in order (SQLite's single writer, PostgreSQL's advisory
 //! lock and its one-statement batch of plain tweets); how follow ids are drawn (a counter
@@ -19,11 +19,13 @@ mod moderation;
 mod moderation_rows;
 mod notifications;
 mod postgres;
+mod search;
 mod secrets;
 mod session_cache;
 mod sqlite;
 mod timelines;
 mod tweets;
+mod words;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,13 +35,14 @@ use async_trait::async_trait;
 
 pub use error::{Constraint, StoreError};
 pub use postgres::PostgresStore;
+pub use search::TagUse;
 pub use secrets::{SECRET_BYTES, Secrets};
 pub use session_cache::SessionCache;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
     Draft, FollowCursor, Hide, LogAction, LogEntry, NewNotification, NewReport, Notification, Page,
-    Profile, ProfilePage, ProfileUpdate, Report, Role, Tweet, User, Username,
+    Profile, ProfilePage, ProfileUpdate, Report, Role, SearchQuery, Tweet, User, Username,
 };
 
 /// Accounts and their profiles.
@@ -143,6 +146,37 @@ pub trait Timelines: Send + Sync + 'static {
         page: Page,
         viewer: Option<i64>,
     ) -> Result<Vec<Tweet>, StoreError>;
+}
+
+/// Hashtags and search: tweets by words, tags and author; people by name; the tag uses
+/// trending starts from; indexing tweets stored before search existed.
+#[async_trait]
+pub trait Search: Send + Sync + 'static {
+    /// A page of the tweets `query` matches, as `viewer` sees them (hidden authors and, for
+    /// replies, hidden parents' authors left out before the page is cut), newest first.
+    async fn search_tweets(
+        &self,
+        query: &SearchQuery,
+        page: Page,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Tweet>, StoreError>;
+    /// Up to `limit` people whose username or display name begins with `prefix`, ignoring
+    /// case, most followed first, as `viewer` sees them; suspended ones only when
+    /// `with_suspended`.
+    async fn search_users(
+        &self,
+        prefix: &str,
+        viewer: Option<i64>,
+        with_suspended: bool,
+        limit: i64,
+    ) -> Result<Vec<Profile>, StoreError>;
+    /// Every tag use stored at or after `since` (UTC microseconds), oldest first.
+    async fn tag_uses_since(&self, since: i64) -> Result<Vec<TagUse>, StoreError>;
+    /// Index up to `batch` of the newest tweets stored before search existed (tags and
+    /// words); answers the highest id still to index (0 when every tweet is indexed).
+    async fn backfill_search(&self, batch: i64) -> Result<i64, StoreError>;
+    /// Key every display name not yet keyed for people search; answers how many.
+    async fn key_display_names(&self) -> Result<u64, StoreError>;
 }
 
 /// Who follows whom.
@@ -305,7 +339,16 @@ pub trait Health: Send + Sync + 'static {
 /// implements them all. Implementations must be cheap to share (`Arc<dyn Store>`); code that
 /// needs one concern takes that trait (`&dyn Timelines`), and an `Arc<dyn Store>` coerces.
 pub trait Store:
-    Accounts + Sessions + Tweets + Timelines + Follows + Notifications + Moderation + Health + Secrets
+    Accounts
+    + Sessions
+    + Tweets
+    + Timelines
+    + Search
+    + Follows
+    + Notifications
+    + Moderation
+    + Health
+    + Secrets
 {
 }
 
@@ -314,6 +357,7 @@ impl<T> Store for T where
         + Sessions
         + Tweets
         + Timelines
+        + Search
         + Follows
         + Notifications
         + Moderation
@@ -334,21 +378,23 @@ pub struct StoreConfig {
 }
 
 /// Open (creating and migrating if needed) the database the URL names.
+/// Display names stored before people search existed are keyed here, once (a few ms).
 pub async fn connect(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.url.as_str();
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(
-            SqliteStore::connect(url, config.pool_size, config.sqlite_cache_kib).await?,
-        ))
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(url, config.pool_size, config.sqlite_cache_kib).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            PostgresStore::connect(url, config.pool_size).await?,
-        ))
+        Arc::new(PostgresStore::connect(url, config.pool_size).await?)
     } else {
         anyhow::bail!(
             "unsupported database URL {url:?}: use sqlite://PATH or postgres://USER@HOST/DB"
         )
+    };
+    let keyed = store.key_display_names().await?;
+    if keyed > 0 {
+        tracing::info!(keyed, "display names keyed for people search");
     }
+    Ok(store)
 }
 
 /// How long a request waits for a pooled connection before answering 503.

@@ -5,7 +5,7 @@
 //! would skip the late one. Tweet inserts therefore take a transaction-scoped advisory lock:
 //! ids are assigned and committed one at a time, in order, across every node.
 //!
-//! A batch of plain tweets (no replies, no mentions: nothing to look up) is stored by one
+//! A batch of plain tweets (no replies, no mentions, no tags: nothing to look up or add) is stored by one
 //! statement in its own implicit transaction (`PLAIN_BATCH`), so the lock is held for one
 //! statement and its commit rather than across several round trips to the node.
 
@@ -16,13 +16,14 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
-use super::{accounts, follows, notifications, secrets, timelines, tweets};
+use super::{accounts, follows, notifications, search, secrets, timelines, tweets, words};
 use crate::domain::{Draft, Tweet};
 
 /// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).
 const TWEET_ORDER_LOCK: i64 = 0x63_68_69_72_70;
 
-/// Stores plain drafts (`$1` author ids, `$2` texts, `$3` created_at) in one statement: takes
+/// Stores plain drafts (`$1` author ids, `$2` texts, `$3` created_at, `$5` search words) in
+/// one statement: takes
 /// the tweet-order lock before any id is drawn (every row passes the join with `held` before
 /// the insert's projection calls `nextval`), inserts in draft order, then bumps each
 /// author's `tweet_count`, locking those rows in id order (the order follows use) after the
@@ -31,10 +32,11 @@ const TWEET_ORDER_LOCK: i64 = 0x63_68_69_72_70;
 /// each author's id and display name (`is_author` true).
 const PLAIN_BATCH: &str = "\
 WITH held AS MATERIALIZED (SELECT pg_advisory_xact_lock($4) AS locked), \
-drafts AS (SELECT d.author_id, d.text, d.ord \
-    FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS d(author_id, text, ord)), \
-inserted AS (INSERT INTO tweets (author_id, text, created_at) \
-    SELECT d.author_id, d.text, $3 FROM held, drafts d ORDER BY d.ord RETURNING id), \
+drafts AS (SELECT d.author_id, d.text, d.words, d.ord \
+    FROM unnest($1::bigint[], $2::text[], $5::text[]) WITH ORDINALITY AS d(author_id, text, words, ord)), \
+inserted AS (INSERT INTO tweets (author_id, text, created_at, search) \
+    SELECT d.author_id, d.text, $3, array_to_tsvector(string_to_array(d.words, ' ')) \
+    FROM held, drafts d ORDER BY d.ord RETURNING id), \
 authors AS MATERIALIZED (SELECT u.id, c.n FROM held, users u \
     JOIN (SELECT author_id, count(*) AS n FROM drafts GROUP BY author_id) c \
     ON c.author_id = u.id ORDER BY u.id FOR NO KEY UPDATE OF u), \
@@ -77,6 +79,9 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// How search statements are written here.
+    pub(super) const DIALECT: words::Dialect = words::Dialect::Postgres;
+
     /// `$1`'s followee ids, ascending, in one comma-separated text.
     const FOLLOWING_IDS_PACKED: &'static str = "SELECT COALESCE(string_agg(followee_id::text, ',' ORDER BY followee_id), '') \
          FROM follows WHERE follower_id = $1";
@@ -112,17 +117,19 @@ impl PostgresStore {
     ) -> Result<Option<Vec<Tweet>>, StoreError> {
         if drafts
             .iter()
-            .any(|d| d.reply_to.is_some() || !d.mentions.is_empty())
+            .any(|d| d.reply_to.is_some() || !d.mentions.is_empty() || !d.tags.is_empty())
         {
             return Ok(None);
         }
         let authors: Vec<i64> = drafts.iter().map(|d| d.author.id).collect();
         let texts: Vec<&str> = drafts.iter().map(|d| d.text.as_str()).collect();
+        let words: Vec<&str> = drafts.iter().map(|d| d.words.as_str()).collect();
         let rows: Vec<(bool, i64, Option<String>)> = sqlx::query_as(PLAIN_BATCH)
             .bind(&authors)
             .bind(&texts)
             .bind(created_at)
             .bind(TWEET_ORDER_LOCK)
+            .bind(&words)
             .fetch_all(&self.pool)
             .await?;
         let mut ids = Vec::with_capacity(drafts.len());
@@ -202,6 +209,7 @@ impl PostgresStore {
 
 accounts::impl_accounts!(PostgresStore);
 tweets::impl_tweets!(PostgresStore);
+search::impl_search!(PostgresStore);
 timelines::impl_timelines!(PostgresStore);
 follows::impl_follows!(PostgresStore);
 notifications::impl_notifications!(PostgresStore);

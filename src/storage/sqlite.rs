@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
-use super::{accounts, follows, notifications, secrets, timelines, tweets};
+use super::{accounts, follows, notifications, search, secrets, timelines, tweets, words};
 
 /// `Store` on a SQLite file.
 pub struct SqliteStore {
@@ -23,6 +23,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// How search statements are written here.
+    pub(super) const DIALECT: words::Dialect = words::Dialect::Sqlite;
+
     /// `$1`'s followee ids, ascending, in one comma-separated text.
     const FOLLOWING_IDS_PACKED: &'static str = "SELECT COALESCE(group_concat(followee_id, ','), '') \
          FROM (SELECT followee_id FROM follows WHERE follower_id = $1 ORDER BY followee_id)";
@@ -150,6 +153,7 @@ const HOME_AUTHORS_PER_STATEMENT: usize = 400;
 
 accounts::impl_accounts!(SqliteStore);
 tweets::impl_tweets!(SqliteStore);
+search::impl_search!(SqliteStore);
 timelines::impl_timelines!(SqliteStore);
 follows::impl_follows!(SqliteStore);
 notifications::impl_notifications!(SqliteStore);

@@ -24,20 +24,26 @@ macro_rules! shown {
            WHERE h.viewer_id = $1 AND h.author_id = t.author_id) "
     };
 }
+pub(super) use shown;
 /// Nor, for a reply, the author it answers: the lists that gather many authors (everyone,
-/// home) leave out threads with a hidden author.
+/// home, a tag's, search) leave out threads with a hidden author — suspended (`pu`, the
+/// parent's author joined by `tweet_joins!`), or hidden from the viewer.
 macro_rules! thread_shown {
     () => {
-        "AND (t.reply_to_author_id IS NULL OR NOT EXISTS (SELECT 1 FROM hides h \
-           WHERE h.viewer_id = $1 AND h.author_id = t.reply_to_author_id)) "
+        "AND pu.suspended_at IS NULL AND (t.reply_to_author_id IS NULL OR NOT EXISTS \
+           (SELECT 1 FROM hides h WHERE h.viewer_id = $1 AND h.author_id = t.reply_to_author_id)) "
     };
 }
+pub(super) use thread_shown;
 /// `thread_shown!` for the per-author home read (`home_ids_by_author`), whose one bound
 /// value is the viewer and whose table is `tweets` unaliased.
 pub(super) const THREAD_SHOWN_TO: &str = " AND (reply_to_author_id IS NULL OR NOT EXISTS \
      (SELECT 1 FROM hides h WHERE h.viewer_id = ";
-/// Closes `THREAD_SHOWN_TO` after the viewer's bound value.
-pub(super) const THREAD_SHOWN_TO_END: &str = " AND h.author_id = tweets.reply_to_author_id))";
+/// Closes `THREAD_SHOWN_TO` after the viewer's bound value (and leaves out replies to
+/// suspended accounts, as `thread_shown!` does).
+pub(super) const THREAD_SHOWN_TO_END: &str = " AND h.author_id = tweets.reply_to_author_id) \
+     AND NOT EXISTS (SELECT 1 FROM users s WHERE s.id = tweets.reply_to_author_id \
+     AND s.suspended_at IS NOT NULL))";
 
 /// `shown!` for one author's list (`$4`): asked once, not per row (uncorrelated, so
 /// PostgreSQL evaluates it once and keeps the index walk that stops after `limit` rows).

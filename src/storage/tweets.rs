@@ -9,16 +9,35 @@
 
 use crate::domain::{Author, Draft, ReplyTo, Tweet, UserRef};
 
-/// Columns and joins that make a `TweetRow`; `$1` is the viewer's user id (or NULL).
-macro_rules! tweet_select {
+/// The columns of a `TweetRow` (then `FROM` a source that names the tweet `t`, and
+/// `tweet_joins!`); `$1` is the viewer's user id (or NULL).
+macro_rules! tweet_columns {
     () => {
         "SELECT t.id, t.author_id, u.username, u.display_name, t.text, t.created_at, \
            (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id) AS like_count, \
            (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id AND l.user_id = $1) AS liked_by_me, \
            t.reply_to_id, t.reply_to_author_id, pu.username AS reply_to_username, \
-           t.reply_count, t.mentions_json \
-         FROM tweets t JOIN users u ON u.id = t.author_id \
-         LEFT JOIN users pu ON pu.id = t.reply_to_author_id "
+           t.reply_count, t.mentions_json, t.tags_json "
+    };
+}
+pub(super) use tweet_columns;
+
+/// The author (`u`) and the parent's author (`pu`) of tweet `t`.
+macro_rules! tweet_joins {
+    () => {
+        "JOIN users u ON u.id = t.author_id LEFT JOIN users pu ON pu.id = t.reply_to_author_id "
+    };
+}
+pub(super) use tweet_joins;
+
+/// Columns and joins that make a `TweetRow`; `$1` is the viewer's user id (or NULL).
+macro_rules! tweet_select {
+    () => {
+        concat!(
+            $crate::storage::tweets::tweet_columns!(),
+            "FROM tweets t ",
+            $crate::storage::tweets::tweet_joins!()
+        )
     };
 }
 pub(super) use tweet_select;
@@ -39,6 +58,9 @@ pub(super) const DROP_REPLY_COUNT: &str = "UPDATE tweets SET reply_count = reply
      WHERE id = (SELECT reply_to_id FROM tweets WHERE id = $1 AND author_id = $2)";
 /// A user by username key, as a `UserRef`.
 pub(super) const USER_REF_BY_KEY: &str = "SELECT id, username FROM users WHERE username_key = $1";
+/// `$1` tag, `$2` tweet, `$3` author, `$4` when.
+pub(super) const INSERT_TAG: &str = "INSERT INTO tweet_tags (tag, tweet_id, author_id, created_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (tag, tweet_id) DO NOTHING";
 /// `$1` tweet, `$2` user, `$3` position.
 pub(super) const INSERT_MENTION: &str = "INSERT INTO mentions (tweet_id, user_id, position) \
      VALUES ($1, $2, $3) ON CONFLICT (tweet_id, user_id) DO NOTHING";
@@ -73,6 +95,7 @@ pub(super) struct TweetRow {
     pub reply_to_username: Option<String>,
     pub reply_count: i64,
     pub mentions_json: String,
+    pub tags_json: String,
 }
 
 impl From<TweetRow> for Tweet {
@@ -99,6 +122,8 @@ impl From<TweetRow> for Tweet {
             // Written by `create_tweets` from a `Vec<UserRef>`; a row that does not read
             // back shows no mentions rather than failing the whole page.
             mentions: serde_json::from_str(&row.mentions_json).unwrap_or_default(),
+            // Written by `create_tweets` from the draft's tags; as for mentions.
+            tags: serde_json::from_str(&row.tags_json).unwrap_or_default(),
         }
     }
 }
@@ -203,19 +228,30 @@ macro_rules! impl_tweets {
                     }
                     r.mentions_json = serde_json::to_string(&r.mentions)
                         .map_err(|e| anyhow::anyhow!("cannot encode mentions: {e}"))?;
+                    r.tags_json = serde_json::to_string(&draft.tag_names())
+                        .map_err(|e| anyhow::anyhow!("cannot encode tags: {e}"))?;
                     resolved.push(r);
                 }
+                let postgres = Self::DIALECT == $crate::storage::words::Dialect::Postgres;
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO tweets (author_id, text, created_at, reply_to_id, \
-                     reply_to_author_id, mentions_json) ",
+                     reply_to_author_id, mentions_json, tags_json",
                 );
+                // PostgreSQL keeps the search words in the row (SQLite in FTS5, below).
+                insert.push(if postgres { ", search) " } else { ") " });
                 insert.push_values(drafts.iter().zip(&resolved), |mut row, (draft, r)| {
                     row.push_bind(draft.author.id)
                         .push_bind(draft.text.as_str())
                         .push_bind(created_at)
                         .push_bind(r.reply_to.as_ref().map(|p| p.id))
                         .push_bind(r.reply_to.as_ref().map(|p| p.author.id))
-                        .push_bind(r.mentions_json.as_str());
+                        .push_bind(r.mentions_json.as_str())
+                        .push_bind(r.tags_json.as_str());
+                    if postgres {
+                        row.push("array_to_tsvector(string_to_array(")
+                            .push_bind_unseparated(draft.words.as_str())
+                            .push_unseparated(", ' '))");
+                    }
                 });
                 insert.push(" RETURNING id");
                 let rows: Vec<(i64,)> = insert.build_query_as().fetch_all(&mut *tx).await?;
@@ -240,6 +276,24 @@ macro_rules! impl_tweets {
                             .fetch_one(&mut *tx)
                             .await?;
                     names.insert(author, name);
+                }
+                for (id, draft) in ids.iter().zip(drafts) {
+                    for tag in &draft.tags {
+                        sqlx::query(sql::INSERT_TAG)
+                            .bind(tag.as_str())
+                            .bind(*id)
+                            .bind(draft.author.id)
+                            .bind(created_at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    if !postgres && !draft.words.is_empty() {
+                        sqlx::query($crate::storage::words::SQLITE_INDEX_WORDS)
+                            .bind(*id)
+                            .bind(draft.words.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 for (id, r) in ids.iter().zip(&resolved) {
                     for (position, user) in r.mentions.iter().enumerate() {
@@ -423,6 +477,7 @@ pub(super) fn new_tweet(
         reply_to: resolved.reply_to.clone(),
         reply_count: 0,
         mentions: resolved.mentions.clone(),
+        tags: draft.tag_names(),
     }
 }
 
@@ -432,4 +487,5 @@ pub(super) struct Resolved {
     pub reply_to: Option<ReplyTo>,
     pub mentions: Vec<UserRef>,
     pub mentions_json: String,
+    pub tags_json: String,
 }

@@ -20,6 +20,7 @@ mod origins_and_caps;
 mod profiles;
 mod replies;
 mod safety;
+mod search;
 mod sessions;
 mod site;
 mod socket_protocol;

@@ -276,7 +276,7 @@ impl SocketIo {
         let Some(request) = WatchRequest::parse(arg) else {
             return events::watch_error(
                 "invalid_timeline",
-                "Watch \"everyone\", \"home\", \"user:<username>\" or \"replies:<tweet id>\".",
+                "Watch \"everyone\", \"home\", \"user:<username>\", \"replies:<tweet id>\" or \"tag:<name>\".",
             );
         };
         let store = &self.context.store;
@@ -307,6 +307,7 @@ impl SocketIo {
                 Ok(None) => return events::watch_error("not_found", "There is no such tweet."),
                 Err(e) => return unavailable(&e),
             },
+            WatchRequest::Tag(tag) => Timeline::Tag(tag.as_str().into()),
         };
         answer(self.index.lock().watch(key, timeline))
     }

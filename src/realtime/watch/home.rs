@@ -23,7 +23,7 @@ impl<S: Clone> WatchIndex<S> {
     ) -> Result<(), WatchError> {
         let watcher = self.sockets.get(&key).ok_or(WatchError::UnknownSocket)?;
         let user = watcher.user.ok_or(WatchError::NotSignedIn)?;
-        let (old, handle) = (watcher.timeline, watcher.handle.clone());
+        let (old, handle) = (watcher.timeline.clone(), watcher.handle.clone());
         if old == Timeline::Home {
             return Ok(());
         }

@@ -10,6 +10,8 @@
 //! - `everyone`: sockets on the global timeline (the default, as in the tutorial);
 //! - `by_author[a]`: sockets on `user:<a>`;
 //! - `by_parent[t]`: sockets on `replies:<t>`;
+//! - `by_tag[name]`: sockets on `tag:<name>` (a tweet with several tags reaches each of
+//!   their sets; a socket is in one set, so still once);
 //! - `homes[slot]`: the `home` sockets of one user, with that user's followees; and the
 //!   inverted `followers_online[a]`: the slots of the users with a home socket here who
 //!   follow `a`.
@@ -49,13 +51,14 @@ mod sockets;
 mod tests;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use ids::Ids;
 
 use crate::domain::visibility::Facts;
 
 /// A timeline a socket can watch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Timeline {
     /// Every tweet.
     Everyone,
@@ -65,6 +68,8 @@ pub enum Timeline {
     User(i64),
     /// The direct replies to one tweet (by tweet id).
     Replies(i64),
+    /// The tweets that carry one tag (by its normalised name).
+    Tag(Arc<str>),
 }
 
 /// What the index needs to know of a tweet to route it: what the visibility rule needs
@@ -101,6 +106,7 @@ pub struct WatchIndex<S> {
     everyone: HashMap<Key, S>,
     by_author: HashMap<i64, HashMap<Key, S>>,
     by_parent: HashMap<i64, HashMap<Key, S>>,
+    by_tag: HashMap<Arc<str>, HashMap<Key, S>>,
     /// By slot; `None` for a free slot (listed in `free_slots`) or a dead one.
     homes: Vec<Option<Home<S>>>,
     free_slots: Vec<Slot>,
@@ -164,6 +170,7 @@ impl<S> Default for WatchIndex<S> {
             everyone: HashMap::new(),
             by_author: HashMap::new(),
             by_parent: HashMap::new(),
+            by_tag: HashMap::new(),
             homes: Vec::new(),
             free_slots: Vec::new(),
             dead_slots: Vec::new(),

@@ -8,7 +8,8 @@ use crate::domain::visibility::{Audiences, List};
 impl<S: Clone> WatchIndex<S> {
     /// Every socket a tweet is announced to: those watching a timeline that gains it, except
     /// its author's own and those of viewers who hide it. Each socket at most once.
-    pub fn recipients(&self, tweet: Routing, mut visit: impl FnMut(&S)) -> usize {
+    /// `tags` are the tweet's hashtags' names.
+    pub fn recipients(&self, tweet: Routing, tags: &[String], mut visit: impl FnMut(&S)) -> usize {
         let audiences = Audiences::of(tweet);
         let mut count = 0;
         let author_sockets = self.by_user.get(&tweet.author);
@@ -44,6 +45,12 @@ impl<S: Clone> WatchIndex<S> {
         {
             let gathers = List::Replies(parent).gathers();
             watchers.iter().for_each(|(k, h)| send(k, h, gathers));
+        }
+        for tag in tags {
+            if let Some(watchers) = self.by_tag.get(tag.as_str()) {
+                let gathers = List::Tag.gathers();
+                watchers.iter().for_each(|(k, h)| send(k, h, gathers));
+            }
         }
         // `audiences.home_of` is the author: their own home sockets are never told.
         if let Some(slots) = self.followers_online.get(&audiences.homes_following) {

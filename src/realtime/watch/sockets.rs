@@ -43,21 +43,31 @@ impl<S: Clone> WatchIndex<S> {
     /// Watch a timeline other than `home` (use `watch_home` for that).
     pub fn watch(&mut self, key: Key, timeline: Timeline) -> Result<(), WatchError> {
         let watcher = self.sockets.get(&key).ok_or(WatchError::UnknownSocket)?;
-        let (user, old, handle) = (watcher.user, watcher.timeline, watcher.handle.clone());
-        match timeline {
+        let (user, old, handle) = (
+            watcher.user,
+            watcher.timeline.clone(),
+            watcher.handle.clone(),
+        );
+        match &timeline {
             Timeline::Home => return Err(WatchError::NotSignedIn),
             Timeline::Everyone => {
                 self.everyone.insert(key, handle);
             }
             Timeline::User(author) => {
                 self.by_author
-                    .entry(author)
+                    .entry(*author)
                     .or_default()
                     .insert(key, handle);
             }
             Timeline::Replies(parent) => {
                 self.by_parent
-                    .entry(parent)
+                    .entry(*parent)
+                    .or_default()
+                    .insert(key, handle);
+            }
+            Timeline::Tag(name) => {
+                self.by_tag
+                    .entry(name.clone())
                     .or_default()
                     .insert(key, handle);
             }
@@ -84,7 +94,7 @@ impl<S: Clone> WatchIndex<S> {
     /// The timeline a socket watches.
     #[cfg(test)]
     pub fn timeline(&self, key: Key) -> Option<Timeline> {
-        self.sockets.get(&key).map(|w| w.timeline)
+        self.sockets.get(&key).map(|w| w.timeline.clone())
     }
 
     pub(super) fn set_timeline(&mut self, key: Key, timeline: Timeline) {
@@ -101,6 +111,14 @@ impl<S: Clone> WatchIndex<S> {
             }
             Timeline::User(author) => remove_from(&mut self.by_author, author, key),
             Timeline::Replies(parent) => remove_from(&mut self.by_parent, parent, key),
+            Timeline::Tag(name) => {
+                if let Some(set) = self.by_tag.get_mut(&name) {
+                    set.remove(&key);
+                    if set.is_empty() {
+                        self.by_tag.remove(&name);
+                    }
+                }
+            }
             Timeline::Home => {
                 let Some(user) = user else { return };
                 let Some(&slot) = self.home_slot.get(&user) else {

@@ -25,6 +25,7 @@ fn recipients(index: &WatchIndex<Key>, author: i64, reply_to: Option<i64>) -> Ve
             reply_to,
             reply_to_author: None,
         },
+        &[],
         |k| out.push(*k),
     );
     out.sort_unstable();
@@ -252,6 +253,7 @@ fn thread(index: &WatchIndex<Key>, author: i64, parent: i64, parent_author: i64)
             reply_to: Some(parent),
             reply_to_author: Some(parent_author),
         },
+        &[],
         |k| out.push(*k),
     );
     out.sort_unstable();
@@ -344,4 +346,49 @@ fn slots_left_are_swept_in_batches_and_never_inherited() {
         index.disconnect(key);
     }
     assert!(index.is_empty());
+}
+
+fn tagged(index: &WatchIndex<Key>, author: i64, tags: &[&str]) -> Vec<Key> {
+    let tags: Vec<String> = tags.iter().map(|t| (*t).to_owned()).collect();
+    let mut out = Vec::new();
+    index.recipients(
+        Routing {
+            author,
+            reply_to: None,
+            reply_to_author: None,
+        },
+        &tags,
+        |k| out.push(*k),
+    );
+    out.sort_unstable();
+    out
+}
+
+#[test]
+fn tag_watchers_hear_tweets_with_their_tag_once_and_never_from_hidden_authors() {
+    let mut index = WatchIndex::default();
+    let rust = Timeline::Tag("rust".into());
+    for (key, user) in [(1, Some(10)), (2, None), (3, Some(11)), (4, Some(12))] {
+        index.connect(key, key, user);
+    }
+    index.watch(1, rust.clone()).unwrap();
+    index.watch(2, rust.clone()).unwrap();
+    index.watch(3, Timeline::Tag("go".into())).unwrap();
+    index.watch(4, rust.clone()).unwrap();
+    index.hide_changed(HideChange {
+        viewer: 12,
+        author: 20,
+        hidden: true,
+    });
+    assert_eq!(tagged(&index, 20, &["rust", "go"]), [1, 2, 3]);
+    assert_eq!(tagged(&index, 20, &["tokio"]), Vec::<Key>::new());
+    // The author's own sockets are never told.
+    assert_eq!(tagged(&index, 10, &["rust"]), [2, 4]);
+    // Moving off the tag, and disconnecting, leave its set.
+    index.watch(1, Timeline::Everyone).unwrap();
+    index.disconnect(2);
+    index.disconnect(4);
+    assert_eq!(tagged(&index, 20, &["rust"]), [1]);
+    assert!(!index.by_tag.contains_key("rust"));
+    assert_eq!(index.timeline(3), Some(Timeline::Tag("go".into())));
 }
