@@ -15,7 +15,7 @@ before(async () => {
   env = await setUp();
   ada = await env.client.signUp('ada');
   bob = await env.client.signUp('bob_builder');
-  cy = await env.client.signUp('cy');
+  cy = await env.client.signUp('cyd');
   const named = await fetch(env.url('/api/me'), {
     method: 'PATCH',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bob.token}` },
@@ -43,12 +43,27 @@ async function settled(page, view) {
   await page.waitForSelector(`html[data-view="${view}"][data-loading="false"]`);
 }
 
-test('the server answers the search and tag pages with the app', async () => {
-  for (const path of ['/search', '/search?q=rust&type=users', '/tags/rust', '/tags/Caf%C3%A9']) {
+test('the server answers the search and tag pages with the app; a name that is no tag’s, 404', async () => {
+  for (const path of ['/search', '/search?q=rust&type=users', '/tags/rust', '/tags/Caf%C3%A9', '/tags/%23rust', '/tags/unused']) {
     const res = await fetch(env.url(path));
     assert.equal(res.status, 200, path);
     assert.match(await res.text(), /<script type="module" src="\/static\/js\/main.js">/, path);
   }
+  for (const path of ['/tags/123', '/tags/a%20b', `/tags/${'x'.repeat(101)}`]) {
+    const res = await fetch(env.url(path));
+    assert.equal(res.status, 404, path);
+    assert.match(await res.text(), /<script type="module" src="\/static\/js\/main.js">/, path);
+  }
+  const r = await env.open({ path: '/tags/123' });
+  await settled(r.page, 'notfound');
+  assert.match(await r.page.locator('#not-found').textContent(), /not a hashtag/);
+  const unused = await env.open({ path: '/tags/Unused' });
+  await settled(unused.page, 'tag');
+  assert.equal(await unused.page.locator('#view-header h1').textContent(), '#unused');
+  assert.equal(await unused.page.locator('#timeline-status').textContent(), 'No tweets with #unused yet.');
+  assert.deepEqual([...r.errors, ...unused.errors], []);
+  await r.context.close();
+  await unused.context.close();
 });
 
 test('search from the header: matching tweets ignoring accents, then people, and back', async () => {
@@ -84,9 +99,9 @@ test('search from the header: matching tweets ignoring accents, then people, and
   assert.ok(names.includes('bob_builder'), `bob found by his display name "Adélaïde": ${names}`);
   assert.equal(await page.locator('#timeline').isVisible(), false);
   // A new search from the People tab stays on People.
-  await searchFor(page, 'cy');
-  await page.waitForURL((u) => u.searchParams.get('q') === 'cy' && u.searchParams.get('type') === 'users');
-  await page.locator('#people-list > li[data-username="cy"]').waitFor();
+  await searchFor(page, 'cyd');
+  await page.waitForURL((u) => u.searchParams.get('q') === 'cyd' && u.searchParams.get('type') === 'users');
+  await page.locator('#people-list > li[data-username="cyd"]').waitFor();
 
   await page.goBack();
   await page.waitForURL((u) => u.searchParams.get('q') === 'ad' && u.searchParams.get('type') === 'users');
