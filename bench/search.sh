@@ -174,7 +174,7 @@ for b in "${backends[@]}"; do
     index_seeded sqlite "$url"
   else
     echo "seeding PostgreSQL…" >&2
-    psql -q "$pgurl" -c "DROP DATABASE IF EXISTS ${db}_seeded WITH (FORCE)" -c "CREATE DATABASE ${db}_seeded" >/dev/null
+    psql -q "$pgurl" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ${db}_seeded WITH (FORCE)" -c "CREATE DATABASE ${db}_seeded" >/dev/null
     url="${pgurl%/*}/${db}_seeded"
     start "$url" && stop
     seed_postgres "$url"
@@ -201,7 +201,7 @@ if [[ -z ${NO_POST:-} ]]; then
           cp "$tmp/seeded.db" "$tmp/run.db"
           url="sqlite://$tmp/run.db"
         else
-          psql -q "$pgurl" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+          psql -q "$pgurl" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
             -c "CREATE DATABASE $db TEMPLATE ${db}_seeded" >/dev/null
           url=$benchurl
         fi
