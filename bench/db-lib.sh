@@ -24,17 +24,26 @@ if [[ -z $bin ]]; then
 fi
 
 start() { # DATABASE_URL [EXTRA FLAGS…]: run the server in the background, wait until it answers
-  local url=$1
+  try_start "$@" && return
+  cat "$tmp/server.log" >&2
+  exit 1
+}
+
+try_start() { # DATABASE_URL [EXTRA FLAGS…]: as `start`, but a server that exits or never
+  local url=$1 # answers is a failure (status 1, $server unset, its log in $tmp/server.log)
   shift
   "$bin" serve --addr "127.0.0.1:$port" --database-url "$url" --rate-limits off \
     --log-format text "$@" >"$tmp/server.log" 2>&1 &
   server=$!
   for _ in $(seq 600); do
     curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return
+    kill -0 "$server" 2>/dev/null || break
     sleep 0.1
   done
-  cat "$tmp/server.log" >&2
-  exit 1
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  server=""
+  return 1
 }
 
 stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }

@@ -10,14 +10,17 @@
 # RELEASE build with its default settings, times `GET /api/search` for a common word, two
 # words, a rare word, a prefix and a tag, and `GET /api/tags/{name}/tweets`: p50/p99 ms over
 # RUNS sequential requests on one keep-alive connection, signed in as a reader who hides
-# nobody. Last, posting throughput (wrk, 2 threads x 50 connections, POST_SECONDS s, tweets
-# with words and tags) on the seeded databases with indexing on and off (`--search-index off`),
-# alternating, ROUNDS rounds; each run starts from a fresh copy of the seeded data.
+# nobody. Last, posting throughput (wrk, 2 threads x 50 connections, POST_SECONDS s, a new
+# tweet of Zipf-drawn words per request, a tenth with a tag) with the index and without it,
+# alternating, ROUNDS rounds, each run on a fresh copy of its seeded database: "without" is
+# OFF_BIN, a build without search (say, of the commit before it; its own databases hold the
+# same tweets, unindexed), or else this build with OFF_FLAGS.
 #
 #   bench/search.sh                      # builds target/release/chirp unless CHIRP_BIN is set
 #   TWEETS=100000 RUNS=200 bench/search.sh
 #   ONLY=sqlite bench/search.sh          # or ONLY=postgres
 #   NO_POST=1 bench/search.sh            # the searches only
+#   POST_ONLY=1 OFF_BIN=<build without search> bench/search.sh   # posting only
 #
 # Needs psql, sqlite3, node, wrk and PostgreSQL at $PGURL (default
 # postgres://postgres@127.0.0.1:5432/test); creates and drops chirp_bench_search. Prints a
@@ -39,7 +42,10 @@ benchurl="${pgurl%/*}/$db"
 backends=(sqlite postgres)
 [[ -n ${ONLY:-} ]] && backends=("$ONLY")
 
-drop=("$db" "${db}_seeded")
+off_bin="${OFF_BIN:-}"
+read -r -a off_flags <<<"${OFF_FLAGS:---search-index off}"
+
+drop=("$db" "${db}_seeded" "${db}_off")
 # shellcheck source=bench/db-lib.sh
 . "$here/db-lib.sh"
 
@@ -73,7 +79,6 @@ CREATE TEMP TABLE seed (id INTEGER, author_id INTEGER, created_at INTEGER, text 
 .mode tabs
 .import $tmp/seed/tweets.tsv seed
 INSERT INTO tweets (id, author_id, text, created_at) SELECT id, author_id, text, created_at FROM seed ORDER BY id;
-UPDATE search_backfill SET upto = (SELECT MAX(id) FROM tweets);
 UPDATE users SET tweet_count = (SELECT COUNT(*) FROM tweets t WHERE t.author_id = users.id);
 COMMIT;
 SQL
@@ -91,7 +96,6 @@ CREATE TEMP TABLE seed (id BIGINT, author_id BIGINT, created_at BIGINT, text TEX
 INSERT INTO tweets (id, author_id, text, created_at) OVERRIDING SYSTEM VALUE
   SELECT id, author_id, text, created_at FROM seed ORDER BY id;
 SELECT setval(pg_get_serial_sequence('tweets', 'id'), (SELECT MAX(id) FROM tweets));
-UPDATE search_backfill SET upto = (SELECT MAX(id) FROM tweets);
 UPDATE users SET tweet_count = (SELECT COUNT(*) FROM tweets t WHERE t.author_id = users.id);
 COMMIT;
 SQL
@@ -107,30 +111,56 @@ index_size() { # BACKEND URL → MiB the search index and the tag rows take on d
   fi
 }
 
-backfill_left() { # BACKEND URL → the highest tweet id the server has still to index
+sql() { # BACKEND URL STATEMENT → its answer
+  if [[ $1 == sqlite ]]; then sqlite3 "${2#sqlite://}" "$3"; else psql -Atq "$2" -c "$3"; fi
+}
+
+# A database migrated by BIN and seeded with the tweets, unindexed: sets $url.
+seed() { # BACKEND NAME BIN
+  local bin=$3
   if [[ $1 == sqlite ]]; then
-    sqlite3 "${2#sqlite://}" 'SELECT upto FROM search_backfill'
+    url="sqlite://$tmp/$2.db"
   else
-    psql -Atq "$2" -c 'SELECT upto FROM search_backfill'
+    psql -q "$pgurl" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ${db}_$2 WITH (FORCE)" \
+      -c "CREATE DATABASE ${db}_$2" >/dev/null
+    url="${pgurl%/*}/${db}_$2"
+  fi
+  start "$url" && stop
+  "seed_$1" "${url#sqlite://}"
+}
+
+# The statistics the planners use, as a database in use would have them.
+analyze() { # BACKEND URL
+  if [[ $1 == sqlite ]]; then
+    sqlite3 "${2#sqlite://}" 'ANALYZE tweets; ANALYZE users; PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+    if [[ $(sql sqlite "$2" "SELECT COUNT(*) FROM sqlite_master WHERE name = 'tweet_tags'") == 1 ]]; then
+      sqlite3 "${2#sqlite://}" 'ANALYZE tweet_tags;' >/dev/null
+    fi
+  else
+    psql -q "$2" -c 'VACUUM ANALYZE' >/dev/null
   fi
 }
 
-# Start the server on the seeded database and wait until it has indexed every tweet; then
-# the statistics the planners use, as a database in use would have them.
+# Have the server index every seeded tweet (its backfill, told that all of them are still to
+# index), wait until it has, then analyze.
 index_seeded() { # BACKEND URL
   local t0=$SECONDS left
-  start "$2"
-  while left=$(backfill_left "$1" "$2") && ((left > 0)); do
+  sql "$1" "$2" 'UPDATE search_backfill SET upto = (SELECT MAX(id) FROM tweets)' >/dev/null
+  # On SQLite a start-up write can wait out its 5 s busy timeout behind the backfill's
+  # back-to-back batches, and the server exits ("database is locked"): start it again (the
+  # batches done are kept).
+  local tries=0
+  until try_start "$2"; do
+    ((++tries < 10)) || { cat "$tmp/server.log" >&2; exit 1; }
+    echo "the server did not start during the backfill ($(grep -o 'error: .*' "$tmp/server.log" | head -1)); again" >&2
+  done
+  while left=$(sql "$1" "$2" 'SELECT upto FROM search_backfill') && ((left > 0)); do
     ((SECONDS - t0 < 3600)) || { echo "the backfill is stuck at $left" >&2; exit 1; }
     sleep 2
   done
   stop
   backfill_s[$1]=$((SECONDS - t0))
-  if [[ $1 == sqlite ]]; then
-    sqlite3 "${2#sqlite://}" 'ANALYZE tweets; ANALYZE tweet_tags; ANALYZE users; PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
-  else
-    psql -q "$2" -c 'VACUUM ANALYZE' >/dev/null
-  fi
+  analyze "$1" "$2"
 }
 
 http_ms() { # PATH MIN-ITEMS → "p50 / p99" (ms), the first answer holding MIN-ITEMS or more
@@ -166,20 +196,10 @@ label[tag_list]="\`GET /api/tags/$(probe tag tag)/tweets\` ($(probe tag matches)
 expect() { local m; m=$(probe "${1/tag_list/tag}" matches); ((m < 20)) && echo "$m" || echo 20; }
 
 for b in "${backends[@]}"; do
-  if [[ $b == sqlite ]]; then
-    echo "seeding SQLite…" >&2
-    url="sqlite://$tmp/seeded.db"
-    start "$url" && stop
-    seed_sqlite "$tmp/seeded.db"
-    index_seeded sqlite "$url"
-  else
-    echo "seeding PostgreSQL…" >&2
-    psql -q "$pgurl" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ${db}_seeded WITH (FORCE)" -c "CREATE DATABASE ${db}_seeded" >/dev/null
-    url="${pgurl%/*}/${db}_seeded"
-    start "$url" && stop
-    seed_postgres "$url"
-    index_seeded postgres "$url"
-  fi
+  echo "seeding $b…" >&2
+  seed "$b" seeded "$bin"
+  index_seeded "$b" "$url"
+  if [[ -n ${POST_ONLY:-} ]]; then continue; fi
   echo "timing searches on $b…" >&2
   start "$url"
   for n in "${names[@]}"; do result[$b,$n]="$(http_ms "${path[$n]}" "$(expect "$n")")"; done
@@ -188,66 +208,88 @@ for b in "${backends[@]}"; do
   index_mib[$b]=$(index_size "$b" "$url")
 done
 
-# Posting: with the search index and without it, alternating, each run on a fresh copy of the
-# seeded database, so that both write into an index of TWEETS tweets.
+# Posting: with the search index and without it, alternating, each run on a fresh copy of its
+# seeded database, so that both write beside TWEETS tweets (and the indexed one into an index
+# of them).
 declare -A posts
 if [[ -z ${NO_POST:-} ]]; then
+  off_desc="this build with \`${off_flags[*]}\`"
+  [[ -n $off_bin ]] && off_desc="\`$off_bin\`, a build without search"
   for b in "${backends[@]}"; do
+    if [[ -n $off_bin ]]; then
+      echo "seeding $b for the build without search…" >&2
+      seed "$b" off "$off_bin"
+      analyze "$b" "$url"
+    fi
     for i in $(seq "$rounds"); do
       for mode in on off; do
-        flags=()
-        [[ $mode == off ]] && flags=(--search-index off)
+        run_bin=$bin flags=() from=seeded
+        if [[ $mode == off ]]; then
+          if [[ -n $off_bin ]]; then run_bin=$off_bin from=off; else flags=("${off_flags[@]}"); fi
+        fi
         if [[ $b == sqlite ]]; then
-          cp "$tmp/seeded.db" "$tmp/run.db"
+          rm -f "$tmp/run.db" "$tmp/run.db-wal" "$tmp/run.db-shm" # a stale WAL would be replayed
+          cp "$tmp/$from.db" "$tmp/run.db"
           url="sqlite://$tmp/run.db"
         else
           psql -q "$pgurl" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
-            -c "CREATE DATABASE $db TEMPLATE ${db}_seeded" >/dev/null
+            -c "CREATE DATABASE $db TEMPLATE ${db}_$from" >/dev/null
           url=$benchurl
         fi
         echo "posting on $b, index $mode, round $i…" >&2
-        start "$url" "${flags[@]}"
+        bin=$run_bin start "$url" "${flags[@]}"
         posts[$b,$mode]+="$(post_rate) "
         stop
       done
     done
   done
-  rm -f "$tmp/run.db"
+  rm -f "$tmp/run.db" "$tmp/run.db-wal" "$tmp/run.db-shm"
 fi
 
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-{
-  echo "release build \`$bin\`; $tweets tweets ($(node -e "console.log(require('$tmp/seed/probes.json').tag_rows)") tag rows), HTTP p50 / p99 ms over $runs sequential requests (limit 20, signed in)"
+row() { # LABEL ARRAY-NAME: one row of the table, a cell per backend
+  local -n row_cells=$2
+  printf '| %s |' "$1"
+  for b in "${backends[@]}"; do printf ' %s |' "${row_cells[$b]}"; done
   echo
-  printf '| request |'; for b in "${backends[@]}"; do printf ' %s |' "$b"; done; echo
+}
+header() { # FIRST-COLUMN
+  printf '| %s |' "$1"; for b in "${backends[@]}"; do printf ' %s |' "$b"; done; echo
   printf '|---|'; for _ in "${backends[@]}"; do printf -- '---|'; done; echo
-  for n in "${names[@]}"; do
-    printf '| %s |' "${label[$n]}"
-    for b in "${backends[@]}"; do printf ' %s |' "${result[$b,$n]}"; done
+}
+
+{
+  tags=$(node -e "console.log(require('$tmp/seed/probes.json').tag_rows)")
+  echo "release build \`$bin\`; $tweets tweets with $tags tag uses; indexing them (the server's backfill): $(
+    for b in "${backends[@]}"; do printf '%s %s s; ' "$b" "${backfill_s[$b]}"; done)"
+  if [[ -z ${POST_ONLY:-} ]]; then
     echo
-  done
-  printf '| indexing the seeded tweets (the server'"'"'s backfill), s |'
-  for b in "${backends[@]}"; do printf ' %s |' "${backfill_s[$b]}"; done; echo
-  printf '| search index and tag rows on disk, MiB |'
-  for b in "${backends[@]}"; do printf ' %s |' "${index_mib[$b]}"; done; echo
-  printf '| server RSS after the searches, MiB |'
-  for b in "${backends[@]}"; do printf ' %s |' "${rss[$b]}"; done; echo
+    echo "HTTP p50 / p99 ms over $runs sequential requests (limit 20, signed in):"
+    echo
+    header request
+    for n in "${names[@]}"; do
+      declare -A cells=()
+      for b in "${backends[@]}"; do cells[$b]=${result[$b,$n]}; done
+      row "${label[$n]}" cells
+    done
+    row "search index and tag rows on disk, MiB" index_mib
+    row "server RSS after the searches, MiB" rss
+  fi
   if [[ -z ${NO_POST:-} ]]; then
     echo
-    echo "POST /api/tweets, wrk 2 threads x 50 connections x ${post_seconds} s, median of $rounds (each run's requests/s in brackets)"
+    echo "POST /api/tweets, wrk 2 threads x 50 connections x ${post_seconds} s, median of $rounds (each run's requests/s in brackets); without the index: $off_desc"
     echo
-    printf '| posting |'; for b in "${backends[@]}"; do printf ' %s |' "$b"; done; echo
-    printf '|---|'; for _ in "${backends[@]}"; do printf -- '---|'; done; echo
+    header posting
     for mode in on off; do
-      printf '| index %s, requests/s |' "$mode"
-      for b in "${backends[@]}"; do printf ' %s (%s) |' "$(median "${posts[$b,$mode]}")" "${posts[$b,$mode]% }"; done
-      echo
+      declare -A cells=()
+      for b in "${backends[@]}"; do cells[$b]="$(median "${posts[$b,$mode]}") (${posts[$b,$mode]% })"; done
+      row "index $mode, requests/s" cells
     done
-    printf '| with the index / without |'
+    declare -A cells=()
     for b in "${backends[@]}"; do
-      printf ' %s%% |' "$(awk -v a="$(median "${posts[$b,on]}")" -v b="$(median "${posts[$b,off]}")" 'BEGIN { printf "%.0f", 100 * a / b }')"
+      cells[$b]=$(awk -v a="$(median "${posts[$b,on]}")" -v b="$(median "${posts[$b,off]}")" 'BEGIN { printf "%.0f%%", 100 * a / b }')
     done
-    echo
+    row "with the index / without" cells
   fi
 } | tee "$out"
