@@ -164,7 +164,8 @@ run_search() {
     return 0
   fi
   log "the search stage: $SEARCH_TWEETS tweets (bench/search.sh)"
-  CHIRP_BIN="$CHIRP" TWEETS="$SEARCH_TWEETS" PGURL="$PG_ADMIN" OUT="$OUT/search.md" \
+  # Posting beside a build without search when $CHIRP_OFF_BIN names one (bench/search.sh).
+  CHIRP_BIN="$CHIRP" OFF_BIN="${CHIRP_OFF_BIN:-}" TWEETS="$SEARCH_TWEETS" PGURL="$PG_ADMIN" OUT="$OUT/search.md" \
     ROUNDS="$([[ $QUICK == 1 ]] && echo 1 || echo 3)" "$BENCH/search.sh"
 }
 if [[ $SEARCH_ONLY == 1 ]]; then

@@ -14,7 +14,7 @@
 # tweet of Zipf-drawn words per request, a tenth with a tag) with the index and without it,
 # alternating, ROUNDS rounds, each run on a fresh copy of its seeded database: "without" is
 # OFF_BIN, a build without search (say, of the commit before it; its own databases hold the
-# same tweets, unindexed), or else this build with OFF_FLAGS.
+# same tweets, unindexed), or else this build with OFF_FLAGS; neither set, no posting.
 #
 #   bench/search.sh                      # builds target/release/chirp unless CHIRP_BIN is set
 #   TWEETS=100000 RUNS=200 bench/search.sh
@@ -43,7 +43,12 @@ backends=(sqlite postgres)
 [[ -n ${ONLY:-} ]] && backends=("$ONLY")
 
 off_bin="${OFF_BIN:-}"
-read -r -a off_flags <<<"${OFF_FLAGS:---search-index off}"
+read -r -a off_flags <<<"${OFF_FLAGS:-}"
+# Without a build or flags to compare with, there is nothing to set posting beside.
+if [[ -z $off_bin && ${#off_flags[@]} == 0 && -z ${NO_POST:-} ]]; then
+  echo "no OFF_BIN (a build without search) nor OFF_FLAGS: posting is not measured" >&2
+  NO_POST=1
+fi
 
 drop=("$db" "${db}_seeded" "${db}_off")
 # shellcheck source=bench/db-lib.sh
