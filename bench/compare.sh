@@ -10,12 +10,16 @@
 #   bench/compare.sh                          the full suite: 3 rounds, ~14 min on 2 cores
 #   bench/compare.sh --quick                  the same stages, smaller, 1 round (~3 min)
 #   bench/compare.sh --quick --cluster-only   only the cluster stage, small (~1 min)
+#   bench/compare.sh --search-only            only the search stage (Chirp alone, 1M tweets)
 #
 # Options: --repeat N (rounds), --only chirp|node, --no-build, --no-soak (skip the 19k-socket
 # hold), --no-home (skip the home-timeline stage), --home-only (only it), --home-sockets N,
-# --no-cluster (skip the cluster stage), --cluster-only (only it), --out DIR (default
-# bench/results), --publish (put the table into BENCHMARKS.md). The cluster stage needs
-# redis-server and (for Chirp) PostgreSQL at $CHIRP_TEST_POSTGRES_URL (default
+# --no-cluster (skip the cluster stage), --cluster-only (only it), --no-search (skip the
+# search stage), --search-only (only it), --search-tweets N (default 1M, quick 100k), --out
+# DIR (default bench/results), --publish (put the table into BENCHMARKS.md). The search stage
+# (bench/search.sh: Chirp alone, search and tag timelines on SQLite and PostgreSQL, posting
+# with and without the index) needs PostgreSQL and writes its own table, search.md. The
+# cluster stage needs redis-server and (for Chirp) PostgreSQL at $CHIRP_TEST_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432/test; a database is created beside it and dropped).
 # Everything it starts it stops (trap), and it only ever talks to 127.0.0.0/8.
 set -euo pipefail
@@ -34,6 +38,9 @@ HOME_ONLY=0
 DO_CLUSTER=1
 CLUSTER_ONLY=0
 PUBLISH=0
+DO_SEARCH=1
+SEARCH_ONLY=0
+SEARCH_TWEETS_ARG=
 PG_ADMIN=${CHIRP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 
 while [[ $# -gt 0 ]]; do
@@ -48,9 +55,12 @@ while [[ $# -gt 0 ]]; do
     --no-cluster) DO_CLUSTER=0 ;;
     --cluster-only) CLUSTER_ONLY=1; DO_CLUSTER=1; SOAK=0; DO_HOME=0 ;;
     --home-sockets) HOME_SOCKETS_ARG="$2"; shift ;;
+    --no-search) DO_SEARCH=0 ;;
+    --search-only) SEARCH_ONLY=1; DO_SEARCH=1 ;;
+    --search-tweets) SEARCH_TWEETS_ARG="$2"; shift ;;
     --publish) PUBLISH=1 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -67,6 +77,7 @@ if [[ $QUICK == 1 ]]; then
   SOAK_SOCKETS=2000;  SOAK_HOLD=5
   HOME_SOCKETS=1000;  HOME_AUTHORS=500;  HOME_FOLLOWS=50;  HOME_TWEETS=100000
   HOME_RATE=10;       HOME_SECS=5
+  SEARCH_TWEETS=100000
   DEFAULT_REPEAT=1
 else
   IDLE_SOCKETS=10000; IDLE_HOLD=10
@@ -78,6 +89,7 @@ else
   SOAK_SOCKETS=19000; SOAK_HOLD=60
   HOME_SOCKETS=10000; HOME_AUTHORS=2000; HOME_FOLLOWS=200; HOME_TWEETS=1000000
   HOME_RATE=10;       HOME_SECS=20
+  SEARCH_TWEETS=1000000
   DEFAULT_REPEAT=3
 fi
 WRK_THREADS=2
@@ -91,6 +103,8 @@ CLUSTER_CONNECTIONS=$(( WRK_CONNECTIONS / CLUSTER_NODES ))
 # subscribes to Redis; the stage measures only once every node is past it, plus a margin.
 CLUSTER_SETTLE_S=11
 HOME_SOCKETS=${HOME_SOCKETS_ARG:-$HOME_SOCKETS}
+SEARCH_TWEETS=${SEARCH_TWEETS_ARG:-$SEARCH_TWEETS}
+[[ $SEARCH_TWEETS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --search-tweets wants a positive number" >&2; exit 2; }
 [[ $HOME_SOCKETS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --home-sockets wants a positive number" >&2; exit 2; }
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -141,6 +155,25 @@ CHIRP="$ROOT/target/release/chirp"
 LOADGEN="$ROOT/target/release/loadgen"
 [[ -x $LOADGEN ]] || die "missing $LOADGEN: run without --no-build"
 if [[ " ${SERVERS[*]} " == *" chirp "* && ! -x $CHIRP ]]; then die "missing $CHIRP: run without --no-build"; fi
+# The search stage: Chirp alone, on SQLite and PostgreSQL, its own table (bench/search.sh).
+run_search() {
+  [[ $DO_SEARCH == 1 ]] || return 0
+  if ! need psql || ! psql -Atq "$PG_ADMIN" -c 'SELECT 1' >/dev/null 2>&1; then
+    [[ $SEARCH_ONLY == 0 ]] || die "the search stage needs PostgreSQL at $PG_ADMIN"
+    log "SKIPPING the search stage: PostgreSQL does not answer at $PG_ADMIN"
+    return 0
+  fi
+  log "the search stage: $SEARCH_TWEETS tweets (bench/search.sh)"
+  # Posting beside a build without search when $CHIRP_OFF_BIN names one (bench/search.sh).
+  CHIRP_BIN="$CHIRP" OFF_BIN="${CHIRP_OFF_BIN:-}" TWEETS="$SEARCH_TWEETS" PGURL="$PG_ADMIN" OUT="$OUT/search.md" \
+    ROUNDS="$([[ $QUICK == 1 ]] && echo 1 || echo 3)" "$BENCH/search.sh"
+}
+if [[ $SEARCH_ONLY == 1 ]]; then
+  mkdir -p "$OUT"
+  run_search
+  exit 0
+fi
+
 # npm ci wipes node_modules and compiles better-sqlite3 (minutes on 2 cores): only when the
 # lockfile is newer than what is installed.
 NODE_DIR="$BENCH/baseline-node"
@@ -567,3 +600,4 @@ if [[ $PUBLISH == 1 ]]; then
   log "published the table in BENCHMARKS.md"
 fi
 log "wrote $OUT/latest.md and $OUT/latest.json in $(( $(date +%s) - started )) s"
+run_search

@@ -21,20 +21,9 @@ runs="${RUNS:-300}"
 port="${PORT:-18931}"
 db=chirp_bench_sparse
 benchurl="${pgurl%/*}/$db"
-tmp="$(mktemp -d)"
-server=""
-cleanup() {
-  [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  rm -rf "$tmp"
-  psql -q "$pgurl" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-bin="${CHIRP_BIN:-}"
-if [[ -z $bin ]]; then
-  (cd "$root" && cargo build --release --bin chirp >&2)
-  bin="${CARGO_TARGET_DIR:-$root/target}/release/chirp"
-fi
+drop=("$db")
+# shellcheck source=bench/db-lib.sh
+. "$root/bench/db-lib.sh"
 
 readers=(0 1 10 200 1000) # followees of readers 1..5 (users 1..5 never post)
 tokens_sql() {            # one session per reader: token "sparse-reader-N"
@@ -43,19 +32,6 @@ tokens_sql() {            # one session per reader: token "sparse-reader-N"
       "$(printf 'sparse-reader-%d' "$i" | sha256sum | cut -d' ' -f1)" "$i"
   done
 }
-
-start() { # DATABASE_URL: run the server in the background, wait until it answers
-  "$bin" serve --addr "127.0.0.1:$port" --database-url "$1" --rate-limits off \
-    --log-format text >"$tmp/server.log" 2>&1 &
-  server=$!
-  for _ in $(seq 300); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return
-    sleep 0.1
-  done
-  cat "$tmp/server.log" >&2
-  exit 1
-}
-stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
 
 # Authors 6..2005 each follow nobody; reader i follows the first ${readers[i-1]} authors.
 seed_sql() { # DIALECT (sqlite|postgres): the seeding SQL after migrations
@@ -100,34 +76,9 @@ SQL
 
 # HTTP: p50 and p90 of RUNS sequential requests per reader over one keep-alive connection.
 http_ms() { # PATH_QUERY → one line per reader: "p50 p90"
-  node --input-type=module - "$port" "$runs" "$1" <<'JS'
-import http from 'node:http';
-const [port, runs, query] = process.argv.slice(2);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const get = (token) => new Promise((resolve, reject) => {
-  const req = http.get({ host: '127.0.0.1', port, path: `/api/timelines/home${query}`, agent,
-    headers: { authorization: `Bearer ${token}` } }, (res) => {
-    let n = 0;
-    res.on('data', (c) => { n += c.length; });
-    res.on('end', () => (res.statusCode === 200 ? resolve(n) : reject(new Error(`HTTP ${res.statusCode}`))));
-  });
-  req.on('error', reject);
-});
-for (let i = 1; i <= 5; i++) {
-  const token = `sparse-reader-${i}`;
-  for (let w = 0; w < 20; w++) await get(token);
-  const times = [];
-  for (let r = 0; r < Number(runs); r++) {
-    const t0 = process.hrtime.bigint();
-    await get(token);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))].toFixed(2);
-  console.log(`${at(0.5)} ${at(0.9)}`);
-}
-agent.destroy();
-JS
+  for i in 1 2 3 4 5; do
+    http_times "/api/timelines/home$1" --token "sparse-reader-$i" --runs "$runs" --quantiles 0.5,0.9
+  done
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] }'; }

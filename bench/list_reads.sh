@@ -18,33 +18,9 @@ runs="${RUNS:-200}"
 port="${PORT:-18971}"
 db=chirp_bench_lists
 benchurl="${pgurl%/*}/$db"
-tmp="$(mktemp -d)"
-server=""
-cleanup() {
-  [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  rm -rf "$tmp"
-  psql -q "$pgurl" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-bin="${CHIRP_BIN:-}"
-if [[ -z $bin ]]; then
-  (cd "$root" && cargo build --release --bin chirp >&2)
-  bin="${CARGO_TARGET_DIR:-$root/target}/release/chirp"
-fi
-
-start() { # DATABASE_URL
-  "$bin" serve --addr "127.0.0.1:$port" --database-url "$1" --rate-limits off \
-    --log-format text >"$tmp/server.log" 2>&1 &
-  server=$!
-  for _ in $(seq 300); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return
-    sleep 0.1
-  done
-  cat "$tmp/server.log" >&2
-  exit 1
-}
-stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+drop=("$db")
+# shellcheck source=bench/db-lib.sh
+. "$root/bench/db-lib.sh"
 
 token_hash="$(printf 'lists-reader' | sha256sum | cut -d' ' -f1)"
 seed_sql() { # DIALECT
@@ -72,31 +48,8 @@ SQL
   echo "INSERT INTO sessions (token_hash, user_id, created_at) VALUES ('$token_hash', 1, 0);"
 }
 
-http_ms() { # PATH TOKEN-or-empty → "p50 p90"
-  node --input-type=module - "$port" "$runs" "$1" "$2" <<'JS'
-import http from 'node:http';
-const [port, runs, path, token] = process.argv.slice(2);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const headers = token ? { authorization: `Bearer ${token}` } : {};
-const get = () => new Promise((resolve, reject) => {
-  const req = http.get({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
-    res.on('data', () => {});
-    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-  });
-  req.on('error', reject);
-});
-for (let w = 0; w < 20; w++) await get();
-const times = [];
-for (let r = 0; r < Number(runs); r++) {
-  const t0 = process.hrtime.bigint();
-  await get();
-  times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-}
-times.sort((a, b) => a - b);
-const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))].toFixed(2);
-console.log(`${at(0.5)}/${at(0.9)}`);
-agent.destroy();
-JS
+http_ms() { # PATH TOKEN-or-empty → "p50/p90"
+  http_times "$1" --token "$2" --runs "$runs" --quantiles 0.5,0.9 | tr ' ' /
 }
 
 declare -A result

@@ -1,13 +1,13 @@
 //! The web app and the Socket.IO browser client, embedded in the binary from `web/`.
 //!
 //! Every page of the app (`/`, `/everyone`, `/users/{username}` and its `/followers` and
-//! `/following`, `/tweets/{id}`, `/notifications`, `/settings/blocks`, `/admin`) answers the
-//! single-page app, whose router takes over in the browser. The status is the server's: a
-//! page about a user or tweet that does not exist, or a path no route knows (`unknown_path`),
-//! is the same app with 404 (it shows its own "not found"), so crawlers and tools see the
-//! truth. `/static/…` serves the
-//! files under `web/`; `/socket.io/socket.io.js` (and `.min.js`) the pinned official client
-//! from `web/vendor/`, as Node's socket.io does. Files carry an ETag and are revalidated.
+//! `/following`, `/tweets/{id}`, `/notifications`, `/settings/blocks`, `/admin`, `/search`,
+//! `/tags/{name}`) answers the single-page app, whose router takes over in the browser. The
+//! status is the server's: a page about a user or tweet that does not exist, a tag name that
+//! is no tag's, or a path no route knows (`unknown_path`), is the same app with 404 (it shows
+//! its own "not found"), so crawlers and tools see the truth. `/static/…` serves the files
+//! under `web/`; `/socket.io/socket.io.js` (and `.min.js`) the pinned official client from
+//! `web/vendor/`, as Node's socket.io does. Files carry an ETag and are revalidated.
 
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::domain::Username;
+use crate::domain::{Hashtag, Username};
 use crate::storage::Store;
 
 /// Content-Security-Policy for the app: no inline script, nothing from elsewhere. Images may
@@ -44,6 +44,8 @@ pub fn pages<S: Clone + Send + Sync + 'static>(store: Arc<dyn Store>) -> Router<
         .route("/settings/blocks", get(page))
         // For everyone: the page itself tells non-moderators they may not (the API refuses).
         .route("/admin", get(page))
+        .route("/search", get(page))
+        .route("/tags/{name}", get(tag_page))
         .route("/static/{*path}", get(static_file))
         .with_state(store)
 }
@@ -72,6 +74,12 @@ async fn user_page(
         Err(_) => false,
     };
     app_page(found(exists), &headers)
+}
+
+/// A tag's timeline: 404 unless the name is a tag's (`#` optional, normalised as in text).
+/// A tag nobody used yet is found: its page says so, and fills as tweets come.
+async fn tag_page(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    app_page(found(Hashtag::parse(&name).is_some()), &headers)
 }
 
 /// A conversation: 404 unless the tweet exists (ids as the app's router reads them).

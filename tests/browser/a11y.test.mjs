@@ -79,7 +79,7 @@ test('every focusable control shows a visible focus ring, in both themes', async
     await page.locator('#compose').waitFor();
     await assertVisibleFocus(page, page.locator('#compose-text'), `${colorScheme} compose box`);
     await page.locator('#compose-text').fill('x');
-    for (const sel of ['#compose-submit', '#sign-out', 'a.me', 'a.brand', '#notif-link', '#timeline > li .action.like', '#tabs a.tab']) {
+    for (const sel of ['#compose-submit', '#sign-out', 'a.me', 'a.brand', '#notif-link', '#search-q', '#timeline > li .action.like', '#tabs a.tab']) {
       await assertVisibleFocus(page, page.locator(sel).first(), `${colorScheme} ${sel}`);
     }
     await page.goto(env.url(`/users/kb_${colorScheme}`));
@@ -100,7 +100,8 @@ test('every focusable control shows a visible focus ring, in both themes', async
 test('a focus ring never covers a neighbour in the top bar', async () => {
   for (const width of [900, 390]) {
     const { page, context } = await env.open({ username: `ring_${width}`, path: '/everyone', viewport: { width, height: 700 } });
-    const controls = ['a.brand', '#notif-link', 'a.me', '#sign-out'];
+    // The search field on a wide screen; on a phone, the button that opens it.
+    const controls = ['a.brand', width > 640 ? '#search-q' : '#search-open', '#notif-link', 'a.me', '#sign-out'];
     const boxes = {};
     for (const sel of controls) {
       boxes[sel] = await page.locator(sel).evaluate((el) => {

@@ -191,7 +191,7 @@ export class AdminPage {
     const li = h('li', { className: 'report-tweet-item', dataset: { id: String(tweet.id) } },
       h('p', { className: 'report-tweet-head' },
         userLink(tweet.author), ' · ', h('a', { className: 'time', href: `/tweets/${tweet.id}` }, timeElement(tweet.created_at))),
-      h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions)),
+      h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions, tweet.tags)),
       h('div', { className: 'tweet-actions' }, del));
     del.addEventListener('click', () => this.deleteTweet(tweet, li));
     return li;

@@ -83,16 +83,32 @@ export const setLike = (id, liked) =>
 
 /**
  * One page of a timeline, newest first. `home` picks the signed-in user's home timeline,
- * `username` a user's tweets, otherwise everyone's; `before`/`after` are tweet ids;
- * `limit` is 1–100.
+ * `username` a user's tweets, `tag` a hashtag's tweets, otherwise everyone's;
+ * `before`/`after` are tweet ids; `limit` is 1–100.
  */
-export async function listTweets({ home, username, before, after, limit } = {}) {
+export async function listTweets({ home, username, tag, before, after, limit } = {}) {
   let base = '/api/tweets';
   if (home) base = '/api/timelines/home';
   else if (username) base = `/api/users/${encodeURIComponent(username)}/tweets`;
+  else if (tag) base = `/api/tags/${encodeURIComponent(tag)}/tweets`;
   const page = await request('GET', base + query({ limit, before, after }));
   return (page && page.tweets) || [];
 }
+
+/**
+ * Search: `type` "tweets" (words, `#tag`, `from:name`; newest first, `before` pages) answers
+ * {tweets}; "users" (names beginning with `q`, most followed first) answers {users} and,
+ * where there are more, the `next_cursor` to pass as `cursor`.
+ */
+export const search = (q, type, { before, cursor, limit } = {}) =>
+  request('GET', '/api/search' + query({ q, type, limit, before, cursor }));
+/** The tweets matching `q`, newest first (a page of them: `before`, `limit`). */
+export async function searchTweets(q, { before, limit } = {}) {
+  const page = await search(q, 'tweets', { before, limit });
+  return (page && page.tweets) || [];
+}
+/** Up to 10 tags of the last 24 hours, most people first: {tags: [{name, tweets, people}]}. */
+export const trendingTags = () => request('GET', '/api/tags/trending');
 
 const userPath = (username) => `/api/users/${encodeURIComponent(username)}`;
 

@@ -5,7 +5,7 @@
 // (unless the user is typing; announced by aria-keyshortcuts and the tooltip, not drawn on
 // the pill), and while the tab is hidden the document title carries the count: "(3) Everyone · Chirp".
 
-import { h, icon, replaceChildren } from './dom.js';
+import { h, icon, isTyping, replaceChildren } from './dom.js';
 import { avatar } from './avatar.js';
 
 /** "alice", "alice and bob", "alice, bob and carol", "alice, bob and 3 others". */
@@ -17,11 +17,6 @@ export function joinNames(names) {
 
 /** "Show 1 new tweet" / "Show N new tweets" (or "reply" / "replies" on a conversation). */
 export const countText = (n, noun = ['tweet', 'tweets']) => (n === 1 ? `Show 1 new ${noun[0]}` : `Show ${n} new ${noun[1]}`);
-
-function isTyping(target) {
-  if (!(target instanceof Element)) return false;
-  return target.isContentEditable || !!target.closest('input, textarea, select, [contenteditable]');
-}
 
 export class Banner {
   /**

@@ -25,6 +25,12 @@ function append(el, children) {
   }
 }
 
+/** Whether a key pressed on `target` is typing (in a field), not a shortcut. */
+export function isTyping(target) {
+  if (!(target instanceof Element)) return false;
+  return target.isContentEditable || !!target.closest('input, textarea, select, [contenteditable]');
+}
+
 /** Replace all children of `el`. */
 export function replaceChildren(el, ...children) {
   el.replaceChildren();

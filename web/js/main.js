@@ -13,6 +13,8 @@
 //   safety.js   Mute / Block / Report on a profile      report.js  the report dialog
 //   dialog.js   small modal dialogs                      hidden.js  whom you just blocked or muted
 //   blocks.js   the /settings/blocks lists               admin.js   the moderators' /admin page
+//   searchbox.js the header's search field               trending.js the Trending box
+//   hashtag.js  tag names and their pages
 //
 // Every page is applied the same way (`renderRoute`): its header, title and tabs, which
 // parts show, the timeline it lists and the one the socket watches (so the banner counts
@@ -42,6 +44,8 @@ import { BlocksPage } from './blocks.js';
 import { AdminPage } from './admin.js';
 import { reportDialog } from './report.js';
 import * as hidden from './hidden.js';
+import { SearchBox } from './searchbox.js';
+import { Trending } from './trending.js';
 
 const $ = (id) => document.getElementById(id);
 const root = document.documentElement;
@@ -126,6 +130,14 @@ const notificationsPage = new NotificationsPage({
   badge,
   toast,
 });
+const searchBox = new SearchBox({
+  form: $('search-form'),
+  input: $('search-q'),
+  open: $('search-open'),
+  close: $('search-close'),
+  bar: $('topbar'),
+});
+const trending = new Trending({ section: $('trending'), list: $('trending-list') });
 const blocksPage = new BlocksPage({ section: $('blocks'), toast, onChange: safetyChanged });
 const adminPage = new AdminPage({ section: $('admin'), toast });
 // Whoever was just blocked or muted (in this tab or another) leaves the page at once, and
@@ -185,7 +197,7 @@ timeline.on('empty', () => {
 async function reloadTimeline() {
   const seq = state.renderSeq;
   const note = timeline.emptyNote;
-  timeline.reset({ username: timeline.username, home: timeline.home, single: false, me: state.me, replyTo: timeline.replyTo });
+  timeline.reset({ ...timeline.source, single: false, me: state.me });
   timeline.emptyNote = note;
   pending.reset({ enabled: pending.enabled, me: state.me, username: pending.username, watch: pending.watch });
   try { await timeline.loadInitial(); } catch { /* shown in the status line */ }
@@ -286,7 +298,7 @@ function applyPage(page, route, seq, { navigated = false, message = null } = {})
   const own = !!(me && route.name === 'user' && route.username.toLowerCase() === me.username.toLowerCase());
   const ctx = {
     route, me, own, message,
-    timeline, pending, banner, profileCard, people, conversation, notificationsPage, blocksPage, adminPage,
+    timeline, pending, banner, profileCard, people, conversation, notificationsPage, blocksPage, adminPage, searchBox,
     notFoundBox: $('not-found'),
     hiddenNote,
     isCurrent: () => seq === state.renderSeq,
@@ -320,8 +332,8 @@ function applyPage(page, route, seq, { navigated = false, message = null } = {})
   }
 
   const watch = page.watch ? page.watch(ctx) : null;
-  const { username = null, home = false, replyTo = null } = source || {};
-  timeline.reset({ username, home, me, replyTo });
+  const { username = null, home = false, replyTo = null, tag = null, query = null } = source || {};
+  timeline.reset({ username, home, me, replyTo, tag, query });
   banner.noun = page.noun || ['tweet', 'tweets'];
   // A conversation counts replies only once its tweet is known to exist (pages/conversation.js).
   pending.reset({ enabled: watch !== null && !replyTo, me, username, watch });
@@ -329,6 +341,9 @@ function applyPage(page, route, seq, { navigated = false, message = null } = {})
   // every socket whatever it watches).
   connection.watch(watch || 'everyone');
   hideParts();
+  if (page.trending && page.trending(ctx)) trending.show();
+  else trending.hide();
+  searchBox.showing(route);
   if (page.name === 'notifications') $('notif-link').setAttribute('aria-current', 'page');
   else $('notif-link').removeAttribute('aria-current');
   root.dataset.view = page.name;
@@ -350,7 +365,7 @@ async function renderRoute(route, { restoreScroll = 0, navigated = false } = {})
 }
 
 // A handle for debugging in the console and for the browser tests (e.g. to cut the socket).
-window.chirp = { connection, pending, timeline, banner, compose, profileCard, people, conversation, badge, notificationsPage, blocksPage, adminPage };
+window.chirp = { connection, pending, timeline, banner, compose, profileCard, people, conversation, badge, notificationsPage, blocksPage, adminPage, searchBox, trending };
 
 startClock();
 (async () => {

@@ -1,6 +1,6 @@
 // People: one row per account (avatar, name, @username, "Follows you", bio, Follow button),
-// the followers / following pages with "Load more" (the API's opaque `next_cursor`), and
-// the "Who to follow" card an empty home timeline shows.
+// the followers / following pages and the search page's People tab, with "Load more" (the
+// API's opaque `next_cursor`), and the "Who to follow" card an empty home timeline shows.
 
 import * as api from './api.js';
 import { h, replaceChildren } from './dom.js';
@@ -25,7 +25,7 @@ export function personRow(profile, opts) {
     followButton(profile, opts));
 }
 
-/** The /users/{name}/followers and /following pages. */
+/** The /users/{name}/followers and /following pages, and people found by a search. */
 export class PeopleList {
   /** `list` is the <ol>, `status` a <p role=status>, `more` the load-more button. */
   constructor({ section, list, status, more, toast, needAuth }) {
@@ -45,12 +45,39 @@ export class PeopleList {
    * Show `kind` ("followers" | "following") of `username` for `me`. Resolves to false when
    * there is no such account (the page then says so), else true.
    */
-  async show(username, kind, me) {
+  show(username, kind, me) {
+    return this.open({
+      me,
+      label: kind === 'followers' ? `Followers of @${username}` : `Followed by @${username}`,
+      fetch: (cursor) => api.listPeople(username, kind, { cursor }),
+      empty: kind === 'followers' ? `Nobody follows @${username} yet.` : `@${username} doesn’t follow anyone yet.`,
+      missing: 'This account doesn’t exist.',
+    });
+  }
+
+  /** The accounts whose username or display name begins with `q`, most followed first. */
+  search(q, me) {
+    return this.open({
+      me,
+      label: `People matching “${q}”`,
+      fetch: (cursor) => api.search(q, 'users', { cursor }),
+      empty: `No people match “${q}”.`,
+      // A query the server refuses (too long, say): its own words.
+      missing: null,
+    });
+  }
+
+  /**
+   * Show the list `fetch(cursor)` pages ({users, next_cursor?}): `label` names it, `empty`
+   * is what an empty list says, `missing` what a 400 or 404 on the first page says (then it
+   * resolves to false; null shows the server's message instead).
+   */
+  async open({ me, label, fetch, empty, missing }) {
     this.generation++;
-    Object.assign(this, { username, kind, me, cursor: null });
+    Object.assign(this, { me, fetch, emptyText: empty, missing, cursor: null });
     this.section.hidden = false;
     this.list.replaceChildren();
-    this.list.setAttribute('aria-label', kind === 'followers' ? `Followers of @${username}` : `Followed by @${username}`);
+    this.list.setAttribute('aria-label', label);
     this.more.hidden = true;
     return this.page();
   }
@@ -63,24 +90,20 @@ export class PeopleList {
     this.more.disabled = true;
     replaceChildren(this.status, 'Loading…');
     try {
-      const answer = await api.listPeople(this.username, this.kind, { cursor: this.cursor || undefined });
+      const answer = await this.fetch(this.cursor || undefined);
       if (gen !== this.generation) return;
       for (const p of answer.users) {
         this.list.append(personRow(p, { me: this.me, toast: this.toast, needAuth: this.needAuth }));
       }
-      this.cursor = answer.next_cursor;
+      this.cursor = answer.next_cursor || null;
       this.more.hidden = !answer.next_cursor;
-      let text = '';
-      if (first && !answer.users.length) {
-        text = this.kind === 'followers' ? `Nobody follows @${this.username} yet.` : `@${this.username} doesn’t follow anyone yet.`;
-      }
-      replaceChildren(this.status, text);
+      replaceChildren(this.status, first && !answer.users.length ? this.emptyText : '');
     } catch (e) {
       if (gen !== this.generation) return true;
-      // 400: not even a valid username; 404: no such user.
+      // 400: not even a valid username (or query); 404: no such user.
       if (first && (e.status === 404 || e.status === 400)) {
-        replaceChildren(this.status, 'This account doesn’t exist.');
-        return false;
+        replaceChildren(this.status, this.missing || e.message);
+        return !this.missing;
       }
       replaceChildren(this.status, e.message || 'Couldn’t load people.');
     } finally {

@@ -15,7 +15,7 @@ function saveScroll() {
 /** Go to `path` without reloading the page. */
 export function navigate(path, { replace = false } = {}) {
   const url = new URL(path, location.href);
-  if (url.pathname === location.pathname && !replace) {
+  if (url.pathname + url.search === location.pathname + location.search && !replace) {
     window.scrollTo({ top: 0, behavior: 'smooth' });
     return;
   }
@@ -23,7 +23,7 @@ export function navigate(path, { replace = false } = {}) {
   // `inApp` tells a "Back" button that history.back() stays inside Chirp.
   if (replace) history.replaceState({ ...(history.state || {}), scrollY: 0 }, '', url.pathname + url.search + url.hash);
   else history.pushState({ inApp: true }, '', url.pathname + url.search + url.hash);
-  render(parse(url.pathname), { restoreScroll: 0, navigated: true });
+  render(parse(url.pathname, url.search), { restoreScroll: 0, navigated: true });
 }
 
 function onClick(e) {
@@ -48,9 +48,9 @@ export function start(onRoute) {
   if ('scrollRestoration' in history) history.scrollRestoration = 'manual';
   document.addEventListener('click', onClick);
   window.addEventListener('popstate', (e) => {
-    render(parse(location.pathname), { restoreScroll: (e.state && e.state.scrollY) || 0, navigated: true });
+    render(parse(location.pathname, location.search), { restoreScroll: (e.state && e.state.scrollY) || 0, navigated: true });
   });
   // Remember where we were if the page is reloaded or left.
   window.addEventListener('pagehide', saveScroll);
-  render(parse(location.pathname), { restoreScroll: (history.state && history.state.scrollY) || 0 });
+  render(parse(location.pathname, location.search), { restoreScroll: (history.state && history.state.scrollY) || 0 });
 }

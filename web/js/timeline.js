@@ -2,7 +2,9 @@
 // removal anywhere without moving what the reader is looking at.
 //
 // A conversation page shows a tweet's replies instead (`replyTo`): oldest first, "load
-// more" walking forward with `after`, new replies joining at the bottom.
+// more" walking forward with `after`, new replies joining at the bottom. A tag page lists a
+// hashtag's tweets (`tag`), the search page the tweets matching a query (`query`, which pages
+// only backwards: it has no banner).
 //
 // Invariants: the list is sorted by id, descending (ascending for replies), with no duplicates. `syncedId` is the
 // newest id up to which this page has seen every tweet of its source (shown or counted as
@@ -40,6 +42,8 @@ export class Timeline {
     this.home = false;
     this.single = false;
     this.replyTo = null;
+    this.tag = null;
+    this.query = null;
     this.oldestId = null;
     /** What an empty list says instead of the usual (e.g. on the profile of someone you block). */
     this.emptyNote = null;
@@ -50,11 +54,14 @@ export class Timeline {
 
   /**
    * Start over for a new source: the signed-in user's home timeline (`home`), one user's
-   * tweets (`username`), or everyone's.
+   * tweets (`username`), a tweet's replies (`replyTo`), a hashtag's tweets (`tag`), the
+   * tweets matching a search (`query`), or everyone's.
    */
-  reset({ username = null, home = false, single = false, me = null, replyTo = null }) {
+  reset({ username = null, home = false, single = false, me = null, replyTo = null, tag = null, query = null }) {
     this.generation++;
     this.replyTo = replyTo;
+    this.tag = tag;
+    this.query = query;
     this.username = username;
     this.home = home;
     this.single = single;
@@ -71,6 +78,11 @@ export class Timeline {
     this.list.classList.toggle('single', single);
   }
 
+  /** What this list shows, as `reset` takes it. */
+  get source() {
+    return { username: this.username, home: this.home, replyTo: this.replyTo, tag: this.tag, query: this.query };
+  }
+
   /** See the invariants above: every tweet of the source up to this id is accounted for. */
   get syncedId() { return this.#syncedId; }
 
@@ -79,14 +91,15 @@ export class Timeline {
 
   /** Start this source over and load its first page again (the "Try again" button). */
   retry(load) {
-    this.reset({ username: this.username, home: this.home, single: this.single, me: this.me, replyTo: this.replyTo });
+    this.reset({ ...this.source, single: this.single, me: this.me });
     return load();
   }
 
   /** Fetch a page of the current source (for the pending tracker and catch-up). */
   fetch(params) {
     if (this.replyTo) return api.listReplies(this.replyTo, { after: params.after, limit: params.limit });
-    return api.listTweets({ home: this.home, username: this.username, ...params });
+    if (this.query !== null) return api.searchTweets(this.query, { before: params.before, limit: params.limit });
+    return api.listTweets({ home: this.home, username: this.username, tag: this.tag, ...params });
   }
 
   setStatus(text, retry) {
@@ -118,6 +131,8 @@ export class Timeline {
       if (gen !== this.generation) return;
       // 400: not even a valid username; 404: no such user.
       if ((e.status === 404 || e.status === 400) && this.username) this.setStatus('This account doesn’t exist.');
+      // A query the server refuses (too long, say) says why; trying it again would not help.
+      else if (e.status === 400 && this.query !== null) this.setStatus(e.message);
       else this.setStatus(e.message || 'Couldn’t load tweets.', () => this.retry(() => this.loadInitial()).catch(() => {}));
       throw e;
     } finally {
@@ -159,6 +174,8 @@ export class Timeline {
     if (this.emptyNote) return this.emptyNote;
     if (this.replyTo) return 'No replies yet.';
     if (this.home) return 'Your home timeline is empty: follow people to see their tweets here.';
+    if (this.tag !== null) return `No tweets with #${this.tag} yet.`;
+    if (this.query !== null) return `No tweets match “${this.query}”.`;
     if (this.username) {
       return this.me && this.me.username.toLowerCase() === this.username.toLowerCase()
         ? 'You haven’t posted yet. Say hello!'
@@ -214,7 +231,12 @@ export class Timeline {
    * in everyone's and the home timeline, a reply to such an author's tweet), as the server does.
    */
   hidden(tweet) {
-    return hides(tweet, { replies: !this.username && !this.replyTo });
+    return hides(tweet, { replies: this.home || this.everyone });
+  }
+
+  /** Whether this list is everyone's tweets. */
+  get everyone() {
+    return !this.home && this.username === null && this.replyTo === null && this.tag === null && this.query === null;
   }
 
   /** Add older tweets at the bottom (first page, load more). */

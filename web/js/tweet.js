@@ -1,30 +1,39 @@
 // One tweet as a list item: avatar, author (display name and @username), relative time,
 // "Replying to @name" for a reply, text, reply (with the reply count), like, delete (your
 // own) and report (others', signed in).
-// The tweet's text only ever becomes text nodes; @mentions and http(s) links become <a>
-// elements built from the matched text, never parsed as HTML. Only names the server listed
-// in the tweet's `mentions` (existing users) become links, matched at the contract's
-// boundaries: not after a letter, digit or `_` (so `mail@ada` stays text), and the name runs
-// to the end of its `[A-Za-z0-9_]` characters (so `@adaX` is not `@ada`).
+// The tweet's text only ever becomes text nodes; @mentions, #hashtags and http(s) links
+// become <a> elements built from the matched text, never parsed as HTML. Only names the
+// server listed in the tweet's `mentions` (existing users) become links, matched at the
+// contract's boundaries: not after a letter, digit or `_` (so `mail@ada` stays text), and the
+// name runs to the end of its `[A-Za-z0-9_]` characters (so `@adaX` is not `@ada`). Likewise
+// only the tags the server listed in `tags` link to their tag page (hashtag.js).
 
 import { h, icon } from './dom.js';
 import { avatar } from './avatar.js';
 import { timeElement, exactTime } from './time.js';
 import { mediaGrid } from './media-view.js';
+import { TAG_BLOCKER, TAG_BODY, isTagBody, tagName, tagPath } from './hashtag.js';
 
-const TOKEN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)/g;
+const TOKEN = new RegExp(String.raw`(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)`
+  + `|(?<!${TAG_BLOCKER})#(${TAG_BODY})`, 'gu');
 
 /**
- * The tweet's text as nodes, with web links and mentions made clickable. `mentions` is the
- * tweet's list of mentioned users ({id, username}); a tweet without one (an announcement)
- * links no names.
+ * The tweet's text as nodes, with web links, mentions and hashtags made clickable.
+ * `mentions` is the tweet's list of mentioned users ({id, username}), `tags` its list of tag
+ * names; a tweet without them (an announcement) links no names or tags.
  */
-export function textNodes(text, mentions = []) {
+export function textNodes(text, mentions = [], tags = []) {
   const known = new Map((mentions || []).map((m) => [String(m.username).toLowerCase(), m.username]));
+  const listed = new Set(tags || []);
   const nodes = [];
   let last = 0;
   for (const m of text.matchAll(TOKEN)) {
-    if (m[1]) {
+    if (m[4] !== undefined) {
+      if (!isTagBody(m[4]) || !listed.has(tagName(m[4]))) continue;
+      nodes.push(text.slice(last, m.index));
+      nodes.push(h('a', { href: tagPath(m[4]), className: 'hashtag' }, m[0]));
+      last = m.index + m[0].length;
+    } else if (m[1]) {
       nodes.push(text.slice(last, m.index));
       const a = h('a', { href: m[1], className: 'ext', rel: 'noopener noreferrer nofollow ugc', target: '_blank' }, m[1]);
       nodes.push(a);
@@ -131,7 +140,7 @@ export function renderTweet(tweet, { me, onLike, onDelete, onReport = null, big 
     h('div', { className: 'tweet-body' },
       head,
       parent,
-      tweet.text ? h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions)) : null,
+      tweet.text ? h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions, tweet.tags)) : null,
       mediaGrid(tweet.media),
       when,
       actions,

@@ -1,4 +1,4 @@
-// "/everyone": everyone's tweets, the Everyone tab beside Home.
+// "/everyone": everyone's tweets, the Everyone tab beside Home, with the Trending box.
 
 import { h } from '../dom.js';
 import { timelineTabs, titled } from './page.js';
@@ -11,5 +11,6 @@ export default {
   timeline: () => ({}),
   watch: () => 'everyone',
   compose: ({ me }) => !!me,
+  trending: () => true,
   load: (ctx) => ctx.loadTimeline(),
 };

@@ -1,5 +1,5 @@
 // "/": signed in, Home (you and whom you follow, with suggestions while it is empty);
-// signed out, everyone's tweets under the sign-in card, and titled so.
+// signed out, everyone's tweets under the sign-in card, and titled so, with the Trending box.
 
 import { h } from '../dom.js';
 import { timelineTabs, titled } from './page.js';
@@ -15,5 +15,6 @@ export default {
   watch: ({ me }) => (me ? 'home' : 'everyone'),
   compose: ({ me }) => !!me,
   signIn: ({ me }) => !me,
+  trending: ({ me }) => !me,
   load: (ctx) => ctx.loadTimeline(),
 };

@@ -10,10 +10,11 @@
 //   noun?                what the banner counts: ['reply', 'replies'] (default tweets)
 //   compose?(ctx)        whether the post box shows
 //   signIn?(ctx)         whether the sign-in card shows
+//   trending?(ctx)       whether the Trending box shows (beside everyone's tweets)
 //   load(ctx)            fill the page; may call ctx.notFound(message) (the API said 404)
 //
 // `ctx` holds the route, `me` (or null), the page's parts (timeline, profileCard, people,
-// conversation, notificationsPage, blocksPage, adminPage, pending, …) and `setTitle`,
+// conversation, notificationsPage, blocksPage, adminPage, searchBox, pending, …) and `setTitle`,
 // `loadTimeline`, `notFound`, `hiddenNote(profile)`.
 
 import * as router from '../router.js';
