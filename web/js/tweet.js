@@ -10,6 +10,7 @@
 import { h, icon } from './dom.js';
 import { avatar } from './avatar.js';
 import { timeElement, exactTime } from './time.js';
+import { mediaGrid } from './media-view.js';
 
 const TOKEN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)/g;
 
@@ -130,7 +131,8 @@ export function renderTweet(tweet, { me, onLike, onDelete, onReport = null, big 
     h('div', { className: 'tweet-body' },
       head,
       parent,
-      h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions)),
+      tweet.text ? h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions)) : null,
+      mediaGrid(tweet.media),
       when,
       actions,
     ),
