@@ -16,9 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, media, moderation};
-use super::{
-    accounts, clients, follows, notifications, search, secrets, timelines, tweets, words,
-};
+use super::{accounts, clients, follows, notifications, search, secrets, timelines, tweets, words};
 use crate::domain::{Draft, Tweet};
 
 /// Advisory lock key that serialises tweet inserts ("chirp" in ASCII).

@@ -15,9 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::{ACQUIRE_TIMEOUT, StoreError, media, moderation};
-use super::{
-    accounts, clients, follows, notifications, search, secrets, timelines, tweets, words,
-};
+use super::{accounts, clients, follows, notifications, search, secrets, timelines, tweets, words};
 
 /// `Store` on a SQLite file.
 pub struct SqliteStore {
