@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::content;
 use super::error::MastoError;
 use super::state::MastodonState;
-use crate::domain::{Notification, NotificationKind, Profile, Tweet, format_time};
+use crate::domain::{Attachment, Notification, NotificationKind, Profile, Tweet, format_time};
 
 /// The version this API answers as (Mastodon.py reads it up to the first space).
 pub const VERSION: &str = concat!("4.3.0 (compatible; Chirp ", env!("CARGO_PKG_VERSION"), ")");
@@ -90,6 +90,39 @@ pub fn relationship(profile: &Profile) -> Value {
         "domain_blocking": false,
         "endorsed": false,
         "note": "",
+    })
+}
+
+/// An attachment as Mastodon's `MediaAttachment` (URLs made absolute under `base` when the
+/// media store serves them from this server).
+pub fn attachment(media: &Attachment, base: &str) -> Value {
+    let absolute = |url: &str| {
+        if url.starts_with('/') {
+            format!("{base}{url}")
+        } else {
+            url.to_owned()
+        }
+    };
+    let size = |w: u32, h: u32| {
+        json!({
+            "width": w,
+            "height": h,
+            "size": format!("{w}x{h}"),
+            "aspect": if h == 0 { 0.0 } else { f64::from(w) / f64::from(h) },
+        })
+    };
+    json!({
+        "id": media.id.to_string(),
+        "type": media.kind,
+        "url": absolute(&media.url),
+        "preview_url": absolute(&media.preview_url),
+        "remote_url": null,
+        "meta": {
+            "original": size(media.width, media.height),
+            "small": size(media.preview_width, media.preview_height),
+        },
+        "description": if media.description.is_empty() { Value::Null } else { json!(media.description) },
+        "blurhash": media.blurhash,
     })
 }
 
@@ -174,7 +207,7 @@ impl<'a> Accounts<'a> {
             "sensitive": false,
             "spoiler_text": "",
             "language": null,
-            "media_attachments": [],
+            "media_attachments": tweet.media.iter().map(|m| attachment(m, base)).collect::<Vec<_>>(),
             "application": null,
             "mentions": mentions,
             "tags": tags,

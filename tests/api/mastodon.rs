@@ -22,6 +22,7 @@ crate::on_every_backend!(
     reports_reach_moderators,
     tag_timeline_and_search_use_chirp_search,
     malformed_input_is_answered_never_a_500,
+    images_posted_through_chirp_are_media_attachments,
 );
 
 /// Register an app with `scopes`; answers (client_id, client_secret).
@@ -961,4 +962,29 @@ async fn malformed_input_is_answered_never_a_500(app: &TestApp) {
     }
     let alive = app.get("/api/v1/instance", None).await;
     assert_eq!(alive.status, StatusCode::OK);
+}
+
+async fn images_posted_through_chirp_are_media_attachments(app: &TestApp) {
+    use crate::media_files::{jpeg, upload};
+    app.sign_up("ada").await;
+    let chirp = app.sign_in("ada").await;
+    let image = upload(app, &chirp, jpeg(30, 20)).await.body;
+    let posted = app
+        .post(
+            "/api/tweets",
+            json!({"text": "look", "media_ids": [image["id"]]}),
+            Some(&chirp),
+        )
+        .await;
+    let id = posted.body["id"].as_i64().unwrap();
+    let status = app.get(&format!("/api/v1/statuses/{id}"), None).await;
+    let media = &status.body["media_attachments"][0];
+    assert_eq!(media["id"], image["id"].as_i64().unwrap().to_string());
+    assert_eq!(media["type"], "image");
+    assert_eq!(media["meta"]["original"]["width"], 30);
+    assert_eq!(media["blurhash"], image["blurhash"]);
+    let url = media["url"].as_str().unwrap();
+    assert!(url.starts_with("http"), "{url}");
+    let file = app.client.get(url).send().await.unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
 }
