@@ -37,10 +37,26 @@ use crate::config::{ServeConfig, Switch};
 use crate::domain::{CursorKey, Page, PageCursor};
 use crate::feed::{Caches, Feed, FeedConfig, NotificationLimits};
 use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
+use crate::media::{Media, MediaConfig};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
 use crate::storage::{self, SessionCache, Store, StoreConfig};
 use crate::{telemetry, web};
+
+/// The media service's settings, from the media flags.
+fn media_config(config: &ServeConfig) -> MediaConfig {
+    let media = &config.media;
+    MediaConfig {
+        url: media.media_url.clone(),
+        max_bytes: media.media_max_bytes,
+        max_pixels: media.media_max_pixels,
+        workers: media.media_threads,
+        queue: media.media_queue,
+        wait: Duration::from_millis(media.media_wait_ms),
+        sweep_age: Duration::from_secs(media.media_sweep_age),
+        sweep_every: Duration::from_secs(media.media_sweep_every.max(1)),
+    }
+}
 
 /// A bound, ready-to-run Chirp server.
 pub struct App {
@@ -50,6 +66,8 @@ pub struct App {
     in_flight: InFlight,
     connections: ConnectionCap,
     shutdown_timeout: Duration,
+    /// The media sweep, stopped with the server.
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 /// How long a connection over the cap may take to send the request it is answered 503.
@@ -129,6 +147,11 @@ impl App {
         sessions.trust_only_while(changes.coherence());
         tokio::spawn(crate::feed::backfill_search(store.clone()));
         let limits = RateLimits::new(config);
+        let media = Arc::new(
+            Media::open(media_config(config), store.clone())
+                .context("cannot open the media store (--media-url)")?,
+        );
+        let sweeper = crate::media::start_sweeper(media.clone());
         let state = AppState::new(Services {
             store: store.clone(),
             sessions: sessions.clone(),
@@ -145,6 +168,7 @@ impl App {
                 },
             ),
             limits,
+            media,
             registrations: config.server.registrations,
             cursor_key: CursorKey::new(
                 store
@@ -206,6 +230,7 @@ impl App {
             in_flight,
             connections: ConnectionCap::new(max_connections),
             shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout),
+            sweeper,
         })
     }
 
@@ -248,6 +273,7 @@ impl App {
         drop(stopping);
         tracing::info!("shutting down: closing sockets and finishing requests");
         self.realtime.shutdown().await;
+        self.sweeper.abort();
         let _ = stop.send(true);
         // Sockets are closed; wait for the requests being answered (not for idle long-polls,
         // which ended with their sessions), then give the connections a moment to write the

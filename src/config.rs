@@ -198,6 +198,9 @@ pub struct ServeConfig {
     /// What is kept in memory.
     #[command(flatten)]
     pub caches: CacheArgs,
+    /// Image uploads.
+    #[command(flatten)]
+    pub media: MediaArgs,
 }
 
 /// Where it listens, whom it serves and trusts, how it logs and stops.
@@ -414,6 +417,50 @@ pub struct CacheArgs {
     /// (~2.4 MB per 100,000). 0 reads every home page from the database.
     #[arg(long, env = "CHIRP_HOME_CACHE_TWEETS", default_value_t = 100_000)]
     pub home_cache_tweets: usize,
+}
+
+/// Image uploads: where their files go, what is accepted, and the image workers.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Media")]
+pub struct MediaArgs {
+    /// Where image files are kept: `file://PATH` (a directory, created if missing) or
+    /// `s3://BUCKET/PREFIX` (any S3-compatible store; credentials, region and endpoint from
+    /// the standard `AWS_*` variables, `AWS_ENDPOINT_URL` for servers other than AWS). Every
+    /// node of a cluster needs the same store.
+    #[arg(long, env = "CHIRP_MEDIA_URL", default_value = "file://./media")]
+    pub media_url: String,
+
+    /// Largest image upload accepted, in bytes (over it: 413).
+    #[arg(long, env = "CHIRP_MEDIA_MAX_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub media_max_bytes: usize,
+
+    /// Largest image accepted, in pixels (width × height, read from the file's header
+    /// before anything is decoded; over it: 400 `invalid_media`).
+    #[arg(long, env = "CHIRP_MEDIA_MAX_PIXELS", default_value_t = 40_000_000)]
+    pub media_max_pixels: u64,
+
+    /// Images decoded and re-encoded at once (0: one per core). Each takes up to ~4 bytes
+    /// per pixel of its image while it runs, so this bounds the memory uploads can take.
+    #[arg(long, env = "CHIRP_MEDIA_THREADS", default_value_t = 0)]
+    pub media_threads: usize,
+
+    /// Most uploads being processed or waiting at once (each holds its body meanwhile);
+    /// over it an upload is answered 503 `unavailable` with `Retry-After`.
+    #[arg(long, env = "CHIRP_MEDIA_QUEUE", default_value_t = 64)]
+    pub media_queue: usize,
+
+    /// Milliseconds an upload may wait for an image worker before it is answered 503
+    /// `unavailable` with `Retry-After`.
+    #[arg(long, env = "CHIRP_MEDIA_WAIT_MS", default_value_t = 30_000)]
+    pub media_wait_ms: u64,
+
+    /// Seconds after which an upload never attached to a tweet is removed (files and row).
+    #[arg(long, env = "CHIRP_MEDIA_SWEEP_AGE", default_value_t = 24 * 60 * 60)]
+    pub media_sweep_age: u64,
+
+    /// Seconds between two sweeps of unattached uploads and of deleted tweets' images.
+    #[arg(long, env = "CHIRP_MEDIA_SWEEP_EVERY", default_value_t = 15 * 60)]
+    pub media_sweep_every: u64,
 }
 
 impl ServeConfig {

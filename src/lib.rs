@@ -21,6 +21,8 @@
 //!   Redis for many), then every registered listener, in order, each change once, gaps
 //!   filled from the store; cache coherence and the sign-out confirmation.
 //! - `storage`: the `Store` trait with SQLite and PostgreSQL implementations.
+//! - `media`: image uploads checked and re-encoded on a bounded pool, their files in a
+//!   directory or an S3-compatible bucket, and the sweep of files nobody can reach.
 //! - `auth`: password hashing and session tokens.
 //! - `limit`: a rate limit per key (`KeyedLimit`), for the HTTP, `watch` and mention limits.
 //! - `caps`: the cap on open connections, and the client address per-address caps count.
@@ -32,7 +34,7 @@
 //!   404 for users and tweets that do not exist).
 //!
 //! Imports run one way: `main` → `admin` → `app` → `http` → `feed` → `changes` → `storage` →
-//! `domain`, with `realtime` a listener beside `feed` (`realtime` → `changes` → …; only
+//! `domain` (and `http` → `media` → `storage`), with `realtime` a listener beside `feed` (`realtime` → `changes` → …; only
 //! `app` imports `realtime`, and registers the listeners at start), and `config`,
 //! `telemetry`, `auth`, `origin`, `caps` and `limit` as leaf helpers that import none of those layers
 //! above them. `scripts/check-imports.py` (in the test command) holds the code to this.
@@ -47,6 +49,7 @@ pub mod domain;
 pub mod feed;
 pub mod http;
 pub mod limit;
+pub mod media;
 pub mod origin;
 pub mod realtime;
 pub mod storage;

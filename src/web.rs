@@ -20,9 +20,10 @@ use axum::routing::get;
 use crate::domain::{Hashtag, Username};
 use crate::storage::Store;
 
-/// Content-Security-Policy for the app: no inline script, nothing from elsewhere.
+/// Content-Security-Policy for the app: no inline script, nothing from elsewhere. Images may
+/// also be `blob:` URLs: the compose box previews the files being attached from memory.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-    style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; \
+    style-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; \
     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 #[derive(rust_embed::Embed)]

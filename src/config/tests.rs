@@ -43,6 +43,14 @@ const FLAGS: &[(&str, Option<&str>, &str)] = &[
     ("ping-timeout-ms", Some("20000"), "100"),
     ("max-backlog-bytes", Some("1048576"), "1024"),
     ("home-cache-tweets", Some("100000"), "0"),
+    ("media-url", Some("file://./media"), "s3://bucket/prefix"),
+    ("media-max-bytes", Some("10485760"), "1000"),
+    ("media-max-pixels", Some("40000000"), "1000"),
+    ("media-threads", Some("0"), "2"),
+    ("media-queue", Some("64"), "3"),
+    ("media-wait-ms", Some("30000"), "10"),
+    ("media-sweep-age", Some("86400"), "5"),
+    ("media-sweep-every", Some("900"), "1"),
 ];
 
 /// Parse `chirp serve ARGS` with the environment ignored (tests run side by side).

@@ -1,8 +1,8 @@
 //! Domain types: validated input (`Username`, `Password`, `TweetText`, `Page`,
-//! `DisplayName`, `Bio`, `FollowCursor`) and the records the rest of Chirp passes around
-//! (`User`, `Tweet`, `Profile`, `Notification`), the mention and hashtag rules
-//! (`parse_mentions`, `parse_hashtags`), search words and queries (`search_words`,
-//! `SearchQuery`) and
+//! `DisplayName`, `Bio`, `FollowCursor`, `Description`, `MediaIds`) and the records the rest
+//! of Chirp passes around (`User`, `Tweet`, `Profile`, `Notification`), the mention and
+//! hashtag rules (`parse_mentions`, `parse_hashtags`), search words and queries
+//! (`search_words`, `SearchQuery`) and
 //! the visibility rule (`visibility`: which list shows which tweet).
 //!
 //! Invariant: a value of a `parse`d newtype is always valid, so nothing past the HTTP edge
@@ -11,6 +11,7 @@
 mod display_name;
 mod follow_cursor;
 mod hashtag;
+mod media;
 mod mentions;
 mod moderation;
 mod page;
@@ -28,6 +29,10 @@ pub mod visibility;
 pub use display_name::{Bio, DisplayName, ProfileUpdate};
 pub use follow_cursor::{CursorKey, FollowCursor, FollowList, parse_limit};
 pub use hashtag::{Hashtag, MAX_TAG_CHARS, MAX_TAGS, parse_hashtags};
+pub use media::{
+    Attachment, Description, MAX_DESCRIPTION_CHARS, MAX_MEDIA_PER_TWEET, MediaIds, NewMedia,
+    StoredMedia, media_url,
+};
 pub use mentions::{MAX_MENTIONS, parse_mentions};
 pub use moderation::{
     Hide, LogAction, LogEntry, MAX_REASON_CHARS, MAX_REPORTED_TWEETS, ModerationNote, NewReport,

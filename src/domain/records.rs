@@ -84,6 +84,8 @@ pub struct Draft {
     pub tags: Vec<super::Hashtag>,
     /// Its words as the search index keeps them (`indexed_words`).
     pub words: String,
+    /// The author's uploads it carries, in order (storage checks they are theirs and free).
+    pub media: super::MediaIds,
 }
 
 impl Draft {
@@ -100,12 +102,18 @@ impl Draft {
             mentions,
             tags,
             words,
+            media: super::MediaIds::none(),
         }
     }
 
     /// The tags' names, as a tweet serves them.
     pub fn tag_names(&self) -> Vec<String> {
         self.tags.iter().map(|t| t.as_str().to_owned()).collect()
+    }
+
+    /// The same draft carrying `media`.
+    pub fn with_media(self, media: super::MediaIds) -> Self {
+        Self { media, ..self }
     }
 }
 
@@ -135,6 +143,8 @@ pub struct Tweet {
     /// Its hashtags' names (NFKC, lowercased, without `#`), once each, in order of first
     /// appearance.
     pub tags: Vec<String>,
+    /// Its images, in order (`[]` when none).
+    pub media: Vec<super::Attachment>,
 }
 
 /// What a notification is about.

@@ -33,6 +33,9 @@ impl SearchQuery {
         if chars > MAX_QUERY_CHARS {
             return Err(Invalid::new("q", "q must be at most 200 characters."));
         }
+        if q.chars().any(char::is_control) {
+            return Err(Invalid::new("q", "q must not contain control characters."));
+        }
         let mut query = Self::default();
         let mut last_is_words = false;
         for term in q.split_whitespace() {
@@ -125,5 +128,7 @@ mod tests {
         assert!(SearchQuery::parse(&"a".repeat(200)).is_ok());
         assert!(SearchQuery::parse(&"é".repeat(201)).is_err());
         assert!(SearchQuery::parse("!!!").unwrap().is_empty());
+        assert!(SearchQuery::parse("a\u{0}b").is_err());
+        assert!(SearchQuery::parse("a\tb").is_err());
     }
 }

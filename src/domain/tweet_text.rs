@@ -1,4 +1,4 @@
-//! `TweetText`: trimmed, 1–280 Unicode scalar values (what JavaScript's `[...s].length` counts),
+//! `TweetText`: trimmed, 1–280 Unicode scalar values (0–280 beside images) (what JavaScript's `[...s].length` counts),
 //! with no control characters but newline and tab.
 //!
 //! Control characters are refused here, at the edge (the rule in `text`): whatever one
@@ -19,10 +19,19 @@ impl TweetText {
     /// Trim surrounding white space, then accept 1–280 characters, none of them a control
     /// character other than `\n` and `\t`.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        Self::parse_within(raw, 1)
+    }
+
+    /// As `parse`, but empty text is accepted: a tweet whose images say it all.
+    pub fn parse_beside_media(raw: &str) -> Result<Self, Invalid> {
+        Self::parse_within(raw, 0)
+    }
+
+    fn parse_within(raw: &str, min: usize) -> Result<Self, Invalid> {
         let text = raw.trim();
         refuse_control_characters(text, "text", "tweet", Breaks::NewlinesAndTabs)?;
         let len = text.chars().count();
-        if len == 0 {
+        if len < min {
             return Err(Invalid::new("text", "A tweet cannot be empty."));
         }
         if len > MAX_TWEET_CHARS {

@@ -131,6 +131,7 @@ mod tests {
             reply_count: 0,
             mentions: Vec::new(),
             tags: Vec::new(),
+            media: Vec::new(),
         }
     }
 

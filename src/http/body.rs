@@ -30,36 +30,47 @@ pub const LINGER_TIME: Duration = Duration::from_secs(2);
 
 /// Middleware: buffer the body up to `MAX_BODY_BYTES`, or answer 413 after draining it.
 pub async fn limit_body(request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
+    let (parts, body) = request.into_parts();
+    match read_within(&parts.headers, body, MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(refusal) => refusal,
+    }
+}
+
+/// The whole body if it is at most `max` bytes; else the answer to send: 413 after draining
+/// (within bounds), or 400 when it cannot be read. The upload route reads its larger
+/// bodies with this too.
+pub async fn read_within(
+    headers: &axum::http::HeaderMap,
+    body: Body,
+    max: usize,
+) -> Result<Bytes, Response> {
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared == Some(0) {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
     let mut stream = body.into_data_stream();
-    let mut kept = BytesMut::new();
-    let too_large = declared.is_some_and(|n| n > MAX_BODY_BYTES as u64);
-    if !too_large {
-        while let Some(chunk) = stream.next().await {
-            let Ok(chunk) = chunk else {
-                return ApiError::InvalidJson {
-                    field: None,
-                    message: "The request body could not be read.".into(),
-                }
-                .into_response();
-            };
-            if kept.len() + chunk.len() > MAX_BODY_BYTES {
-                return refuse(kept.len() + chunk.len(), stream).await;
-            }
-            kept.extend_from_slice(&chunk);
-        }
-        let body = Body::from(Bytes::from(kept));
-        return next.run(Request::from_parts(parts, body)).await;
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(refuse(0, stream).await);
     }
-    refuse(0, stream).await
+    let mut kept = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Err(ApiError::InvalidJson {
+                field: None,
+                message: "The request body could not be read.".into(),
+            }
+            .into_response());
+        };
+        if kept.len() + chunk.len() > max {
+            return Err(refuse(kept.len() + chunk.len(), stream).await);
+        }
+        kept.extend_from_slice(&chunk);
+    }
+    Ok(kept.freeze())
 }
 
 /// Read and drop what is left of the body (within the linger bounds), then answer 413.

@@ -61,6 +61,15 @@ pub enum ApiError {
     /// The body is not `application/json` (415).
     #[error("Send the body as application/json.")]
     UnsupportedMediaType,
+    /// An upload that is not `multipart/form-data` (415 `unsupported_media_type`).
+    #[error("Send the upload as multipart/form-data, with the image in a part named file.")]
+    NotMultipart,
+    /// An uploaded file that is not an image this server takes (415 `unsupported_media`).
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// An upload's alt text can no longer change: a tweet carries it (409 `media_attached`).
+    #[error("This image is attached to a tweet; its description can no longer change.")]
+    MediaAttached,
     /// The body is over the limit (413).
     #[error("The request body is too large.")]
     PayloadTooLarge,
@@ -139,6 +148,13 @@ pub enum ErrorCode {
     InvalidRole,
     /// 400: the body is not the JSON this request takes (an unknown field included).
     InvalidJson,
+    /// 400: an image that is corrupt, truncated, over `--media-max-pixels`, or an upload
+    /// without a `file` part.
+    InvalidMedia,
+    /// 400: an image description (alt text) over 1500 characters.
+    InvalidDescription,
+    /// 400: `media_ids` that are not 1–4 of your own uploads not attached yet.
+    InvalidMediaIds,
     /// 401: not signed in, or the token has ended.
     Unauthorized,
     /// 401: wrong username or password.
@@ -157,10 +173,14 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 409: the username is taken.
     UsernameTaken,
+    /// 409: the image is attached to a tweet already.
+    MediaAttached,
     /// 413: the body is over 16 KiB.
     PayloadTooLarge,
-    /// 415: the body is not `application/json`.
+    /// 415: the body is not `application/json` (or, uploading, not `multipart/form-data`).
     UnsupportedMediaType,
+    /// 415: the uploaded file is not a JPEG, PNG, WebP or GIF image (judged by its bytes).
+    UnsupportedMedia,
     /// 429: too many attempts; see `Retry-After`.
     RateLimited,
     /// 503: a dependency is away, or the server is busy; try again (see `Retry-After`).
@@ -188,16 +208,19 @@ impl ErrorCode {
             | C::InvalidReport
             | C::InvalidReason
             | C::InvalidRole
-            | C::InvalidJson => StatusCode::BAD_REQUEST,
+            | C::InvalidJson
+            | C::InvalidMedia
+            | C::InvalidDescription
+            | C::InvalidMediaIds => StatusCode::BAD_REQUEST,
             C::Unauthorized | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
             C::Forbidden | C::Blocked | C::Suspended | C::RegistrationsClosed => {
                 StatusCode::FORBIDDEN
             }
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            C::UsernameTaken => StatusCode::CONFLICT,
+            C::UsernameTaken | C::MediaAttached => StatusCode::CONFLICT,
             C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            C::UnsupportedMediaType | C::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -216,6 +239,9 @@ impl ErrorCode {
             "reply_to" => Self::InvalidReplyTo,
             "reason" | "note" => Self::InvalidReason,
             "role" => Self::InvalidRole,
+            "file" => Self::InvalidMedia,
+            "description" => Self::InvalidDescription,
+            "media_ids" => Self::InvalidMediaIds,
             _ => Self::InvalidQuery,
         }
     }
@@ -256,7 +282,9 @@ impl ApiError {
             Self::Blocked => C::Blocked,
             Self::Suspended => C::Suspended,
             Self::RegistrationsClosed => C::RegistrationsClosed,
-            Self::UnsupportedMediaType => C::UnsupportedMediaType,
+            Self::UnsupportedMediaType | Self::NotMultipart => C::UnsupportedMediaType,
+            Self::UnsupportedMedia(_) => C::UnsupportedMedia,
+            Self::MediaAttached => C::MediaAttached,
             Self::PayloadTooLarge => C::PayloadTooLarge,
             Self::Unauthorized(_) => C::Unauthorized,
             Self::InvalidCredentials => C::InvalidCredentials,
@@ -318,6 +346,10 @@ impl From<StoreError> for ApiError {
             // their own (`users.rs`). Any other conflict is a write that should have said
             // what to do on conflict: a bug, logged as one.
             StoreError::Conflict(Constraint::Username) => Self::UsernameTaken,
+            StoreError::Conflict(Constraint::MediaIds) => Self::Invalid(Invalid {
+                field: "media_ids",
+                message: "media_ids must name your own uploads that no tweet carries yet.".into(),
+            }),
             StoreError::Conflict(other) => {
                 Self::Internal(anyhow::anyhow!("unexpected conflict on {other:?}"))
             }

@@ -1,5 +1,6 @@
 //! The JSON API: one router per resource (`users`, `sessions`, `tweets`, `profiles`,
-//! `follows`, `timelines`, `search`, `tags`, `notifications`, `suggestions`, `health`), merged here, sharing
+//! `follows`, `timelines`, `search`, `tags`, `notifications`, `suggestions`, `media`,
+//! `health`), merged here, sharing
 //! `AppState` (`state`).
 //!
 //! Every failure is an `ApiError` (`error`, which owns the codes and the error body);
@@ -7,7 +8,9 @@
 //! trusted values in `extract` (bodies, read strictly; who is asking; rate limits) and
 //! `paging`; `answers` names the responses many operations share, and `openapi` gathers
 //! every handler's description into the served document. Request bodies are limited to
-//! 16 KiB (`body`); a larger one is drained (within bounds) before its 413.
+//! 16 KiB (`body`); a larger one is drained (within bounds) before its 413. The one
+//! exception is the image upload (`media`), which reads its own body within
+//! `--media-max-bytes`.
 //!
 //! Imports between these files run one way (handlers → `extract`/`paging`/`answers` →
 //! `state`/`error`; `openapi` → handlers), and no file imports this one: a test checks.
@@ -21,6 +24,7 @@ mod follows;
 mod health;
 mod in_flight;
 mod limit;
+mod media;
 mod notifications;
 mod openapi;
 mod paging;
@@ -62,8 +66,10 @@ pub fn router() -> Router<AppState> {
         .merge(tags::router())
         .merge(notifications::router())
         .merge(suggestions::router())
+        .merge(media::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::limit_body))
+        .merge(media::upload_router())
         .merge(health::router())
         .merge(openapi::router())
         .route("/api", axum::routing::any(api_not_found))

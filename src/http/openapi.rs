@@ -70,6 +70,9 @@ use crate::origin::SESSION_COOKIE;
         super::search::search,
         super::tags::tag_tweets,
         super::tags::trending,
+        super::media::upload,
+        super::media::describe,
+        super::media::serve_file,
         super::health::healthz,
         super::health::render_metrics,
         openapi_json,
@@ -87,6 +90,7 @@ use crate::origin::SESSION_COOKIE;
         (name = "search", description = "Search tweets and people; hashtags and trending."),
         (name = "safety", description = "Block, mute and report."),
         (name = "moderation", description = "Reports, suspensions, roles and the log: moderators and admins only."),
+        (name = "media", description = "Upload images, describe them, and their files."),
         (name = "operations", description = "Health, metrics and this document."),
     ),
 )]
@@ -267,6 +271,9 @@ mod tests {
             E::Suspended,
             E::RegistrationsClosed,
             E::UnsupportedMediaType,
+            E::NotMultipart,
+            E::UnsupportedMedia("x".into()),
+            E::MediaAttached,
             E::PayloadTooLarge,
             E::Unauthorized("x"),
             E::InvalidCredentials,
@@ -293,6 +300,9 @@ mod tests {
                 | E::Suspended
                 | E::RegistrationsClosed
                 | E::UnsupportedMediaType
+                | E::NotMultipart
+                | E::UnsupportedMedia(_)
+                | E::MediaAttached
                 | E::PayloadTooLarge
                 | E::Unauthorized(_)
                 | E::InvalidCredentials

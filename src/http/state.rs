@@ -12,6 +12,7 @@ use crate::changes::Changes;
 use crate::config::Registrations;
 use crate::domain::CursorKey;
 use crate::feed::Feed;
+use crate::media::Media;
 use crate::origin::OriginPolicy;
 use crate::storage::{Sessions, Store};
 
@@ -54,6 +55,8 @@ pub struct Services {
     /// Rate limits: sign-in and sign-up per address; posts, likes, follows, profile edits
     /// and marking read per account.
     pub limits: RateLimits,
+    /// Image uploads: processing, files and the sweep.
+    pub media: Arc<Media>,
     /// Whether anyone may sign up (`--registrations`).
     pub registrations: Registrations,
     /// Signs and checks follow-list cursors (the same on every node).

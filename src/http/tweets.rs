@@ -47,6 +47,11 @@ struct NewTweet {
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     reply_to: Option<serde_json::Value>,
+    /// 1–4 ids of your own uploads (`POST /api/media`) not attached yet; with them the text
+    /// may be empty.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
+    media_ids: Option<serde_json::Value>,
 }
 
 /// `reply_to` as posted: absent or `null` is none; anything but an integer is a 400.
@@ -82,7 +87,7 @@ fn no_parent(id: i64) -> ApiError {
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "The stored tweet.", body = crate::domain::Tweet),
-        (status = 400, description = "`invalid_text`, `invalid_reply_to` (not an integer) or `invalid_json`.", body = super::error::ErrorBody),
+        (status = 400, description = "`invalid_text`, `invalid_reply_to` (not an integer), `invalid_media_ids` or `invalid_json`.", body = super::error::ErrorBody),
         (status = 403, description = "`blocked`: a block stands between you and the author of the tweet answered.", body = super::error::ErrorBody),
         (status = 404, description = "`not_found` with `field: reply_to`: the tweet answered does not exist (or was deleted).", body = super::error::ErrorBody),
         (status = 429, description = "`rate_limited`: over this account's limit (`--post-rate-limit`).", body = super::error::ErrorBody,
@@ -97,7 +102,13 @@ async fn post_tweet(
     ApiJson(body): ApiJson<NewTweet>,
 ) -> Result<(StatusCode, Json<Tweet>), ApiError> {
     state.limits.posts.check(&current.user.id)?;
-    let text = TweetText::parse(&body.text)?;
+    let media =
+        super::media::parse_media_ids(&state, &current.user, body.media_ids.as_ref()).await?;
+    let text = if media.is_empty() {
+        TweetText::parse(&body.text)?
+    } else {
+        TweetText::parse_beside_media(&body.text)?
+    };
     let reply_to = parse_reply_to(body.reply_to.as_ref())?;
     if let Some(parent) = reply_to
         && let Some(parent) = state.store.tweet(parent, None).await?
@@ -110,7 +121,7 @@ async fn post_tweet(
     }
     let tweet = state
         .feed
-        .post(Draft::new(current.user, text, reply_to))
+        .post(Draft::new(current.user, text, reply_to).with_media(media))
         .await
         .map_err(|e| match (e, reply_to) {
             // The only row a post looks for is its parent.
@@ -232,6 +243,9 @@ async fn delete_tweet(
         StoreError::NotFound => no_tweet(tweet.id),
         other => other.into(),
     })?;
+    if !tweet.media.is_empty() {
+        state.media.forget_tweet(tweet.id).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -34,6 +34,7 @@ impl Listener for Sockets {
     fn resync(&self) {
         tokio::spawn(reload_homes(self.index.clone(), self.store.clone()));
         tokio::spawn(reload_hides(self.index.clone(), self.store.clone()));
+        tokio::spawn(reload_suspended(self.index.clone(), self.store.clone()));
     }
 }
 
@@ -108,10 +109,14 @@ impl Sockets {
                 });
                 return;
             }
-            // For caches only (a suspended account's sockets are ended as its sessions are).
-            Change::Stale(
-                Stale::Liked { .. } | Stale::ProfileChanged { .. } | Stale::Suspended { .. },
-            )
+            // A suspended account's sockets are ended as its sessions are; replies to it leave
+            // the timelines that gather many authors.
+            Change::Stale(Stale::Suspended { user, suspended }) => {
+                self.index.lock().set_suspended(*user, *suspended);
+                return;
+            }
+            // For caches only.
+            Change::Stale(Stale::Liked { .. } | Stale::ProfileChanged { .. })
             | Change::Control(Control::SessionForgotten { .. }) => return,
             Change::Control(Control::SessionEnded { token_hash }) => {
                 self.index.lock().all(|s| recipients.push(s.clone()));
@@ -123,6 +128,15 @@ impl Sockets {
         let sockets = self.hub.write_each(&recipients, &Broadcast::new(packet));
         metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
         tracing::debug!(event, sockets, "broadcast");
+    }
+}
+
+/// Read every suspended account from the store (at start, and when suspensions made on other
+/// nodes may have been missed).
+pub(super) async fn reload_suspended(index: Arc<Index>, store: Arc<dyn Store>) {
+    match store.hidden_authors(None).await {
+        Ok(suspended) => index.lock().replace_suspended(suspended),
+        Err(e) => tracing::warn!(error = %e, "cannot read suspended accounts for routing"),
     }
 }
 

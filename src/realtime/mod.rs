@@ -99,6 +99,7 @@ impl Realtime {
         hub.start();
         // Register the gauge so /metrics shows it before the first socket arrives.
         metrics::gauge!("chirp_connected_sockets").increment(0.0);
+        tokio::spawn(listener::reload_suspended(index.clone(), store.clone()));
         Self {
             sockets: Arc::new(Sockets {
                 hub,

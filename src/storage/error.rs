@@ -29,6 +29,9 @@ pub enum Constraint {
     Username,
     /// `sessions.token_hash`: a session with this token exists.
     SessionToken,
+    /// `media.tweet_id`: an upload named by `media_ids` is not the author's, does not
+    /// exist, or is attached already (also when another tweet took it meanwhile).
+    MediaIds,
     /// Any other unique rule (a bug: the write should have said what to do on conflict).
     Other,
 }

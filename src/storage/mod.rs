@@ -1,5 +1,5 @@
 //! Storage: narrow traits per concern (`Accounts`, `Sessions`, `Tweets`, `Timelines`,
-//! `Search`, `Follows`, `Notifications`, `Moderation`, `Health`), their union `Store`, and one implementation per
+//! `Search`, `Follows`, `Notifications`, `Moderation`, `MediaRows`, `Health`), their union `Store`, and one implementation per
 //! database (`sqlite`, `postgres`), chosen by the URL's scheme in `connect`.
 //!
 //! Each concern's SQL lives in a file of its own (`accounts`, `tweets`, `timelines`,
@@ -15,6 +15,7 @@
 mod accounts;
 mod error;
 mod follows;
+mod media;
 mod moderation;
 mod moderation_rows;
 mod notifications;
@@ -41,8 +42,9 @@ pub use session_cache::SessionCache;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
-    Draft, FollowCursor, Hide, LogAction, LogEntry, NewNotification, NewReport, Notification, Page,
-    Profile, ProfilePage, ProfileUpdate, Report, Role, SearchQuery, Tweet, User, Username,
+    Description, Draft, FollowCursor, Hide, LogAction, LogEntry, NewMedia, NewNotification,
+    NewReport, Notification, Page, Profile, ProfilePage, ProfileUpdate, Report, Role, SearchQuery,
+    StoredMedia, Tweet, User, Username,
 };
 
 /// Accounts and their profiles.
@@ -328,6 +330,35 @@ pub trait Moderation: Send + Sync + 'static {
     async fn moderators(&self) -> Result<Vec<i64>, StoreError>;
 }
 
+/// Image attachments' rows (their files live in the media store: `media`).
+#[async_trait]
+pub trait MediaRows: Send + Sync + 'static {
+    /// Record an upload whose files are stored.
+    async fn create_media(&self, new: &NewMedia) -> Result<StoredMedia, StoreError>;
+    /// One upload, attached or not.
+    async fn media(&self, id: i64) -> Result<Option<StoredMedia>, StoreError>;
+    /// The upload `id` if it is `owner`'s and not attached to a tweet yet.
+    async fn free_upload(&self, id: i64, owner: i64) -> Result<Option<StoredMedia>, StoreError>;
+    /// Change the alt text of `owner`'s upload while it is not attached; whether it was.
+    async fn set_description(
+        &self,
+        id: i64,
+        owner: i64,
+        description: &Description,
+    ) -> Result<bool, StoreError>;
+    /// A tweet's images, in order (also after the tweet is deleted, until removed).
+    async fn tweet_media(&self, tweet_id: i64) -> Result<Vec<StoredMedia>, StoreError>;
+    /// Up to `limit` rows whose files should go: uploads never attached, made before
+    /// `made_before` (UTC microseconds), and images of tweets deleted since then.
+    async fn stale_media(
+        &self,
+        made_before: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredMedia>, StoreError>;
+    /// Forget one upload's row (its files are removed first).
+    async fn delete_media(&self, id: i64) -> Result<(), StoreError>;
+}
+
 /// Whether the database answers (`/healthz`).
 #[async_trait]
 pub trait Health: Send + Sync + 'static {
@@ -347,6 +378,7 @@ pub trait Store:
     + Follows
     + Notifications
     + Moderation
+    + MediaRows
     + Health
     + Secrets
 {
@@ -361,6 +393,7 @@ impl<T> Store for T where
         + Follows
         + Notifications
         + Moderation
+        + MediaRows
         + Health
         + Secrets
 {

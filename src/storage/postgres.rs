@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use sqlx::{Postgres, Transaction};
 
-use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
+use super::{ACQUIRE_TIMEOUT, StoreError, media, moderation};
 use super::{accounts, follows, notifications, search, secrets, timelines, tweets, words};
 use crate::domain::{Draft, Tweet};
 
@@ -108,17 +108,20 @@ impl PostgresStore {
         Ok(tx)
     }
 
-    /// Store `drafts` with `PLAIN_BATCH` when none is a reply or mentions anyone; `None`
+    /// Store `drafts` with `PLAIN_BATCH` when none is a reply, mentions anyone or carries
+    /// images; `None`
     /// leaves them to the transaction path.
     async fn insert_plain_tweets(
         &self,
         drafts: &[Draft],
         created_at: i64,
     ) -> Result<Option<Vec<Tweet>>, StoreError> {
-        if drafts
-            .iter()
-            .any(|d| d.reply_to.is_some() || !d.mentions.is_empty() || !d.tags.is_empty())
-        {
+        if drafts.iter().any(|d| {
+            d.reply_to.is_some()
+                || !d.mentions.is_empty()
+                || !d.tags.is_empty()
+                || !d.media.is_empty()
+        }) {
             return Ok(None);
         }
         let authors: Vec<i64> = drafts.iter().map(|d| d.author.id).collect();
@@ -212,6 +215,7 @@ tweets::impl_tweets!(PostgresStore);
 search::impl_search!(PostgresStore);
 timelines::impl_timelines!(PostgresStore);
 follows::impl_follows!(PostgresStore);
+media::impl_media!(PostgresStore);
 notifications::impl_notifications!(PostgresStore);
 moderation::impl_moderation!(PostgresStore);
 secrets::impl_secrets!(PostgresStore);

@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 
 use sqlx::{Sqlite, Transaction};
 
-use super::{ACQUIRE_TIMEOUT, StoreError, moderation};
+use super::{ACQUIRE_TIMEOUT, StoreError, media, moderation};
 use super::{accounts, follows, notifications, search, secrets, timelines, tweets, words};
 
 /// `Store` on a SQLite file.
@@ -156,6 +156,7 @@ tweets::impl_tweets!(SqliteStore);
 search::impl_search!(SqliteStore);
 timelines::impl_timelines!(SqliteStore);
 follows::impl_follows!(SqliteStore);
+media::impl_media!(SqliteStore);
 notifications::impl_notifications!(SqliteStore);
 moderation::impl_moderation!(SqliteStore);
 secrets::impl_secrets!(SqliteStore);

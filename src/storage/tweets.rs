@@ -17,7 +17,7 @@ macro_rules! tweet_columns {
            (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id) AS like_count, \
            (SELECT COUNT(*) FROM likes l WHERE l.tweet_id = t.id AND l.user_id = $1) AS liked_by_me, \
            t.reply_to_id, t.reply_to_author_id, pu.username AS reply_to_username, \
-           t.reply_count, t.mentions_json, t.tags_json "
+           t.reply_count, t.mentions_json, t.tags_json, t.media_json "
     };
 }
 pub(super) use tweet_columns;
@@ -96,6 +96,7 @@ pub(super) struct TweetRow {
     pub reply_count: i64,
     pub mentions_json: String,
     pub tags_json: String,
+    pub media_json: String,
 }
 
 impl From<TweetRow> for Tweet {
@@ -124,6 +125,8 @@ impl From<TweetRow> for Tweet {
             mentions: serde_json::from_str(&row.mentions_json).unwrap_or_default(),
             // Written by `create_tweets` from the draft's tags; as for mentions.
             tags: serde_json::from_str(&row.tags_json).unwrap_or_default(),
+            // Written by `create_tweets` from a `Vec<Attachment>`; same reasoning.
+            media: serde_json::from_str(&row.media_json).unwrap_or_default(),
         }
     }
 }
@@ -230,12 +233,13 @@ macro_rules! impl_tweets {
                         .map_err(|e| anyhow::anyhow!("cannot encode mentions: {e}"))?;
                     r.tags_json = serde_json::to_string(&draft.tag_names())
                         .map_err(|e| anyhow::anyhow!("cannot encode tags: {e}"))?;
+                    $crate::storage::media::take_uploads!(tx, draft, r);
                     resolved.push(r);
                 }
                 let postgres = Self::DIALECT == $crate::storage::words::Dialect::Postgres;
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO tweets (author_id, text, created_at, reply_to_id, \
-                     reply_to_author_id, mentions_json, tags_json",
+                     reply_to_author_id, mentions_json, tags_json, media_json",
                 );
                 // PostgreSQL keeps the search words in the row (SQLite in FTS5, below).
                 insert.push(if postgres { ", search) " } else { ") " });
@@ -246,7 +250,8 @@ macro_rules! impl_tweets {
                         .push_bind(r.reply_to.as_ref().map(|p| p.id))
                         .push_bind(r.reply_to.as_ref().map(|p| p.author.id))
                         .push_bind(r.mentions_json.as_str())
-                        .push_bind(r.tags_json.as_str());
+                        .push_bind(r.tags_json.as_str())
+                        .push_bind(r.media_json.as_str());
                     if postgres {
                         row.push("array_to_tsvector(string_to_array(")
                             .push_bind_unseparated(draft.words.as_str())
@@ -296,6 +301,7 @@ macro_rules! impl_tweets {
                     }
                 }
                 for (id, r) in ids.iter().zip(&resolved) {
+                    $crate::storage::media::attach_uploads!(tx, *id, r);
                     for (position, user) in r.mentions.iter().enumerate() {
                         sqlx::query(sql::INSERT_MENTION)
                             .bind(*id)
@@ -478,6 +484,7 @@ pub(super) fn new_tweet(
         reply_count: 0,
         mentions: resolved.mentions.clone(),
         tags: draft.tag_names(),
+        media: resolved.media.clone(),
     }
 }
 
@@ -488,4 +495,7 @@ pub(super) struct Resolved {
     pub mentions: Vec<UserRef>,
     pub mentions_json: String,
     pub tags_json: String,
+    /// The uploads it takes, as served, and the same as stored JSON (`[]` when none).
+    pub media: Vec<crate::domain::Attachment>,
+    pub media_json: String,
 }

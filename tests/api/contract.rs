@@ -14,14 +14,20 @@ use crate::helpers::{Backend, TestApp, spawn_app};
 /// Start the real binary on a fresh SQLite file with `args`; returns it and its base URL.
 /// The caller kills it.
 pub fn start_binary(dir: &tempfile::TempDir, args: &[&str]) -> (Child, String) {
+    let database = format!("sqlite://{}", dir.path().join("chirp.db").display());
+    let media = format!("file://{}", dir.path().join("media").display());
+    let mut all = vec!["--database-url", &database, "--media-url", &media];
+    all.extend_from_slice(args);
+    spawn_binary(&all, &[])
+}
+
+/// Start the real binary with `args` (a database URL among them) and `env` added to its
+/// environment; returns it and its base URL once it listens. The caller kills it.
+pub fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chirp"))
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .arg("--database-url")
-        .arg(format!(
-            "sqlite://{}",
-            dir.path().join("chirp.db").display()
-        ))
         .args(args)
+        .envs(env.iter().copied())
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

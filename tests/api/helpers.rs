@@ -129,6 +129,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut ServeConf
     config.server.addr = "127.0.0.1:0".parse().unwrap();
     config.storage.database_url = database.url.clone();
     config.limits.rate_limits = Switch::Off;
+    // Beside the database, gone with it (not `./media` in the working directory).
+    config.media.media_url = format!("file://{}", database._dir.path().join("media").display());
     adjust(&mut config);
     let (base, stop) = start(&config).await;
     TestApp {
@@ -193,6 +195,11 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Read a response whole.
+    pub async fn read(response: Response) -> Self {
+        Self::from(response).await
+    }
+
     async fn from(response: Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();

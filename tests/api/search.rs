@@ -402,6 +402,8 @@ async fn bad_queries_are_400s(app: &TestApp) {
         "/api/search?q=rust&limit=0",
         "/api/search?q=rust&before=x",
         "/api/search?q=rust&type=users&before=5",
+        "/api/search?q=a%00b&type=users",
+        "/api/search?q=a%00b",
         "/api/tags/123/tweets",
         "/api/tags/a%20b/tweets",
         "/api/tags/rust/tweets?limit=101",

@@ -1,7 +1,8 @@
 //! The visibility rule is written once in Rust (`chirp::domain::visibility`) and encoded
 //! again in SQL for reads from the database: this model test proves they agree. Random
-//! users, follows, blocks, mutes, tweets, replies and deletions; then every list (everyone,
-//! home, each user's tweets, each live tweet's replies), as each user sees it and as an
+//! users, follows, blocks, mutes, tweets (some with one of two tags), replies and deletions;
+//! then every list (everyone, home, each user's tweets, each live tweet's replies, each tag's
+//! timeline, a search matching every tweet), as each user sees it and as an
 //! anonymous visitor does, read through the API page by page (so a page cut before
 //! filtering shows), and compared with the Rust rule applied to every live tweet.
 
@@ -31,6 +32,8 @@ async fn every_list_shows_what_the_rule_says_with_home_pages_in_memory(app: &Tes
 struct Modelled {
     id: i64,
     facts: Facts,
+    /// Which of the tags `t0`, `t1` it carries, if one.
+    tag: Option<usize>,
 }
 
 async fn lists_match_the_rule(app: &TestApp, seed: u64) {
@@ -57,7 +60,15 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
                 };
                 let parent_author =
                     parent.map(|p| tweets.iter().find(|t| t.id == p).unwrap().facts.author);
-                let body = json!({"text": format!("step {step}"), "reply_to": parent});
+                let tag = match dice.roll(3) {
+                    2 => None,
+                    k => Some(k),
+                };
+                let text = match tag {
+                    Some(k) => format!("step {step} #T{k}"),
+                    None => format!("step {step}"),
+                };
+                let body = json!({"text": text, "reply_to": parent});
                 let answer = app.post("/api/tweets", body, Some(token)).await;
                 if parent_author.is_some_and(|a| blocked(*me, a)) {
                     answer.assert_error(403, "blocked");
@@ -71,7 +82,7 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
                     reply_to_author: parent
                         .map(|p| tweets.iter().find(|t| t.id == p).unwrap().facts.author),
                 };
-                tweets.push(Modelled { id, facts });
+                tweets.push(Modelled { id, facts, tag });
             }
             10 | 11 => {
                 let (whom, _) = users[dice.roll(users.len())];
@@ -132,7 +143,7 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
         }
         let limit = 1 + dice.roll(4);
         // `viewer` 0 is an anonymous visitor, who hides nobody.
-        let rule = |list: List, viewer: i64| -> Vec<i64> {
+        let rule = |list: List, viewer: i64, tag: Option<usize>| -> Vec<i64> {
             let hides = |a: i64| {
                 blocks.contains(&(viewer, a))
                     || blocks.contains(&(a, viewer))
@@ -140,6 +151,7 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
             };
             tweets
                 .iter()
+                .filter(|t| tag.is_none() || t.tag == tag)
                 .filter(|t| shows(list, t.facts, |a| follows.contains(&(viewer, a)), hides))
                 .map(|t| t.id)
                 .collect()
@@ -152,26 +164,38 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
             .chain(users.iter().map(|(id, token)| (*id, Some(token.as_str()))));
         for (viewer, token) in viewers {
             let everyone = walk_back(app, "/api/tweets", token, limit).await;
-            let want = newest_first(rule(List::Everyone, viewer));
+            let want = newest_first(rule(List::Everyone, viewer, None));
             assert_eq!(everyone, want, "step {step}: everyone as {viewer}");
             if let Some(token) = token {
                 let home = walk_back(app, "/api/timelines/home", Some(token), limit).await;
-                let want = newest_first(rule(List::Home(viewer), viewer));
+                let want = newest_first(rule(List::Home(viewer), viewer, None));
                 assert_eq!(home, want, "step {step}: {viewer}'s home");
             }
             for (i, (id, _)) in users.iter().enumerate() {
                 let path = format!("/api/users/{}/tweets", names[i]);
                 let theirs = walk_back(app, &path, token, limit).await;
-                let want = newest_first(rule(List::User(*id), viewer));
+                let want = newest_first(rule(List::User(*id), viewer, None));
                 assert_eq!(
                     theirs, want,
                     "step {step}: {}'s tweets as {viewer}",
                     names[i]
                 );
             }
+            let found = walk_back(app, "/api/search?q=STE", token, limit).await;
+            let want = newest_first(rule(List::Search, viewer, None));
+            assert_eq!(found, want, "step {step}: search as {viewer}");
+            for k in 0..2 {
+                let want = newest_first(rule(List::Tag, viewer, Some(k)));
+                let path = format!("/api/tags/t{k}/tweets");
+                let tagged = walk_back(app, &path, token, limit).await;
+                assert_eq!(tagged, want, "step {step}: #t{k} as {viewer}");
+                let path = format!("/api/search?q=step%20%23t{k}");
+                let found = walk_back(app, &path, token, limit).await;
+                assert_eq!(found, want, "step {step}: search step #t{k} as {viewer}");
+            }
             for parent in tweets.iter().map(|t| t.id) {
                 let replies = walk_forward(app, parent, token, limit).await;
-                let want = rule(List::Replies(parent), viewer);
+                let want = rule(List::Replies(parent), viewer, None);
                 assert_eq!(
                     replies, want,
                     "step {step}: replies to {parent} as {viewer}"
@@ -184,12 +208,15 @@ async fn lists_match_the_rule(app: &TestApp, seed: u64) {
 /// Every id of a newest-first list, read `limit` at a time with `before=`.
 async fn walk_back(app: &TestApp, path: &str, token: Option<&str>, limit: usize) -> Vec<i64> {
     let mut ids = Vec::new();
-    let mut query = format!("?limit={limit}");
+    let joiner = if path.contains('?') { '&' } else { '?' };
+    let mut query = format!("{joiner}limit={limit}");
     loop {
         let page = app.ids_as(&format!("{path}{query}"), token).await;
         ids.extend(&page);
         match page.last() {
-            Some(last) if page.len() == limit => query = format!("?limit={limit}&before={last}"),
+            Some(last) if page.len() == limit => {
+                query = format!("{joiner}limit={limit}&before={last}")
+            }
             _ => return ids,
         }
     }

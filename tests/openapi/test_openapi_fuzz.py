@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -52,7 +53,10 @@ class Chirp:
         self._listening = threading.Event()
         # No rate limits: the fuzzer signs in and posts far faster than a person. The
         # variable switches off every limit where the server has it; the flag, sign-ins.
-        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info"), "NO_COLOR": "1", "CHIRP_RATE_LIMITS": "off"}
+        # Uploaded images go to a directory of this run's, removed with it.
+        self._media = tempfile.TemporaryDirectory(prefix="chirp-fuzz-media-")
+        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info"), "NO_COLOR": "1", "CHIRP_RATE_LIMITS": "off",
+               "CHIRP_MEDIA_URL": f"file://{self._media.name}"}
         self.proc = subprocess.Popen(
             [CHIRP_BIN, "serve", "--addr", "127.0.0.1:0", "--database-url", database_url, "--auth-rate-limit", "0"],
             stdout=subprocess.PIPE,

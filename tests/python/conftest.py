@@ -29,7 +29,8 @@ class Chirp:
         self.output = []
         self._listening = threading.Event()
         self.url = None
-        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info"), "NO_COLOR": "1"}
+        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info"), "NO_COLOR": "1",
+               "CHIRP_MEDIA_URL": f"file://{tmp_path / 'media'}"}
         # Rate limits off: the tests sign up and post far faster than a person.
         self.proc = subprocess.Popen(
             [CHIRP_BIN, "serve", "--addr", "127.0.0.1:0", "--database-url", f"sqlite://{tmp_path / 'chirp.db'}",

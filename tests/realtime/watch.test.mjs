@@ -74,6 +74,9 @@ for (const mode of TRANSPORTS.filter((m) => m.transports)) {
         ['replies:987654321', 'not_found'],
         ['bogus', 'invalid_timeline'],
         ['replies:abc', 'invalid_timeline'],
+        ['tag:123', 'invalid_timeline'],
+        ['tag:', 'invalid_timeline'],
+        ['tag:no spaces', 'invalid_timeline'],
         [42, 'invalid_timeline'],
         [{ timeline: 'home' }, 'invalid_timeline'],
       ];
@@ -100,6 +103,27 @@ for (const mode of TRANSPORTS.filter((m) => m.transports)) {
       const t = await postTweet(http, bob.token, 'everyone sees this');
       await c.count('newTweet', 1);
       assert.deepEqual(ids(c), [t.id]);
+    });
+
+    test('tag:<name> gets the tweets that gain that tag, by any spelling, once each; hidden authors skipped', async () => {
+      const onTag = await client('on #Café', { auth: { token: viewer.token } });
+      const spelled = await client('on #CAFE\u0301');
+      assert.deepEqual(await watch(onTag, 'tag:Café'), { ok: true });
+      assert.deepEqual(await watch(spelled, 'tag:#CAFE\u0301'), { ok: true });
+      const t1 = await postTweet(http, ada.token, 'un #café #café et un #thé');
+      await postTweet(http, ada.token, 'un #cafe sans accent');
+      await postTweet(http, bob.token, 'no tag at all, café');
+      const t2 = await postTweet(http, bob.token, 'du #CAFÉ');
+      for (const c of [onTag, spelled]) await c.count('newTweet', 2);
+      await quiet();
+      for (const c of [onTag, spelled]) assert.deepEqual(ids(c), [t1.id, t2.id]);
+      // Muting bob hides him from the muter's tag sockets, not from others'.
+      assert.equal((await http.put(`/api/users/${bob.user.username}/mute`, viewer.token)).status, 200);
+      const muted = await postTweet(http, bob.token, 'encore un #café');
+      await spelled.count('newTweet', 3);
+      await quiet();
+      assert.deepEqual(ids(onTag), [t1.id, t2.id], `not ${muted.id}`);
+      assert.equal((await http.del(`/api/users/${bob.user.username}/mute`, viewer.token)).status, 200);
     });
 
     test('home: the viewer and whom they follow, live across follow and unfollow', async () => {

@@ -23,7 +23,11 @@ export async function startChirp({ args = [], env = {}, databaseUrl } = {}) {
   const proc = spawn(chirpBin, ['serve', '--addr', '127.0.0.1:0', '--database-url', db, ...args], {
     // Rate limits off (the suites sign up and post far faster than a person), unless the
     // test's own `env` or `args` switch them on.
-    env: { RUST_LOG: 'info', ...process.env, NO_COLOR: '1', CHIRP_RATE_LIMITS: 'off', ...env },
+    // Image files beside the database, removed with it.
+    env: {
+      RUST_LOG: 'info', ...process.env, NO_COLOR: '1', CHIRP_RATE_LIMITS: 'off',
+      CHIRP_MEDIA_URL: `file://${join(dir, 'media')}`, ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

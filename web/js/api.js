@@ -14,7 +14,9 @@ export class ApiError extends Error {
 
 async function request(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body; // the browser writes the multipart content type and boundary
+  } else if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -53,9 +55,23 @@ export const signIn = (username, password) => request('POST', '/api/sessions', {
 export const signOut = () => request('DELETE', '/api/sessions');
 
 export const getTweet = (id) => request('GET', `/api/tweets/${encodeURIComponent(id)}`);
-/** Post a tweet; `replyTo` (a tweet id) makes it a reply. */
-export const postTweet = (text, replyTo) =>
-  request('POST', '/api/tweets', replyTo ? { text, reply_to: replyTo } : { text });
+/** Post a tweet; `replyTo` (a tweet id) makes it a reply; `mediaIds` attach uploads. */
+export function postTweet(text, replyTo, mediaIds = []) {
+  const body = { text };
+  if (replyTo) body.reply_to = replyTo;
+  if (mediaIds.length) body.media_ids = mediaIds;
+  return request('POST', '/api/tweets', body);
+}
+/** Upload an image (a File or Blob); resolves to the attachment. */
+export function uploadMedia(file, description) {
+  const form = new FormData();
+  form.append('file', file, file.name || 'image');
+  if (description) form.append('description', description);
+  return request('POST', '/api/media', form);
+}
+/** Change an upload's alt text (before a tweet carries it). */
+export const describeMedia = (id, description) =>
+  request('PUT', `/api/media/${encodeURIComponent(id)}`, { description });
 /** A page of the direct replies to tweet `id`, oldest first; `after` walks forward. */
 export async function listReplies(id, { after, limit } = {}) {
   const page = await request('GET', `/api/tweets/${encodeURIComponent(id)}/replies` + query({ limit, after: after || undefined }));

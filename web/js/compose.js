@@ -1,9 +1,11 @@
 // The compose box: a live counter that counts exactly like the server (Unicode scalar values
 // after trimming Unicode white space), a Post button that is disabled when the text is empty
 // or too long, and a draft that survives navigation and reloads (sessionStorage). The same
-// class drives a conversation's reply box, with its own draft and a `reply_to`.
+// class drives a conversation's reply box, with its own draft and a `reply_to`. Both take
+// up to four images (`media-attach.js`); with images the text may be empty.
 
 import * as api from './api.js';
+import { Attachments } from './media-attach.js';
 
 export const MAX_CHARS = 280;
 const DRAFT_KEY = 'chirp:draft';
@@ -32,6 +34,8 @@ export class Compose {
   constructor({ form, textarea, left, counter, submit, error, onPosted, replyTo = null, draftKey = DRAFT_KEY }) {
     Object.assign(this, { form, textarea, left, counter, submit, error, onPosted, replyTo, draftKey });
     this.posting = false;
+    this.attachments = null;
+    this.attachments = new Attachments({ form, textarea, bar: submit.parentElement, onChange: () => this.update() });
     if (!textarea.value) textarea.value = loadDraft(draftKey);
     textarea.addEventListener('input', () => {
       this.clearError();
@@ -58,7 +62,14 @@ export class Compose {
     this.counter.classList.toggle('warn', remaining <= 20 && remaining >= 0);
     this.counter.classList.toggle('over', remaining < 0);
     this.textarea.setAttribute('aria-invalid', remaining < 0 ? 'true' : 'false');
-    this.submit.disabled = this.posting || n === 0 || n > MAX_CHARS;
+    this.submit.disabled = !this.canPost(n);
+  }
+
+  /** Whether a post of `n` characters (and the attached images) may go now. */
+  canPost(n) {
+    const images = this.attachments ? this.attachments.count : 0;
+    const uploading = this.attachments ? this.attachments.busy : false;
+    return !this.posting && !uploading && (n > 0 || images > 0) && n <= MAX_CHARS;
   }
 
   clearError() {
@@ -67,14 +78,16 @@ export class Compose {
 
   async post() {
     const n = charCount(this.textarea.value);
-    if (this.posting || n === 0 || n > MAX_CHARS) return;
+    if (!this.canPost(n)) return;
     this.posting = true;
     this.update();
     this.submit.textContent = 'Posting…';
     try {
-      const tweet = await api.postTweet(this.textarea.value, this.replyTo);
+      const mediaIds = await this.attachments.prepare();
+      const tweet = await api.postTweet(this.textarea.value, this.replyTo, mediaIds);
       this.textarea.value = '';
       saveDraft(this.draftKey, '');
+      this.attachments.clear();
       this.onPosted(tweet);
     } catch (e) {
       // The text stays in the box: nothing the user typed is lost on an error.

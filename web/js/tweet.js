@@ -12,6 +12,7 @@ import { h, icon } from './dom.js';
 import { avatar } from './avatar.js';
 import { timeElement, exactTime } from './time.js';
 import { TAG_BLOCKER, TAG_BODY, isTagBody, tagName, tagPath } from './hashtag.js';
+import { mediaGrid } from './media-view.js';
 
 const TOKEN = new RegExp(String.raw`(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)`
   + `|(?<!${TAG_BLOCKER})#(${TAG_BODY})`, 'gu');
@@ -139,7 +140,8 @@ export function renderTweet(tweet, { me, onLike, onDelete, onReport = null, big 
     h('div', { className: 'tweet-body' },
       head,
       parent,
-      h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions, tweet.tags)),
+      tweet.text ? h('p', { className: 'tweet-text', dir: 'auto' }, textNodes(tweet.text, tweet.mentions, tweet.tags)) : null,
+      mediaGrid(tweet.media),
       when,
       actions,
     ),

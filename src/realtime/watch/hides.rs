@@ -1,5 +1,5 @@
-//! Hidden authors: for each signed-in viewer with a socket on this node, whom they hide
-//! (blocked either way, or muted), and the inverted `hidden_from` (author → the online
+//! Hidden authors: suspended accounts, hidden from everyone; and for each signed-in viewer
+//! with a socket on this node, whom they hide (blocked either way, or muted), and the inverted `hidden_from` (author → the online
 //! viewers hiding them), so routing a tweet asks one map lookup when nobody here hides its
 //! author — the usual case — and otherwise leaves out exactly the hiders' sockets.
 //!
@@ -12,6 +12,25 @@ use std::collections::HashSet;
 use super::{HIDE_LOG, HideChange, Key, WatchError, WatchIndex};
 
 impl<S: Clone> WatchIndex<S> {
+    /// An account was suspended (`true`) or unsuspended.
+    pub fn set_suspended(&mut self, user: i64, suspended: bool) {
+        if suspended {
+            self.suspended.insert(user);
+        } else {
+            self.suspended.remove(&user);
+        }
+    }
+
+    /// Every suspended account, as read from the store (at start, and after a bus outage).
+    pub fn replace_suspended(&mut self, users: Vec<i64>) {
+        self.suspended = users.into_iter().collect();
+    }
+
+    /// Whether `author` is suspended.
+    pub(super) fn is_suspended(&self, author: i64) -> bool {
+        self.suspended.contains(&author)
+    }
+
     /// The current number for hide changes: read it *before* reading a viewer's hidden
     /// authors for `set_hides`.
     pub fn hide_seq(&self) -> u64 {

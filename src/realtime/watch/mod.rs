@@ -50,7 +50,7 @@ mod sockets;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use ids::Ids;
@@ -126,6 +126,9 @@ pub struct WatchIndex<S> {
     hidden_from: HashMap<i64, Vec<i64>>,
     hide_seq: u64,
     hide_log: VecDeque<(u64, HideChange)>,
+    /// Suspended accounts: every viewer hides them, so a reply to one is left out of the
+    /// timelines that gather many authors (their own tweets stopped with their sessions).
+    suspended: HashSet<i64>,
 }
 
 /// A block, unblock, mute or unmute, as it changes whom one viewer hides.
@@ -183,6 +186,7 @@ impl<S> Default for WatchIndex<S> {
             hidden_from: HashMap::new(),
             hide_seq: 0,
             hide_log: VecDeque::new(),
+            suspended: HashSet::new(),
         }
     }
 }

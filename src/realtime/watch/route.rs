@@ -17,8 +17,11 @@ impl<S: Clone> WatchIndex<S> {
         // see the thread on the timelines that gather many authors (`List::gathers`).
         let hiding_author = self.sockets_hiding(Some(tweet.author));
         let hiding_thread = self.sockets_hiding(tweet.reply_to_author);
+        // Every viewer hides a suspended account: its thread leaves the gathering lists.
+        let suspended_thread = tweet.reply_to_author.is_some_and(|a| self.is_suspended(a));
         let mut send = |key: &Key, handle: &S, gathers: bool| {
-            if author_sockets.is_some_and(|own| own.iter().any(|(k, _)| k == key))
+            if (gathers && suspended_thread)
+                || author_sockets.is_some_and(|own| own.iter().any(|(k, _)| k == key))
                 || hiding_author
                     .as_ref()
                     .is_some_and(|keys| keys.contains(key))

@@ -392,3 +392,34 @@ fn tag_watchers_hear_tweets_with_their_tag_once_and_never_from_hidden_authors() 
     assert!(!index.by_tag.contains_key("rust"));
     assert_eq!(index.timeline(3), Some(Timeline::Tag("go".into())));
 }
+
+#[test]
+fn replies_to_a_suspended_account_leave_only_the_gathering_timelines() {
+    let mut index = WatchIndex::default();
+    for key in 1..=4 {
+        index.connect(key, key, None);
+    }
+    index.watch(2, Timeline::User(7)).unwrap();
+    index.watch(3, Timeline::Replies(100)).unwrap();
+    index.watch(4, Timeline::Tag("t".into())).unwrap();
+    let reply = |index: &WatchIndex<Key>| {
+        let mut out = Vec::new();
+        let routing = Routing {
+            author: 7,
+            reply_to: Some(100),
+            reply_to_author: Some(9),
+        };
+        index.recipients(routing, &["t".to_owned()], |k| out.push(*k));
+        out.sort_unstable();
+        out
+    };
+    assert_eq!(reply(&index), [1, 2, 3, 4]);
+    index.set_suspended(9, true);
+    assert_eq!(
+        reply(&index),
+        [2, 3],
+        "everyone and the tag gather many authors"
+    );
+    index.replace_suspended(Vec::new());
+    assert_eq!(reply(&index), [1, 2, 3, 4]);
+}
