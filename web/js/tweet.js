@@ -11,8 +11,8 @@
 import { h, icon } from './dom.js';
 import { avatar } from './avatar.js';
 import { timeElement, exactTime } from './time.js';
-import { mediaGrid } from './media-view.js';
 import { TAG_BLOCKER, TAG_BODY, isTagBody, tagName, tagPath } from './hashtag.js';
+import { mediaGrid } from './media-view.js';
 
 const TOKEN = new RegExp(String.raw`(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])|(^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)`
   + `|(?<!${TAG_BLOCKER})#(${TAG_BODY})`, 'gu');
