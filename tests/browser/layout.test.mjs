@@ -62,12 +62,11 @@ async function assertPaintsInside(page, selector, where) {
   await page.evaluate(() => {
     for (const el of document.querySelectorAll('time, .time')) el.style.visibility = 'hidden';
     for (const el of document.querySelectorAll('.toast, .banner-region')) el.style.display = 'none';
+    // The header's search field repaints a few pixels on its own (seen in a fresh-clone run):
+    // not what this test is about.
+    for (const el of document.querySelectorAll('#search-form')) el.style.visibility = 'hidden';
   });
   await page.mouse.move(0, 0);
-  // Nothing else may still be arriving (the Trending box, a late page of tweets) while the
-  // two sets of screenshots are compared: wait for the network and two frames.
-  await page.waitForLoadState('networkidle');
-  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   const li = page.locator(selector);
   await li.scrollIntoViewIfNeeded();
   await li.evaluate((el) => window.scrollBy(0, el.getBoundingClientRect().top - window.innerHeight / 2));
