@@ -150,7 +150,6 @@ impl App {
             listeners,
         )?;
         sessions.trust_only_while(changes.coherence());
-        tokio::spawn(crate::feed::backfill_search(store.clone()));
         let limits = RateLimits::new(config);
         let media = Arc::new(
             Media::open(media_config(config), store.clone())
@@ -192,6 +191,8 @@ impl App {
             ),
             hasher,
         });
+        // After start-up's own writes (the cursor key above), which it would otherwise delay.
+        tokio::spawn(crate::feed::backfill_search(store.clone()));
         let app = Router::new()
             .merge(http::router())
             .merge(web::pages(store.clone()))

@@ -12,6 +12,8 @@ use crate::storage::Store;
 const BATCH: i64 = 500;
 /// How often progress is logged.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// The pause between two batches.
+const PAUSE: Duration = Duration::from_millis(50);
 /// How long to wait after the store failed before trying again.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
 
@@ -43,8 +45,10 @@ pub async fn backfill_search(store: Arc<dyn Store>) {
                     tracing::info!(upto, "search backfill: tweets above this id are indexed");
                     logged = Instant::now();
                 }
-                // Leave room for the writer between batches.
-                tokio::task::yield_now().await;
+                // Leave the database to other writers between batches: SQLite's busy wait
+                // would otherwise starve them (a start-up's own write timed out behind
+                // back-to-back batches).
+                tokio::time::sleep(PAUSE).await;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "search backfill: cannot write to the store; retrying");
