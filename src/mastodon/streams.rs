@@ -14,16 +14,16 @@
 //! One lock (`Inner`: the index and the log together) because delivery must append to the
 //! log and find recipients atomically with respect to a new subscription's snapshot.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OnceCell, mpsc};
 
-use crate::changes::{Change, Control, Event, Listener, Stale};
+use crate::changes::{Change, Listener};
 use crate::domain::visibility::{self, List};
-use crate::realtime::{FollowChange, HideChange, Key, Routing, Timeline, WatchError, WatchIndex};
+use crate::realtime::{Key, Routed, Routing, Timeline, WatchError, WatchIndex};
 use crate::storage::Store;
 
 /// How long events are kept for `Last-Event-ID` replay.
@@ -156,7 +156,7 @@ pub struct Viewpoint {
 impl Streams {
     /// No streams yet; events numbered from 1 under a fresh epoch.
     pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
-        Arc::new_cyclic(|me| Self {
+        let streams = Arc::new_cyclic(|me| Self {
             me: me.clone(),
             inner: Mutex::new(Inner {
                 index: WatchIndex::default(),
@@ -168,7 +168,10 @@ impl Streams {
             next_key: AtomicU64::new(1),
             epoch: format!("{:08x}", rand::random::<u32>()),
             store,
-        })
+        });
+        let reading = streams.clone();
+        tokio::spawn(async move { reading.reload_suspended().await });
+        streams
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -258,7 +261,9 @@ impl Streams {
                 .log
                 .events
                 .iter()
-                .filter(|(seq, _, event)| *seq > after && receives(&sub, event, view))
+                .filter(|(seq, _, event)| {
+                    *seq > after && receives(&sub, event, view, |a| inner.index.is_suspended(a))
+                })
                 .map(|(seq, _, event)| (*seq, event.clone()))
                 .collect(),
             None => Vec::new(),
@@ -307,7 +312,12 @@ impl Streams {
 }
 
 /// Whether `sub` (with its viewer's `view`) would have received `event`.
-fn receives(sub: &Subscription, event: &Pending, view: &Viewpoint) -> bool {
+fn receives(
+    sub: &Subscription,
+    event: &Pending,
+    view: &Viewpoint,
+    suspended: impl Fn(i64) -> bool,
+) -> bool {
     match event {
         Pending::Delete { .. } => true,
         Pending::Notification { recipient, .. } => {
@@ -317,7 +327,7 @@ fn receives(sub: &Subscription, event: &Pending, view: &Viewpoint) -> bool {
             if sub.viewer == Some(routing.author) {
                 return false;
             }
-            let hides = |a: i64| view.hides.binary_search(&a).is_ok();
+            let hides = |a: i64| view.hides.binary_search(&a).is_ok() || suspended(a);
             let follows = |a: i64| view.followees.binary_search(&a).is_ok();
             let list = match (&sub.kind, sub.viewer) {
                 (StreamKind::User, Some(viewer)) => List::Home(viewer),
@@ -335,6 +345,7 @@ impl Streams {
     /// here (after the bus to other nodes came back: their follows and hides made meanwhile
     /// may never arrive), replaying onto each list what changed during the read.
     async fn reload(self: Arc<Self>) {
+        self.reload_suspended().await;
         let (homes, viewers) = {
             let inner = self.lock();
             (inner.index.home_users(), inner.index.online_users())
@@ -360,6 +371,17 @@ impl Streams {
     }
 }
 
+impl Streams {
+    /// Read every suspended account from the store (at start, and when suspensions made on
+    /// other nodes may have been missed): replies to them leave `public` and `hashtag`.
+    async fn reload_suspended(&self) {
+        match self.store.hidden_authors(None).await {
+            Ok(suspended) => self.lock().index.replace_suspended(suspended),
+            Err(e) => tracing::warn!(error = %e, "cannot read suspended accounts for streams"),
+        }
+    }
+}
+
 impl Listener for Streams {
     fn resync(&self) {
         if let Some(me) = self.me.upgrade() {
@@ -370,87 +392,38 @@ impl Listener for Streams {
     fn deliver(&self, change: &Change) {
         let mut inner = self.lock();
         let mut recipients: Vec<Arc<Subscription>> = Vec::new();
-        let event = match change {
-            Change::Event(Event::Tweet {
+        let routed = inner
+            .index
+            .apply(change, |s: &Arc<Subscription>| recipients.push(s.clone()));
+        let event = match routed {
+            Routed::Tweet {
+                id, routing, tags, ..
+            } => Pending::Update {
                 id,
-                author,
-                reply_to,
-                reply_to_author,
-                tags,
-            }) => {
-                let routing = Routing {
-                    author: author.id,
-                    reply_to: *reply_to,
-                    reply_to_author: *reply_to_author,
-                };
-                inner
-                    .index
-                    .recipients(routing, tags, |s| recipients.push(s.clone()));
-                Pending::Update {
-                    id: *id,
-                    routing,
-                    tags: tags.clone(),
-                    rendered: OnceCell::new(),
-                }
-            }
-            Change::Event(Event::Deleted { id }) => {
-                inner.index.all(|s| recipients.push(s.clone()));
-                Pending::Delete { id: *id }
-            }
-            Change::Event(Event::Notification { recipient, payload }) => {
+                routing,
+                tags: tags.to_vec(),
+                rendered: OnceCell::new(),
+            },
+            Routed::Deleted { id } => Pending::Delete { id },
+            Routed::Notification { recipient, payload } => {
                 let Some(id) = serde_json::from_str::<serde_json::Value>(payload)
                     .ok()
                     .and_then(|v| v["id"].as_i64())
                 else {
                     return;
                 };
-                inner.index.user_sockets(*recipient, |s| {
-                    if s.kind.hears_notifications() {
-                        recipients.push(s.clone());
+                recipients.retain(|s| s.kind.hears_notifications());
+                Pending::Notification { id, recipient }
+            }
+            Routed::SessionEnded { token_hash } => {
+                for sub in recipients {
+                    if sub.token_hash.as_deref() == Some(token_hash) {
+                        inner.index.disconnect(sub.key);
                     }
-                });
-                Pending::Notification {
-                    id,
-                    recipient: *recipient,
-                }
-            }
-            Change::Stale(Stale::Follow {
-                follower,
-                followee,
-                following,
-            }) => {
-                inner.index.follow_changed(FollowChange {
-                    follower: *follower,
-                    followee: *followee,
-                    following: *following,
-                });
-                return;
-            }
-            Change::Stale(Stale::Hide {
-                viewer,
-                author,
-                hidden,
-            }) => {
-                inner.index.hide_changed(HideChange {
-                    viewer: *viewer,
-                    author: *author,
-                    hidden: *hidden,
-                });
-                return;
-            }
-            Change::Control(Control::SessionEnded { token_hash }) => {
-                let mut ended = HashSet::new();
-                inner.index.all(|s| {
-                    if s.token_hash.as_deref() == Some(token_hash.as_str()) {
-                        ended.insert(s.key);
-                    }
-                });
-                for key in ended {
-                    inner.index.disconnect(key);
                 }
                 return;
             }
-            _ => return,
+            Routed::UnreadCount { .. } | Routed::Nothing => return,
         };
         // Logged even when nobody streams here now: a client reconnecting in a moment
         // must not miss it.

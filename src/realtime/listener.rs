@@ -13,8 +13,8 @@ use super::engine::{Broadcast, Hub};
 use super::events;
 use super::index::Index;
 use super::socketio::{self, SocketIo};
-use super::watch::{FollowChange, HideChange, Routing};
-use crate::changes::{Change, Control, Event, Listener, Stale};
+use super::watch::Routed;
+use crate::changes::{Change, Listener};
 use crate::storage::Store;
 
 /// This node's sockets, the Socket.IO layer and its watch index; and the store, to reload
@@ -42,88 +42,34 @@ impl Sockets {
     /// Act on one change on this node (see the module doc).
     fn route(&self, change: &Change) {
         let mut recipients = Vec::new();
-        let (event, packet) = match change {
-            Change::Event(Event::Tweet {
+        let routed = self
+            .index
+            .lock()
+            .apply(change, |s| recipients.push(s.clone()));
+        let (event, packet) = match routed {
+            Routed::Tweet {
                 id,
                 author,
-                reply_to,
-                reply_to_author,
-                tags,
-            }) => {
-                let routing = Routing {
-                    author: author.id,
-                    reply_to: *reply_to,
-                    reply_to_author: *reply_to_author,
-                };
-                self.index
-                    .lock()
-                    .recipients(routing, tags, |s| recipients.push(s.clone()));
-                (
-                    events::NEW_TWEET,
-                    events::new_tweet_packet(*id, author, *reply_to),
-                )
-            }
-            Change::Event(Event::Deleted { id }) => {
-                self.index.lock().all(|s| recipients.push(s.clone()));
-                (events::TWEET_DELETED, events::tweet_deleted_packet(*id))
-            }
-            Change::Event(Event::Notification { recipient, payload }) => {
-                self.index
-                    .lock()
-                    .user_sockets(*recipient, |s| recipients.push(s.clone()));
+                routing,
+                ..
+            } => (
+                events::NEW_TWEET,
+                events::new_tweet_packet(id, author, routing.reply_to),
+            ),
+            Routed::Deleted { id } => (events::TWEET_DELETED, events::tweet_deleted_packet(id)),
+            Routed::Notification { payload, .. } => {
                 (events::NOTIFICATION, events::notification_packet(payload))
             }
-            Change::Event(Event::UnreadCount {
-                recipient,
-                unread_count,
-            }) => {
-                self.index
-                    .lock()
-                    .user_sockets(*recipient, |s| recipients.push(s.clone()));
-                (
-                    events::UNREAD_COUNT,
-                    events::unread_count_packet(*unread_count),
-                )
-            }
-            Change::Stale(Stale::Follow {
-                follower,
-                followee,
-                following,
-            }) => {
-                self.index.lock().follow_changed(FollowChange {
-                    follower: *follower,
-                    followee: *followee,
-                    following: *following,
-                });
-                return;
-            }
-            Change::Stale(Stale::Hide {
-                viewer,
-                author,
-                hidden,
-            }) => {
-                self.index.lock().hide_changed(HideChange {
-                    viewer: *viewer,
-                    author: *author,
-                    hidden: *hidden,
-                });
-                return;
-            }
-            // A suspended account's sockets are ended as its sessions are; replies to it leave
-            // the timelines that gather many authors.
-            Change::Stale(Stale::Suspended { user, suspended }) => {
-                self.index.lock().set_suspended(*user, *suspended);
-                return;
-            }
-            // For caches only.
-            Change::Stale(Stale::Liked { .. } | Stale::ProfileChanged { .. })
-            | Change::Control(Control::SessionForgotten { .. }) => return,
-            Change::Control(Control::SessionEnded { token_hash }) => {
-                self.index.lock().all(|s| recipients.push(s.clone()));
+            Routed::UnreadCount { unread_count } => (
+                events::UNREAD_COUNT,
+                events::unread_count_packet(unread_count),
+            ),
+            Routed::SessionEnded { token_hash } => {
                 let ended = socketio::sign_out(&self.io, &self.hub, &recipients, token_hash);
                 tracing::debug!(ended, "sockets of a signed-out session disconnected");
                 return;
             }
+            Routed::Nothing => return,
         };
         let sockets = self.hub.write_each(&recipients, &Broadcast::new(packet));
         metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);

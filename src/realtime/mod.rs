@@ -44,7 +44,7 @@ pub use handshake::HandshakeContext;
 pub use index::Index;
 /// The watch index itself, for other kinds of watcher (the Mastodon API's streams keep one
 /// of their own, with the same routing).
-pub use watch::{FollowChange, HideChange, Key, Routing, Timeline, WatchError, WatchIndex};
+pub use watch::{FollowChange, HideChange, Key, Routed, Routing, Timeline, WatchError, WatchIndex};
 
 use engine::{EngineConfig, Hub};
 use listener::Sockets;

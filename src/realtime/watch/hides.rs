@@ -27,7 +27,7 @@ impl<S: Clone> WatchIndex<S> {
     }
 
     /// Whether `author` is suspended.
-    pub(super) fn is_suspended(&self, author: i64) -> bool {
+    pub fn is_suspended(&self, author: i64) -> bool {
         self.suspended.contains(&author)
     }
 

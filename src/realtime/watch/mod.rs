@@ -41,6 +41,7 @@
 //! tweet to its sockets (the hot path) in `route`; the list helpers that keep memory tight in
 //! `lists`; followee lists in `ids`.
 
+mod apply;
 mod hides;
 mod home;
 mod ids;
@@ -53,6 +54,7 @@ mod tests;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
+pub use apply::Routed;
 use ids::Ids;
 
 use crate::domain::visibility::Facts;
