@@ -87,8 +87,14 @@ async fn replies_to_a_suspended_account_stay_off_public_streams(app: &TestApp) {
     let mut tag = Sse::open(app, "/api/v1/streaming/hashtag?tag=topic").await;
     // Both streams are registered once they hear a status posted after they opened.
     let first = app.tweet(&bob, "before #topic").await["id"].to_string();
-    assert_eq!(public.updates_until(&first).await, [first.clone()]);
-    assert_eq!(tag.updates_until(&first).await, [first.clone()]);
+    assert_eq!(
+        public.updates_until(&first).await,
+        std::slice::from_ref(&first)
+    );
+    assert_eq!(
+        tag.updates_until(&first).await,
+        std::slice::from_ref(&first)
+    );
 
     let suspended = app
         .post(
@@ -108,6 +114,9 @@ async fn replies_to_a_suspended_account_stay_off_public_streams(app: &TestApp) {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let last = app.tweet(&bob, "after #topic").await["id"].to_string();
     // Statuses reach a stream in order: had the reply been sent, it would come before `last`.
-    assert_eq!(public.updates_until(&last).await, [last.clone()]);
-    assert_eq!(tag.updates_until(&last).await, [last.clone()]);
+    assert_eq!(
+        public.updates_until(&last).await,
+        std::slice::from_ref(&last)
+    );
+    assert_eq!(tag.updates_until(&last).await, std::slice::from_ref(&last));
 }
