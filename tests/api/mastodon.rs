@@ -380,14 +380,7 @@ async fn revoked_and_signed_out_tokens_stop_working(app: &TestApp) {
     app.sign_up("mod").await;
     app.set_role("mod", chirp::domain::Role::Moderator).await;
     let moderator = app.sign_in("mod").await;
-    let suspended = app
-        .post(
-            "/api/admin/users/cyd/suspend",
-            json!({"reason": "spam"}),
-            Some(&moderator),
-        )
-        .await;
-    assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.text);
+    app.suspend("cyd", &moderator).await;
     let after = app
         .get("/api/v1/accounts/verify_credentials", Some(&token))
         .await;

@@ -236,14 +236,7 @@ async fn hidden_authors_and_their_threads_are_left_out_before_the_page_is_cut(ap
         "blocked by bob: still hidden"
     );
     // A suspended author's tweets leave search for everyone.
-    let answer = app
-        .post(
-            "/api/admin/users/bob/suspend",
-            json!({"reason": "spam"}),
-            Some(&moderator),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    app.suspend("bob", &moderator).await;
     let anonymous = found(app, "zebra", None).await;
     assert_eq!(
         anonymous.len(),
@@ -316,14 +309,7 @@ async fn people_search_by_name_prefix_most_followed_first(app: &TestApp) {
         "{}",
         answer.text
     );
-    let suspend = app
-        .post(
-            "/api/admin/users/elodie/suspend",
-            json!({"reason": "spam"}),
-            Some(&moderator),
-        )
-        .await;
-    assert_eq!(suspend.status, StatusCode::OK, "{}", suspend.text);
+    app.suspend("elodie", &moderator).await;
     assert_eq!(
         names(app.get("/api/search?q=el&type=users", Some(&ann)).await),
         ["el_fan"]
@@ -376,12 +362,7 @@ async fn trending_counts_people_and_tweets_of_the_last_day(app: &TestApp) {
     );
     // A suspended account's tweets stop counting.
     app.tweet(&bob, "#bobs").await;
-    app.post(
-        "/api/admin/users/ann/suspend",
-        json!({"reason": "spam"}),
-        Some(&moderator),
-    )
-    .await;
+    app.suspend("ann", &moderator).await;
     assert_eq!(
         trending().await,
         json!([{"name": "bobs", "tweets": 1, "people": 1}])
