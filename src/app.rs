@@ -66,8 +66,9 @@ pub struct App {
     in_flight: InFlight,
     connections: ConnectionCap,
     shutdown_timeout: Duration,
-    /// The media sweep, stopped with the server.
-    sweeper: tokio::task::JoinHandle<()>,
+    /// Background loops (the media sweep, moving new words into the search index), stopped
+    /// with the server.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// How long a connection over the cap may take to send the request it is answered 503.
@@ -191,8 +192,9 @@ impl App {
             ),
             hasher,
         });
-        // After start-up's own writes (the cursor key above), which it would otherwise delay.
+        // After start-up's own writes (the cursor key above), which they would otherwise delay.
         tokio::spawn(crate::feed::backfill_search(store.clone()));
+        let indexer = tokio::spawn(crate::feed::index_pending_words(store.clone()));
         let app = Router::new()
             .merge(http::router())
             .merge(web::pages(store.clone()))
@@ -244,7 +246,7 @@ impl App {
             in_flight,
             connections: ConnectionCap::new(max_connections),
             shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout),
-            sweeper,
+            background: vec![sweeper, indexer],
         })
     }
 
@@ -287,7 +289,9 @@ impl App {
         drop(stopping);
         tracing::info!("shutting down: closing sockets and finishing requests");
         self.realtime.shutdown().await;
-        self.sweeper.abort();
+        for task in &self.background {
+            task.abort();
+        }
         let _ = stop.send(true);
         // Sockets are closed; wait for the requests being answered (not for idle long-polls,
         // which ended with their sessions), then give the connections a moment to write the

@@ -31,7 +31,7 @@ pub use caches::Caches;
 pub use first_page::FirstPage;
 pub use home_pages::{FromMemory, HomePages, Viewpoint};
 pub use notifier::NotificationLimits;
-pub use search_backfill::backfill_search;
+pub use search_backfill::{backfill_search, index_pending_words};
 pub use trending::{Trend, Trending};
 
 use crate::changes::{Change, Changes};

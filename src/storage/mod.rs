@@ -180,6 +180,9 @@ pub trait Search: Send + Sync + 'static {
     /// Index up to `batch` of the newest tweets stored before search existed (tags and
     /// words); answers the highest id still to index (0 when every tweet is indexed).
     async fn backfill_search(&self, batch: i64) -> Result<i64, StoreError>;
+    /// Move up to `batch` of the oldest tweets' words waiting for the search index into it
+    /// (SQLite; nothing to do on PostgreSQL); answers how many moved.
+    async fn index_pending_words(&self, batch: i64) -> Result<u64, StoreError>;
     /// Key every display name not yet keyed for people search; answers how many.
     async fn key_display_names(&self) -> Result<u64, StoreError>;
 }

@@ -27,6 +27,7 @@ mod profiles;
 mod replies;
 mod safety;
 mod search;
+mod search_store;
 mod sessions;
 mod site;
 mod socket_protocol;
