@@ -18,6 +18,7 @@ crate::on_every_backend!(
     an_idempotent_retry_with_media_answers_the_first_status,
     uploads_refuse_what_is_not_an_image_in_mastodon_shape,
     media_needs_the_write_media_scope,
+    only_media_pages_through_statuses_with_images,
 );
 
 /// `POST path` (an upload route) with `bytes` as the `file` part.
@@ -408,6 +409,82 @@ async fn media_needs_the_write_media_scope(app: &TestApp) {
         &post_status(app, &uploader, json!({"status": "", "media_ids": [media]})).await,
         403,
     );
+}
+
+/// The ids of a list of statuses, and the `Link` header's `rel` targets (path and query).
+fn ids_and_links(answer: &Answer, base: &str) -> (Vec<String>, Vec<String>) {
+    let ids = answer.body.as_array().unwrap().iter().map(id_of).collect();
+    let links = answer
+        .headers
+        .get("link")
+        .map(|l| {
+            l.to_str()
+                .unwrap()
+                .split(", ")
+                .map(|part| {
+                    let url = part.split('>').next().unwrap().trim_start_matches('<');
+                    url.trim_start_matches(base).to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (ids, links)
+}
+
+async fn only_media_pages_through_statuses_with_images(app: &TestApp) {
+    let (ada_id, ada) = member(app, "ada").await;
+    let mut with_images = Vec::new();
+    // Three statuses with images among 135 without: more than a store page (40) apart.
+    for round in 0..3 {
+        let media = upload(app, &ada, jpeg(10, 10)).await;
+        let text = format!("picture {round} #pics");
+        let posted = post_status(
+            app,
+            &ada,
+            json!({"status": text, "media_ids": [media["id"]]}),
+        )
+        .await;
+        with_images.push(id_of(&posted.body));
+        for n in 0..45 {
+            post_status(
+                app,
+                &ada,
+                json!({"status": format!("words {round}.{n} #pics")}),
+            )
+            .await;
+        }
+    }
+    let newest_first: Vec<String> = with_images.iter().rev().cloned().collect();
+    for path in [
+        "/api/v1/timelines/public".to_owned(),
+        format!("/api/v1/accounts/{ada_id}/statuses"),
+        "/api/v1/timelines/tag/pics".to_owned(),
+    ] {
+        let first = app
+            .get(&format!("{path}?only_media=true&limit=2"), None)
+            .await;
+        let (ids, links) = ids_and_links(&first, &app.base);
+        assert_eq!(ids, newest_first[..2], "{path}");
+        let second = app.get(&links[0], None).await;
+        let (ids, links) = ids_and_links(&second, &app.base);
+        assert_eq!(ids, newest_first[2..], "{path}");
+        // The walk ends with an empty page, as without the filter.
+        let (ids, _) = ids_and_links(&app.get(&links[0], None).await, &app.base);
+        assert!(ids.is_empty(), "{path}");
+        // Upwards from the start: the oldest ones first found, served newest first.
+        let oldest = app
+            .get(&format!("{path}?only_media=true&limit=2&min_id=0"), None)
+            .await;
+        let (ids, _) = ids_and_links(&oldest, &app.base);
+        assert_eq!(
+            ids,
+            [with_images[1].clone(), with_images[0].clone()],
+            "{path}"
+        );
+    }
+    // Without the filter, a page is as before.
+    let plain = app.get("/api/v1/timelines/public?limit=5", None).await;
+    assert_eq!(plain.body.as_array().unwrap().len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
