@@ -11,12 +11,12 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::entities::{Accounts, account, credential_account, relationship};
+use super::entities::{account, credential_account, relationship};
 use super::error::MastoError;
 use super::extract::{AppToken, BaseUrl, ClientAddr, MaybeToken, Params, Token};
 use super::paging::{MastoPage, limit, linked, with_link};
 use super::state::{Limits, MastodonState};
-use super::timelines::{Keep, only_media, read_page};
+use super::timelines::{Keep, answer, only_media, read_page};
 use crate::auth::{new_token, token_hash};
 use crate::config::Registrations;
 use crate::domain::{
@@ -246,10 +246,7 @@ async fn statuses(
     let filter: Keep<'_> = (with_media.is_some() || no_replies).then_some(&keep);
     let (author, viewer) = (profile.user.id, viewer.viewer());
     let store = &state.store;
-    let (tweets, ends) =
-        read_page(&page, filter, |p| store.tweets(Some(author), p, viewer)).await?;
-    let mut accounts = Accounts::new(&state, viewer, &base);
-    let items = accounts.statuses(&tweets).await?;
+    let read = read_page(&page, filter, |p| store.tweets(Some(author), p, viewer)).await?;
     // The next pages keep the filters.
     let mut kept = Vec::new();
     if with_media.is_some() {
@@ -262,7 +259,7 @@ async fn statuses(
         true => url,
         false => format!("{url}?{}", kept.join("&")),
     };
-    Ok(linked(items, &url, page.page.limit, ends))
+    answer(&state, &base, &url, viewer, &page, read).await
 }
 
 async fn follow_list(

@@ -97,7 +97,7 @@ where
 }
 
 /// A page of statuses with its `Link` header (named by `ends`, the newest and oldest ids read).
-async fn answer(
+pub async fn answer(
     state: &MastodonState,
     base: &str,
     url: &str,
