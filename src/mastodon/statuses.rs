@@ -5,7 +5,8 @@
 //! same feed operations and checks as Chirp's own API.
 //!
 //! Chirp's tweets are public and plain: a post that asks for another visibility, a content
-//! warning or a poll is refused (422) rather than published as something it is not.
+//! warning, images marked sensitive or a poll is refused (422) rather than published as
+//! something it is not.
 
 use std::sync::Arc;
 
@@ -78,6 +79,11 @@ fn only_public(params: &Params) -> Result<(), MastoError> {
     {
         return Err(MastoError::invalid(
             "Validation failed: Chirp has no content warnings (spoiler_text)",
+        ));
+    }
+    if params.bool("sensitive")? == Some(true) {
+        return Err(MastoError::invalid(
+            "Validation failed: Chirp shows every image as it is (no sensitive media)",
         ));
     }
     if params.0.contains_key("poll") || !params.list("poll[options]").is_empty() {

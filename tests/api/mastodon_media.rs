@@ -291,6 +291,9 @@ async fn media_ids_are_up_to_four_of_your_own_free_uploads(app: &TestApp) {
         "{}",
         message.text
     );
+    // Images marked sensitive: Chirp would show them as they are, so it refuses.
+    let sensitive = json!({"status": "pics", "media_ids": [mine], "sensitive": true});
+    refused(&post_status(app, &ada, sensitive).await, 422);
     // Neither text nor images: refused; an empty list is no images.
     refused(
         &post_status(app, &ada, json!({"status": " ", "media_ids": []})).await,
