@@ -16,7 +16,7 @@ use super::error::MastoError;
 use super::extract::{AppToken, BaseUrl, ClientAddr, MaybeToken, Params, Token};
 use super::paging::{MastoPage, limit, linked, with_link};
 use super::state::{Limits, MastodonState};
-use super::timelines::{Keep, answer, only_media, read_page};
+use super::timelines::{Keep, answer, only_media, read_page, with_filters};
 use crate::auth::{new_token, token_hash};
 use crate::config::Registrations;
 use crate::domain::{
@@ -247,18 +247,11 @@ async fn statuses(
     let (author, viewer) = (profile.user.id, viewer.viewer());
     let store = &state.store;
     let read = read_page(&page, filter, |p| store.tweets(Some(author), p, viewer)).await?;
-    // The next pages keep the filters.
-    let mut kept = Vec::new();
-    if with_media.is_some() {
-        kept.push("only_media=true");
-    }
-    if no_replies {
-        kept.push("exclude_replies=true");
-    }
-    let url = match kept.is_empty() {
-        true => url,
-        false => format!("{url}?{}", kept.join("&")),
-    };
+    let filters = [
+        ("only_media", with_media.is_some()),
+        ("exclude_replies", no_replies),
+    ];
+    let url = with_filters(&url, &filters);
     answer(&state, &base, &url, viewer, &page, read).await
 }
 

@@ -55,16 +55,44 @@ async fn public(
     }
     let viewer = viewer.viewer();
     let store = &state.store;
-    let keep = only_media(&params)?;
-    let read = read_page(&page, keep, |p| store.tweets(None, p, viewer)).await?;
-    answer(&state, &base, &filters(&url, keep), viewer, &page, read).await
+    media_or_all(&state, &base, &url, viewer, &params, &page, |p| {
+        store.tweets(None, p, viewer)
+    })
+    .await
 }
 
-/// `url` with the `only_media` filter its next pages keep, when there is one.
-fn filters(url: &str, keep: Keep<'_>) -> String {
-    match keep {
-        Some(_) => format!("{url}?only_media=true"),
-        None => url.to_owned(),
+/// A page of what `read` gives, only the statuses with images when `only_media` asks,
+/// with its `Link` header (which keeps the filter).
+async fn media_or_all<Fut>(
+    state: &MastodonState,
+    base: &str,
+    url: &str,
+    viewer: Option<i64>,
+    params: &Params,
+    page: &MastoPage,
+    read: impl FnMut(Page) -> Fut,
+) -> Result<Response, MastoError>
+where
+    Fut: Future<Output = Result<Vec<Tweet>, StoreError>>,
+{
+    let keep = only_media(params)?;
+    let read = read_page(page, keep, read).await?;
+    let url = with_filters(url, &[("only_media", keep.is_some())]);
+    answer(state, base, &url, viewer, page, read).await
+}
+
+/// `url` with the filters that are on (`name=true`), for the `Link` header: the next
+/// pages keep them.
+pub fn with_filters(url: &str, filters: &[(&str, bool)]) -> String {
+    let on: Vec<String> = filters
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| format!("{name}=true"))
+        .collect();
+    if on.is_empty() {
+        url.to_owned()
+    } else {
+        format!("{url}?{}", on.join("&"))
     }
 }
 
@@ -125,7 +153,8 @@ async fn tag(
     };
     let viewer = viewer.viewer();
     let store = &state.store;
-    let keep = only_media(&params)?;
-    let read = read_page(&page, keep, |p| store.search_tweets(&query, p, viewer)).await?;
-    answer(&state, &base, &filters(&url, keep), viewer, &page, read).await
+    media_or_all(&state, &base, &url, viewer, &params, &page, |p| {
+        store.search_tweets(&query, p, viewer)
+    })
+    .await
 }
