@@ -19,6 +19,7 @@ crate::on_every_backend!(
     uploads_refuse_what_is_not_an_image_in_mastodon_shape,
     media_needs_the_write_media_scope,
     only_media_pages_through_statuses_with_images,
+    uploads_past_the_usual_body_limits_are_taken,
 );
 
 /// `POST path` (an upload route) with `bytes` as the `file` part.
@@ -488,6 +489,32 @@ async fn only_media_pages_through_statuses_with_images(app: &TestApp) {
     // Without the filter, a page is as before.
     let plain = app.get("/api/v1/timelines/public?limit=5", None).await;
     assert_eq!(plain.body.as_array().unwrap().len(), 5);
+}
+
+/// A PNG of noise (it does not compress): about 3 bytes a pixel.
+fn noise_png(width: u32, height: u32) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let image = image::RgbImage::from_fn(width, height, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        image::Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_with_encoder(image::codecs::png::PngEncoder::new(&mut bytes))
+        .unwrap();
+    bytes
+}
+
+async fn uploads_past_the_usual_body_limits_are_taken(app: &TestApp) {
+    let (_, ada) = member(app, "ada").await;
+    // Over axum's default 2 MB and the API's 16 KiB, under --media-max-bytes (10 MiB).
+    let big = noise_png(1000, 1000);
+    assert!(big.len() > 2_900_000, "{}", big.len());
+    let answer = upload_to(app, "/api/v2/media", &ada, big, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["meta"]["original"]["width"], 1000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
