@@ -172,7 +172,7 @@ impl App {
         )
         .context("cannot start the password-hashing threads")?;
         let mastodon = mastodon_state(
-            config, &store, &sessions, &changes, &feed, &hasher, &limits, &origins, streams,
+            config, &store, &sessions, &changes, &feed, &hasher, &limits, &origins, streams, &media,
         );
         let state = AppState::new(Services {
             store: store.clone(),
@@ -206,7 +206,12 @@ impl App {
             .with_state(state)
             // The Mastodon API's bodies are read to the same limit, with the same lingering
             // 413, as Chirp's own.
-            .merge(mastodon::router(mastodon).layer(axum::middleware::from_fn(http::limit_body)))
+            .merge(
+                mastodon::router(mastodon.clone())
+                    .layer(axum::middleware::from_fn(http::limit_body)),
+            )
+            // Its uploads read their own bodies, within `--media-max-bytes`.
+            .merge(mastodon::upload_router(mastodon))
             // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
             // they are; the app, its files and the JSON answers are compressed.
             .layer(CompressionLayer::new())
@@ -378,6 +383,7 @@ fn mastodon_state(
     limits: &RateLimits,
     origins: &Arc<OriginPolicy>,
     streams: Arc<mastodon::Streams>,
+    media: &Arc<Media>,
 ) -> mastodon::MastodonState {
     mastodon::MastodonState::new(mastodon::Services {
         store: store.clone(),
@@ -385,6 +391,7 @@ fn mastodon_state(
         changes: changes.clone(),
         feed: feed.clone(),
         hasher: hasher.clone(),
+        media: media.clone(),
         limits: mastodon::Limits {
             sign_in: limits.sign_in.shared(),
             sign_up: limits.sign_up.shared(),

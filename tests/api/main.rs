@@ -14,6 +14,7 @@ mod home;
 mod likes;
 mod limits;
 mod mastodon;
+mod mastodon_media;
 mod mastodon_streams;
 mod media;
 mod media_bench;

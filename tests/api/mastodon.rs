@@ -43,7 +43,7 @@ async fn register_app(app: &TestApp, scopes: &str, redirect: &str) -> (String, S
 }
 
 /// A user's token with `scopes`, by the password grant.
-async fn token(app: &TestApp, username: &str, scopes: &str) -> String {
+pub async fn token(app: &TestApp, username: &str, scopes: &str) -> String {
     let (id, secret) = register_app(app, scopes, "urn:ietf:wg:oauth:2.0:oob").await;
     let answer = app
         .post(
@@ -60,7 +60,7 @@ async fn token(app: &TestApp, username: &str, scopes: &str) -> String {
 }
 
 /// A signed-up user and a full-scope Mastodon token for them.
-async fn member(app: &TestApp, username: &str) -> (String, String) {
+pub async fn member(app: &TestApp, username: &str) -> (String, String) {
     let id = app.sign_up(username).await["id"].as_i64().unwrap();
     (
         id.to_string(),
@@ -68,7 +68,12 @@ async fn member(app: &TestApp, username: &str) -> (String, String) {
     )
 }
 
-async fn form(app: &TestApp, path: &str, pairs: &[(&str, &str)], token: Option<&str>) -> Answer {
+pub async fn form(
+    app: &TestApp,
+    path: &str,
+    pairs: &[(&str, &str)],
+    token: Option<&str>,
+) -> Answer {
     let mut request = app.request(Method::POST, path).form(pairs);
     if let Some(token) = token {
         request = request.bearer_auth(token);
