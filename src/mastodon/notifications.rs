@@ -83,7 +83,18 @@ async fn list(
     for n in &found {
         items.push(accounts.notification(n).await?);
     }
-    let url = format!("{base}/api/v1/notifications");
+    // The next pages keep the filters.
+    let filters: Vec<(&str, &str)> = types
+        .iter()
+        .map(|t| ("types[]", t.as_str()))
+        .chain(excluded.iter().map(|t| ("exclude_types[]", t.as_str())))
+        .collect();
+    let mut url = format!("{base}/api/v1/notifications");
+    if !filters.is_empty() {
+        let query = serde_urlencoded::to_string(&filters)
+            .map_err(|e| anyhow::anyhow!("cannot encode the notification filters: {e}"))?;
+        url = format!("{url}?{query}");
+    }
     Ok(linked(items, &url, page.page.limit, link))
 }
 

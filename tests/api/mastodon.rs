@@ -717,6 +717,30 @@ async fn notifications_list_dismiss_and_clear(app: &TestApp) {
         .get("/api/v1/notifications?exclude_types[]=mention", Some(&bob))
         .await;
     assert_eq!(except.body.as_array().unwrap().len(), 2);
+    // The next page keeps the filters: one at a time, `favourite` then `follow`, never the
+    // mention.
+    let first_page = app
+        .get(
+            "/api/v1/notifications?exclude_types[]=mention&limit=1",
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(first_page.body[0]["type"], "favourite");
+    let link = first_page.headers["link"].to_str().unwrap();
+    let next = link
+        .split(", ")
+        .find(|l| l.ends_with("rel=\"next\""))
+        .and_then(|l| l.strip_prefix('<'))
+        .and_then(|l| l.split('>').next())
+        .unwrap();
+    assert!(next.contains("exclude_types%5B%5D=mention"), "{link}");
+    let path = next.strip_prefix(app.base.as_str()).unwrap();
+    let second_page = app.get(path, Some(&bob)).await;
+    assert_eq!(
+        second_page.body[0]["type"], "follow",
+        "{}",
+        second_page.text
+    );
     let first = list.body[0]["id"].as_str().unwrap();
     let one = app
         .get(&format!("/api/v1/notifications/{first}"), Some(&bob))
