@@ -437,9 +437,9 @@ async fn a_burst_of_mixed_follows_gets_each_its_own_answer(backend: Backend) {
         }
         requests.push((i, names[(i + 12) % n].clone(), false, StatusCode::OK));
     }
-    for i in 0..8 {
+    for (i, name) in names.iter().enumerate().take(8) {
         requests.push((i, format!("ghost{i}"), true, StatusCode::NOT_FOUND));
-        requests.push((i, names[i].clone(), true, StatusCode::BAD_REQUEST));
+        requests.push((i, name.clone(), true, StatusCode::BAD_REQUEST));
         let (from, to) = if i % 2 == 0 {
             (blocker_at, "blocked")
         } else {
