@@ -122,9 +122,7 @@ async fn set_follow(
         return Err(ApiError::SelfFollow);
     }
     state.limits.follows.check(&me)?;
-    if on && state.store.blocked_between(me, followee.id).await? {
-        return Err(ApiError::Blocked);
-    }
+    // A block either way refuses a follow (`Blocked`), checked where it is stored.
     state
         .feed
         .follow(me, followee.id, on)

@@ -336,10 +336,8 @@ async fn act(
     }
     Limits::check(limiter, &me)?;
     match act {
+        // A block either way refuses a follow (`StoreError::Blocked`).
         Act::Follow(on) => {
-            if on && state.store.blocked_between(me, them).await? {
-                return Err(MastoError::blocked());
-            }
             state.feed.follow(me, them, on).await?;
         }
         Act::Block(on) => state.feed.block(me, them, on).await?,
