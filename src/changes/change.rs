@@ -213,9 +213,14 @@ impl Change {
         }
     }
 
-    /// Whether this is a notification (never held behind a gap in tweet order).
-    pub fn is_notification(&self) -> bool {
-        matches!(self, Self::Event(Event::Notification { .. }))
+    /// Whether this change keeps tweet order (new tweets and deletions). Nothing else is
+    /// held behind a gap: a follow, a block or a notification goes out as soon as it is
+    /// heard, so one made before a tweet was stored is never delivered after it.
+    pub fn is_ordered(&self) -> bool {
+        matches!(
+            self,
+            Self::Event(Event::Tweet { .. } | Event::Deleted { .. })
+        )
     }
 }
 

@@ -172,13 +172,16 @@ impl Feed {
     /// Follow (`on`) or unfollow `followee`; answers whether anything changed.
     ///
     /// The one door every follow change goes through: a change is published (here at once,
-    /// then on every node) before the caller answers, so `home` watchers are routed by it from
-    /// the next tweet on. The cached first page shows no follow state; the follower's
+    /// then on every node) before the caller answers — in a cluster, once Redis has taken it
+    /// (`Changes::publish_acknowledged`) — so `home` watchers on every node are routed by it
+    /// from the next tweet on, wherever that tweet is posted. The cached first page shows no follow state; the follower's
     /// cached followee list (for home pages) is dropped before the answer.
     pub async fn follow(&self, follower: i64, followee: i64, on: bool) -> Result<bool, StoreError> {
         let changed = self.store.set_follow(follower, followee, on).await?;
         if changed {
-            self.changes.publish(Change::follow(follower, followee, on));
+            self.changes
+                .publish_acknowledged(Change::follow(follower, followee, on))
+                .await;
         }
         if changed && on {
             notifications::notify(
