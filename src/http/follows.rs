@@ -121,7 +121,7 @@ async fn set_follow(
     if followee.id == me {
         return Err(ApiError::SelfFollow);
     }
-    state.limits.follows.check(&me)?;
+    state.limits.follows.check(&me).await?;
     if on && state.store.blocked_between(me, followee.id).await? {
         return Err(ApiError::Blocked);
     }

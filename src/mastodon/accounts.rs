@@ -114,7 +114,7 @@ async fn update_credentials(
         bio: params.str("note").as_deref().map(Bio::parse).transpose()?,
     };
     let id = token.user.id;
-    Limits::check(&state.limits.profile_edits, &id)?;
+    Limits::check(&state.limits.profile_edits, &id).await?;
     state.feed.update_profile(id, &update).await?;
     Ok(Json(credential_account(&me(&state, &token).await?, &base)))
 }
@@ -133,7 +133,7 @@ async fn register(
         return Err(MastoError::forbidden("Sign-ups are closed on this server."));
     }
     if let Some(address) = address {
-        Limits::check(&state.limits.sign_up, &address)?;
+        Limits::check(&state.limits.sign_up, &address).await?;
     }
     if params.bool("agreement")? == Some(false) {
         return Err(MastoError::invalid(
@@ -332,7 +332,7 @@ async fn act(
             "Validation failed: that is your own account",
         ));
     }
-    Limits::check(limiter, &me)?;
+    Limits::check(limiter, &me).await?;
     match act {
         Act::Follow(on) => {
             if on && state.store.blocked_between(me, them).await? {

@@ -100,7 +100,7 @@ async fn post_tweet(
     params: &Params,
 ) -> Result<i64, MastoError> {
     let me = &token.user;
-    Limits::check(&state.limits.posts, &me.id)?;
+    Limits::check(&state.limits.posts, &me.id).await?;
     let text = TweetText::parse(&params.str("status").unwrap_or_default())?;
     let reply_to = match params.str("in_reply_to_id").filter(|s| !s.is_empty()) {
         None => None,
@@ -257,7 +257,7 @@ async fn set_favourite(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:favourites")?;
     let me = token.user.id;
-    Limits::check(&state.limits.likes, &me)?;
+    Limits::check(&state.limits.likes, &me).await?;
     let tweet = find(&state, &id, Some(me)).await?;
     if liked && state.store.blocked_between(me, tweet.author.id).await? {
         return Err(MastoError::blocked());
