@@ -224,6 +224,29 @@ impl Change {
     }
 }
 
+#[cfg(test)]
+impl Change {
+    /// A new tweet `id` by user 1 (`a`), for tests of ordering.
+    pub(crate) fn test_tweet(id: i64) -> Self {
+        Self::Event(Event::Tweet {
+            id,
+            author: Author {
+                id: 1,
+                username: "a".into(),
+                display_name: String::new(),
+            },
+            reply_to: None,
+            reply_to_author: None,
+            tags: Vec::new(),
+        })
+    }
+
+    /// The tweet ids of `changes` (-1 for a change without one), for tests of ordering.
+    pub(crate) fn test_ids(changes: &[Change]) -> Vec<i64> {
+        changes.iter().map(|c| c.tweet_id().unwrap_or(-1)).collect()
+    }
+}
+
 /// The `notification` event's argument: the notification as its recipient sees it, plus
 /// their `unread_count` (counting this one), as JSON.
 fn notification_payload(notification: &Notification, unread_count: i64) -> String {

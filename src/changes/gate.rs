@@ -112,26 +112,6 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::changes::change::Event;
-    use crate::domain::Author;
-
-    fn tweet(id: i64) -> Change {
-        Change::Event(Event::Tweet {
-            id,
-            author: Author {
-                id: 1,
-                username: "a".into(),
-                display_name: String::new(),
-            },
-            reply_to: None,
-            reply_to_author: None,
-            tags: Vec::new(),
-        })
-    }
-
-    fn ids(out: &[Change]) -> Vec<i64> {
-        out.iter().map(|a| a.tweet_id().unwrap_or(-1)).collect()
-    }
 
     #[test]
     fn own_and_stored_tweets_wait_for_a_later_barrier_and_keep_their_order() {
@@ -140,23 +120,31 @@ mod tests {
         gate.own(11);
         assert_eq!(gate.ask(), Some(1));
         assert_eq!(gate.ask(), None, "nothing new waits");
-        gate.push(vec![tweet(10), tweet(11), tweet(12)], false, now);
+        gate.push(
+            vec![
+                Change::test_tweet(10),
+                Change::test_tweet(11),
+                Change::test_tweet(12),
+            ],
+            false,
+            now,
+        );
         assert_eq!(
-            ids(&gate.release(false, now)),
+            Change::test_ids(&gate.release(false, now)),
             [10],
             "the broker's 10 needs none"
         );
-        gate.push(vec![tweet(13), Change::deleted(11)], true, now);
+        gate.push(vec![Change::test_tweet(13), Change::deleted(11)], true, now);
         assert_eq!(gate.ask(), Some(2));
         gate.passed(1);
-        assert_eq!(ids(&gate.release(false, now)), [11, 12]);
+        assert_eq!(Change::test_ids(&gate.release(false, now)), [11, 12]);
         assert!(
             gate.release(false, now).is_empty(),
             "13 waits for barrier 2"
         );
         assert_eq!(gate.give_up_at(), Some(now + BARRIER_WAIT));
         gate.passed(2);
-        assert_eq!(ids(&gate.release(false, now)), [13, -1]);
+        assert_eq!(Change::test_ids(&gate.release(false, now)), [13, -1]);
         assert_eq!(gate.give_up_at(), None);
     }
 
@@ -165,12 +153,15 @@ mod tests {
         let now = Instant::now();
         let mut gate = Gate::default();
         gate.own(5);
-        gate.push(vec![tweet(5)], false, now);
+        gate.push(vec![Change::test_tweet(5)], false, now);
         assert!(gate.release(false, now).is_empty());
-        assert_eq!(ids(&gate.release(true, now)), [5]);
+        assert_eq!(Change::test_ids(&gate.release(true, now)), [5]);
         gate.own(6);
-        gate.push(vec![tweet(6)], false, now);
-        assert_eq!(ids(&gate.release(false, now + BARRIER_WAIT)), [6]);
+        gate.push(vec![Change::test_tweet(6)], false, now);
+        assert_eq!(
+            Change::test_ids(&gate.release(false, now + BARRIER_WAIT)),
+            [6]
+        );
         assert!(gate.own.is_empty());
     }
 }
