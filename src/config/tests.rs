@@ -231,5 +231,10 @@ fn rate_limits_are_shared_through_redis_by_default_in_a_cluster() {
     cluster.rate_limit_store = RateLimitStore::Redis;
     assert_eq!(cluster.rate_limit_redis(), Ok(Some("redis://r")));
     cluster.redis_url = None;
-    assert!(cluster.rate_limit_redis().unwrap_err().contains("--redis-url"));
+    assert!(
+        cluster
+            .rate_limit_redis()
+            .unwrap_err()
+            .contains("--redis-url")
+    );
 }
