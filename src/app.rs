@@ -37,6 +37,7 @@ use crate::config::{ServeConfig, Switch};
 use crate::domain::{CursorKey, Page, PageCursor};
 use crate::feed::{Caches, Feed, FeedConfig, NotificationLimits};
 use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
+use crate::limit::SharedLimits;
 use crate::media::{Media, MediaConfig};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
@@ -151,7 +152,12 @@ impl App {
             listeners,
         )?;
         sessions.trust_only_while(changes.coherence());
-        let limits = RateLimits::new(config);
+        let shared_limits = match config.cluster.rate_limit_redis() {
+            Ok(Some(url)) => Some(Arc::new(SharedLimits::new(url)?)),
+            Ok(None) => None,
+            Err(e) => anyhow::bail!(e),
+        };
+        let limits = RateLimits::new(config, shared_limits);
         let media = Arc::new(
             Media::open(media_config(config), store.clone())
                 .context("cannot open the media store (--media-url)")?,

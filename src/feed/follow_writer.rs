@@ -3,8 +3,10 @@
 //! user's counters), then, in the order committed, publishes each change that changed
 //! something (`Change::follow`), hands the batch's `follow` notifications to the notifier
 //! (shared with the tweet writer; not waited for here, so the next batch is not held up) and
-//! answers each requester with their own outcome. A new follow's requester waits for the
-//! notification to be made before answering, as before batching.
+//! answers each requester with their own outcome. A requester waits until the broker has
+//! handed their change on (in a cluster: Redis took it, so a tweet stored after the answer
+//! reaches every node after the follow) and, for a new follow, until the notification is
+//! made, as before batching.
 //!
 //! As with tweets (`writer`): a missing user fails only its own request (the store answers
 //! each change), a batch the database refuses is stored again one change at a time, and
@@ -20,8 +22,12 @@ use crate::changes::{Change, Changes};
 use crate::domain::{NewNotification, NotificationKind};
 use crate::storage::{FollowChange, Store, StoreError};
 
-/// Whether a change changed anything, and the promise of its notification if it makes one.
-type Outcome = Result<(bool, Option<Ticket>), StoreError>;
+/// Whether a change changed anything, the broker's acknowledgement of its publication if it
+/// did, and the promise of its notification if it makes one.
+type Outcome = Result<(bool, Option<Acknowledged>, Option<Ticket>), StoreError>;
+
+/// Ready once the broker has handed a published change on.
+type Acknowledged = futures_util::future::BoxFuture<'static, ()>;
 
 struct Job {
     change: FollowChange,
@@ -51,7 +57,10 @@ impl FollowWriter {
             .send(Job { change, reply })
             .await
             .map_err(|_| stopped())?;
-        let (changed, notified) = answer.await.map_err(|_| stopped())??;
+        let (changed, acknowledged, notified) = answer.await.map_err(|_| stopped())??;
+        if let Some(acknowledged) = acknowledged {
+            acknowledged.await;
+        }
         if let Some(ticket) = notified {
             ticket.wait().await;
         }
@@ -71,11 +80,14 @@ async fn run(
             batch.drain(..).map(|job| (job.change, job.reply)).unzip();
         let answers = store_batch(&*store, &items).await;
         let mut notifications = Vec::new();
+        let mut acks: Vec<Option<Acknowledged>> = Vec::with_capacity(items.len());
         for (item, answer) in items.iter().zip(&answers) {
             if !matches!(answer, Ok(true)) {
+                acks.push(None);
                 continue;
             }
-            changes.publish(Change::follow(item.follower, item.followee, item.on));
+            let change = Change::follow(item.follower, item.followee, item.on);
+            acks.push(Some(Box::pin(changes.publish_acknowledging(change))));
             if item.on {
                 notifications.push(NewNotification {
                     recipient: item.followee,
@@ -87,10 +99,10 @@ async fn run(
             }
         }
         let ticket = notifier.send(notifications);
-        for ((item, answer), reply) in items.iter().zip(answers).zip(replies) {
+        for (((item, answer), reply), ack) in items.iter().zip(answers).zip(replies).zip(acks) {
             let _ = reply.send(answer.map(|changed| {
                 let notifies = changed && item.on;
-                (changed, ticket.clone().filter(|_| notifies))
+                (changed, ack, ticket.clone().filter(|_| notifies))
             }));
         }
     }

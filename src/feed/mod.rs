@@ -185,8 +185,9 @@ impl Feed {
     ///
     /// The one door every follow change goes through: the follow writer stores it with
     /// whatever other follows are queued (one transaction) and publishes it (here at once,
-    /// then on every node) and its notification before the caller answers, so `home`
-    /// watchers are routed by it from the next tweet on. The cached first page shows no
+    /// then on every node) and its notification before the caller answers — in a cluster,
+    /// once Redis has taken it (`Changes::publish_acknowledging`) — so `home` watchers on
+    /// every node are routed by it from the next tweet on, wherever that tweet is posted. The cached first page shows no
     /// follow state; the follower's cached followee list (for home pages) is dropped before
     /// the answer.
     pub async fn follow(&self, follower: i64, followee: i64, on: bool) -> Result<bool, StoreError> {

@@ -121,7 +121,7 @@ async fn set_follow(
     if followee.id == me {
         return Err(ApiError::SelfFollow);
     }
-    state.limits.follows.check(&me)?;
+    state.limits.follows.check(&me).await?;
     // A block either way refuses a follow (`Blocked`), checked where it is stored.
     state
         .feed

@@ -115,7 +115,7 @@ async fn update_credentials(
         bio: params.str("note").as_deref().map(Bio::parse).transpose()?,
     };
     let id = token.user.id;
-    Limits::check(&state.limits.profile_edits, &id)?;
+    Limits::check(&state.limits.profile_edits, &id).await?;
     state.feed.update_profile(id, &update).await?;
     Ok(Json(credential_account(&me(&state, &token).await?, &base)))
 }
@@ -134,7 +134,7 @@ async fn register(
         return Err(MastoError::forbidden("Sign-ups are closed on this server."));
     }
     if let Some(address) = address {
-        Limits::check(&state.limits.sign_up, &address)?;
+        Limits::check(&state.limits.sign_up, &address).await?;
     }
     if params.bool("agreement")? == Some(false) {
         return Err(MastoError::invalid(
@@ -334,7 +334,7 @@ async fn act(
             "Validation failed: that is your own account",
         ));
     }
-    Limits::check(limiter, &me)?;
+    Limits::check(limiter, &me).await?;
     match act {
         // A block either way refuses a follow (`StoreError::Blocked`).
         Act::Follow(on) => {

@@ -132,7 +132,7 @@ async fn dismiss(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:notifications")?;
     let me = token.user.id;
-    Limits::check(&state.limits.mark_read, &me)?;
+    Limits::check(&state.limits.mark_read, &me).await?;
     let id: i64 = id.parse().map_err(|_| MastoError::not_found())?;
     if !state.store.dismiss_notification(me, id).await? {
         return Err(MastoError::not_found());
@@ -147,7 +147,7 @@ async fn clear(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:notifications")?;
     let me = token.user.id;
-    Limits::check(&state.limits.mark_read, &me)?;
+    Limits::check(&state.limits.mark_read, &me).await?;
     state.store.clear_notifications(me).await?;
     publish_unread(&state, me).await?;
     Ok(Json(json!({})))

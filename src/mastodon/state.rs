@@ -51,11 +51,11 @@ pub struct Limits {
 
 impl Limits {
     /// Count one attempt by `key` against `limit`: 429 with the wait when over it.
-    pub fn check<K: std::hash::Hash + Eq + Clone>(
+    pub async fn check<K: std::hash::Hash + Eq + Clone + std::fmt::Display>(
         limit: &KeyedLimit<K>,
         key: &K,
     ) -> Result<(), MastoError> {
-        limit.check(key).map_err(MastoError::limited)
+        limit.admit(key).await.map_err(MastoError::limited)
     }
 }
 

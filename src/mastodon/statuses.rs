@@ -103,7 +103,7 @@ async fn post_tweet(
     params: &Params,
 ) -> Result<i64, MastoError> {
     let me = &token.user;
-    Limits::check(&state.limits.posts, &me.id)?;
+    Limits::check(&state.limits.posts, &me.id).await?;
     let media = media_ids(state, me.id, params).await?;
     let status = params.str("status").unwrap_or_default();
     // With images the text may be empty, as through Chirp's own API.
@@ -273,7 +273,7 @@ async fn set_favourite(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:favourites")?;
     let me = token.user.id;
-    Limits::check(&state.limits.likes, &me)?;
+    Limits::check(&state.limits.likes, &me).await?;
     let tweet = find(&state, &id, Some(me)).await?;
     if liked && state.store.blocked_between(me, tweet.author.id).await? {
         return Err(MastoError::blocked());
