@@ -32,7 +32,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot, TrustedProxies};
-use crate::changes::{Changes, ChangesConfig, Listener};
+use crate::changes::{ChangeLog, Changes, ChangesConfig, Listener};
 use crate::config::{ServeConfig, Switch};
 use crate::domain::{CursorKey, Page, PageCursor};
 use crate::feed::{Caches, Feed, FeedConfig, NotificationLimits};
@@ -119,6 +119,10 @@ impl App {
             .await?;
         let watch_rate_limit = std::num::NonZeroU32::new(config.limits.watch_rate_limit)
             .filter(|_| config.limits.rate_limits == Switch::On);
+        // The one ordered log of delivered events that Socket.IO recovery and the Mastodon
+        // SSE `Last-Event-ID` (ten minutes back) resume from.
+        let recovery_window = Duration::from_millis(config.realtime.socket_recovery_window_ms);
+        let log = ChangeLog::new(Duration::from_secs(600).max(recovery_window));
         let realtime = Realtime::build(RealtimeConfig {
             watch_rate_limit,
             handshake: HandshakeContext {
@@ -131,6 +135,9 @@ impl App {
             ping_interval: Duration::from_millis(config.realtime.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.realtime.ping_timeout_ms.max(1)),
             max_backlog: config.realtime.max_backlog_bytes,
+            recovery: config.realtime.socket_recovery,
+            recovery_window,
+            log: log.clone(),
         });
         // Who hears of changes: caches first (a change drops what it makes stale before it
         // is delivered anywhere), then this node's sockets.
@@ -138,6 +145,8 @@ impl App {
         let listeners: Vec<Arc<dyn Listener>> = vec![
             sessions.clone(),
             caches.clone(),
+            // Before the sockets and the streams: they read the number of the event they are told.
+            log.clone(),
             realtime.listener(),
             streams.clone(),
         ];

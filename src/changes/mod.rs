@@ -20,12 +20,15 @@
 //! - `delivery`, `order`, `seen`, `store_reads`: the delivery loop — in order, each once,
 //!   gaps and sweeps read from the store.
 //! - `sessions`: the session cache as a listener.
+//! - `log`: the ordered log of delivered events that clients resume from (Socket.IO
+//!   recovery, Mastodon SSE `Last-Event-ID`).
 
 mod broker;
 mod change;
 mod delivery;
 mod inbox;
 mod listener;
+mod log;
 mod order;
 mod redis;
 mod seen;
@@ -43,6 +46,7 @@ use tokio::sync::mpsc;
 
 pub use change::{Change, Control, Event, Stale};
 pub use listener::{Listener, Listeners};
+pub use log::ChangeLog;
 
 use broker::{Broker, MemoryBroker};
 use delivery::{Delivery, InOrder, Queued};

@@ -1,0 +1,163 @@
+//! `ChangeLog`: the one ordered log of what this node delivered to sockets and streams
+//! (new tweets, deletions, notifications), numbered from 1 under a per-process epoch and
+//! kept for a window (ten minutes by default), so that a client that lost its connection
+//! gets exactly what it missed: Socket.IO connection state recovery (`realtime`) and the
+//! Mastodon SSE `Last-Event-ID` (`mastodon::streams`) both replay from here.
+//!
+//! The log is a listener registered before the sockets and the streams: it numbers each
+//! event as it is delivered, so while a later listener is told of an event, `last()` is that
+//! event's number. A listener that remembers the number it routed last (under its own lock)
+//! and registers a newcomer under that same lock replays `since(after, routed)` and nothing
+//! falls between the replay and live delivery, or comes twice.
+//!
+//! Positions are written `<epoch>-<number>` (`position`): a position from another node or
+//! an earlier run is not this log's, and replays nothing.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::change::{Change, Event};
+use super::listener::Listener;
+
+/// Most events kept (a bound on memory whatever the rate).
+const MAX_LOGGED: usize = 200_000;
+
+/// This node's ordered log of delivered events.
+pub struct ChangeLog {
+    epoch: String,
+    window: Duration,
+    inner: Mutex<Entries>,
+}
+
+struct Entries {
+    /// The number of the newest event (0: none yet).
+    last: u64,
+    /// The highest number dropped from the front (past the window or the bound).
+    dropped: u64,
+    events: VecDeque<(u64, Instant, Arc<Change>)>,
+}
+
+impl ChangeLog {
+    /// An empty log keeping events for `window`, under a fresh random epoch.
+    pub fn new(window: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            epoch: format!("{:08x}", rand::random::<u32>()),
+            window,
+            inner: Mutex::new(Entries {
+                last: 0,
+                dropped: 0,
+                events: VecDeque::new(),
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Entries> {
+        // Plain data; nothing panics while holding it.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The number of the newest event logged (0 before the first): while a listener after the
+    /// log is told of an event, that event's number.
+    pub fn last(&self) -> u64 {
+        self.lock().last
+    }
+
+    /// How event `number` is named to clients: `<epoch>-<number>`.
+    pub fn position(&self, number: u64) -> String {
+        format!("{}-{number}", self.epoch)
+    }
+
+    /// The number a client's `position` names, if it is this log's (this node, this run).
+    pub fn parse(&self, position: &str) -> Option<u64> {
+        let (epoch, number) = position.split_once('-')?;
+        if epoch != self.epoch || number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        number.parse().ok()
+    }
+
+    /// The events numbered after `after` up to `upto`, in order; `None` when some of them are
+    /// no longer kept (the client was away too long).
+    pub fn since(&self, after: u64, upto: u64) -> Option<Vec<(u64, Arc<Change>)>> {
+        let inner = self.lock();
+        if after < inner.dropped {
+            return None;
+        }
+        Some(
+            inner
+                .events
+                .iter()
+                .filter(|(n, _, _)| *n > after && *n <= upto)
+                .map(|(n, _, change)| (*n, change.clone()))
+                .collect(),
+        )
+    }
+
+    /// Number and keep one event; drop what is past the window or the bound.
+    fn append(&self, change: &Change) {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        while inner.events.len() >= MAX_LOGGED
+            || inner
+                .events
+                .front()
+                .is_some_and(|(_, at, _)| now.duration_since(*at) > self.window)
+        {
+            if let Some((n, _, _)) = inner.events.pop_front() {
+                inner.dropped = n;
+            }
+        }
+        inner.last += 1;
+        let n = inner.last;
+        inner.events.push_back((n, now, Arc::new(change.clone())));
+    }
+}
+
+impl Listener for ChangeLog {
+    fn deliver(&self, change: &Change) {
+        if matches!(
+            change,
+            Change::Event(Event::Tweet { .. } | Event::Deleted { .. } | Event::Notification { .. })
+        ) {
+            self.append(change);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_events_and_replays_a_range_of_this_logs_positions() {
+        let log = ChangeLog::new(Duration::from_secs(60));
+        log.deliver(&Change::deleted(7));
+        log.deliver(&Change::liked(7));
+        log.deliver(&Change::deleted(8));
+        assert_eq!(log.last(), 2, "only what sockets hear is numbered");
+        let at = log.position(1);
+        assert_eq!(log.parse(&at), Some(1));
+        assert_eq!(
+            log.parse("ffffffff-1").filter(|_| log.epoch != "ffffffff"),
+            None
+        );
+        assert_eq!(log.parse(&format!("{}-x", log.epoch)), None);
+        let since = log.since(1, 2).unwrap();
+        assert_eq!(since.len(), 1);
+        assert_eq!(*since[0].1, Change::deleted(8));
+        assert!(log.since(0, 1).unwrap().len() == 1);
+    }
+
+    #[test]
+    fn a_range_partly_dropped_replays_nothing() {
+        let log = ChangeLog::new(Duration::ZERO);
+        log.deliver(&Change::deleted(1));
+        std::thread::sleep(Duration::from_millis(2));
+        log.deliver(&Change::deleted(2));
+        assert!(log.since(0, 2).is_none(), "event 1 is gone");
+        assert_eq!(log.since(1, 2).map(|v| v.len()), Some(1));
+    }
+}
