@@ -120,9 +120,9 @@ impl App {
         let watch_rate_limit = std::num::NonZeroU32::new(config.limits.watch_rate_limit)
             .filter(|_| config.limits.rate_limits == Switch::On);
         // The one ordered log of delivered events that Socket.IO recovery and the Mastodon
-        // SSE `Last-Event-ID` (ten minutes back) resume from.
+        // SSE `Last-Event-ID` resume from.
         let recovery_window = Duration::from_millis(config.realtime.socket_recovery_window_ms);
-        let log = ChangeLog::new(Duration::from_secs(600).max(recovery_window));
+        let log = ChangeLog::new(mastodon::REPLAY_WINDOW.max(recovery_window));
         let realtime = Realtime::build(RealtimeConfig {
             watch_rate_limit,
             handshake: HandshakeContext {
@@ -141,7 +141,7 @@ impl App {
         });
         // Who hears of changes: caches first (a change drops what it makes stale before it
         // is delivered anywhere), then this node's sockets.
-        let streams = mastodon::Streams::new(store.clone());
+        let streams = mastodon::Streams::new(store.clone(), log.clone());
         let listeners: Vec<Arc<dyn Listener>> = vec![
             sessions.clone(),
             caches.clone(),

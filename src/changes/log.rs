@@ -82,18 +82,22 @@ impl ChangeLog {
     /// The events numbered after `after` up to `upto`, in order; `None` when some of them are
     /// no longer kept (the client was away too long).
     pub fn since(&self, after: u64, upto: u64) -> Option<Vec<(u64, Arc<Change>)>> {
-        let inner = self.lock();
-        if after < inner.dropped {
+        if after < self.lock().dropped {
             return None;
         }
-        Some(
-            inner
-                .events
-                .iter()
-                .filter(|(n, _, _)| *n > after && *n <= upto)
-                .map(|(n, _, change)| (*n, change.clone()))
-                .collect(),
-        )
+        Some(self.kept_since(after, upto))
+    }
+
+    /// The events still kept that are numbered after `after` up to `upto`, in order (those
+    /// past the window are gone).
+    pub fn kept_since(&self, after: u64, upto: u64) -> Vec<(u64, Arc<Change>)> {
+        let inner = self.lock();
+        inner
+            .events
+            .iter()
+            .filter(|(n, _, _)| *n > after && *n <= upto)
+            .map(|(n, _, change)| (*n, change.clone()))
+            .collect()
     }
 
     /// Number and keep one event; drop what is past the window or the bound.
