@@ -122,7 +122,11 @@ impl App {
         // The one ordered log of delivered events that Socket.IO recovery and the Mastodon
         // SSE `Last-Event-ID` resume from.
         let recovery_window = Duration::from_millis(config.realtime.socket_recovery_window_ms);
-        let log = ChangeLog::new(mastodon::REPLAY_WINDOW.max(recovery_window));
+        let newest_tweet_id = newest.first().map_or(0, |t| t.id);
+        let log = ChangeLog::new(
+            mastodon::REPLAY_WINDOW.max(recovery_window),
+            newest_tweet_id,
+        );
         let realtime = Realtime::build(RealtimeConfig {
             watch_rate_limit,
             handshake: HandshakeContext {
@@ -138,6 +142,7 @@ impl App {
             recovery: config.realtime.socket_recovery,
             recovery_window,
             log: log.clone(),
+            redis_url: config.cluster.redis_url.clone(),
         });
         // Who hears of changes: caches first (a change drops what it makes stale before it
         // is delivered anywhere), then this node's sockets.
@@ -154,7 +159,7 @@ impl App {
             ChangesConfig {
                 store: store.clone(),
                 redis_url: config.cluster.redis_url.clone(),
-                newest_tweet_id: newest.first().map_or(0, |t| t.id),
+                newest_tweet_id,
             },
             listeners,
         )?;

@@ -46,7 +46,7 @@ use tokio::sync::mpsc;
 
 pub use change::{Change, Control, Event, Stale};
 pub use listener::{Listener, Listeners};
-pub use log::ChangeLog;
+pub use log::{ChangeLog, Marks};
 
 use broker::{Broker, MemoryBroker};
 use delivery::{Delivery, InOrder, Queued};

@@ -82,7 +82,7 @@ impl Sockets {
         // Sockets with connection state recovery get the event with its offset: one more
         // encoding, shared by all of them, and only while there is one.
         let with_offset = (logged && self.recovery.any_live()).then(|| {
-            let offset = self.recovery.log.position(number);
+            let offset = self.recovery.log.offset(number);
             Broadcast::new(events::with_offset(&packet, &offset))
         });
         let plain = Broadcast::new(packet);

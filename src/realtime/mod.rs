@@ -17,13 +17,15 @@
 //! - `watch`: which socket watches which timeline (who receives a tweet); `index`: this
 //!   node's watch index behind its lock.
 //! - `listener`: what each change does to this node's sockets.
-//! - `recovery`: connection state recovery (pids, offsets, what a socket that left had).
+//! - `recovery`: connection state recovery (pids, offsets, what a socket that left had);
+//!   `parked`: the same, in a cluster's Redis, for the other nodes.
 
 mod engine;
 mod events;
 mod handshake;
 mod index;
 mod listener;
+mod parked;
 mod recovery;
 mod socketio;
 mod watch;
@@ -83,6 +85,8 @@ pub struct RealtimeConfig {
     pub recovery_window: Duration,
     /// The change log recovery replays from (registered as a listener before `listener`).
     pub log: Arc<crate::changes::ChangeLog>,
+    /// A cluster's Redis, where recovering sockets are recorded for the other nodes.
+    pub redis_url: Option<String>,
 }
 
 impl Realtime {
@@ -91,10 +95,12 @@ impl Realtime {
     pub fn build(config: RealtimeConfig) -> Self {
         let store = config.handshake.store.clone();
         let index = Arc::new(Index::new());
+        let parked = config.redis_url.as_deref().and_then(parked::Parked::start);
         let recovery = Arc::new(recovery::Recovery::new(
             config.recovery,
             config.recovery_window,
             config.log,
+            parked,
         ));
         let io = Arc::new(SocketIo::new(
             config.handshake,

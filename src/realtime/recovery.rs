@@ -23,8 +23,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::engine::session::Sid;
+use super::parked::{Parked, Record};
 use super::watch::{Key, Timeline};
-use crate::changes::ChangeLog;
+use crate::changes::{ChangeLog, Marks};
 use crate::config::SocketRecovery;
 
 /// Connection state recovery on this node.
@@ -38,11 +39,13 @@ pub struct Recovery {
     /// How many recovering sockets are connected (an event needs its offset variant only
     /// while there is one).
     live_count: AtomicUsize,
-    inner: Mutex<Parked>,
+    inner: Mutex<Kept>,
+    /// The records other nodes recover from (a cluster's Redis), if any.
+    pub parked: Option<Arc<Parked>>,
 }
 
 #[derive(Default)]
-struct Parked {
+struct Kept {
     live: HashMap<Sid, Live>,
     departed: HashMap<Sid, Departed>,
     expiry: VecDeque<(Instant, Sid)>,
@@ -68,6 +71,8 @@ pub struct Claim {
     pub pid: Sid,
     /// The log number of the last event it received, when it is this log's.
     pub offset: Option<u64>,
+    /// The store's marks at the last event it received, from whichever node.
+    pub marks: Option<Marks>,
 }
 
 /// Where a claimed pid's socket is.
@@ -85,18 +90,24 @@ pub enum Found {
 
 impl Recovery {
     /// Recovery in `mode`, for sockets gone less than `window`, replaying from `log`.
-    pub fn new(mode: SocketRecovery, window: Duration, log: Arc<ChangeLog>) -> Self {
+    pub fn new(
+        mode: SocketRecovery,
+        window: Duration,
+        log: Arc<ChangeLog>,
+        parked: Option<Arc<Parked>>,
+    ) -> Self {
         Self {
             mode,
             window,
             log,
             routed: AtomicU64::new(0),
             live_count: AtomicUsize::new(0),
-            inner: Mutex::new(Parked::default()),
+            inner: Mutex::new(Kept::default()),
+            parked,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Parked> {
+    fn lock(&self) -> MutexGuard<'_, Kept> {
         // Plain data; nothing panics while holding it.
         self.inner
             .lock()
@@ -116,21 +127,22 @@ impl Recovery {
     pub fn claim(&self, auth: Option<&Value>) -> Option<Claim> {
         let auth = auth?;
         let pid = Sid::parse(auth.get("pid")?.as_str()?)?;
-        let offset = auth
-            .get("offset")
-            .and_then(Value::as_str)
-            .and_then(|o| self.log.parse(o));
-        Some(Claim { pid, offset })
+        let offset = auth.get("offset").and_then(Value::as_str);
+        Some(Claim {
+            pid,
+            offset: offset.and_then(|o| self.log.parse(o)),
+            marks: offset.and_then(ChangeLog::marks_in),
+        })
     }
 
     /// Where `pid`'s socket is, if it can still be recovered.
     pub fn find(&self, pid: &Sid) -> Option<Found> {
-        let mut parked = self.lock();
-        self.expire(&mut parked);
-        if let Some(live) = parked.live.get(pid) {
+        let mut kept = self.lock();
+        self.expire(&mut kept);
+        if let Some(live) = kept.live.get(pid) {
             return Some(Found::Live(live.key));
         }
-        parked.departed.get(pid).map(|d| Found::Departed {
+        kept.departed.get(pid).map(|d| Found::Departed {
             user: d.user,
             timeline: d.timeline.clone(),
         })
@@ -145,57 +157,83 @@ impl Recovery {
         user: Option<i64>,
         live_user: impl FnOnce(Key) -> Option<Option<i64>>,
     ) -> Option<(u64, Option<Key>)> {
-        let mut parked = self.lock();
-        self.expire(&mut parked);
-        if let Some(live) = parked.live.get(pid).copied() {
+        let mut kept = self.lock();
+        self.expire(&mut kept);
+        if let Some(live) = kept.live.get(pid).copied() {
             if live_user(live.key) != Some(user) {
                 return None;
             }
-            parked.live.remove(pid);
+            kept.live.remove(pid);
             self.live_count.fetch_sub(1, Ordering::Relaxed);
             return Some((live.start, Some(live.key)));
         }
-        let departed = parked.departed.remove(pid)?;
+        let departed = kept.departed.remove(pid)?;
         if departed.user != user {
-            parked.departed.insert(*pid, departed);
+            kept.departed.insert(*pid, departed);
             return None;
         }
         Some((departed.start, None))
     }
 
-    /// A recovering socket connected (or was recovered) as `key`, up to date at `start`.
-    pub fn connected(&self, pid: Sid, key: Key, start: u64) {
+    /// A recovering socket of `user` connected (or was recovered) as `key`, watching
+    /// `timeline`, up to date at `start`.
+    pub fn connected(
+        &self,
+        pid: Sid,
+        key: Key,
+        start: u64,
+        user: Option<i64>,
+        timeline: &Timeline,
+    ) {
         if self.lock().live.insert(pid, Live { key, start }).is_none() {
             self.live_count.fetch_add(1, Ordering::Relaxed);
         }
+        self.record(pid, start, user, timeline);
     }
 
     /// A recovering socket watches another timeline from `start` on.
-    pub fn watched(&self, pid: &Sid, key: Key, start: u64) {
-        if let Some(live) = self.lock().live.get_mut(pid)
-            && live.key == key
-        {
-            live.start = start;
+    pub fn watched(&self, pid: &Sid, key: Key, start: u64, user: Option<i64>, timeline: &Timeline) {
+        let mut kept = self.lock();
+        let Some(live) = kept.live.get_mut(pid).filter(|live| live.key == key) else {
+            return;
+        };
+        live.start = start;
+        drop(kept);
+        self.record(*pid, start, user, timeline);
+    }
+
+    /// Tell the other nodes what a recovering socket is now.
+    fn record(&self, pid: Sid, start: u64, user: Option<i64>, timeline: &Timeline) {
+        if let Some(parked) = &self.parked {
+            let marks = self.log.start_marks(start);
+            parked.connected(pid, Record::new(user, timeline, marks));
         }
     }
 
     /// A recovering socket left: kept for the window if `park` (a lost connection, not a
     /// goodbye), unless its pid was taken over meanwhile.
     pub fn left(&self, pid: &Sid, key: Key, user: Option<i64>, timeline: Timeline, park: bool) {
-        let mut parked = self.lock();
-        match parked.live.get(pid) {
+        let mut kept = self.lock();
+        match kept.live.get(pid) {
             Some(live) if live.key == key => {}
             _ => return,
         }
-        let Some(live) = parked.live.remove(pid) else {
+        let Some(live) = kept.live.remove(pid) else {
             return;
         };
         self.live_count.fetch_sub(1, Ordering::Relaxed);
+        if let Some(shared) = &self.parked {
+            if park {
+                shared.lost(*pid, self.window);
+            } else {
+                shared.gone(*pid);
+            }
+        }
         if !park {
             return;
         }
         let at = Instant::now();
-        parked.departed.insert(
+        kept.departed.insert(
             *pid,
             Departed {
                 user,
@@ -204,20 +242,20 @@ impl Recovery {
                 at,
             },
         );
-        parked.expiry.push_back((at, *pid));
-        self.expire(&mut parked);
+        kept.expiry.push_back((at, *pid));
+        self.expire(&mut kept);
     }
 
     /// Forget what left longer than the window ago.
-    fn expire(&self, parked: &mut Parked) {
+    fn expire(&self, kept: &mut Kept) {
         let now = Instant::now();
-        while let Some((at, pid)) = parked.expiry.front().copied() {
+        while let Some((at, pid)) = kept.expiry.front().copied() {
             if now.duration_since(at) <= self.window {
                 break;
             }
-            parked.expiry.pop_front();
-            if parked.departed.get(&pid).is_some_and(|d| d.at == at) {
-                parked.departed.remove(&pid);
+            kept.expiry.pop_front();
+            if kept.departed.get(&pid).is_some_and(|d| d.at == at) {
+                kept.departed.remove(&pid);
             }
         }
     }

@@ -13,7 +13,7 @@ import { Client, TRANSPORTS, connect, newTweetArgs, postTweet, quiet, username, 
 
 const WS = TRANSPORTS.find((m) => m.name === 'websocket');
 const POLLING = TRANSPORTS.find((m) => m.name === 'polling');
-const OFFSET = /^[0-9a-f]{8}-[0-9]+$/;
+const OFFSET = /^[0-9a-f]{8}-[0-9]+-[0-9]+-[0-9]+$/;
 
 let server;
 let http;

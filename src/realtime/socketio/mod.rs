@@ -370,16 +370,22 @@ impl SocketIo {
             WatchRequest::Tag(tag) => Timeline::Tag(tag.as_str().into()),
         };
         let mut index = self.index.lock();
-        let watched = index.watch(key, timeline);
-        self.watched(key, pid, &watched);
+        let watched = index.watch(key, timeline.clone());
+        self.watched((key, pid, user), &timeline, &watched);
         answer(watched)
     }
 
     /// A recovering socket watches something else from the last routed event on. Call under
     /// the index lock.
-    fn watched(&self, key: u64, pid: Option<Sid>, result: &Result<(), WatchError>) {
+    fn watched(
+        &self,
+        (key, pid, user): (u64, Option<Sid>, Option<i64>),
+        timeline: &Timeline,
+        result: &Result<(), WatchError>,
+    ) {
         if let (Some(pid), Ok(())) = (pid, result) {
-            self.recovery.watched(&pid, key, self.recovery.routed());
+            let start = self.recovery.routed();
+            self.recovery.watched(&pid, key, start, user, timeline);
         }
     }
 
@@ -396,7 +402,7 @@ impl SocketIo {
             match index.watch_home(key, followees, read_at) {
                 Err(WatchError::Stale) => continue,
                 other => {
-                    self.watched(key, pid, &other);
+                    self.watched((key, pid, Some(user)), &Timeline::Home, &other);
                     return answer(other);
                 }
             }

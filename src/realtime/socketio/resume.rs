@@ -3,18 +3,29 @@
 //! watch needs from the store (`prepare`); then, under its session's lock and the index's,
 //! right after it is registered, the pid taken over, the watch restored and what it missed
 //! collected (`resume`), so that nothing falls between the replay and live delivery.
+//!
+//! A pid from another node of a cluster is found in Redis (`parked`); what its socket missed
+//! is read from the store after the marks of its last offset (or of its record), then the
+//! events this node routed since the read began are added, each once.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::changes::{Change, Event};
+use crate::changes::{Change, Event, Marks};
+use crate::domain::{Page, PageCursor};
 use crate::realtime::Index;
 use crate::realtime::engine::session::{Session, Sid};
 use crate::realtime::events;
 use crate::realtime::recovery::{Claim, Found, Recovery};
 use crate::realtime::watch::{Key, Routing, Timeline, WatchError, WatchIndex};
-use crate::storage::Store;
+use crate::storage::{Store, StoreError};
+
+/// Tweets (or notifications) a recovery reads from the store at most, in pages of `PAGE`;
+/// a socket that missed more connects afresh.
+const MAX_FROM_STORE: usize = 2000;
+const PAGE: i64 = 100;
 
 /// A claim worth trying: the pid's socket was this user's (or as anonymous), and what its
 /// watch needs.
@@ -23,6 +34,9 @@ pub(super) struct Prepared {
     timeline: Timeline,
     /// For `home`: the followees, and the follow sequence they were read at.
     followees: Option<(Vec<i64>, u64)>,
+    /// For a pid of another node: what the store holds after its marks, read after this
+    /// node had routed event `since`.
+    remote: Option<(Vec<Change>, u64)>,
 }
 
 /// What `resume` decided.
@@ -44,23 +58,33 @@ pub(super) async fn prepare(
     user: Option<i64>,
 ) -> Option<Prepared> {
     let claim = recovery.claim(auth)?;
-    let timeline = match recovery.find(&claim.pid)? {
-        Found::Live(key) => {
+    let (timeline, remote_marks) = match recovery.find(&claim.pid) {
+        Some(Found::Live(key)) => {
             let index = index.lock();
             let (_, owner) = index.socket(key)?;
             if owner != user {
                 return None;
             }
-            index.timeline(key)?
+            (index.timeline(key)?, None)
         }
-        Found::Departed {
+        Some(Found::Departed {
             user: owner,
             timeline,
-        } => {
+        }) => {
             if owner != user {
                 return None;
             }
-            timeline
+            (timeline, None)
+        }
+        None => {
+            let record = recovery.parked.as_ref()?.read(&claim.pid).await?;
+            if record.user != user {
+                return None;
+            }
+            let marks = claim
+                .marks
+                .map_or(record.marks(), |m| m.max(record.marks()));
+            (record.timeline()?, Some(marks))
         }
     };
     let followees = if timeline == Timeline::Home {
@@ -70,11 +94,85 @@ pub(super) async fn prepare(
     } else {
         None
     };
+    let remote = match remote_marks {
+        Some(marks) => {
+            let since = {
+                let _index = index.lock();
+                recovery.routed()
+            };
+            let missed = from_store(store, user, marks).await.ok()??;
+            Some((missed, since))
+        }
+        None => None,
+    };
     Some(Prepared {
         claim,
         timeline,
         followees,
+        remote,
     })
+}
+
+/// What the store holds after `marks` for a socket of `user`: new tweets in id order, then
+/// deletions, then the user's notifications, oldest first (`None`: too many to replay).
+async fn from_store(
+    store: &dyn Store,
+    user: Option<i64>,
+    marks: Marks,
+) -> Result<Option<Vec<Change>>, StoreError> {
+    let mut tweets = Vec::new();
+    let mut after = marks.tweet;
+    loop {
+        let page = Page {
+            limit: PAGE,
+            cursor: PageCursor::After(after),
+        };
+        let got = store.tweets(None, page, user).await?;
+        let full = got.len() as i64 == PAGE;
+        after = got.iter().map(|t| t.id).max().unwrap_or(after);
+        tweets.extend(got);
+        if !full {
+            break;
+        }
+        if tweets.len() >= MAX_FROM_STORE {
+            return Ok(None);
+        }
+    }
+    tweets.sort_by_key(|t| t.id);
+    let mut missed: Vec<Change> = tweets.iter().map(Change::tweet).collect();
+    missed.extend(
+        store
+            .deleted_since(marks.time)
+            .await?
+            .into_iter()
+            .map(Change::deleted),
+    );
+    if let Some(user) = user {
+        let mut notes = Vec::new();
+        let mut before = i64::MAX;
+        loop {
+            let page = store.notifications(user, before, PAGE).await?;
+            let full = page.len() as i64 == PAGE;
+            let mut older = false;
+            for n in page {
+                before = before.min(n.id);
+                if n.created_at < marks.time {
+                    older = true;
+                    break;
+                }
+                notes.push(n);
+            }
+            if older || !full {
+                break;
+            }
+            if notes.len() >= MAX_FROM_STORE {
+                return Ok(None);
+            }
+        }
+        let unread = store.unread_count(user).await?;
+        missed.extend(notes.iter().rev().map(|n| Change::notification(n, unread)));
+    }
+    Ok(Some(missed))
 }
 
 /// Under the socket's session lock and the index lock, just after socket `key` (of `user`)
@@ -89,40 +187,54 @@ pub(super) fn resume(
 ) -> Resumed {
     let routed = recovery.routed();
     let mut old = None;
-    if let Some(prepared) = prepared
-        && let Some((start, old_key)) = recovery.take(&prepared.claim.pid, user, |k| {
-            index.socket(k).map(|(_, owner)| owner)
-        })
-    {
-        old = old_key.and_then(|k| index.socket(k).map(|(handle, _)| handle.clone()));
-        let watched = match (prepared.timeline, prepared.followees) {
-            (Timeline::Everyone, _) => Ok(()),
-            (Timeline::Home, Some((ids, read_at))) => index.watch_home(key, ids, read_at),
-            (Timeline::Home, None) => Err(WatchError::NotSignedIn),
-            (timeline, _) => index.watch(key, timeline),
+    if let Some(prepared) = prepared {
+        let taken = match prepared.remote {
+            None => recovery
+                .take(&prepared.claim.pid, user, |k| {
+                    index.socket(k).map(|(_, owner)| owner)
+                })
+                .map(|(start, old_key)| (start, old_key, None)),
+            Some((missed, since)) => Some((0, None, Some((missed, since)))),
         };
-        let from = prepared.claim.offset.unwrap_or(0).max(start);
-        if watched.is_ok()
-            && let Some(missed) = recovery.log.since(from, routed)
-        {
-            let replay = missed
-                .iter()
-                .filter_map(|(n, change)| replayed(recovery, index, key, *n, change))
-                .collect();
-            let pid = prepared.claim.pid;
-            recovery.connected(pid, key, routed);
-            return Resumed {
-                pid,
-                recovered: true,
-                replay,
-                old,
+        if let Some((start, old_key, remote)) = taken {
+            old = old_key.and_then(|k| index.socket(k).map(|(handle, _)| handle.clone()));
+            let timeline = prepared.timeline;
+            let watched = match (&timeline, prepared.followees) {
+                (Timeline::Everyone, _) => Ok(()),
+                (Timeline::Home, Some((ids, read_at))) => index.watch_home(key, ids, read_at),
+                (Timeline::Home, None) => Err(WatchError::NotSignedIn),
+                (timeline, _) => index.watch(key, timeline.clone()),
             };
+            let replay = match remote {
+                Some((missed, since)) => Some(from_elsewhere(recovery, index, key, missed, since)),
+                None => {
+                    let from = prepared.claim.offset.unwrap_or(0).max(start);
+                    recovery.log.since(from, routed).map(|logged| {
+                        logged
+                            .iter()
+                            .filter_map(|(n, c)| replayed(index, key, c, &recovery.log.offset(*n)))
+                            .collect()
+                    })
+                }
+            };
+            if watched.is_ok()
+                && let Some(replay) = replay
+            {
+                let pid = prepared.claim.pid;
+                recovery.connected(pid, key, routed, user, &timeline);
+                return Resumed {
+                    pid,
+                    recovered: true,
+                    replay,
+                    old,
+                };
+            }
+            // Not recoverable after all: a plain new socket on `everyone`.
+            let _ = index.watch(key, Timeline::Everyone);
         }
-        // Not recoverable after all: a plain new socket on `everyone`.
-        let _ = index.watch(key, Timeline::Everyone);
     }
     let pid = Sid::random();
-    recovery.connected(pid, key, routed);
+    recovery.connected(pid, key, routed, user, &Timeline::Everyone);
     Resumed {
         pid,
         recovered: false,
@@ -131,13 +243,52 @@ pub(super) fn resume(
     }
 }
 
-/// The packet socket `key` would have received for logged event `n`, if any.
-fn replayed(
+/// What a socket from another node missed: what the store held (`missed`, each with the
+/// offset of the last event routed here), then what this node routed since the store was
+/// read (`since`) and the store did not hold, each once.
+fn from_elsewhere(
     recovery: &Recovery,
     index: &WatchIndex<Arc<Session>>,
     key: Key,
-    n: u64,
+    missed: Vec<Change>,
+    since: u64,
+) -> Vec<String> {
+    let routed = recovery.routed();
+    let here = recovery.log.offset(routed);
+    let seen: HashSet<(u8, i64)> = missed.iter().filter_map(identity).collect();
+    let mut replay: Vec<String> = missed
+        .iter()
+        .filter_map(|c| replayed(index, key, c, &here))
+        .collect();
+    for (n, change) in recovery.log.kept_since(since, routed) {
+        if identity(&change).is_some_and(|id| !seen.contains(&id))
+            && let Some(packet) = replayed(index, key, &change, &recovery.log.offset(n))
+        {
+            replay.push(packet);
+        }
+    }
+    replay
+}
+
+/// Which event a change is, to tell the same one read twice.
+fn identity(change: &Change) -> Option<(u8, i64)> {
+    match change {
+        Change::Event(Event::Tweet { id, .. }) => Some((0, *id)),
+        Change::Event(Event::Deleted { id }) => Some((1, *id)),
+        Change::Event(Event::Notification { payload, .. }) => {
+            let v: Value = serde_json::from_str(payload).ok()?;
+            Some((2, v["id"].as_i64()?))
+        }
+        _ => None,
+    }
+}
+
+/// The packet socket `key` would have received for `change`, with `offset`, if any.
+fn replayed(
+    index: &WatchIndex<Arc<Session>>,
+    key: Key,
     change: &Change,
+    offset: &str,
 ) -> Option<String> {
     let packet = match change {
         Change::Event(Event::Tweet {
@@ -166,5 +317,5 @@ fn replayed(
         }
         _ => return None,
     };
-    Some(events::with_offset(&packet, &recovery.log.position(n)))
+    Some(events::with_offset(&packet, offset))
 }
