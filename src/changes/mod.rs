@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-pub use change::{Change, Control, Event, Stale};
+pub use change::{Change, Control, Event, Stale, Tweeted};
 pub use listener::{Listener, Listeners};
 pub use log::{ChangeLog, Marks};
 

@@ -293,22 +293,15 @@ impl Streams {
 /// A logged change as a stream event (`None` for what streams are not told).
 fn pending(change: &Change) -> Option<Pending> {
     match change {
-        Change::Event(Event::Tweet {
-            id,
-            author,
-            reply_to,
-            reply_to_author,
-            tags,
-        }) => Some(Pending::Update {
-            id: *id,
-            routing: Routing {
-                author: author.id,
-                reply_to: *reply_to,
-                reply_to_author: *reply_to_author,
-            },
-            tags: tags.clone(),
-            rendered: OnceCell::new(),
-        }),
+        Change::Event(Event::Tweet { .. }) => {
+            let tweet = change.tweeted()?;
+            Some(Pending::Update {
+                id: tweet.id,
+                routing: tweet.facts,
+                tags: tweet.tags.to_vec(),
+                rendered: OnceCell::new(),
+            })
+        }
         Change::Event(Event::Deleted { id }) => Some(Pending::Delete { id: *id }),
         Change::Event(Event::Notification { recipient, payload }) => {
             let id = serde_json::from_str::<serde_json::Value>(payload)

@@ -19,7 +19,7 @@ use crate::realtime::Index;
 use crate::realtime::engine::session::{Session, Sid};
 use crate::realtime::events;
 use crate::realtime::recovery::{Claim, Found, Recovery};
-use crate::realtime::watch::{Key, Routing, Timeline, WatchError, WatchIndex};
+use crate::realtime::watch::{Key, Timeline, WatchError, WatchIndex};
 use crate::storage::{Store, StoreError};
 
 /// Tweets (or notifications) a recovery reads from the store at most, in pages of `PAGE`;
@@ -291,22 +291,12 @@ fn replayed(
     offset: &str,
 ) -> Option<String> {
     let packet = match change {
-        Change::Event(Event::Tweet {
-            id,
-            author,
-            reply_to,
-            reply_to_author,
-            tags,
-        }) => {
-            let routing = Routing {
-                author: author.id,
-                reply_to: *reply_to,
-                reply_to_author: *reply_to_author,
-            };
-            if !index.receives(key, routing, tags) {
+        Change::Event(Event::Tweet { .. }) => {
+            let tweet = change.tweeted()?;
+            if !index.receives(key, tweet.facts, tweet.tags) {
                 return None;
             }
-            events::new_tweet_packet(*id, author, *reply_to)
+            events::new_tweet_packet(tweet.id, tweet.author, tweet.facts.reply_to)
         }
         Change::Event(Event::Deleted { id }) => events::tweet_deleted_packet(*id),
         Change::Event(Event::Notification { recipient, payload }) => {
