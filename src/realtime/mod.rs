@@ -96,12 +96,8 @@ impl Realtime {
         let store = config.handshake.store.clone();
         let index = Arc::new(Index::new());
         let parked = config.redis_url.as_deref().and_then(parked::Parked::start);
-        let recovery = Arc::new(recovery::Recovery::new(
-            config.recovery,
-            config.recovery_window,
-            config.log,
-            parked,
-        ));
+        let recovery =
+            recovery::Recovery::new(config.recovery, config.recovery_window, config.log, parked);
         let io = Arc::new(SocketIo::new(
             config.handshake,
             index.clone(),

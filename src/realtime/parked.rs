@@ -5,8 +5,9 @@
 //! what the socket missed (`socketio::resume`).
 //!
 //! Writes go through one queue and one task, in order and without waiting (a connect, then a
-//! `watch`, must not land the other way round); a record lives a day while its socket is
-//! connected (in case its node dies without saying) and the recovery window once it left.
+//! `watch`, must not land the other way round); a record lives `CONNECTED_TTL` while its
+//! socket is connected, renewed every `RENEW_EVERY` (so one whose node died without saying
+//! goes soon after), and the recovery window once it left.
 //! Reads wait at most `READ_WAIT`: a node that cannot ask Redis connects the socket afresh.
 
 use std::time::Duration;
@@ -20,8 +21,10 @@ use super::engine::session::Sid;
 use super::watch::Timeline;
 use crate::changes::Marks;
 
-/// How long a connected socket's record lives without being written again.
-const CONNECTED_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long a connected socket's record lives without being renewed…
+const CONNECTED_TTL: Duration = Duration::from_secs(600);
+/// …and how often this node renews its connected sockets' records.
+pub const RENEW_EVERY: Duration = Duration::from_secs(300);
 /// Longest a recovery waits to read a record.
 const READ_WAIT: Duration = Duration::from_secs(1);
 
@@ -129,6 +132,13 @@ impl Parked {
     /// A recovering socket connected, or watches something else: its record.
     pub fn connected(&self, pid: Sid, record: Record) {
         let _ = self.writes.send(Write::Set(pid, record, CONNECTED_TTL));
+    }
+
+    /// This node's connected recovering sockets: their records live on.
+    pub fn renew(&self, pids: Vec<Sid>) {
+        for pid in pids {
+            let _ = self.writes.send(Write::Expire(pid, CONNECTED_TTL));
+        }
     }
 
     /// A recovering socket's connection was lost: its record lives the recovery window.

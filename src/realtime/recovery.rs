@@ -95,8 +95,8 @@ impl Recovery {
         window: Duration,
         log: Arc<ChangeLog>,
         parked: Option<Arc<Parked>>,
-    ) -> Self {
-        Self {
+    ) -> Arc<Self> {
+        let recovery = Arc::new(Self {
             mode,
             window,
             log,
@@ -104,7 +104,11 @@ impl Recovery {
             live_count: AtomicUsize::new(0),
             inner: Mutex::new(Kept::default()),
             parked,
+        });
+        if recovery.parked.is_some() {
+            tokio::spawn(renew(Arc::downgrade(&recovery)));
         }
+        recovery
     }
 
     fn lock(&self) -> MutexGuard<'_, Kept> {
@@ -276,5 +280,21 @@ impl Recovery {
     /// The number of the last event routed. Call under the index lock.
     pub fn routed(&self) -> u64 {
         self.routed.load(Ordering::Relaxed)
+    }
+}
+
+/// Renew the records of this node's connected recovering sockets, for as long as it runs.
+async fn renew(recovery: std::sync::Weak<Recovery>) {
+    let mut every = tokio::time::interval(super::parked::RENEW_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(recovery) = recovery.upgrade() else {
+            return;
+        };
+        let pids: Vec<Sid> = recovery.lock().live.keys().copied().collect();
+        if let Some(parked) = &recovery.parked {
+            parked.renew(pids);
+        }
     }
 }
