@@ -62,6 +62,9 @@ struct Departed {
     timeline: Timeline,
     start: u64,
     at: Instant,
+    /// It left for good (a Socket.IO disconnect): kept only so that no other node's record
+    /// of it is recovered here while that record's removal is on its way.
+    ended: bool,
 }
 
 /// What a reconnecting client claims: its pid and, if it received any event, its offset.
@@ -86,6 +89,8 @@ pub enum Found {
         /// Its watch.
         timeline: Timeline,
     },
+    /// It left for good: not to be recovered.
+    Ended,
 }
 
 impl Recovery {
@@ -146,9 +151,12 @@ impl Recovery {
         if let Some(live) = kept.live.get(pid) {
             return Some(Found::Live(live.key));
         }
-        kept.departed.get(pid).map(|d| Found::Departed {
-            user: d.user,
-            timeline: d.timeline.clone(),
+        kept.departed.get(pid).map(|d| match d.ended {
+            true => Found::Ended,
+            false => Found::Departed {
+                user: d.user,
+                timeline: d.timeline.clone(),
+            },
         })
     }
 
@@ -172,7 +180,7 @@ impl Recovery {
             return Some((live.start, Some(live.key)));
         }
         let departed = kept.departed.remove(pid)?;
-        if departed.user != user {
+        if departed.user != user || departed.ended {
             kept.departed.insert(*pid, departed);
             return None;
         }
@@ -214,8 +222,8 @@ impl Recovery {
         }
     }
 
-    /// A recovering socket left: kept for the window if `park` (a lost connection, not a
-    /// goodbye), unless its pid was taken over meanwhile.
+    /// A recovering socket left: kept for the window, recoverable if `park` (a lost
+    /// connection, not a goodbye), unless its pid was taken over meanwhile.
     pub fn left(&self, pid: &Sid, key: Key, user: Option<i64>, timeline: Timeline, park: bool) {
         let mut kept = self.lock();
         match kept.live.get(pid) {
@@ -233,9 +241,6 @@ impl Recovery {
                 shared.gone(*pid);
             }
         }
-        if !park {
-            return;
-        }
         let at = Instant::now();
         kept.departed.insert(
             *pid,
@@ -244,6 +249,7 @@ impl Recovery {
                 timeline,
                 start: live.start,
                 at,
+                ended: !park,
             },
         );
         kept.expiry.push_back((at, *pid));

@@ -221,6 +221,20 @@ test("another user's pid recovers nothing, and replays none of their notificatio
   a.close();
 });
 
+test('a socket that said goodbye (socket.disconnect()) is not recovered', async (t) => {
+  const [ann] = await people('ann');
+  const c = await recovering(server.url, WS, { label: 'goodbye' });
+  t.after(() => c.close());
+  const pid = c.socket._pid;
+  c.socket.disconnect();
+  await postTweet(http, ann.token, 'after the goodbye');
+  await again(c);
+  assert.equal(c.socket.recovered, false);
+  assert.notEqual(c.socket._pid, pid);
+  await quiet();
+  assert.deepEqual(c.received('newTweet'), []);
+});
+
 test('an unknown pid or a foreign offset connects normally', async (t) => {
   const socket = io(server.url, {
     transports: ['websocket'], forceNew: true, reconnection: false,

@@ -76,6 +76,7 @@ pub(super) async fn prepare(
             }
             (timeline, None)
         }
+        Some(Found::Ended) => return None,
         None => {
             let record = recovery.parked.as_ref()?.read(&claim.pid).await?;
             if record.user != user {
