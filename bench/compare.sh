@@ -586,8 +586,13 @@ cat >"$META" <<EOF
 }
 EOF
 node "$BENCH/report.mjs" "$META" "$RESULTS" "$OUT/latest.md" "$OUT/latest.json"
+node "$BENCH/charts.mjs" "$OUT/latest.json" "$OUT"
 cat "$OUT/latest.md"
 if [[ $PUBLISH == 1 ]]; then
+  # The charts of this run under the table (paths relative to BENCHMARKS.md).
+  charts="$(realpath --relative-to="$ROOT" "$OUT")"
+  printf '\n![Delivery latency against sockets reached](%s/latency.svg)\n![Server memory against idle WebSockets](%s/memory.svg)\n![Chirp ÷ Node, every bar](%s/ratios.svg)\n' \
+    "$charts" "$charts" "$charts" >>"$OUT/latest.md"
   # Replace the table between the markers in BENCHMARKS.md with this run's.
   node -e '
     const fs = require("fs");

@@ -5,10 +5,11 @@
 # alternate so that whatever else the machine does hits both alike.
 #
 #   bench/post-ab.sh OLD_BIN NEW_BIN [ROUNDS (default 3)]
+#   WRK_SCRIPT=bench/wrk/post-words.lua bench/post-ab.sh …   (another request body)
 #
 # Needs wrk, curl and python3. Talks only to 127.0.0.1.
 set -euo pipefail
-[[ $# -ge 2 ]] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[[ $# -ge 2 ]] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 old=$1 new=$2 rounds=${3:-3}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ticks=$(getconf CLK_TCK)
@@ -24,7 +25,7 @@ run() { # NAME BIN PORT
   token=$(curl -fs -XPOST "127.0.0.1:$3/api/sessions" -H 'content-type: application/json' \
     -d '{"username":"bench","password":"benchbench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-  out=$(CHIRP_TOKEN=$token wrk -t2 -c50 -d8s -s "$here/wrk/post.lua" "http://127.0.0.1:$3" 2>/dev/null)
+  out=$(CHIRP_TOKEN=$token wrk -t2 -c50 -d8s -s "${WRK_SCRIPT:-$here/wrk/post.lua}" "http://127.0.0.1:$3" 2>/dev/null)
   c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
   requests=$(grep -o '"requests": *[0-9]*' <<<"$out" | grep -o '[0-9]*$')
   rps=$(grep -o 'Requests/sec: *[0-9.]*' <<<"$out" | grep -o '[0-9.]*$')

@@ -37,6 +37,7 @@ use crate::config::{ServeConfig, Switch};
 use crate::domain::{CursorKey, Page, PageCursor};
 use crate::feed::{Caches, Feed, FeedConfig, NotificationLimits};
 use crate::http::{self, AppState, InFlight, RateLimits, Services, count_in_flight, track_latency};
+use crate::limit::SharedLimits;
 use crate::media::{Media, MediaConfig};
 use crate::origin::OriginPolicy;
 use crate::realtime::{HandshakeContext, Realtime, RealtimeConfig};
@@ -66,8 +67,9 @@ pub struct App {
     in_flight: InFlight,
     connections: ConnectionCap,
     shutdown_timeout: Duration,
-    /// The media sweep, stopped with the server.
-    sweeper: tokio::task::JoinHandle<()>,
+    /// Background loops (the media sweep, moving new words into the search index), stopped
+    /// with the server.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// How long a connection over the cap may take to send the request it is answered 503.
@@ -164,7 +166,12 @@ impl App {
             listeners,
         )?;
         sessions.trust_only_while(changes.coherence());
-        let limits = RateLimits::new(config);
+        let shared_limits = match config.cluster.rate_limit_redis() {
+            Ok(Some(url)) => Some(Arc::new(SharedLimits::new(url)?)),
+            Ok(None) => None,
+            Err(e) => anyhow::bail!(e),
+        };
+        let limits = RateLimits::new(config, shared_limits);
         let media = Arc::new(
             Media::open(media_config(config), store.clone())
                 .context("cannot open the media store (--media-url)")?,
@@ -185,7 +192,7 @@ impl App {
         )
         .context("cannot start the password-hashing threads")?;
         let mastodon = mastodon_state(
-            config, &store, &sessions, &changes, &feed, &hasher, &limits, &origins, streams,
+            config, &store, &sessions, &changes, &feed, &hasher, &limits, &origins, streams, &media,
         );
         let state = AppState::new(Services {
             store: store.clone(),
@@ -205,8 +212,9 @@ impl App {
             ),
             hasher,
         });
-        // After start-up's own writes (the cursor key above), which it would otherwise delay.
+        // After start-up's own writes (the cursor key above), which they would otherwise delay.
         tokio::spawn(crate::feed::backfill_search(store.clone()));
+        let indexer = tokio::spawn(crate::feed::index_pending_words(store.clone()));
         let app = Router::new()
             .merge(http::router())
             .merge(web::pages(store.clone()))
@@ -218,7 +226,12 @@ impl App {
             .with_state(state)
             // The Mastodon API's bodies are read to the same limit, with the same lingering
             // 413, as Chirp's own.
-            .merge(mastodon::router(mastodon).layer(axum::middleware::from_fn(http::limit_body)))
+            .merge(
+                mastodon::router(mastodon.clone())
+                    .layer(axum::middleware::from_fn(http::limit_body)),
+            )
+            // Its uploads read their own bodies, within `--media-max-bytes`.
+            .merge(mastodon::upload_router(mastodon))
             // Before `mount`, so the Socket.IO endpoint's long-polls and upgrades are left as
             // they are; the app, its files and the JSON answers are compressed.
             .layer(CompressionLayer::new())
@@ -258,7 +271,7 @@ impl App {
             in_flight,
             connections: ConnectionCap::new(max_connections),
             shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout),
-            sweeper,
+            background: vec![sweeper, indexer],
         })
     }
 
@@ -301,7 +314,9 @@ impl App {
         drop(stopping);
         tracing::info!("shutting down: closing sockets and finishing requests");
         self.realtime.shutdown().await;
-        self.sweeper.abort();
+        for task in &self.background {
+            task.abort();
+        }
         let _ = stop.send(true);
         // Sockets are closed; wait for the requests being answered (not for idle long-polls,
         // which ended with their sessions), then give the connections a moment to write the
@@ -388,6 +403,7 @@ fn mastodon_state(
     limits: &RateLimits,
     origins: &Arc<OriginPolicy>,
     streams: Arc<mastodon::Streams>,
+    media: &Arc<Media>,
 ) -> mastodon::MastodonState {
     mastodon::MastodonState::new(mastodon::Services {
         store: store.clone(),
@@ -395,6 +411,7 @@ fn mastodon_state(
         changes: changes.clone(),
         feed: feed.clone(),
         hasher: hasher.clone(),
+        media: media.clone(),
         limits: mastodon::Limits {
             sign_in: limits.sign_in.shared(),
             sign_up: limits.sign_up.shared(),

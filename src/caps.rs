@@ -8,14 +8,25 @@
 //! that budget is spent too is a connection closed unanswered. A connection's slot is held by
 //! its hyper task and, after a WebSocket upgrade, by the socket's task: it is released when
 //! the connection ends, whichever way.
+//!
+//! A request body over its size cap gets its 413 reliably (`read_body`), as nginx's lingering
+//! close does. Answering after reading only part of a large body and then closing leaves the
+//! rest unread in the kernel; closing a socket with unread data sends a reset, which can reach
+//! the client before it has read the answer (it sees EPIPE or "connection reset"). So the rest
+//! is read and thrown away first — at most `LINGER_BYTES`, for at most `LINGER_TIME` — and a
+//! body larger still ends the connection after the answer: the reset risk is bounded, not the
+//! server's work.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use bytes::BytesMut;
+use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{ProxyEntry, ProxyList};
@@ -118,6 +129,68 @@ pub fn too_many_connections() -> Response {
         header::HeaderValue::from_static("close"),
     );
     response
+}
+
+/// Most bytes of an over-long body read and discarded before its 413 is sent.
+pub const LINGER_BYTES: usize = 4 * 1024 * 1024;
+/// Longest time spent discarding an over-long body before its 413 is sent.
+pub const LINGER_TIME: Duration = Duration::from_secs(2);
+
+/// Why `read_body` kept no body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRefusal {
+    /// Over the cap (answer 413). `drained`: the rest was read, so the connection can stay
+    /// open; otherwise answer with `Connection: close`.
+    TooLarge {
+        /// Whether the whole body was read and discarded.
+        drained: bool,
+    },
+    /// The body could not be read (answer 400).
+    Unreadable,
+}
+
+/// The whole body if it is at most `max` bytes; else, once what is left of it was drained
+/// within the linger bounds, why not.
+pub async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes, BodyRefusal> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut stream = body.into_data_stream();
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(drain(0, stream).await);
+    }
+    let mut kept = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Err(BodyRefusal::Unreadable);
+        };
+        if kept.len() + chunk.len() > max {
+            return Err(drain(kept.len() + chunk.len(), stream).await);
+        }
+        kept.extend_from_slice(&chunk);
+    }
+    Ok(kept.freeze())
+}
+
+/// Read and drop what is left of a body (within the linger bounds).
+async fn drain(
+    mut read: usize,
+    mut rest: impl futures_util::Stream<Item = Result<Bytes, axum::Error>> + Unpin,
+) -> BodyRefusal {
+    let drained = tokio::time::timeout(LINGER_TIME, async {
+        while read <= LINGER_BYTES {
+            match rest.next().await {
+                Some(Ok(chunk)) => read += chunk.len(),
+                // The end of the body, or a client that stopped sending.
+                Some(Err(_)) | None => return true,
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    BodyRefusal::TooLarge { drained }
 }
 
 /// The networks of `private` in `--trusted-proxies`: loopback and private ranges, the

@@ -366,6 +366,38 @@ pub struct ClusterArgs {
     /// in-process fan-out only.
     #[arg(long, env = "CHIRP_REDIS_URL")]
     pub redis_url: Option<String>,
+
+    /// Where the API's rate limits are counted: `local` (each node its own buckets, so N
+    /// nodes allow N times a limit), `redis` (one allowance per key for the whole cluster,
+    /// in the Redis of --redis-url; each node counts its own while Redis does not answer),
+    /// or `auto`: `redis` when --redis-url is set, else `local`.
+    #[arg(long, env = "CHIRP_RATE_LIMIT_STORE", value_enum, default_value_t = RateLimitStore::Auto)]
+    pub rate_limit_store: RateLimitStore,
+}
+
+/// Where the API's rate limits are counted (`--rate-limit-store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RateLimitStore {
+    /// `redis` with --redis-url, else `local`.
+    Auto,
+    /// On each node.
+    Local,
+    /// In Redis, shared by the cluster.
+    Redis,
+}
+
+impl ClusterArgs {
+    /// The Redis URL the rate limits are counted in, if they are shared; an error for
+    /// `--rate-limit-store redis` without --redis-url.
+    pub fn rate_limit_redis(&self) -> Result<Option<&str>, String> {
+        match (self.rate_limit_store, self.redis_url.as_deref()) {
+            (RateLimitStore::Local, _) | (RateLimitStore::Auto, None) => Ok(None),
+            (RateLimitStore::Redis | RateLimitStore::Auto, Some(url)) => Ok(Some(url)),
+            (RateLimitStore::Redis, None) => {
+                Err("--rate-limit-store redis needs --redis-url (CHIRP_REDIS_URL)".into())
+            }
+        }
+    }
 }
 
 /// The Socket.IO endpoint.

@@ -24,7 +24,8 @@
 //! - `media`: image uploads checked and re-encoded on a bounded pool, their files in a
 //!   directory or an S3-compatible bucket, and the sweep of files nobody can reach.
 //! - `auth`: password hashing and session tokens.
-//! - `limit`: a rate limit per key (`KeyedLimit`), for the HTTP, `watch` and mention limits.
+//! - `limit`: a rate limit per key (`KeyedLimit`), for the HTTP, `watch` and mention limits;
+//!   `SharedLimits` keeps the API's in Redis for a cluster.
 //! - `caps`: the cap on open connections, and the client address per-address caps count.
 //! - `origin`: which origins may use the session cookie.
 //! - `http`: the JSON API, health and metrics.

@@ -4,14 +4,29 @@
 //! ordering, coherence and the sign-out confirmation are the same code for both.
 
 use async_trait::async_trait;
+use tokio::sync::oneshot;
 
 use super::change::Change;
+
+/// Told once the broker has handed a change on (Redis answered its PUBLISH); dropped untold
+/// when it cannot (no other nodes, or the broker is down).
+pub type Ack = oneshot::Sender<()>;
 
 /// A way to exchange changes with other nodes.
 #[async_trait]
 pub trait Broker: Send + Sync {
-    /// Send this node's change to the others; never waits for them.
-    fn publish(&self, change: &Change);
+    /// Send this node's change to the others; never waits for them. `ack`, if any, is told
+    /// once the change is on its way (see `Ack`).
+    fn publish(&self, change: &Change, ack: Option<Ack>);
+
+    /// Publish barrier `ticket`, which comes back to this node's inbox (`Inbox::passed`)
+    /// after every change any node published before it (see `gate`).
+    fn barrier(&self, _ticket: u64) {}
+
+    /// Whether barriers come back now (subscribed and publishing).
+    fn in_step(&self) -> bool {
+        false
+    }
 
     /// Whether other nodes' changes can arrive now.
     fn subscribed(&self) -> bool;
@@ -38,7 +53,7 @@ pub struct MemoryBroker;
 
 #[async_trait]
 impl Broker for MemoryBroker {
-    fn publish(&self, _change: &Change) {}
+    fn publish(&self, _change: &Change, _ack: Option<Ack>) {}
 
     fn subscribed(&self) -> bool {
         true

@@ -250,9 +250,37 @@ impl Change {
         }
     }
 
-    /// Whether this is a notification (never held behind a gap in tweet order).
-    pub fn is_notification(&self) -> bool {
-        matches!(self, Self::Event(Event::Notification { .. }))
+    /// Whether this change keeps tweet order (new tweets and deletions). Nothing else is
+    /// held behind a gap: a follow, a block or a notification goes out as soon as it is
+    /// heard, so one made before a tweet was stored is never delivered after it.
+    pub fn is_ordered(&self) -> bool {
+        matches!(
+            self,
+            Self::Event(Event::Tweet { .. } | Event::Deleted { .. })
+        )
+    }
+}
+
+#[cfg(test)]
+impl Change {
+    /// A new tweet `id` by user 1 (`a`), for tests of ordering.
+    pub(crate) fn test_tweet(id: i64) -> Self {
+        Self::Event(Event::Tweet {
+            id,
+            author: Author {
+                id: 1,
+                username: "a".into(),
+                display_name: String::new(),
+            },
+            reply_to: None,
+            reply_to_author: None,
+            tags: Vec::new(),
+        })
+    }
+
+    /// The tweet ids of `changes` (-1 for a change without one), for tests of ordering.
+    pub(crate) fn test_ids(changes: &[Change]) -> Vec<i64> {
+        changes.iter().map(|c| c.tweet_id().unwrap_or(-1)).collect()
     }
 }
 

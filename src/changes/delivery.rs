@@ -7,7 +7,10 @@
 //! gap waits `GAP_HOLD` for the missing ones to come, then the gap is read from the store;
 //! the store is also swept for new tweets every `SWEEP_EVERY` while the broker is unsettled
 //! (so the newest tweets do not wait for a next one to show their gap) and every
-//! `QUIET_SWEEP_EVERY` otherwise. Notifications are never held behind a gap.
+//! `QUIET_SWEEP_EVERY` otherwise. Only tweets and deletions are held behind a gap: follows,
+//! blocks, notifications… go out at once. Then tweets this node did not get from the broker
+//! wait at the `Gate` for a barrier, so that a follow made on another node before a tweet
+//! was stored is always delivered before it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +18,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use super::broker::Broker;
+use super::broker::{Ack, Broker};
 use super::change::Change;
+use super::gate::Gate;
 use super::listener::Listeners;
 use super::order::Order;
 use super::seen::Seen;
@@ -37,13 +41,16 @@ const SWEEP_EVERY: Duration = Duration::from_millis(250);
 /// it never announces it, and if no later tweet shows the gap, this read finds it.
 const QUIET_SWEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// Something for the delivery loop: a change and whether to publish it to the other nodes.
+/// Something for the delivery loop.
 #[derive(Debug)]
-pub struct Queued {
-    /// What to deliver.
-    pub change: Change,
-    /// True for this node's own changes; false for ones from the broker or the store.
-    pub publish: bool,
+pub enum Queued {
+    /// This node's own change, to publish to the other nodes and deliver; `ack` (if any) is
+    /// told once the broker took it.
+    Own(Change, Option<Ack>),
+    /// A change from another node (or read back from the store after an outage).
+    Heard(Change),
+    /// This node's barrier came back through the broker (see `Gate`).
+    Passed(u64),
 }
 
 /// The state of one node's delivery loop.
@@ -58,6 +65,7 @@ pub(super) struct Delivery {
 /// Ordering, gap filling and sweeps, for a broker that needs them.
 pub(super) struct InOrder {
     order: Order,
+    gate: Gate,
     store: Arc<dyn Store>,
     retry_at: Option<Instant>,
     failing: bool,
@@ -72,6 +80,7 @@ impl InOrder {
     pub(super) fn new(newest: i64, store: Arc<dyn Store>, broker: &dyn Broker) -> Self {
         Self {
             order: Order::new(newest),
+            gate: Gate::default(),
             store,
             retry_at: None,
             failing: false,
@@ -104,32 +113,66 @@ impl Delivery {
                 .ordered
                 .as_ref()
                 .and_then(|o| o.fill_at(self.broker.subscribed()));
+            let give_up_at = self.ordered.as_ref().and_then(|o| o.gate.give_up_at());
             tokio::select! {
                 received = queue.recv() => {
-                    let Some(Queued { change, publish }) = received else { return };
-                    self.received(change, publish);
+                    let Some(queued) = received else { return };
+                    self.received(queued);
                 }
                 () = sleep_until(fill_at), if fill_at.is_some() => self.fill().await,
+                () = sleep_until(give_up_at), if give_up_at.is_some() => {}
                 now = tick(sweep.as_mut()), if sweep.is_some() => self.sweep(now).await,
             }
-            if let Some(o) = &mut self.ordered {
-                for change in o.order.ready(Instant::now()) {
-                    emit(&self.listeners, &mut self.seen, &change);
+            self.release();
+        }
+    }
+
+    fn received(&mut self, queued: Queued) {
+        let (change, publish) = match queued {
+            Queued::Own(change, ack) => {
+                if let (Some(o), Some(id)) = (&mut self.ordered, change.tweet_id()) {
+                    o.gate.own(id);
+                }
+                (change, Some(ack))
+            }
+            Queued::Heard(change) => (change, None),
+            Queued::Passed(ticket) => {
+                if let Some(o) = &mut self.ordered {
+                    o.gate.passed(ticket);
+                }
+                return;
+            }
+        };
+        match &mut self.ordered {
+            // Only tweets and deletions keep tweet order: the rest is never held.
+            Some(o) if change.is_ordered() => {
+                if let Some(ack) = publish {
+                    self.broker.publish(&change, ack);
+                }
+                o.order.offer(change);
+            }
+            _ => {
+                // Delivered here first: an acknowledged follow is routed on this node before
+                // its publisher can answer anyone.
+                emit(&self.listeners, &mut self.seen, &change);
+                if let Some(ack) = publish {
+                    self.broker.publish(&change, ack);
                 }
             }
         }
     }
 
-    fn received(&mut self, change: Change, publish: bool) {
-        if publish {
-            self.broker.publish(&change);
+    /// Move what order releases into the gate, ask for a barrier if one is wanted, and
+    /// deliver what the gate lets through.
+    fn release(&mut self) {
+        let Some(o) = &mut self.ordered else { return };
+        let now = Instant::now();
+        o.gate.push(o.order.ready(now), false, now);
+        if let Some(ticket) = o.gate.ask() {
+            self.broker.barrier(ticket);
         }
-        match &mut self.ordered {
-            // Notifications are not ordered with tweets: never held behind a gap.
-            Some(o) if !change.is_notification() => {
-                o.order.offer(change);
-            }
-            _ => emit(&self.listeners, &mut self.seen, &change),
+        for change in o.gate.release(!self.broker.in_step(), now) {
+            emit(&self.listeners, &mut self.seen, &change);
         }
     }
 
@@ -143,9 +186,9 @@ impl Delivery {
                 o.retry_at = None;
                 o.failing = false;
                 metrics::counter!("chirp_announcement_gaps_filled_total").increment(1);
-                for change in o.order.filled(known, Instant::now()) {
-                    emit(&self.listeners, &mut self.seen, &change);
-                }
+                let now = Instant::now();
+                o.gate.push(o.order.filled(known, now), true, now);
+                self.release();
             }
             Err(e) => {
                 if !o.failing {
@@ -156,9 +199,9 @@ impl Delivery {
                 if since.elapsed() >= GAP_GIVE_UP {
                     // Deliver what is held rather than stall every socket on this node.
                     o.retry_at = None;
-                    for change in o.order.filled(upto, Instant::now()) {
-                        emit(&self.listeners, &mut self.seen, &change);
-                    }
+                    let now = Instant::now();
+                    o.gate.push(o.order.filled(upto, now), false, now);
+                    self.release();
                 } else {
                     o.retry_at = Some(Instant::now() + GAP_RETRY);
                 }
@@ -185,9 +228,9 @@ impl Delivery {
         o.last_sweep = now;
         match read_stored(&*o.store, &self.listeners, &mut o.order, None).await {
             Ok(known) => {
-                for change in o.order.filled(known, Instant::now()) {
-                    emit(&self.listeners, &mut self.seen, &change);
-                }
+                let now = Instant::now();
+                o.gate.push(o.order.filled(known, now), true, now);
+                self.release();
             }
             Err(e) => tracing::debug!(error = %e, "sweep could not read the store"),
         }

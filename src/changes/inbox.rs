@@ -47,6 +47,12 @@ impl Inbox {
         answer
     }
 
+    /// This node's barrier `ticket` came back: every change published before it was
+    /// received (and queued) before this.
+    pub fn passed(&self, ticket: u64) {
+        let _ = self.queue.send(Queued::Passed(ticket));
+    }
+
     /// The subscription was lost or has just come back: changes may have been missed.
     pub fn missed(&self) {
         for listener in self.listeners.iter() {
@@ -80,9 +86,6 @@ impl Inbox {
 
     fn queue(&self, change: Change) {
         // The delivery task lives as long as the process; a send fails only at shutdown.
-        let _ = self.queue.send(Queued {
-            change,
-            publish: false,
-        });
+        let _ = self.queue.send(Queued::Heard(change));
     }
 }

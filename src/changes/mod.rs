@@ -11,21 +11,47 @@
 //! confirmation (`end_session`) live here too, once. Modelled on centrifuge's `Hub` beside
 //! a `Broker` with a memory broker for one node.
 //!
+//! # Follows and tweets in one order across nodes
+//!
+//! A tweet stored after a follow (or unfollow, block, mute) was answered is routed by it on
+//! every node. Three parts make it so, each leaning on one Redis guarantee — a subscriber
+//! receives messages in the order the PUBLISH commands ran, across channels:
+//!
+//! - a follow is answered only once Redis took its PUBLISH (`publish_acknowledged`), and
+//!   after this node delivered it; so any tweet stored after the answer is published after it;
+//! - routing changes are never held behind a gap in tweet order (`Change::is_ordered`): a
+//!   follow is delivered as soon as it is heard, so before any tweet heard after it;
+//! - a tweet a node did not get over Redis (its own, or one read from the store) waits at the
+//!   `gate` for a barrier the node publishes to itself after it: when the barrier is back,
+//!   every follow published before the tweet was stored has been delivered.
+//!
+//! The alternative, tweets carrying the store's follow watermark and nodes holding them until
+//! they applied follows up to it, needs a sequence on every follow write and the tweet
+//! writer; the barrier needs neither, costs one small PUBLISH per batch of a node's own
+//! tweets and delays their local delivery by one Redis round trip (level within noise in
+//! BENCHMARKS.md). While Redis is down nothing waits: follows answer at once and tweets are
+//! delivered locally, as before, and routes are read again from the store when it is back.
+//! A tweet stored *before* a follow change was answered may be routed either way.
+//!
 //! # Layout
 //!
 //! - `change`: `Change`, split by audience (`Event`, `Stale`, `Control`), and its wire form.
 //! - `listener`: the `Listener` trait.
-//! - `broker`: the `Broker` trait and `MemoryBroker`; `redis`: `RedisBroker`.
+//! - `broker`: the `Broker` trait and `MemoryBroker`; `redis`: `RedisBroker` and its
+//!   publisher, `subscriber` its subscriber, `bus` the channels and messages between them,
+//!   `settle` when a node that has just subscribed has heard from every other node.
 //! - `inbox`: what arrives from other nodes; `sign_out`: counting their confirmations.
-//! - `delivery`, `order`, `seen`, `store_reads`: the delivery loop — in order, each once,
-//!   gaps and sweeps read from the store.
+//! - `delivery`, `order`, `gate`, `seen`, `store_reads`: the delivery loop — in order, each
+//!   once, gaps and sweeps read from the store, and in one order with other nodes' follows.
 //! - `sessions`: the session cache as a listener.
 //! - `log`: the ordered log of delivered events that clients resume from (Socket.IO
 //!   recovery, Mastodon SSE `Last-Event-ID`).
 
 mod broker;
+mod bus;
 mod change;
 mod delivery;
+mod gate;
 mod inbox;
 mod listener;
 mod log;
@@ -33,8 +59,10 @@ mod order;
 mod redis;
 mod seen;
 mod sessions;
+mod settle;
 mod sign_out;
 mod store_reads;
+mod subscriber;
 
 #[cfg(test)]
 mod tests;
@@ -42,7 +70,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 pub use change::{Change, Control, Event, Stale, Tweeted};
 pub use listener::{Listener, Listeners};
@@ -57,6 +85,8 @@ use sign_out::Confirmations;
 
 use crate::storage::Store;
 
+/// Longest `publish_acknowledged` waits for the broker (as long as one PUBLISH may take).
+const ACK_WAIT: Duration = Duration::from_secs(2);
 /// Longest a sign-out waits for the other nodes to confirm it (see `Changes::end_session`).
 const SIGN_OUT_ECHO_WAIT: Duration = Duration::from_secs(2);
 
@@ -142,16 +172,37 @@ impl Changes {
     /// changed before the caller answers anyone), then it is delivered in order, here and
     /// on every other node.
     pub fn publish(&self, change: Change) {
+        self.queue_own(change, None);
+    }
+
+    /// `publish`, then wait (at most `ACK_WAIT`) until the broker has handed the change on:
+    /// in a cluster, until Redis took it, so that anything stored after this returns (a
+    /// tweet on another node) comes to every node after it. Returns at once for one node
+    /// alone and while Redis is down. Follows are published so (`feed::Feed::follow`).
+    pub async fn publish_acknowledged(&self, change: Change) {
+        self.publish_acknowledging(change).await;
+    }
+
+    /// `publish` now, answering what `publish_acknowledged` waits for: a future ready once
+    /// the broker has handed the change on (at most `ACK_WAIT`), for a caller that publishes
+    /// several changes before waiting (the follow writer's batch).
+    pub fn publish_acknowledging(
+        &self,
+        change: Change,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (ack, acked) = oneshot::channel();
+        self.queue_own(change, Some(ack));
+        async move {
+            if tokio::time::timeout(ACK_WAIT, acked).await.is_err() {
+                tracing::debug!("a change was not acknowledged by the broker in time");
+            }
+        }
+    }
+
+    fn queue_own(&self, change: Change, ack: Option<broker::Ack>) {
         listener::heard(&self.listeners, &change);
         // The delivery task lives as long as the process; a send fails only at shutdown.
-        if self
-            .queue
-            .send(Queued {
-                change,
-                publish: true,
-            })
-            .is_err()
-        {
+        if self.queue.send(Queued::Own(change, ack)).is_err() {
             tracing::debug!("change dropped: shutting down");
         }
     }

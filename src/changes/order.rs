@@ -118,36 +118,16 @@ impl Order {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::changes::change::Event;
-    use crate::domain::Author;
-
-    fn tweet(id: i64) -> Change {
-        Change::Event(Event::Tweet {
-            id,
-            author: Author {
-                id: 1,
-                username: "a".into(),
-                display_name: String::new(),
-            },
-            reply_to: None,
-            reply_to_author: None,
-            tags: Vec::new(),
-        })
-    }
-
-    fn ids(out: &[Change]) -> Vec<i64> {
-        out.iter().map(|a| a.tweet_id().unwrap_or(-1)).collect()
-    }
 
     #[test]
     fn delivers_consecutive_tweets_at_once_and_drops_repeats() {
         let now = Instant::now();
         let mut order = Order::new(10);
-        assert!(order.offer(tweet(11)));
-        assert!(order.offer(tweet(12)));
-        assert_eq!(ids(&order.ready(now)), [11, 12]);
-        assert!(!order.offer(tweet(12)), "a repeat");
-        assert!(!order.offer(tweet(3)), "below the start");
+        assert!(order.offer(Change::test_tweet(11)));
+        assert!(order.offer(Change::test_tweet(12)));
+        assert_eq!(Change::test_ids(&order.ready(now)), [11, 12]);
+        assert!(!order.offer(Change::test_tweet(12)), "a repeat");
+        assert!(!order.offer(Change::test_tweet(3)), "below the start");
         assert_eq!(order.gap_since(), None);
     }
 
@@ -155,15 +135,19 @@ mod tests {
     fn holds_a_tweet_after_a_gap_until_the_gap_arrives() {
         let now = Instant::now();
         let mut order = Order::new(10);
-        order.offer(tweet(13));
+        order.offer(Change::test_tweet(13));
         order.offer(Change::deleted(5));
         assert!(order.ready(now).is_empty());
         assert_eq!(order.gap_since(), Some(now));
         assert_eq!(order.highest_held(), Some(13));
-        order.offer(tweet(12));
+        order.offer(Change::test_tweet(12));
         assert!(order.ready(now).is_empty());
-        order.offer(tweet(11));
-        assert_eq!(ids(&order.ready(now)), [11, 12, 13, -1], "deletion behind");
+        order.offer(Change::test_tweet(11));
+        assert_eq!(
+            Change::test_ids(&order.ready(now)),
+            [11, 12, 13, -1],
+            "deletion behind"
+        );
         assert_eq!(order.gap_since(), None);
     }
 
@@ -171,30 +155,30 @@ mod tests {
     fn a_fill_releases_up_to_what_is_known_and_skips_what_never_existed() {
         let now = Instant::now();
         let mut order = Order::new(10);
-        order.offer(tweet(14));
-        order.offer(tweet(17));
+        order.offer(Change::test_tweet(14));
+        order.offer(Change::test_tweet(17));
         assert!(order.ready(now).is_empty());
         // The store has 12 and 14 (11 and 13 rolled back), and 15 that the bus has not brought.
         for stored in [12, 14, 15] {
-            order.offer(tweet(stored));
+            order.offer(Change::test_tweet(stored));
         }
         let out = order.filled(14, now);
-        assert_eq!(ids(&out), [12, 14, 15]);
+        assert_eq!(Change::test_ids(&out), [12, 14, 15]);
         assert_eq!(order.last(), 15);
         assert!(
-            !order.offer(tweet(13)),
+            !order.offer(Change::test_tweet(13)),
             "a late 13 is never delivered out of order"
         );
         assert_eq!(order.gap_since(), Some(now), "17 waits for 16");
-        order.offer(tweet(16));
-        assert_eq!(ids(&order.ready(now)), [16, 17]);
+        order.offer(Change::test_tweet(16));
+        assert_eq!(Change::test_ids(&order.ready(now)), [16, 17]);
     }
 
     #[test]
     fn an_empty_sweep_changes_nothing() {
         let now = Instant::now();
         let mut order = Order::new(10);
-        order.offer(tweet(12));
+        order.offer(Change::test_tweet(12));
         assert!(order.ready(now).is_empty());
         let later = now + std::time::Duration::from_secs(1);
         assert!(order.filled(10, later).is_empty());

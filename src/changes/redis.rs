@@ -5,91 +5,46 @@
 //! to its `Inbox`. Redis is never on the local path: while it is down a node keeps serving
 //! its own sockets, reports unhealthy, logs once and reconnects with backoff. The publisher
 //! keeps what it could not send and sends it when Redis is back, so a message is late rather
-//! than lost. While the subscription is down, and for `SETTLE` after it is back (until every
-//! other node's publisher has had time to reconnect), the node is *unsettled*: the delivery
-//! loop then reads new tweets from the store itself, and caches are bypassed. Every lost or
+//! than lost. While the subscription is down, and after it is back until every other node
+//! has been heard from (its publisher is back too: `settle`, at most `SETTLE`), the node is
+//! *unsettled*: the delivery loop then reads new tweets from the store itself, and caches
+//! are bypassed. Every node says it is alive on the nodes' channel every `HEARTBEAT_EVERY`,
+//! so that one which is still reconnecting after a Redis restart is known. Every lost or
 //! regained subscription is told to the inbox (`missed`), and deletions made during an
 //! outage are read back from the store when the subscription returns (`Inbox::catch_up`).
+//!
+//! Besides the shared channel each node subscribes to one of its own (`chirp:node:<id>`),
+//! where it publishes its barriers (see `gate`): Redis writes every PUBLISH to each
+//! subscriber's connection as the command runs, across channels, so a barrier comes back
+//! after every message any node published before it. A change published with an `Ack` is
+//! acknowledged once Redis answered its PUBLISH; while Redis is not taking messages the ack
+//! is dropped at once, so nobody waits on an outage.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
+use tokio::time::MissedTickBehavior;
 
-use super::broker::Broker;
+use super::broker::{Ack, Broker};
+use super::bus::{
+    CHANNEL, MAX_BACKLOG, MAX_PIPELINE, NODES_CHANNEL, Outbox, Outgoing, PUBLISH_TIMEOUT, To,
+    backoff, node_channel, other_subscribers,
+};
 use super::change::Change;
 use super::inbox::Inbox;
-use crate::domain::now_micros;
-
-/// The pub/sub channel every node shares.
-const CHANNEL: &str = "chirp:announcements";
-/// Longest wait between reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Most PUBLISHes sent together in one pipeline.
-const MAX_PIPELINE: usize = 64;
-/// How long one pipeline of PUBLISHes (or a connect) may take before the connection is
-/// considered broken.
-const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long after (re)subscribing the node keeps reading new tweets from the store: longer
-/// than another node's publisher can take to notice the restart and reconnect (its backoff
-/// plus one timed-out publish).
-const SETTLE: Duration = Duration::from_secs(10);
-/// Most messages the publisher keeps while Redis is away; beyond that the oldest go (the
-/// other nodes fill tweet gaps from the store, and read deletions back after the outage).
-const MAX_BACKLOG: usize = 10_000;
-
-/// One message on the channel, as read.
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    /// The publishing node, so it can skip its own messages.
-    node: u64,
-    /// Named so on the wire since the first version.
-    announcement: Change,
-}
-
-/// One message on the channel, as written (borrowing the change: nothing is cloned).
-#[derive(Serialize)]
-struct EnvelopeOut<'a> {
-    node: u64,
-    announcement: &'a Change,
-}
-
-/// This node's messages, encoded, for the publisher task.
-#[derive(Clone)]
-struct Outbox {
-    node: u64,
-    queue: mpsc::UnboundedSender<String>,
-}
-
-impl Outbox {
-    /// Queue a change for the other nodes (never waits for Redis).
-    fn send(&self, change: &Change) {
-        let envelope = EnvelopeOut {
-            node: self.node,
-            announcement: change,
-        };
-        match serde_json::to_string(&envelope) {
-            Ok(json) => {
-                let _ = self.queue.send(json);
-            }
-            Err(e) => tracing::error!(error = %e, "cannot encode a change"),
-        }
-    }
-}
+use super::settle::{HEARTBEAT_EVERY, PresenceKind, Settle};
+use super::subscriber::{Subscriber, subscribe_loop};
 
 /// Redis as the broker between nodes.
 pub struct RedisBroker {
     outbox: Outbox,
     subscribed: Arc<AtomicBool>,
     publishing: Arc<AtomicBool>,
-    /// Until when the node reads new tweets from the store (see the module doc).
-    settle_until: Arc<Mutex<Instant>>,
+    /// False while the node reads new tweets from the store (see the module doc).
+    settled: Arc<AtomicBool>,
     client: redis::Client,
 }
 
@@ -102,24 +57,31 @@ impl RedisBroker {
         let node = rand::random::<u64>();
         let subscribed = Arc::new(AtomicBool::new(false));
         let publishing = Arc::new(AtomicBool::new(true));
-        let settle_until = Arc::new(Mutex::new(Instant::now() + SETTLE));
+        let settled = Arc::new(AtomicBool::new(false));
         let (queue, pending) = mpsc::unbounded_channel();
         let outbox = Outbox { node, queue };
-        tokio::spawn(publish_loop(client.clone(), pending, publishing.clone()));
+        tokio::spawn(publish_loop(
+            client.clone(),
+            node_channel(node),
+            pending,
+            publishing.clone(),
+        ));
+        tokio::spawn(heartbeat_loop(outbox.clone(), publishing.clone()));
         tokio::spawn(subscribe_loop(
             client.clone(),
             Subscriber {
                 inbox,
                 subscribed: subscribed.clone(),
-                settle_until: settle_until.clone(),
+                settled: settled.clone(),
                 outbox: outbox.clone(),
+                settle: Settle::default(),
             },
         ));
         Ok(Self {
             outbox,
             subscribed,
             publishing,
-            settle_until,
+            settled,
             client,
         })
     }
@@ -127,8 +89,22 @@ impl RedisBroker {
 
 #[async_trait]
 impl Broker for RedisBroker {
-    fn publish(&self, change: &Change) {
-        self.outbox.send(change);
+    fn publish(&self, change: &Change, ack: Option<Ack>) {
+        // While Redis does not take messages nobody waits for it (the ack is dropped).
+        let ack = ack.filter(|_| self.publishing.load(Ordering::Relaxed));
+        self.outbox.send(change, ack);
+    }
+
+    fn barrier(&self, ticket: u64) {
+        let _ = self.outbox.queue.send(Outgoing {
+            to: To::Myself,
+            payload: ticket.to_string(),
+            ack: None,
+        });
+    }
+
+    fn in_step(&self) -> bool {
+        self.subscribed() && self.publishing.load(Ordering::Relaxed)
     }
 
     fn subscribed(&self) -> bool {
@@ -136,11 +112,7 @@ impl Broker for RedisBroker {
     }
 
     fn unsettled(&self) -> bool {
-        !self.subscribed()
-            || self
-                .settle_until
-                .lock()
-                .map_or(true, |until| Instant::now() < *until)
+        !self.subscribed() || !self.settled.load(Ordering::Relaxed)
     }
 
     fn health(&self) -> Result<(), String> {
@@ -155,22 +127,7 @@ impl Broker for RedisBroker {
 
     /// The other subscribers of the channel, as Redis counts them now.
     async fn other_nodes(&self) -> Option<usize> {
-        let count = async {
-            let mut conn = self.client.get_multiplexed_async_connection().await.ok()?;
-            let mut command = redis::cmd("PUBSUB");
-            command.arg("NUMSUB").arg(CHANNEL);
-            let (_, subscribers) = command
-                .query_async::<(String, usize)>(&mut conn)
-                .await
-                .ok()?;
-            Some(subscribers)
-        };
-        let subscribers = tokio::time::timeout(PUBLISH_TIMEOUT, count)
-            .await
-            .ok()
-            .flatten()?;
-        // This node's own subscription is one of them.
-        subscribers.checked_sub(1).filter(|n| *n > 0)
+        other_subscribers(&self.client).await.filter(|n| *n > 0)
     }
 
     fn needs_order(&self) -> bool {
@@ -178,9 +135,19 @@ impl Broker for RedisBroker {
     }
 }
 
-/// Doubling backoff from 250 ms up to `MAX_BACKOFF`.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(250u64.saturating_mul(1 << attempt.min(5))).min(MAX_BACKOFF)
+/// Say "alive" on the nodes' channel every `HEARTBEAT_EVERY`, while Redis takes messages.
+async fn heartbeat_loop(outbox: Outbox, publishing: Arc<AtomicBool>) {
+    let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+    every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if outbox.queue.is_closed() {
+            return;
+        }
+        if publishing.load(Ordering::Relaxed) {
+            outbox.presence(PresenceKind::Alive);
+        }
+    }
 }
 
 /// Publish queued messages in order, keeping (up to `MAX_BACKLOG`) what Redis did not take
@@ -190,10 +157,11 @@ fn backoff(attempt: u32) -> Duration {
 /// until everything waiting has been sent.
 async fn publish_loop(
     client: redis::Client,
-    mut pending: mpsc::UnboundedReceiver<String>,
+    node_channel: String,
+    mut pending: mpsc::UnboundedReceiver<Outgoing>,
     publishing: Arc<AtomicBool>,
 ) {
-    let mut backlog: VecDeque<String> = VecDeque::new();
+    let mut backlog: VecDeque<Outgoing> = VecDeque::new();
     let mut connection: Option<redis::aio::MultiplexedConnection> = None;
     let mut failures = 0u32;
     loop {
@@ -236,10 +204,14 @@ async fn publish_loop(
         };
         while !backlog.is_empty() {
             let n = backlog.len().min(MAX_PIPELINE);
-            if !publish(conn, backlog.range(..n)).await {
+            if !publish(conn, &node_channel, backlog.range(..n)).await {
                 break;
             }
-            backlog.drain(..n);
+            for sent in backlog.drain(..n) {
+                if let Some(ack) = sent.ack {
+                    let _ = ack.send(());
+                }
+            }
         }
         if backlog.is_empty() {
             if failures > 0 {
@@ -268,98 +240,21 @@ async fn publish_loop(
 /// tweets are dropped as repeats by id on the receiving node).
 async fn publish<'a>(
     conn: &mut redis::aio::MultiplexedConnection,
-    messages: impl Iterator<Item = &'a String>,
+    node_channel: &str,
+    messages: impl Iterator<Item = &'a Outgoing>,
 ) -> bool {
     let mut pipeline = redis::pipe();
     for message in messages {
-        pipeline.cmd("PUBLISH").arg(CHANNEL).arg(message.as_str());
+        let channel = match message.to {
+            To::Shared => CHANNEL,
+            To::Myself => node_channel,
+            To::Nodes => NODES_CHANNEL,
+        };
+        pipeline
+            .cmd("PUBLISH")
+            .arg(channel)
+            .arg(message.payload.as_str());
     }
     let sent = tokio::time::timeout(PUBLISH_TIMEOUT, pipeline.query_async::<()>(conn)).await;
     matches!(sent, Ok(Ok(())))
-}
-
-/// What the subscriber task holds.
-struct Subscriber {
-    inbox: Inbox,
-    subscribed: Arc<AtomicBool>,
-    settle_until: Arc<Mutex<Instant>>,
-    /// For the answers the inbox gives (sign-out confirmations).
-    outbox: Outbox,
-}
-
-impl Subscriber {
-    /// One message from the channel: another node's change goes to the inbox, and its
-    /// answer (if any) back to the other nodes. This node's own messages are skipped.
-    fn received(&self, envelope: Envelope) {
-        if envelope.node == self.outbox.node {
-            return;
-        }
-        if let Some(answer) = self.inbox.received(envelope.announcement) {
-            self.outbox.send(&answer);
-        }
-    }
-}
-
-/// Stay subscribed; every (re)subscription starts a settle period, and after an outage the
-/// deletions made during it are read back from the store (`Inbox::catch_up`).
-async fn subscribe_loop(client: redis::Client, sub: Subscriber) {
-    let Subscriber {
-        inbox,
-        subscribed,
-        settle_until,
-        ..
-    } = &sub;
-    let mut failures = 0u32;
-    // When the subscription was lost (UTC microseconds), for reading back deletions.
-    let mut outage: Option<i64> = None;
-    loop {
-        let mut pubsub = match client.get_async_pubsub().await {
-            Ok(p) => p,
-            Err(e) => {
-                if failures == 0 {
-                    tracing::warn!(error = %e, "redis unavailable; fan-out to other nodes paused, retrying with backoff");
-                    outage.get_or_insert(now_micros());
-                }
-                tokio::time::sleep(backoff(failures)).await;
-                failures += 1;
-                continue;
-            }
-        };
-        if let Err(e) = pubsub.subscribe(CHANNEL).await {
-            tracing::warn!(error = %e, "redis subscribe failed; retrying");
-            tokio::time::sleep(backoff(failures)).await;
-            failures += 1;
-            continue;
-        }
-        // Settle first, then say subscribed: the delivery task must not see a settled bus
-        // before another node's publisher had time to come back.
-        if let Ok(mut until) = settle_until.lock() {
-            *until = Instant::now() + SETTLE;
-        }
-        inbox.missed();
-        subscribed.store(true, Ordering::Relaxed);
-        metrics::gauge!("chirp_redis_up").set(1.0);
-        if let Some(since) = outage.take() {
-            let caught_up = inbox.catch_up(since).await;
-            tracing::info!(failures, caught_up, "redis back; fan-out resumed");
-        } else {
-            tracing::info!("subscribed to redis fan-out");
-        }
-        failures = 0;
-        let mut messages = pubsub.on_message();
-        while let Some(message) = messages.next().await {
-            let Ok(envelope) = serde_json::from_slice::<Envelope>(message.get_payload_bytes())
-            else {
-                tracing::warn!("ignoring a malformed message on {CHANNEL}");
-                continue;
-            };
-            sub.received(envelope);
-        }
-        drop(messages);
-        subscribed.store(false, Ordering::Relaxed);
-        inbox.missed();
-        metrics::gauge!("chirp_redis_up").set(0.0);
-        outage = Some(now_micros());
-        tracing::warn!("redis subscription lost; fan-out to other nodes paused, reconnecting");
-    }
 }

@@ -58,22 +58,11 @@ impl Seen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Author;
 
     #[test]
     fn each_deletion_passes_once() {
         let mut seen = Seen::default();
-        let tweet = Change::Event(Event::Tweet {
-            id: 7,
-            author: Author {
-                id: 1,
-                username: "a".into(),
-                display_name: String::new(),
-            },
-            reply_to: None,
-            reply_to_author: None,
-            tags: Vec::new(),
-        });
+        let tweet = Change::test_tweet(7);
         assert!(seen.first_time(&tweet));
         assert!(seen.first_time(&tweet), "tweets are left to `order`");
         assert!(seen.first_time(&Change::deleted(7)));

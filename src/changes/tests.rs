@@ -68,7 +68,7 @@ struct Scripted {
 
 #[async_trait]
 impl Broker for Scripted {
-    fn publish(&self, change: &Change) {
+    fn publish(&self, change: &Change, _ack: Option<broker::Ack>) {
         self.published.lock().unwrap().push(change.clone());
     }
 

@@ -38,6 +38,7 @@ const FLAGS: &[(&str, Option<&str>, &str)] = &[
     ("hash-threads", Some("0"), "2"),
     ("hash-wait-ms", Some("5000"), "10"),
     ("redis-url", None, "redis://127.0.0.1:6379"),
+    ("rate-limit-store", Some("auto"), "local"),
     ("max-sockets-per-address", Some("1000"), "5"),
     ("ping-interval-ms", Some("25000"), "100"),
     ("ping-timeout-ms", Some("20000"), "100"),
@@ -219,4 +220,23 @@ fn flags_land_in_their_groups() {
     assert_eq!(c.cluster.redis_url.as_deref(), Some("redis://r"));
     assert_eq!(c.server.trusted_proxies.0.len(), 2);
     assert_eq!(c.caches.home_cache_tweets, 5);
+}
+
+#[test]
+fn rate_limits_are_shared_through_redis_by_default_in_a_cluster() {
+    let mut cluster = ServeConfig::defaults().cluster;
+    assert_eq!(cluster.rate_limit_redis(), Ok(None), "one node alone");
+    cluster.redis_url = Some("redis://r".into());
+    assert_eq!(cluster.rate_limit_redis(), Ok(Some("redis://r")));
+    cluster.rate_limit_store = RateLimitStore::Local;
+    assert_eq!(cluster.rate_limit_redis(), Ok(None));
+    cluster.rate_limit_store = RateLimitStore::Redis;
+    assert_eq!(cluster.rate_limit_redis(), Ok(Some("redis://r")));
+    cluster.redis_url = None;
+    assert!(
+        cluster
+            .rate_limit_redis()
+            .unwrap_err()
+            .contains("--redis-url")
+    );
 }

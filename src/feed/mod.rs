@@ -12,9 +12,11 @@
 //! Why a writer task: the database takes one writer at a time anyway, so tweets posted
 //! concurrently are queued and stored together in one transaction; ids, commits and
 //! announcements then all follow the same order, and a burst costs one commit, not many.
+//! Follows and unfollows have a writer of their own (`follow_writer`) for the same reasons.
 
 mod caches;
 mod first_page;
+mod follow_writer;
 mod home_pages;
 mod notifications;
 mod notifier;
@@ -31,12 +33,12 @@ pub use caches::Caches;
 pub use first_page::FirstPage;
 pub use home_pages::{FromMemory, HomePages, Viewpoint};
 pub use notifier::NotificationLimits;
-pub use search_backfill::backfill_search;
+pub use search_backfill::{backfill_search, index_pending_words};
 pub use trending::{Trend, Trending};
 
 use crate::changes::{Change, Changes};
 use crate::domain::{Draft, NewNotification, NotificationKind, Page, ProfileUpdate, Tweet};
-use crate::storage::{Store, StoreError};
+use crate::storage::{FollowChange, Store, StoreError};
 
 /// Handle to the feed. Cheap to clone.
 #[derive(Clone)]
@@ -44,6 +46,7 @@ pub struct Feed {
     store: Arc<dyn Store>,
     changes: Changes,
     writer: writer::Writer,
+    follows: follow_writer::FollowWriter,
     caches: Arc<Caches>,
     clustered: bool,
 }
@@ -61,8 +64,8 @@ pub struct FeedConfig {
 }
 
 impl Feed {
-    /// Start the writer (and its notifier, making tweets' notifications within
-    /// `config.notifications`). `caches` must be registered as a listener with `changes`
+    /// Start the tweet and follow writers (and the notifier they share, making tweets'
+    /// notifications within `config.notifications`). `caches` must be registered as a listener with `changes`
     /// (`Changes::start`), or they would never hear what went stale.
     pub fn start(
         store: Arc<dyn Store>,
@@ -70,11 +73,20 @@ impl Feed {
         caches: Arc<Caches>,
         config: FeedConfig,
     ) -> Self {
-        let writer = writer::Writer::start(store.clone(), changes.clone(), config.notifications);
+        let notifier =
+            notifier::Notifier::start(store.clone(), changes.clone(), config.notifications);
+        let writer = writer::Writer::start(
+            store.clone(),
+            changes.clone(),
+            notifier.clone(),
+            config.notifications,
+        );
+        let follows = follow_writer::FollowWriter::start(store.clone(), changes.clone(), notifier);
         Self {
             store,
             changes,
             writer,
+            follows,
             caches,
             clustered: config.clustered,
         }
@@ -171,30 +183,21 @@ impl Feed {
 
     /// Follow (`on`) or unfollow `followee`; answers whether anything changed.
     ///
-    /// The one door every follow change goes through: a change is published (here at once,
-    /// then on every node) before the caller answers, so `home` watchers are routed by it from
-    /// the next tweet on. The cached first page shows no follow state; the follower's
-    /// cached followee list (for home pages) is dropped before the answer.
+    /// The one door every follow change goes through: the follow writer stores it with
+    /// whatever other follows are queued (one transaction) and publishes it (here at once,
+    /// then on every node) and its notification before the caller answers — in a cluster,
+    /// once Redis has taken it (`Changes::publish_acknowledging`) — so `home` watchers on
+    /// every node are routed by it from the next tweet on, wherever that tweet is posted. The cached first page shows no
+    /// follow state; the follower's cached followee list (for home pages) is dropped before
+    /// the answer.
     pub async fn follow(&self, follower: i64, followee: i64, on: bool) -> Result<bool, StoreError> {
-        let changed = self.store.set_follow(follower, followee, on).await?;
-        if changed {
-            self.changes.publish(Change::follow(follower, followee, on));
-        }
-        if changed && on {
-            notifications::notify(
-                &*self.store,
-                &self.changes,
-                &[NewNotification {
-                    recipient: followee,
-                    kind: NotificationKind::Follow,
-                    actor: follower,
-                    tweet: None,
-                    report: None,
-                }],
-            )
-            .await;
-        }
-        Ok(changed)
+        self.follows
+            .apply(FollowChange {
+                follower,
+                followee,
+                on,
+            })
+            .await
     }
 
     /// Change a profile. Tweets show their author's display name, so cached pages go.

@@ -18,10 +18,11 @@ use crate::changes::{Change, Changes};
 use crate::domain::{Draft, Tweet};
 use crate::storage::{Store, StoreError};
 
-/// Most drafts stored in one transaction.
-const MAX_BATCH: usize = 256;
-/// Drafts that may wait; posters beyond that wait for room (backpressure).
-const QUEUE: usize = 4096;
+/// Most drafts (or follow changes: `follow_writer`) stored in one transaction.
+pub(super) const MAX_BATCH: usize = 256;
+/// Drafts (or follow changes) that may wait; posters beyond that wait for room
+/// (backpressure).
+pub(super) const QUEUE: usize = 4096;
 
 struct Job {
     draft: Draft,
@@ -43,10 +44,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Spawn the writer task, and the notifier it hands notifications to.
-    pub fn start(store: Arc<dyn Store>, changes: Changes, limits: NotificationLimits) -> Self {
+    /// Spawn the writer task, which hands notifications to `notifier`.
+    pub fn start(
+        store: Arc<dyn Store>,
+        changes: Changes,
+        notifier: Notifier,
+        limits: NotificationLimits,
+    ) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let notifier = Notifier::start(store.clone(), changes.clone(), limits);
         let mentions = limits.max_mentions_per_tweet;
         tokio::spawn(run(store, changes, notifier, mentions, jobs));
         Self { queue }
@@ -137,9 +142,10 @@ async fn store_batch(store: &dyn Store, drafts: &[Draft]) -> Vec<Result<Tweet, S
 }
 
 /// The same failure for every poster in a failed batch.
-fn share(err: &StoreError) -> StoreError {
+pub(super) fn share(err: &StoreError) -> StoreError {
     match err {
         StoreError::NotFound => StoreError::NotFound,
+        StoreError::Blocked => StoreError::Blocked,
         StoreError::Conflict(on) => StoreError::Conflict(*on),
         StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
         StoreError::Other(e) => StoreError::Other(anyhow::anyhow!("{e:#}")),

@@ -342,6 +342,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound("Not found.".into()),
+            StoreError::Blocked => Self::Blocked,
             // The one rule a request can break by asking; handlers that know better map
             // their own (`users.rs`). Any other conflict is a write that should have said
             // what to do on conflict: a bug, logged as one.

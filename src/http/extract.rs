@@ -238,7 +238,10 @@ impl FromRequestParts<AppState> for SignInAttempt {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let limits = &state.limits;
-        limits.check_address(&limits.sign_in, parts).map(|()| Self)
+        limits
+            .check_address(&limits.sign_in, parts)
+            .await
+            .map(|()| Self)
     }
 }
 
@@ -250,7 +253,10 @@ impl FromRequestParts<AppState> for SignUpAttempt {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let limits = &state.limits;
-        limits.check_address(&limits.sign_up, parts).map(|()| Self)
+        limits
+            .check_address(&limits.sign_up, parts)
+            .await
+            .map(|()| Self)
     }
 }
 

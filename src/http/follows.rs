@@ -121,10 +121,8 @@ async fn set_follow(
     if followee.id == me {
         return Err(ApiError::SelfFollow);
     }
-    state.limits.follows.check(&me)?;
-    if on && state.store.blocked_between(me, followee.id).await? {
-        return Err(ApiError::Blocked);
-    }
+    state.limits.follows.check(&me).await?;
+    // A block either way refuses a follow (`Blocked`), checked where it is stored.
     state
         .feed
         .follow(me, followee.id, on)

@@ -4,13 +4,16 @@
 //! `Retry-After` (whole seconds until the next attempt would pass).
 //!
 //! Each limit is a flag (`0` turns that one off) and `--rate-limits off` lifts every one at
-//! once, for load tests. Each limiter is a `limit::KeyedLimit`, a token bucket per key.
+//! once, for load tests. Each limiter is a `limit::KeyedLimit`, a token bucket per key; in a
+//! cluster (`--rate-limit-store`, by default whenever --redis-url is set) its buckets are
+//! kept in Redis, one allowance per key for every node (`limit::SharedLimits`).
 //! Sign-ups and sign-ins have separate buckets, so making accounts cannot use up anyone's sign-in attempts (and the reverse).
 //!
 //! Behind a reverse proxy every request comes from the proxy's address; from a trusted proxy
 //! (`--trusted-proxies`: loopback and private ranges by default) the client address is read
 //! from `X-Forwarded-For` instead (`caps::client_address`). Nobody else can set it.
 
+use std::fmt::Display;
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -24,21 +27,22 @@ use governor::Quota;
 use super::error::ApiError;
 use crate::caps::{TrustedProxies, warn_if_proxy_refused};
 use crate::config::{ServeConfig, Switch};
-use crate::limit::KeyedLimit;
+use crate::limit::{KeyedLimit, SharedLimits};
 
 /// One keyed limit (per address or per account) as the API answers it: over it, 429.
 #[derive(Clone)]
 pub struct Limiter<K: Hash + Eq + Clone>(Arc<KeyedLimit<K>>);
 
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    /// A limit named `name` (for metrics) allowing `quota`, or none at all.
-    fn new(name: &'static str, quota: Option<Quota>) -> Self {
-        Self(Arc::new(KeyedLimit::new(name, quota)))
+impl<K: Hash + Eq + Clone + Display> Limiter<K> {
+    /// A limit named `name` (for metrics) allowing `quota`, or none at all; counted in
+    /// `shared` when given.
+    fn new(name: &'static str, quota: Option<Quota>, shared: Option<Arc<SharedLimits>>) -> Self {
+        Self(Arc::new(KeyedLimit::shared(name, quota, shared)))
     }
 
     /// No limit.
     pub fn unlimited(name: &'static str) -> Self {
-        Self::new(name, None)
+        Self::new(name, None, None)
     }
 
     /// The limit itself, to share its buckets with another API (the Mastodon one).
@@ -53,8 +57,8 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 
     /// Count one attempt by `key`: `Ok` if it is within the limit, else 429 with how long
     /// to wait.
-    pub fn check(&self, key: &K) -> Result<(), ApiError> {
-        self.0.check(key).map_err(|wait| {
+    pub async fn check(&self, key: &K) -> Result<(), ApiError> {
+        self.0.admit(key).await.map_err(|wait| {
             // Round up: a client told "1" after 1.4 s would be refused once more.
             ApiError::RateLimited(wait.as_millis().div_ceil(1000).max(1) as u64)
         })
@@ -76,7 +80,7 @@ pub struct RateLimits {
     /// Likes and unlikes per account (`--like-rate-limit`, per minute).
     pub likes: AccountLimiter,
     /// Follows and unfollows per account (`--follow-rate-limit`, per minute). Handlers
-    /// that change follows call `state.limits.follows.check(&user.id)?` first.
+    /// that change follows call `state.limits.follows.check(&user.id).await?` first.
     pub follows: AccountLimiter,
     /// Profile edits per account (`--profile-rate-limit`, per minute): each one drops
     /// cached pages on every node.
@@ -93,25 +97,34 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    /// The limits `config` asks for (none at all with `--rate-limits off`).
-    pub fn new(config: &ServeConfig) -> Self {
+    /// The limits `config` asks for (none at all with `--rate-limits off`), counted in
+    /// `shared` when given (see `ClusterArgs::rate_limit_redis`).
+    pub fn new(config: &ServeConfig, shared: Option<Arc<SharedLimits>>) -> Self {
         let on = config.limits.rate_limits == Switch::On;
         let per_minute = |n: u32| NonZeroU32::new(n).filter(|_| on).map(Quota::per_minute);
         let per_hour = |n: u32| NonZeroU32::new(n).filter(|_| on).map(Quota::per_hour);
+        let limits = &config.limits;
+        let minute = |name, n| Limiter::new(name, per_minute(n), shared.clone());
+        let hour = |name, n| Limiter::new(name, per_hour(n), shared.clone());
         Self {
-            sign_in: Limiter::new("sign_in", per_minute(config.limits.auth_rate_limit)),
-            sign_up: Limiter::new("sign_up", per_hour(config.limits.signup_rate_limit)),
-            posts: Limiter::new("posts", per_minute(config.limits.post_rate_limit)),
-            likes: Limiter::new("likes", per_minute(config.limits.like_rate_limit)),
-            follows: Limiter::new("follows", per_minute(config.limits.follow_rate_limit)),
-            profile_edits: Limiter::new(
-                "profile_edits",
-                per_minute(config.limits.profile_rate_limit),
+            sign_in: Limiter::new(
+                "sign_in",
+                per_minute(limits.auth_rate_limit),
+                shared.clone(),
             ),
-            mark_read: Limiter::new("mark_read", per_minute(config.limits.mark_read_rate_limit)),
-            blocks: Limiter::new("blocks", per_minute(config.limits.block_rate_limit)),
-            mutes: Limiter::new("mutes", per_minute(config.limits.mute_rate_limit)),
-            reports: Limiter::new("reports", per_hour(config.limits.report_rate_limit)),
+            sign_up: Limiter::new(
+                "sign_up",
+                per_hour(limits.signup_rate_limit),
+                shared.clone(),
+            ),
+            posts: minute("posts", limits.post_rate_limit),
+            likes: minute("likes", limits.like_rate_limit),
+            follows: minute("follows", limits.follow_rate_limit),
+            profile_edits: minute("profile_edits", limits.profile_rate_limit),
+            mark_read: minute("mark_read", limits.mark_read_rate_limit),
+            blocks: minute("blocks", limits.block_rate_limit),
+            mutes: minute("mutes", limits.mute_rate_limit),
+            reports: hour("reports", limits.report_rate_limit),
             trusted_proxies: TrustedProxies::new(&config.server.trusted_proxies),
         }
     }
@@ -122,14 +135,14 @@ impl RateLimits {
     }
 
     /// Count one attempt from the request's client address against `limiter`.
-    pub(super) fn check_address(
+    pub(super) async fn check_address(
         &self,
         limiter: &Limiter<IpAddr>,
         parts: &Parts,
     ) -> Result<(), ApiError> {
         match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(peer)) => {
-                let refused = limiter.check(&self.client(peer.ip(), &parts.headers));
+                let refused = limiter.check(&self.client(peer.ip(), &parts.headers)).await;
                 if refused.is_err() {
                     let what = format!("the {} rate limit", limiter.name());
                     let trusted = &self.trusted_proxies;
@@ -159,7 +172,7 @@ mod tests {
         let client: IpAddr = "203.0.113.7".parse().unwrap();
         let mut config = ServeConfig::defaults();
         config.server.trusted_proxies = "10.0.0.1".parse().unwrap();
-        let limits = RateLimits::new(&config);
+        let limits = RateLimits::new(&config, None);
         assert_eq!(limits.client(proxy, &forwarded("203.0.113.7")), client);
         // The client may prepend anything; the proxy appends the real address last.
         assert_eq!(
@@ -176,25 +189,29 @@ mod tests {
         assert_eq!(limits.client(client, &forwarded("1.2.3.4")), client);
     }
 
-    #[test]
-    fn zero_turns_one_limit_off_and_the_switch_turns_off_all() {
+    #[tokio::test]
+    async fn zero_turns_one_limit_off_and_the_switch_turns_off_all() {
         let mut config = ServeConfig::defaults();
         config.limits.post_rate_limit = 1;
         config.limits.like_rate_limit = 0;
-        let limits = RateLimits::new(&config);
-        assert!(limits.posts.check(&7).is_ok());
+        let limits = RateLimits::new(&config, None);
+        assert!(limits.posts.check(&7).await.is_ok());
         assert!(matches!(
-            limits.posts.check(&7),
+            limits.posts.check(&7).await,
             Err(ApiError::RateLimited(s)) if (1..=60).contains(&s)
         ));
         assert!(
-            limits.posts.check(&8).is_ok(),
+            limits.posts.check(&8).await.is_ok(),
             "another account is unaffected"
         );
-        assert!((0..1000).all(|_| limits.likes.check(&7).is_ok()));
+        for _ in 0..1000 {
+            assert!(limits.likes.check(&7).await.is_ok());
+        }
         config.limits.rate_limits = Switch::Off;
-        let off = RateLimits::new(&config);
-        assert!((0..1000).all(|_| off.posts.check(&7).is_ok()));
-        assert!((0..1000).all(|_| off.sign_in.check(&[127, 0, 0, 1].into()).is_ok()));
+        let off = RateLimits::new(&config, None);
+        for _ in 0..1000 {
+            assert!(off.posts.check(&7).await.is_ok());
+            assert!(off.sign_in.check(&[127, 0, 0, 1].into()).await.is_ok());
+        }
     }
 }

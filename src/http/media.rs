@@ -6,24 +6,18 @@
 //! The upload's body is read here, bounded, before the form is parsed; its image is
 //! processed by the media workers (`crate::media`), never on a request thread.
 
-use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use bytes::Bytes;
 use serde::Deserialize;
 
-use super::body::read_within;
 use super::error::ApiError;
 use super::extract::{ApiJson, CurrentUser};
 use super::state::AppState;
 use crate::domain::{Attachment, Description, Invalid, MediaIds, User};
-use crate::media::{MediaError, Refusal};
-
-/// Room for the form around the file: part headers, boundaries and the description.
-const FORM_OVERHEAD: usize = 64 * 1024;
+use crate::media::{FormError, MediaError, Refusal};
 
 /// `PUT /api/media/{id}`: a small JSON body, under the API's usual body limit.
 pub fn router() -> Router<AppState> {
@@ -78,70 +72,37 @@ async fn upload(
     current: CurrentUser,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !multipart {
-        return Err(ApiError::NotMultipart);
-    }
-    let (parts, body) = request.into_parts();
-    let max = state.media.max_bytes();
-    let body = match read_within(&parts.headers, body, max.saturating_add(FORM_OVERHEAD)).await {
-        Ok(body) => body,
-        Err(refusal) => return Ok(refusal),
+    let form = match state.media.read_upload(request).await {
+        Ok(form) => form,
+        Err(err) => return Ok(form_error(err)),
     };
-    let form = Multipart::from_request(Request::from_parts(parts, Body::from(body)), &())
-        .await
-        .map_err(|e| bad_form(&e.body_text()))?;
-    let (file, description) = read_form(form, max).await?;
     let stored = state
         .media
-        .upload(current.user.id, file, description)
+        .upload(current.user.id, form.file, form.description)
         .await
         .map_err(upload_error)?;
     Ok((StatusCode::CREATED, Json(stored.attachment)).into_response())
 }
 
-/// The `file` and `description` parts (others are ignored, as Mastodon's clients send some).
-async fn read_form(mut form: Multipart, max: usize) -> Result<(Bytes, Description), ApiError> {
-    let mut file = None;
-    let mut description = Description::default();
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| bad_form(&e.body_text()))?
-    {
-        match field.name() {
-            Some("file") => {
-                let bytes = field.bytes().await.map_err(|e| bad_form(&e.body_text()))?;
-                if bytes.len() > max {
-                    return Err(ApiError::PayloadTooLarge);
-                }
-                file = Some(bytes);
-            }
-            Some("description") => {
-                let text = field.text().await.map_err(|e| bad_form(&e.body_text()))?;
-                description = Description::parse(&text)?;
-            }
-            _ => {}
-        }
-    }
-    let file = file.ok_or_else(|| {
+/// A form that could not be read, as this API answers it.
+fn form_error(err: FormError) -> Response {
+    let invalid = |message: String| {
         ApiError::Invalid(Invalid {
             field: "file",
-            message: "The upload has no part named file.".into(),
+            message,
         })
-    })?;
-    Ok((file, description))
-}
-
-fn bad_form(why: &str) -> ApiError {
-    ApiError::Invalid(Invalid {
-        field: "file",
-        message: format!("The upload is not a readable multipart/form-data body: {why}."),
-    })
+    };
+    match err {
+        FormError::Body(refused) => return super::body::refusal(refused),
+        FormError::NotMultipart => ApiError::NotMultipart,
+        FormError::TooLarge => ApiError::PayloadTooLarge,
+        FormError::Malformed(why) => invalid(format!(
+            "The upload is not a readable multipart/form-data body: {why}."
+        )),
+        FormError::NoFile => invalid("The upload has no part named file.".into()),
+        FormError::Description(invalid) => invalid.into(),
+    }
+    .into_response()
 }
 
 fn upload_error(err: MediaError) -> ApiError {
@@ -301,12 +262,10 @@ pub(super) async fn parse_media_ids(
         Some(_) => return Err(invalid("media_ids must be a list of upload ids.".into())),
     };
     let ids = MediaIds::parse(&ids)?;
-    for id in ids.ids() {
-        if state.store.free_upload(*id, poster.id).await?.is_none() {
-            return Err(invalid(format!(
-                "Upload {id} is not one of your images waiting for a tweet."
-            )));
-        }
+    if let Some(id) = state.media.first_unavailable(poster.id, &ids).await? {
+        return Err(invalid(format!(
+            "Upload {id} is not one of your images waiting for a tweet."
+        )));
     }
     Ok(ids)
 }

@@ -102,7 +102,7 @@ async fn mark_read(
     current: CurrentUser,
     ApiJson(body): ApiJson<MarkRead>,
 ) -> Result<StatusCode, ApiError> {
-    state.limits.mark_read.check(&current.user.id)?;
+    state.limits.mark_read.check(&current.user.id).await?;
     let up_to = body.up_to.unwrap_or(i64::MAX);
     state.store.mark_read(current.user.id, up_to).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -108,7 +108,7 @@ async fn update_me(
         bio: body.bio.as_deref().map(Bio::parse).transpose()?,
     };
     let me = current.user;
-    state.limits.profile_edits.check(&me.id)?;
+    state.limits.profile_edits.check(&me.id).await?;
     state.feed.update_profile(me.id, &update).await?;
     Ok(Json(find_profile(&state, &me.username, Some(me.id)).await?))
 }

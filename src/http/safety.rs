@@ -67,8 +67,8 @@ async fn set_hide(
     match hide {
         Hide::Block if them.id == me => return Err(ApiError::SelfBlock),
         Hide::Mute if them.id == me => return Err(ApiError::SelfMute),
-        Hide::Block => state.limits.blocks.check(&me)?,
-        Hide::Mute => state.limits.mutes.check(&me)?,
+        Hide::Block => state.limits.blocks.check(&me).await?,
+        Hide::Mute => state.limits.mutes.check(&me).await?,
     }
     let done = match hide {
         Hide::Block => state.feed.block(me, them.id, on).await,
@@ -299,7 +299,7 @@ async fn file_report(
             format!("Tweet {bad} is not one of @{}'s.", target.username),
         ));
     }
-    state.limits.reports.check(&me)?;
+    state.limits.reports.check(&me).await?;
     let report = NewReport {
         reporter: me,
         target: target.id,

@@ -101,7 +101,7 @@ async fn post_tweet(
     current: CurrentUser,
     ApiJson(body): ApiJson<NewTweet>,
 ) -> Result<(StatusCode, Json<Tweet>), ApiError> {
-    state.limits.posts.check(&current.user.id)?;
+    state.limits.posts.check(&current.user.id).await?;
     let media =
         super::media::parse_media_ids(&state, &current.user, body.media_ids.as_ref()).await?;
     let text = if media.is_empty() {
@@ -255,7 +255,7 @@ async fn set_like(
     current: CurrentUser,
     liked: bool,
 ) -> Result<Json<Tweet>, ApiError> {
-    state.limits.likes.check(&current.user.id)?;
+    state.limits.likes.check(&current.user.id).await?;
     let me = Some(current.user.id);
     let tweet = find(&state, raw_id, me).await?;
     if liked

@@ -11,15 +11,16 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::entities::{Accounts, account, credential_account, relationship};
+use super::entities::{account, credential_account, relationship};
 use super::error::MastoError;
 use super::extract::{AppToken, BaseUrl, ClientAddr, MaybeToken, Params, Token};
-use super::paging::{MastoPage, ends, limit, linked, with_link};
+use super::paging::{MastoPage, limit, linked, with_link};
 use super::state::{Limits, MastodonState};
+use super::timelines::{Keep, answer, only_media, read_page, with_filters};
 use crate::auth::{new_token, token_hash};
 use crate::config::Registrations;
 use crate::domain::{
-    Bio, DisplayName, FollowCursor, Password, Profile, ProfileUpdate, Username, now_micros,
+    Bio, DisplayName, FollowCursor, Password, Profile, ProfileUpdate, Tweet, Username, now_micros,
 };
 use crate::storage::{Constraint, StoreError};
 
@@ -114,7 +115,7 @@ async fn update_credentials(
         bio: params.str("note").as_deref().map(Bio::parse).transpose()?,
     };
     let id = token.user.id;
-    Limits::check(&state.limits.profile_edits, &id)?;
+    Limits::check(&state.limits.profile_edits, &id).await?;
     state.feed.update_profile(id, &update).await?;
     Ok(Json(credential_account(&me(&state, &token).await?, &base)))
 }
@@ -133,7 +134,7 @@ async fn register(
         return Err(MastoError::forbidden("Sign-ups are closed on this server."));
     }
     if let Some(address) = address {
-        Limits::check(&state.limits.sign_up, &address)?;
+        Limits::check(&state.limits.sign_up, &address).await?;
     }
     if params.bool("agreement")? == Some(false) {
         return Err(MastoError::invalid(
@@ -235,22 +236,23 @@ async fn statuses(
     let profile = find(&state, &id, viewer.viewer()).await?;
     let page = MastoPage::parse(&params, 40)?;
     let url = format!("{base}/api/v1/accounts/{}/statuses", profile.user.id);
-    // Chirp has no pins, no media yet, no boosts: those filters find nothing or everything.
-    if params.bool("pinned")? == Some(true) || params.bool("only_media")? == Some(true) {
+    // Chirp has no pins and no boosts: those filters find nothing or everything.
+    if params.bool("pinned")? == Some(true) {
         return Ok(linked(Vec::new(), &url, page.page.limit, None));
     }
-    let tweets = state
-        .store
-        .tweets(Some(profile.user.id), page.page, viewer.viewer())
-        .await?;
-    let mut tweets = page.trim(tweets, |t| t.id);
-    if params.bool("exclude_replies")? == Some(true) {
-        tweets.retain(|t| t.reply_to.is_none());
-    }
-    let link = ends(&tweets, |t| t.id);
-    let mut accounts = Accounts::new(&state, viewer.viewer(), &base);
-    let items = accounts.statuses(&tweets).await?;
-    Ok(linked(items, &url, page.page.limit, link))
+    let with_media = only_media(&params)?;
+    let no_replies = params.bool("exclude_replies")? == Some(true);
+    let keep = |t: &Tweet| with_media.is_none_or(|k| k(t)) && !(no_replies && t.reply_to.is_some());
+    let filter: Keep<'_> = (with_media.is_some() || no_replies).then_some(&keep);
+    let (author, viewer) = (profile.user.id, viewer.viewer());
+    let store = &state.store;
+    let read = read_page(&page, filter, |p| store.tweets(Some(author), p, viewer)).await?;
+    let filters = [
+        ("only_media", with_media.is_some()),
+        ("exclude_replies", no_replies),
+    ];
+    let url = with_filters(&url, &filters);
+    answer(&state, &base, &url, viewer, &page, read).await
 }
 
 async fn follow_list(
@@ -332,12 +334,10 @@ async fn act(
             "Validation failed: that is your own account",
         ));
     }
-    Limits::check(limiter, &me)?;
+    Limits::check(limiter, &me).await?;
     match act {
+        // A block either way refuses a follow (`StoreError::Blocked`).
         Act::Follow(on) => {
-            if on && state.store.blocked_between(me, them).await? {
-                return Err(MastoError::blocked());
-            }
             state.feed.follow(me, them, on).await?;
         }
         Act::Block(on) => state.feed.block(me, them, on).await?,

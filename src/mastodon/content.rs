@@ -87,8 +87,12 @@ enum Anchor<'a> {
 }
 
 /// The HTML `content` of `text`, linking the `mentions` (usernames of real users) to their
-/// profiles at `base` and its `tags` (names as stored) to their tag pages.
+/// profiles at `base` and its `tags` (names as stored) to their tag pages. No text (a
+/// status of images only) is `""`, as Mastodon answers it.
 pub fn to_html(text: &str, mentions: &[String], tags: &[String], base: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
     let mut anchors: Vec<(usize, usize, Anchor)> = Vec::new();
     let mut finder = LinkFinder::new();
     finder.kinds(&[LinkKind::Url]);

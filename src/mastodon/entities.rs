@@ -32,7 +32,7 @@ pub fn account(profile: &Profile, base: &str) -> Value {
         "indexable": false,
         "group": false,
         "created_at": format_time(user.created_at),
-        "note": if profile.bio.is_empty() { String::new() } else { content::to_html(&profile.bio, &[], &[], base) },
+        "note": content::to_html(&profile.bio, &[], &[], base),
         "url": format!("{base}/users/{name}"),
         "uri": format!("{base}/users/{name}"),
         "avatar": avatar,

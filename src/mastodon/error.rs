@@ -95,6 +95,7 @@ impl From<StoreError> for MastoError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::not_found(),
+            StoreError::Blocked => Self::blocked(),
             StoreError::Conflict(Constraint::Username) => {
                 Self::invalid("Validation failed: Username has already been taken")
             }

@@ -51,11 +51,12 @@ fn statuses_config() -> Value {
     })
 }
 
-fn media_config() -> Value {
+/// What uploads take: the server's own limits (`--media-max-bytes`, `--media-max-pixels`).
+fn media_config(state: &MastodonState) -> Value {
     json!({
         "supported_mime_types": ["image/jpeg", "image/png", "image/webp", "image/gif"],
-        "image_size_limit": 10 * 1024 * 1024,
-        "image_matrix_limit": 40_000_000,
+        "image_size_limit": state.media.max_bytes(),
+        "image_matrix_limit": state.media.max_pixels(),
         "video_size_limit": 0,
         "video_frame_rate_limit": 0,
         "video_matrix_limit": 0,
@@ -96,7 +97,7 @@ async fn v1(
         "configuration": {
             "accounts": { "max_featured_tags": 0 },
             "statuses": statuses_config(),
-            "media_attachments": media_config(),
+            "media_attachments": media_config(&state),
             "polls": polls_config(),
         },
         "contact_account": null,
@@ -124,7 +125,7 @@ async fn v2(
             "vapid": { "public_key": "" },
             "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0 },
             "statuses": statuses_config(),
-            "media_attachments": media_config(),
+            "media_attachments": media_config(&state),
             "polls": polls_config(),
             "translation": { "enabled": false },
         },

@@ -76,7 +76,7 @@ async fn set(
         let Some(id) = last_read(&params, timeline)? else {
             continue;
         };
-        Limits::check(&state.limits.mark_read, &me)?;
+        Limits::check(&state.limits.mark_read, &me).await?;
         let marker = state.store.set_marker(me, timeline, id).await?;
         if timeline == "notifications" {
             state.store.mark_read(me, id).await?;

@@ -6,7 +6,7 @@
 //!
 //! - `oauth` and `consent`: apps, tokens (hashed; a user's token is also a session) and
 //!   the consent page; `scopes` decides what a token may do.
-//! - `instance`: discovery. `accounts`, `statuses`, `timelines`, `notifications`,
+//! - `instance`: discovery. `accounts`, `statuses`, `media`, `timelines`, `notifications`,
 //!   `markers`, `reports`, `search`: the resources.
 //! - `streams`: streams as watchers in a watch index (a listener of changes), with the
 //!   ten-minute log that `Last-Event-ID` replays; `sse` and `websocket` serve them,
@@ -24,6 +24,7 @@ mod error;
 mod extract;
 mod instance;
 mod markers;
+mod media;
 mod notifications;
 mod oauth;
 mod paging;
@@ -55,10 +56,18 @@ pub fn router(state: MastodonState) -> Router {
         .merge(timelines::router())
         .merge(notifications::router())
         .merge(markers::router())
+        .merge(media::router())
         .merge(reports::router())
         .merge(search::router())
         .merge(sse::router())
         .merge(websocket::router())
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// The media uploads (`POST /api/v2/media`, `/api/v1/media`), with their state: merged
+/// outside the API's body limit, since they read their own bodies within
+/// `--media-max-bytes`.
+pub fn upload_router(state: MastodonState) -> Router {
+    media::upload_router().with_state(state)
 }

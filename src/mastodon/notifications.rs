@@ -83,7 +83,18 @@ async fn list(
     for n in &found {
         items.push(accounts.notification(n).await?);
     }
-    let url = format!("{base}/api/v1/notifications");
+    // The next pages keep the filters.
+    let filters: Vec<(&str, &str)> = types
+        .iter()
+        .map(|t| ("types[]", t.as_str()))
+        .chain(excluded.iter().map(|t| ("exclude_types[]", t.as_str())))
+        .collect();
+    let mut url = format!("{base}/api/v1/notifications");
+    if !filters.is_empty() {
+        let query = serde_urlencoded::to_string(&filters)
+            .map_err(|e| anyhow::anyhow!("cannot encode the notification filters: {e}"))?;
+        url = format!("{url}?{query}");
+    }
     Ok(linked(items, &url, page.page.limit, link))
 }
 
@@ -121,7 +132,7 @@ async fn dismiss(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:notifications")?;
     let me = token.user.id;
-    Limits::check(&state.limits.mark_read, &me)?;
+    Limits::check(&state.limits.mark_read, &me).await?;
     let id: i64 = id.parse().map_err(|_| MastoError::not_found())?;
     if !state.store.dismiss_notification(me, id).await? {
         return Err(MastoError::not_found());
@@ -136,7 +147,7 @@ async fn clear(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:notifications")?;
     let me = token.user.id;
-    Limits::check(&state.limits.mark_read, &me)?;
+    Limits::check(&state.limits.mark_read, &me).await?;
     state.store.clear_notifications(me).await?;
     publish_unread(&state, me).await?;
     Ok(Json(json!({})))

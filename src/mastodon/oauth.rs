@@ -388,7 +388,7 @@ pub async fn check_password(
     params: &Params,
 ) -> Result<Option<User>, MastoError> {
     if let Some(address) = address {
-        Limits::check(&state.limits.sign_in, &address)?;
+        Limits::check(&state.limits.sign_in, &address).await?;
     }
     let username = params.str("username").unwrap_or_default();
     let password = params.str("password").unwrap_or_default();

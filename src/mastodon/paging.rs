@@ -2,7 +2,9 @@
 //! `Link` header that walks them (absolute URLs: masto.js builds `new URL(link)` with no
 //! base). `max_id` is Chirp's `before`; `min_id` is Chirp's `after` (the oldest newer
 //! ones, served newest first, exactly Mastodon's meaning); `since_id` reads the newest page
-//! and keeps what is newer than it.
+//! and keeps what is newer than it. A filter the store does not know (`only_media`) reads
+//! pages one after another until the page is full (`filtered`), so a page is never cut
+//! short by filtering after the limit.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +13,13 @@ use serde_json::Value;
 use super::error::MastoError;
 use super::extract::Params;
 use crate::domain::{Page, PageCursor};
+use crate::storage::StoreError;
+
+/// Rows read per store page by `filtered`.
+const FILTER_BATCH: i64 = 40;
+/// Most rows `filtered` reads for one answer; past it the page may be short (its `Link`
+/// header goes on from where the reading stopped).
+const FILTER_SCAN: usize = 400;
 
 /// A validated Mastodon page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +84,81 @@ impl MastoPage {
     }
 }
 
+/// The items of `page` that `keep` keeps, newest first, read from `read` (a store page
+/// reader) batch after batch until `limit` are found, the store has no more, or
+/// `FILTER_SCAN` rows were read; with the newest and oldest ids read, for the `Link`
+/// header (`None` when nothing was read).
+pub async fn filtered<T, Fut>(
+    page: &MastoPage,
+    keep: impl Fn(&T) -> bool,
+    id: impl Fn(&T) -> i64,
+    mut read: impl FnMut(Page) -> Fut,
+) -> Result<(Vec<T>, Option<(i64, i64)>), MastoError>
+where
+    Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+{
+    let limit = usize::try_from(page.page.limit).unwrap_or(0);
+    // `min_id` reads upwards: the oldest ones newer than it.
+    let upwards = matches!(page.page.cursor, PageCursor::After(_));
+    let mut cursor = page.page.cursor;
+    let mut kept = Vec::new();
+    let mut seen: Option<(i64, i64)> = None;
+    let mut scanned = 0;
+    while kept.len() < limit && scanned < FILTER_SCAN {
+        let batch = read(Page {
+            limit: FILTER_BATCH,
+            cursor,
+        })
+        .await?;
+        let (Some(newest), Some(oldest)) = (batch.first().map(&id), batch.last().map(&id)) else {
+            break;
+        };
+        let read_all = batch.len() < FILTER_BATCH as usize;
+        let count = batch.len();
+        let mut batch = page.trim(batch, &id);
+        // Past `since_id` or `max_id`: nothing further can be kept.
+        let past_bounds = batch.len() < count;
+        if upwards {
+            batch.reverse();
+        }
+        for item in batch {
+            scanned += 1;
+            let n = id(&item);
+            seen = Some(seen.map_or((n, n), |(hi, lo)| (hi.max(n), lo.min(n))));
+            if keep(&item) {
+                kept.push(item);
+                if kept.len() == limit {
+                    break;
+                }
+            }
+        }
+        if read_all || past_bounds {
+            break;
+        }
+        cursor = if upwards {
+            PageCursor::After(newest)
+        } else {
+            PageCursor::Before(oldest)
+        };
+    }
+    if upwards {
+        kept.reverse();
+    }
+    Ok((kept, seen))
+}
+
 /// A JSON array answer with a `Link` header to the next (older) and previous (newer)
 /// pages, named by the last and first ids on this page; none when the page is empty.
+/// `url` may carry a query already (the filters the next pages keep).
 pub fn linked(items: Vec<Value>, url: &str, limit: i64, ids: Option<(i64, i64)>) -> Response {
+    let url = if url.contains('?') {
+        format!("{url}&")
+    } else {
+        format!("{url}?")
+    };
     let link = ids.map(|(newest, oldest)| {
         format!(
-            "<{url}?limit={limit}&max_id={oldest}>; rel=\"next\", <{url}?limit={limit}&min_id={newest}>; rel=\"prev\""
+            "<{url}limit={limit}&max_id={oldest}>; rel=\"next\", <{url}limit={limit}&min_id={newest}>; rel=\"prev\""
         )
     });
     with_link(items, link)

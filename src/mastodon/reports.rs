@@ -85,7 +85,7 @@ async fn file(
             "Validation failed: every status must be one of the reported account's",
         ));
     }
-    Limits::check(&state.limits.reports, &me)?;
+    Limits::check(&state.limits.reports, &me).await?;
     let id = state
         .feed
         .report(&NewReport {

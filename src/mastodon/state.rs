@@ -1,5 +1,5 @@
 //! `MastodonState`: what the Mastodon handlers reach — the same store, sessions, feed, path
-//! of change, password hasher and rate limits as Chirp's own API (one instance of each,
+//! of change, password hasher, media service and rate limits as Chirp's own API (one instance of each,
 //! shared, so an act costs the same allowance through either API), plus what only this API
 //! keeps in memory (the `Idempotency-Key`s of recent posts).
 
@@ -15,6 +15,7 @@ use crate::changes::Changes;
 use crate::config::Registrations;
 use crate::feed::Feed;
 use crate::limit::KeyedLimit;
+use crate::media::Media;
 use crate::origin::OriginPolicy;
 use crate::storage::{Sessions, Store};
 
@@ -50,11 +51,11 @@ pub struct Limits {
 
 impl Limits {
     /// Count one attempt by `key` against `limit`: 429 with the wait when over it.
-    pub fn check<K: std::hash::Hash + Eq + Clone>(
+    pub async fn check<K: std::hash::Hash + Eq + Clone + std::fmt::Display>(
         limit: &KeyedLimit<K>,
         key: &K,
     ) -> Result<(), MastoError> {
-        limit.check(key).map_err(MastoError::limited)
+        limit.admit(key).await.map_err(MastoError::limited)
     }
 }
 
@@ -70,6 +71,8 @@ pub struct Services {
     pub feed: Feed,
     /// The password-hashing threads.
     pub hasher: Hasher,
+    /// Image uploads: the same limits and workers as Chirp's own `POST /api/media`.
+    pub media: Arc<Media>,
     /// The shared rate limits.
     pub limits: Limits,
     /// Which proxies may say who the client is.

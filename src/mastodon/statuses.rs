@@ -1,10 +1,12 @@
-//! Statuses: post (a reply with `in_reply_to_id`; a retry with the same `Idempotency-Key`
-//! answers the first post), read one, delete (answers the deleted status with its `text`,
-//! as Mastodon does), its context (ancestors and descendants), favourite / unfavourite and
-//! who favourited it. Through the same feed operations and checks as Chirp's own API.
+//! Statuses: post (a reply with `in_reply_to_id`, images with `media_ids`; a retry with the
+//! same `Idempotency-Key` answers the first post), read one, delete (answers the deleted
+//! status with its `text`, as Mastodon does, and removes its images' files), its context
+//! (ancestors and descendants), favourite / unfavourite and who favourited it. Through the
+//! same feed operations and checks as Chirp's own API.
 //!
 //! Chirp's tweets are public and plain: a post that asks for another visibility, a content
-//! warning or a poll is refused (422) rather than published as something it is not.
+//! warning, images marked sensitive or a poll is refused (422) rather than published as
+//! something it is not.
 
 use std::sync::Arc;
 
@@ -18,10 +20,11 @@ use super::accounts::moderates;
 use super::entities::{Accounts, account};
 use super::error::MastoError;
 use super::extract::{BaseUrl, MaybeToken, Params, Token};
+use super::media::media_ids;
 use super::paging::limit;
 use super::state::{Limits, MastodonState};
 use crate::domain::{Draft, Page, PageCursor, Tweet, TweetText};
-use crate::storage::StoreError;
+use crate::storage::{Constraint, StoreError};
 
 /// Most ancestors and descendants a context lists.
 const MAX_CONTEXT: usize = 200;
@@ -78,17 +81,17 @@ fn only_public(params: &Params) -> Result<(), MastoError> {
             "Validation failed: Chirp has no content warnings (spoiler_text)",
         ));
     }
+    if params.bool("sensitive")? == Some(true) {
+        return Err(MastoError::invalid(
+            "Validation failed: Chirp shows every image as it is (no sensitive media)",
+        ));
+    }
     if params.0.contains_key("poll") || !params.list("poll[options]").is_empty() {
         return Err(MastoError::invalid("Validation failed: Chirp has no polls"));
     }
     if params.str("scheduled_at").is_some_and(|s| !s.is_empty()) {
         return Err(MastoError::invalid(
             "Validation failed: Chirp does not schedule statuses",
-        ));
-    }
-    if !params.list("media_ids").is_empty() {
-        return Err(MastoError::invalid(
-            "Validation failed: this server does not take media yet",
         ));
     }
     Ok(())
@@ -100,8 +103,15 @@ async fn post_tweet(
     params: &Params,
 ) -> Result<i64, MastoError> {
     let me = &token.user;
-    Limits::check(&state.limits.posts, &me.id)?;
-    let text = TweetText::parse(&params.str("status").unwrap_or_default())?;
+    Limits::check(&state.limits.posts, &me.id).await?;
+    let media = media_ids(state, me.id, params).await?;
+    let status = params.str("status").unwrap_or_default();
+    // With images the text may be empty, as through Chirp's own API.
+    let text = if media.is_empty() {
+        TweetText::parse(&status)?
+    } else {
+        TweetText::parse_beside_media(&status)?
+    };
     let reply_to = match params.str("in_reply_to_id").filter(|s| !s.is_empty()) {
         None => None,
         Some(raw) => Some(find(state, &raw, Some(me.id)).await?),
@@ -111,9 +121,12 @@ async fn post_tweet(
     {
         return Err(MastoError::blocked());
     }
-    let draft = Draft::new(me.clone(), text, reply_to.map(|p| p.id));
+    let draft = Draft::new(me.clone(), text, reply_to.map(|p| p.id)).with_media(media);
     let tweet = state.feed.post(draft).await.map_err(|e| match e {
         StoreError::NotFound => MastoError::not_found(),
+        StoreError::Conflict(Constraint::MediaIds) => MastoError::invalid(
+            "Validation failed: another status took one of these uploads meanwhile",
+        ),
         other => other.into(),
     })?;
     Ok(tweet.id)
@@ -187,6 +200,9 @@ async fn delete(
         ));
     };
     deleted?;
+    if !tweet.media.is_empty() {
+        state.media.forget_tweet(tweet.id).await;
+    }
     status["text"] = Value::String(tweet.text);
     Ok(Json(status))
 }
@@ -257,7 +273,7 @@ async fn set_favourite(
 ) -> Result<Json<Value>, MastoError> {
     token.require("write:favourites")?;
     let me = token.user.id;
-    Limits::check(&state.limits.likes, &me)?;
+    Limits::check(&state.limits.likes, &me).await?;
     let tweet = find(&state, &id, Some(me)).await?;
     if liked && state.store.blocked_between(me, tweet.author.id).await? {
         return Err(MastoError::blocked());

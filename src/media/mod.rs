@@ -2,13 +2,16 @@
 //! `crates/chirp-picture`) on a fixed set
 //! of workers with a bounded wait (`pool`), their files kept in a directory or an
 //! S3-compatible bucket (`files`), their rows in the database (`storage::MediaRows`), and
-//! the removal of files nobody can reach any more (`sweep`).
+//! the removal of files nobody can reach any more (`sweep`). Both APIs read the upload form
+//! (`form`) and check the uploads a post names (`Media::first_unavailable`) here, so an
+//! image is taken by the same rules through either.
 //!
 //! Invariants: nothing is stored that was not decoded and re-encoded here; a row exists
 //! only once its files do (files first, then the row; removal the other way round: files,
 //! then the row), so a row always names files that exist, give or take a sweep.
 
 mod files;
+mod form;
 mod pool;
 mod sweep;
 
@@ -21,10 +24,11 @@ pub use chirp_picture::{
     MAX_SIDE, PREVIEW_SIDE, Processed, Refusal, content_type, decode, process,
 };
 pub use files::{Files, extension_of};
+pub use form::{FormError, UploadForm};
 pub use pool::{Pool, PoolError};
 pub use sweep::start_sweeper;
 
-use crate::domain::{Description, NewMedia, StoredMedia};
+use crate::domain::{Description, MediaIds, NewMedia, StoredMedia};
 use crate::storage::{Store, StoreError};
 
 /// How the media service is set up (from `chirp serve`'s media flags).
@@ -96,6 +100,34 @@ impl Media {
     /// Largest upload accepted, in bytes.
     pub fn max_bytes(&self) -> usize {
         self.config.max_bytes
+    }
+
+    /// Largest image accepted, in pixels.
+    pub fn max_pixels(&self) -> u64 {
+        self.config.max_pixels
+    }
+
+    /// Read an upload's form (`file`, `description`) from `request`, within the limits.
+    pub async fn read_upload(
+        &self,
+        request: axum::extract::Request,
+    ) -> Result<UploadForm, FormError> {
+        form::read_upload(request, self.config.max_bytes).await
+    }
+
+    /// The first of `ids` that is not `owner`'s upload waiting for a tweet, if any (storage
+    /// checks again, in the transaction that attaches them).
+    pub async fn first_unavailable(
+        &self,
+        owner: i64,
+        ids: &MediaIds,
+    ) -> Result<Option<i64>, StoreError> {
+        for id in ids.ids() {
+            if self.store.free_upload(*id, owner).await?.is_none() {
+                return Ok(Some(*id));
+            }
+        }
+        Ok(None)
     }
 
     /// Check and re-encode `bytes`, store both files, then record the upload as `owner`'s.

@@ -10,6 +10,9 @@ pub enum StoreError {
     /// The row asked for does not exist.
     #[error("not found")]
     NotFound,
+    /// A block stands between the two users: a follow is refused.
+    #[error("a block stands between these users")]
+    Blocked,
     /// A uniqueness rule refused the write.
     #[error("conflict on {0:?}")]
     Conflict(Constraint),

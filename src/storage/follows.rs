@@ -1,9 +1,14 @@
 //! Follows: the SQL of the `follows` table and the follow counters on `users`, and the macro
 //! that implements `Follows` with it on both databases.
 //!
+//! Follows are written in batches (`Follows::set_follows`, fed by the feed's follow writer):
+//! one transaction, each change applied in order with its own answer (a missing user fails
+//! only its own change), and each user's counters moved once, by the batch's net change.
+//!
 //! Where the dialects differ the store supplies it: `begin_write()` (SQLite takes the write
-//! lock up front), `insert_follow()` (how a fresh, growing follow id is drawn) and
-//! `FOLLOWING_IDS_PACKED` (the followee ids in one comma-separated text).
+//! lock up front), `insert_follow()` (how a fresh, growing follow id is drawn; it inserts
+//! nothing unless `follow_allowed!()`: both users exist and no block stands between them) and `FOLLOWING_IDS_PACKED` (the followee ids in
+//! one comma-separated text).
 
 use super::accounts::profile_select;
 
@@ -22,13 +27,51 @@ pub(super) const FOLLOWING: &str = concat!(
 /// Remove the follow `$1` → `$2`.
 pub(super) const DELETE_FOLLOW: &str =
     "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2";
-/// Move the follow counters of user `$4` by `$3`: `following_count` if it is `$1` (the
-/// follower), `followers_count` if it is `$2` (the followee). Run once per user, lower id
-/// first, so that two crossing follows lock the rows in the same order (no deadlock).
+/// Move user `$3`'s `following_count` by `$1` and `followers_count` by `$2`. Run once per
+/// user of a batch, lowest id first, so that crossing batches lock the rows in the same
+/// order (no deadlock).
 pub(super) const BUMP_FOLLOW_COUNTS: &str = "UPDATE users SET \
-     following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END, \
-     followers_count = followers_count + CASE WHEN id = $2 THEN $3 ELSE 0 END \
-     WHERE id = $4";
+     following_count = following_count + $1, followers_count = followers_count + $2 \
+     WHERE id = $3";
+/// The condition under which `$1` may follow `$2`: both exist and no block stands between
+/// them (a block writes a `hides` row each way, so one probe sees either). Ends a `WHERE`.
+macro_rules! follow_allowed {
+    () => {
+        "EXISTS (SELECT 1 FROM users WHERE id = $1) \
+         AND EXISTS (SELECT 1 FROM users WHERE id = $2) \
+         AND NOT EXISTS (SELECT 1 FROM hides WHERE viewer_id = $1 AND author_id = $2 \
+         AND reason IN ('block', 'blocked_by'))"
+    };
+}
+pub(super) use follow_allowed;
+/// Why a follow `$1` → `$2` inserted nothing: whether both users exist, and whether a block
+/// stands between them (else it existed already).
+pub(super) const FOLLOW_REFUSAL: &str = "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1) \
+     AND EXISTS (SELECT 1 FROM users WHERE id = $2), \
+     EXISTS (SELECT 1 FROM hides WHERE viewer_id = $1 AND author_id = $2 \
+     AND reason IN ('block', 'blocked_by'))";
+
+/// How a batch of follow changes moves each user's counters.
+#[derive(Default)]
+pub(super) struct Counts(std::collections::BTreeMap<i64, (i64, i64)>);
+
+impl Counts {
+    /// Count `change`, which changed something.
+    pub(super) fn add(&mut self, change: &crate::storage::FollowChange) {
+        let delta = if change.on { 1 } else { -1 };
+        self.0.entry(change.follower).or_default().0 += delta;
+        self.0.entry(change.followee).or_default().1 += delta;
+    }
+
+    /// (user, following delta, followers delta) for each user whose counts move, lowest id
+    /// first.
+    pub(super) fn by_user(&self) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
+        self.0
+            .iter()
+            .filter(|(_, moves)| **moves != (0, 0))
+            .map(|(user, (following, followers))| (*user, *following, *followers))
+    }
+}
 
 /// The ids of a `FOLLOWING_IDS_PACKED` answer (`"3,5,8"`, or `""` for none).
 pub(super) fn unpack_ids(packed: &str) -> Result<Vec<i64>, crate::storage::StoreError> {
@@ -42,54 +85,47 @@ pub(super) fn unpack_ids(packed: &str) -> Result<Vec<i64>, crate::storage::Store
         .collect()
 }
 
+/// Move the counters as a `Counts` says, inside transaction `$tx`, lowest user id first.
+macro_rules! bump_counts {
+    ($tx:ident, $counts:expr) => {
+        for (user, following, followers) in $counts.by_user() {
+            sqlx::query($crate::storage::follows::BUMP_FOLLOW_COUNTS)
+                .bind(following)
+                .bind(followers)
+                .bind(user)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(super) use bump_counts;
+
 /// Implements `Follows` for a struct with a `pool` field, `begin_write()`,
-/// `insert_follow()` and `FOLLOWING_IDS_PACKED` (see the module doc).
+/// `insert_follow()` and `FOLLOWING_IDS_PACKED` (see the module doc); `$db` is its sqlx
+/// database.
 macro_rules! impl_follows {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::storage::Follows for $store {
-            async fn set_follow(
+            async fn set_follows(
                 &self,
-                follower_id: i64,
-                followee_id: i64,
-                on: bool,
-            ) -> Result<bool, $crate::storage::StoreError> {
+                changes: &[$crate::storage::FollowChange],
+            ) -> Result<Vec<Result<bool, $crate::storage::StoreError>>, $crate::storage::StoreError>
+            {
                 use $crate::storage::follows as sql;
                 let mut tx = self.begin_write().await?;
-                let changed = if on {
-                    self.insert_follow(&mut tx, follower_id, followee_id)
-                        .await
-                        .map_err(|e| match e {
-                            // Either user vanished between the caller's lookup and here.
-                            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
-                                $crate::storage::StoreError::NotFound
-                            }
-                            other => other.into(),
-                        })?
-                } else {
-                    sqlx::query(sql::DELETE_FOLLOW)
-                        .bind(follower_id)
-                        .bind(followee_id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                        > 0
-                };
-                if !changed {
-                    return Ok(false);
+                let mut answers = Vec::with_capacity(changes.len());
+                let mut counts = sql::Counts::default();
+                for change in changes {
+                    let answer = self.apply_follow(&mut tx, change).await?;
+                    if matches!(answer, Ok(true)) {
+                        counts.add(change);
+                    }
+                    answers.push(answer);
                 }
-                let delta: i64 = if on { 1 } else { -1 };
-                for user in [follower_id.min(followee_id), follower_id.max(followee_id)] {
-                    sqlx::query(sql::BUMP_FOLLOW_COUNTS)
-                        .bind(follower_id)
-                        .bind(followee_id)
-                        .bind(delta)
-                        .bind(user)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                $crate::storage::follows::bump_counts!(tx, counts);
                 tx.commit().await?;
-                Ok(true)
+                Ok(answers)
             }
 
             async fn followers(
@@ -127,6 +163,54 @@ macro_rules! impl_follows {
         }
 
         impl $store {
+            /// One change of a `set_follows` batch inside its transaction: whether it changed
+            /// anything, or `NotFound` / `Blocked` (an item's own answer, which fails nothing
+            /// else).
+            async fn apply_follow(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                change: &$crate::storage::FollowChange,
+            ) -> Result<Result<bool, $crate::storage::StoreError>, $crate::storage::StoreError>
+            {
+                use $crate::storage::follows as sql;
+                let (follower, followee) = (change.follower, change.followee);
+                if !change.on {
+                    let deleted = sqlx::query(sql::DELETE_FOLLOW)
+                        .bind(follower)
+                        .bind(followee)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                    return Ok(Ok(deleted > 0));
+                }
+                let inserted =
+                    self.insert_follow(tx, follower, followee)
+                        .await
+                        .map_err(|e| match e {
+                            // A user deleted since the check: the batch is lost (the caller
+                            // stores it again change by change, and this one is then not found).
+                            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
+                                $crate::storage::StoreError::NotFound
+                            }
+                            other => other.into(),
+                        })?;
+                if inserted {
+                    return Ok(Ok(true));
+                }
+                // Not inserted: it existed already, a user does not, or a block stands
+                // between them.
+                let (both, blocked): (bool, bool) = sqlx::query_as(sql::FOLLOW_REFUSAL)
+                    .bind(follower)
+                    .bind(followee)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Ok(match (both, blocked) {
+                    (false, _) => Err($crate::storage::StoreError::NotFound),
+                    (true, true) => Err($crate::storage::StoreError::Blocked),
+                    (true, false) => Ok(false),
+                })
+            }
+
             /// One page of a followers (`FOLLOWERS`) or following (`FOLLOWING`) list.
             async fn follow_list(
                 &self,

@@ -180,22 +180,53 @@ pub trait Search: Send + Sync + 'static {
     /// Index up to `batch` of the newest tweets stored before search existed (tags and
     /// words); answers the highest id still to index (0 when every tweet is indexed).
     async fn backfill_search(&self, batch: i64) -> Result<i64, StoreError>;
+    /// Move up to `batch` of the oldest tweets' words waiting for the search index into it
+    /// (SQLite; nothing to do on PostgreSQL); answers how many moved.
+    async fn index_pending_words(&self, batch: i64) -> Result<u64, StoreError>;
     /// Key every display name not yet keyed for people search; answers how many.
     async fn key_display_names(&self) -> Result<u64, StoreError>;
+}
+
+/// One follow (`on`) or unfollow of a batch (`Follows::set_follows`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowChange {
+    /// Who follows (or stops).
+    pub follower: i64,
+    /// Whom.
+    pub followee: i64,
+    /// Follow (`true`) or unfollow.
+    pub on: bool,
 }
 
 /// Who follows whom.
 #[async_trait]
 pub trait Follows: Send + Sync + 'static {
-    /// Follow (`on`) or unfollow; idempotent. Both users' counters move in the same
-    /// transaction, so they stay exact under concurrency. Answers whether anything changed;
-    /// `NotFound` when either user does not exist.
+    /// Apply `changes` in order, in one transaction; each is idempotent. The users'
+    /// counters move in the same transaction, so they stay exact under concurrency. One
+    /// answer per change: whether it changed anything, or `NotFound` when either user does
+    /// not exist, `Blocked` when a block stands between them (a follow; that change only).
+    /// `Err` when the transaction as a whole failed.
+    async fn set_follows(
+        &self,
+        changes: &[FollowChange],
+    ) -> Result<Vec<Result<bool, StoreError>>, StoreError>;
+    /// Follow (`on`) or unfollow, alone (`set_follows` of one change).
     async fn set_follow(
         &self,
         follower_id: i64,
         followee_id: i64,
         on: bool,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        let change = FollowChange {
+            follower: follower_id,
+            followee: followee_id,
+            on,
+        };
+        self.set_follows(&[change])
+            .await?
+            .pop()
+            .unwrap_or(Err(StoreError::NotFound))
+    }
     /// Who follows `user_id`, most recent follow first.
     async fn followers(
         &self,

@@ -172,6 +172,7 @@ macro_rules! impl_moderation {
                     return Ok(change);
                 }
                 if on {
+                    let mut counts = follow_sql::Counts::default();
                     for (follower, followee) in [(blocker, blocked), (blocked, blocker)] {
                         let removed = sqlx::query(follow_sql::DELETE_FOLLOW)
                             .bind(follower)
@@ -183,17 +184,14 @@ macro_rules! impl_moderation {
                         if !removed {
                             continue;
                         }
-                        for user in [follower.min(followee), follower.max(followee)] {
-                            sqlx::query(follow_sql::BUMP_FOLLOW_COUNTS)
-                                .bind(follower)
-                                .bind(followee)
-                                .bind(-1_i64)
-                                .bind(user)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
+                        counts.add(&$crate::storage::FollowChange {
+                            follower,
+                            followee,
+                            on: false,
+                        });
                         change.unfollowed.push((follower, followee));
                     }
+                    $crate::storage::follows::bump_counts!(tx, counts);
                     for (recipient, actor) in [(blocker, blocked), (blocked, blocker)] {
                         sqlx::query(sql::DELETE_NOTIFICATIONS_FROM)
                             .bind(recipient)

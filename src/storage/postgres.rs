@@ -163,17 +163,20 @@ impl PostgresStore {
         Ok(self.pool.begin().await?)
     }
 
-    /// Add the follow unless it exists; the identity column hands out its id.
+    /// Add the follow unless it exists or may not (`follows::follow_allowed!`); the identity column hands out
+    /// its id.
     async fn insert_follow(
         &self,
         tx: &mut Transaction<'static, Postgres>,
         follower_id: i64,
         followee_id: i64,
     ) -> Result<bool, sqlx::Error> {
-        Ok(sqlx::query(
-            "INSERT INTO follows (follower_id, followee_id, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (follower_id, followee_id) DO NOTHING",
-        )
+        Ok(sqlx::query(concat!(
+            "INSERT INTO follows (follower_id, followee_id, created_at) \
+                 SELECT $1, $2, $3 WHERE ",
+            follows::follow_allowed!(),
+            " ON CONFLICT (follower_id, followee_id) DO NOTHING"
+        ))
         .bind(follower_id)
         .bind(followee_id)
         .bind(crate::domain::now_micros())
@@ -214,7 +217,7 @@ accounts::impl_accounts!(PostgresStore);
 tweets::impl_tweets!(PostgresStore);
 search::impl_search!(PostgresStore);
 timelines::impl_timelines!(PostgresStore);
-follows::impl_follows!(PostgresStore);
+follows::impl_follows!(PostgresStore, Postgres);
 media::impl_media!(PostgresStore);
 notifications::impl_notifications!(PostgresStore);
 moderation::impl_moderation!(PostgresStore);

@@ -4,7 +4,10 @@
 //!
 //! Both databases match the same normalised words (`domain::indexed_words`): SQLite's FTS5
 //! table `tweet_words` (`"word"`, `"prefix"*`), PostgreSQL's `tweets.search` tsvector
-//! (`'word' & 'prefix':*`). A statement is driven by its most selective part, so that it can
+//! (`'word' & 'prefix':*`). SQLite's newest tweets wait in `tweet_words_pending` until a
+//! background step moves them into the index in batches (`index_pending_words`; an FTS5 row
+//! per tweet transaction was most of the writer's cost): a search reads those rows first,
+//! matching the words directly, then the index, in one read transaction (`Plan::Pending`). A statement is driven by its most selective part, so that it can
 //! stop after one page: the words' index when there are words (FTS5 hands rowids out
 //! newest first; PostgreSQL's planner picks between the GIN index and walking ids), else the
 //! first tag's rows (`tweet_tags`, by tag then id), else the author's tweets. Every other
@@ -52,7 +55,7 @@ pub fn match_text(dialect: Dialect, query: &SearchQuery) -> String {
 pub const RECENT_WINDOW: i64 = 2000;
 
 /// How a page of word matches is read. SQLite's FTS5 hands matches out newest first by
-/// itself, so it has one way (`Direct`). PostgreSQL's planner must choose between walking ids
+/// itself, so it has one way (`Direct`), after the words not yet moved into it (`Pending`). PostgreSQL's planner must choose between walking ids
 /// newest first (quick for common words, a long walk for rare ones) and gathering every
 /// match from the GIN index (the reverse), and guesses wrong for words between the two. So
 /// it is asked twice at most: first among the newest `RECENT_WINDOW` tweets past the bound,
@@ -62,18 +65,54 @@ pub const RECENT_WINDOW: i64 = 2000;
 pub enum Plan {
     /// One statement, as the database plans it.
     Direct,
+    /// SQLite's pending words (`tweet_words_pending`), newer than every indexed tweet, each
+    /// row's words matched directly.
+    Pending,
     /// Only the newest `RECENT_WINDOW` tweets past the bound.
     RecentWindow,
     /// Every match, gathered by the words' index and then ordered.
     AllMatches,
 }
 
-/// The plans to try for `query` on `dialect`, in order, until one fills a page.
-pub fn plans(dialect: Dialect, query: &SearchQuery) -> &'static [Plan] {
+/// How the pages of several plans make one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// Each plan reads the whole page; the first that fills it is the answer.
+    FirstFull,
+    /// Each plan reads a part, in order; the parts follow one another (in one read
+    /// transaction), each asked for what the page still lacks.
+    Concatenate,
+}
+
+/// The plans to read a page of `query` with on `dialect`, in order (oldest first when
+/// `ascending`), and how their pages combine.
+pub fn plans(dialect: Dialect, query: &SearchQuery, ascending: bool) -> (&'static [Plan], Combine) {
     match dialect {
-        Dialect::Postgres if !query.words.is_empty() => &[Plan::RecentWindow, Plan::AllMatches],
-        _ => &[Plan::Direct],
+        _ if query.words.is_empty() => (&[Plan::Direct], Combine::FirstFull),
+        Dialect::Postgres => (&[Plan::RecentWindow, Plan::AllMatches], Combine::FirstFull),
+        // Pending words are newer than every indexed one.
+        Dialect::Sqlite if ascending => (&[Plan::Direct, Plan::Pending], Combine::Concatenate),
+        Dialect::Sqlite => (&[Plan::Pending, Plan::Direct], Combine::Concatenate),
     }
+}
+
+/// The conditions that `words` (a row's space-separated words) holds every word of
+/// `query`, the last as a prefix when asked; each binds its needle through `bind`.
+fn words_held(query: &SearchQuery, mut bind: impl FnMut(String) -> String) -> Vec<String> {
+    let last = query.words.len().saturating_sub(1);
+    query
+        .words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let needle = if query.prefix && i == last {
+                bind(format!(" {w}"))
+            } else {
+                bind(format!(" {w} "))
+            };
+            format!("instr(' ' || p.words || ' ', {needle}) > 0")
+        })
+        .collect()
 }
 
 /// The statement for one page of `query`, oldest first when `ascending`, read by `plan`;
@@ -104,9 +143,13 @@ pub fn search_statement(
          LIMIT {RECENT_WINDOW}) t"
     );
     let (from, id): (&str, &str) = if !query.words.is_empty() {
-        let words = bind(match_text(dialect, query));
-        match dialect {
-            Dialect::Sqlite => {
+        match (dialect, plan) {
+            (Dialect::Sqlite, Plan::Pending) => {
+                conditions.extend(words_held(query, &mut bind));
+                ("tweet_words_pending p JOIN tweets t ON t.id = p.id", "p.id")
+            }
+            (Dialect::Sqlite, _) => {
+                let words = bind(match_text(dialect, query));
                 // FTS5 matches by its table's name (a column filter needs positions).
                 conditions.push(format!("tweet_words MATCH {words}"));
                 (
@@ -114,11 +157,12 @@ pub fn search_statement(
                     "tweet_words.rowid",
                 )
             }
-            Dialect::Postgres => {
+            (Dialect::Postgres, _) => {
+                let words = bind(match_text(dialect, query));
                 conditions.push(format!("t.search @@ CAST({words} AS tsquery)"));
                 match plan {
                     Plan::RecentWindow => (window.as_str(), "t.id"),
-                    Plan::Direct | Plan::AllMatches => ("tweets t", "t.id"),
+                    Plan::Direct | Plan::AllMatches | Plan::Pending => ("tweets t", "t.id"),
                 }
             }
         }
@@ -230,26 +274,39 @@ macro_rules! impl_search {
             ) -> Result<Vec<$crate::domain::Tweet>, $crate::storage::StoreError> {
                 use $crate::storage::search as sql;
                 let (bound, ascending) = $crate::storage::timelines::bound(page);
-                let mut rows = Vec::new();
-                for &plan in sql::plans(Self::DIALECT, query) {
+                let (plans, combine) = sql::plans(Self::DIALECT, query, ascending);
+                // One read transaction: parts read from one snapshot, so a tweet moving
+                // from one part to the next meanwhile is in exactly one of them.
+                let mut tx = self.pool.begin().await?;
+                let mut rows: Vec<$crate::storage::tweets::TweetRow> = Vec::new();
+                for &plan in plans {
                     let Some(statement) =
                         sql::search_statement(Self::DIALECT, query, ascending, plan)
                     else {
                         return Ok(Vec::new());
                     };
+                    let limit = match combine {
+                        sql::Combine::FirstFull => page.limit,
+                        sql::Combine::Concatenate => page.limit - rows.len() as i64,
+                    };
                     let mut q =
                         sqlx::query_as::<_, $crate::storage::tweets::TweetRow>(&statement.sql)
                             .bind(viewer)
                             .bind(bound)
-                            .bind(page.limit);
+                            .bind(limit);
                     for value in &statement.binds {
                         q = q.bind(value);
                     }
-                    rows = q.fetch_all(&self.pool).await?;
+                    let part = q.fetch_all(&mut *tx).await?;
+                    match combine {
+                        sql::Combine::FirstFull => rows = part,
+                        sql::Combine::Concatenate => rows.extend(part),
+                    }
                     if rows.len() as i64 >= page.limit {
                         break;
                     }
                 }
+                tx.commit().await?;
                 let mut tweets: Vec<$crate::domain::Tweet> =
                     rows.into_iter().map(Into::into).collect();
                 if ascending {
@@ -351,6 +408,35 @@ macro_rules! impl_search {
                 Ok(left)
             }
 
+            async fn index_pending_words(
+                &self,
+                batch: i64,
+            ) -> Result<u64, $crate::storage::StoreError> {
+                if Self::DIALECT != $crate::storage::words::Dialect::Sqlite {
+                    return Ok(0);
+                }
+                use $crate::storage::words as sql;
+                let mut tx = self.begin_write().await?;
+                let (upto,): (Option<i64>,) = sqlx::query_as(sql::PENDING_BATCH_END)
+                    .bind(batch)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let Some(upto) = upto else {
+                    return Ok(0);
+                };
+                let moved = sqlx::query(sql::MOVE_PENDING_WORDS)
+                    .bind(upto)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query(sql::DELETE_PENDING_WORDS)
+                    .bind(upto)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(moved)
+            }
+
             async fn key_display_names(&self) -> Result<u64, $crate::storage::StoreError> {
                 let mut keyed = 0;
                 loop {
@@ -427,11 +513,16 @@ mod tests {
     fn postgres_looks_among_recent_tweets_first_then_at_every_match() {
         let q = query("people time");
         assert_eq!(
-            plans(Dialect::Postgres, &q),
-            [Plan::RecentWindow, Plan::AllMatches]
+            plans(Dialect::Postgres, &q, false),
+            (
+                &[Plan::RecentWindow, Plan::AllMatches][..],
+                Combine::FirstFull
+            )
         );
-        assert_eq!(plans(Dialect::Sqlite, &q), [Plan::Direct]);
-        assert_eq!(plans(Dialect::Postgres, &query("#tag")), [Plan::Direct]);
+        assert_eq!(
+            plans(Dialect::Postgres, &query("#tag"), false),
+            (&[Plan::Direct][..], Combine::FirstFull)
+        );
         let s = search_statement(Dialect::Postgres, &q, false, Plan::RecentWindow).unwrap();
         assert!(
             s.sql.contains("ORDER BY r.id DESC LIMIT 2000) t"),
@@ -440,6 +531,34 @@ mod tests {
         );
         let s = search_statement(Dialect::Postgres, &q, false, Plan::AllMatches).unwrap();
         assert!(s.sql.contains("FROM tweets t ") && s.sql.contains("ORDER BY t.id + 0 DESC"));
+    }
+
+    #[test]
+    fn sqlite_reads_pending_words_then_the_index_newest_first() {
+        let q = query("Café rus");
+        assert_eq!(
+            plans(Dialect::Sqlite, &q, false),
+            (&[Plan::Pending, Plan::Direct][..], Combine::Concatenate)
+        );
+        assert_eq!(
+            plans(Dialect::Sqlite, &q, true),
+            (&[Plan::Direct, Plan::Pending][..], Combine::Concatenate)
+        );
+        assert_eq!(
+            plans(Dialect::Sqlite, &query("#tag"), false),
+            (&[Plan::Direct][..], Combine::FirstFull)
+        );
+        let s = search_statement(Dialect::Sqlite, &q, false, Plan::Pending).unwrap();
+        assert!(
+            s.sql
+                .contains("FROM tweet_words_pending p JOIN tweets t ON t.id = p.id"),
+            "{}",
+            s.sql
+        );
+        assert!(s.sql.contains("instr(' ' || p.words || ' ', $4) > 0"));
+        assert!(s.sql.contains("ORDER BY p.id DESC"));
+        // Whole words, the last a prefix: as FTS5 matches `"cafe" "rus"*`.
+        assert_eq!(s.binds, [" cafe ", " rus"]);
     }
 
     #[test]

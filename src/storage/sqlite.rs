@@ -72,19 +72,21 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// Add the follow unless it exists; its id is one more than the last handed out (the
-    /// one-row `follow_ids` counter, safe under the write lock `begin_write` holds).
+    /// Add the follow unless it exists or may not (`follows::follow_allowed!`); its id is one more than the last
+    /// handed out (the one-row `follow_ids` counter, safe under the write lock `begin_write`
+    /// holds).
     async fn insert_follow(
         &self,
         tx: &mut Transaction<'static, Sqlite>,
         follower_id: i64,
         followee_id: i64,
     ) -> Result<bool, sqlx::Error> {
-        let inserted = sqlx::query(
+        let inserted = sqlx::query(concat!(
             "INSERT INTO follows (follower_id, followee_id, id, created_at) \
-             SELECT $1, $2, last + 1, $3 FROM follow_ids WHERE true \
-             ON CONFLICT (follower_id, followee_id) DO NOTHING",
-        )
+                 SELECT $1, $2, last + 1, $3 FROM follow_ids WHERE ",
+            follows::follow_allowed!(),
+            " ON CONFLICT (follower_id, followee_id) DO NOTHING"
+        ))
         .bind(follower_id)
         .bind(followee_id)
         .bind(crate::domain::now_micros())
@@ -155,7 +157,7 @@ accounts::impl_accounts!(SqliteStore);
 tweets::impl_tweets!(SqliteStore);
 search::impl_search!(SqliteStore);
 timelines::impl_timelines!(SqliteStore);
-follows::impl_follows!(SqliteStore);
+follows::impl_follows!(SqliteStore, Sqlite);
 media::impl_media!(SqliteStore);
 notifications::impl_notifications!(SqliteStore);
 moderation::impl_moderation!(SqliteStore);

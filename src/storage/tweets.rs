@@ -293,7 +293,7 @@ macro_rules! impl_tweets {
                             .await?;
                     }
                     if !postgres && !draft.words.is_empty() {
-                        sqlx::query($crate::storage::words::SQLITE_INDEX_WORDS)
+                        sqlx::query($crate::storage::words::SQLITE_PENDING_WORDS)
                             .bind(*id)
                             .bind(draft.words.as_str())
                             .execute(&mut *tx)

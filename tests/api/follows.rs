@@ -1,7 +1,9 @@
 //! Follows: idempotent follow and unfollow, the errors, exact counters under concurrency,
-//! and followers / following lists whose cursors never skip or repeat while others follow.
+//! followers / following lists whose cursors never skip or repeat while others follow, and a
+//! burst of mixed follows (stored in batches by the feed's follow writer) in which each
+//! request gets its own answer and the counts, lists and notifications come out exact.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -323,8 +325,191 @@ async fn cursor_paging_never_skips_or_repeats_during_follows(backend: Backend) {
     assert_eq!(profile.body["followers_count"], 40);
 }
 
+/// Whom each of the `n` users `{prefix}00`… follows now, by the test's own account.
+type Graph = HashMap<usize, BTreeSet<usize>>;
+
+/// Send every `(user, followee name, on)` at once (503s sent again) and answer the statuses
+/// in the same order.
+async fn burst(
+    app: &TestApp,
+    tokens: &[String],
+    requests: &[(usize, String, bool)],
+) -> Vec<StatusCode> {
+    let sent = requests
+        .iter()
+        .map(|(user, name, on)| follow_until_answered(app, &tokens[*user], name, *on));
+    futures_util::future::join_all(sent)
+        .await
+        .into_iter()
+        .map(|answer| answer.status)
+        .collect()
+}
+
+/// Every user's counters, followers list and follow notifications match `graph`; `extra`
+/// followers (name → count) are followers from outside the graph.
+async fn assert_matches(
+    app: &TestApp,
+    names: &[String],
+    tokens: &[String],
+    graph: &Graph,
+    notified: &Graph,
+    extra: &HashMap<String, usize>,
+) {
+    for (i, name) in names.iter().enumerate() {
+        let followers: BTreeSet<String> = graph
+            .iter()
+            .filter(|(_, followees)| followees.contains(&i))
+            .map(|(f, _)| names[*f].clone())
+            .collect();
+        let outside = extra.get(name).copied().unwrap_or(0);
+        let profile = app.get(&format!("/api/users/{name}"), None).await;
+        assert_eq!(profile.body["following_count"], graph[&i].len(), "{name}");
+        assert_eq!(
+            profile.body["followers_count"],
+            followers.len() + outside,
+            "{name}"
+        );
+        let listed = app
+            .get(&format!("/api/users/{name}/followers?limit=100"), None)
+            .await;
+        let listed: BTreeSet<String> = self::names(&listed.body).into_iter().collect();
+        assert_eq!(listed.len(), followers.len() + outside, "{name}");
+        assert!(listed.is_superset(&followers), "{name}: {listed:?}");
+        // One `follow` notification per follower ever, whatever they did since.
+        let answer = app
+            .get("/api/notifications?limit=100", Some(&tokens[i]))
+            .await;
+        let mut actors: Vec<String> = answer.body["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "follow")
+            .map(|n| n["actor"]["username"].as_str().unwrap().to_owned())
+            .filter(|actor| names.contains(actor))
+            .collect();
+        actors.sort();
+        let expected: Vec<String> = notified
+            .iter()
+            .filter(|(_, followees)| followees.contains(&i))
+            .map(|(f, _)| names[*f].clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(actors, expected, "{name}'s follow notifications");
+    }
+}
+
+/// 16 users send 200 follow requests at once: new follows, the same follows again,
+/// unfollows of nobody followed, unknown users, themselves, across a block, and one user far
+/// over the rate limit. Each gets its own answer; then a second burst unfollows and follows
+/// again. Counters, lists and notifications (once per follower, ever) come out exact.
+async fn a_burst_of_mixed_follows_gets_each_its_own_answer(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.limits.rate_limits = chirp::config::Switch::On;
+        (c.limits.auth_rate_limit, c.limits.signup_rate_limit) = (0, 0);
+        c.limits.follow_rate_limit = 60;
+    })
+    .await;
+    let app = &app;
+    let n = 16;
+    let (names, tokens): (Vec<String>, Vec<String>) = users(app, "b", n).await.into_iter().unzip();
+    let (_, blocker) = app.user("blocker").await;
+    let (_, blocked) = app.user("blocked").await;
+    let (_, eager) = app.user("eager").await;
+    let answer = app
+        .call(Method::PUT, "/api/users/blocked/block", Some(&blocker))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let mut tokens = tokens;
+    let (blocker_at, blocked_at, eager_at) = (n, n + 1, n + 2);
+    tokens.extend([blocker, blocked, eager]);
+
+    let mut requests: Vec<(usize, String, bool, StatusCode)> = Vec::new();
+    let mut graph: Graph = (0..n).map(|i| (i, BTreeSet::new())).collect();
+    for i in 0..n {
+        for k in 1..=8 {
+            let j = (i + k) % n;
+            graph.get_mut(&i).unwrap().insert(j);
+            requests.push((i, names[j].clone(), true, StatusCode::OK));
+        }
+        for k in [1, 2] {
+            requests.push((i, names[(i + k) % n].clone(), true, StatusCode::OK));
+        }
+        requests.push((i, names[(i + 12) % n].clone(), false, StatusCode::OK));
+    }
+    for (i, name) in names.iter().enumerate().take(8) {
+        requests.push((i, format!("ghost{i}"), true, StatusCode::NOT_FOUND));
+        requests.push((i, name.clone(), true, StatusCode::BAD_REQUEST));
+        let (from, to) = if i % 2 == 0 {
+            (blocker_at, "blocked")
+        } else {
+            (blocked_at, "blocker")
+        };
+        requests.push((from, to.to_owned(), true, StatusCode::FORBIDDEN));
+    }
+    assert_eq!(requests.len(), 200);
+    // Far over the limit (60 a minute): some are refused, and refusing them fails no one else.
+    let eager_requests = 80;
+    let mut sent: Vec<(usize, String, bool)> = requests
+        .iter()
+        .map(|(u, name, on, _)| (*u, name.clone(), *on))
+        .collect();
+    sent.extend((0..eager_requests).map(|_| (eager_at, names[0].clone(), true)));
+    let statuses = burst(app, &tokens, &sent).await;
+    for ((user, name, on, want), got) in requests.iter().zip(&statuses) {
+        assert_eq!(got, want, "user {user} → {name} ({on})");
+    }
+    let eager_statuses = &statuses[requests.len()..];
+    assert!(
+        eager_statuses
+            .iter()
+            .all(|s| [StatusCode::OK, StatusCode::TOO_MANY_REQUESTS].contains(s)),
+        "{eager_statuses:?}"
+    );
+    assert!(eager_statuses.contains(&StatusCode::TOO_MANY_REQUESTS));
+    assert!(eager_statuses.contains(&StatusCode::OK));
+    let extra = HashMap::from([(names[0].clone(), 1)]);
+    let mut notified = graph.clone();
+    assert_matches(app, &names, &tokens, &graph, &notified, &extra).await;
+    for who in ["blocker", "blocked"] {
+        let profile = app.get(&format!("/api/users/{who}"), None).await;
+        assert_eq!(profile.body["followers_count"], 0, "{who}");
+        assert_eq!(profile.body["following_count"], 0, "{who}");
+    }
+
+    // Each unfollows four (one of them twice), follows one again and one new.
+    let mut second = Vec::new();
+    for i in 0..n {
+        for k in 1..=4 {
+            let j = (i + k) % n;
+            graph.get_mut(&i).unwrap().remove(&j);
+            second.push((i, names[j].clone(), false));
+        }
+        second.push((i, names[(i + 1) % n].clone(), false));
+        second.push((i, names[(i + 5) % n].clone(), true));
+        let new = (i + 9) % n;
+        graph.get_mut(&i).unwrap().insert(new);
+        notified.get_mut(&i).unwrap().insert(new);
+        second.push((i, names[new].clone(), true));
+    }
+    for (status, (user, name, on)) in burst(app, &tokens, &second).await.iter().zip(&second) {
+        assert_eq!(*status, StatusCode::OK, "user {user} → {name} ({on})");
+    }
+    assert_matches(app, &names, &tokens, &graph, &notified, &extra).await;
+}
+
 mod concurrency {
     use crate::helpers::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_a_burst_of_mixed_follows_gets_each_its_own_answer() {
+        super::a_burst_of_mixed_follows_gets_each_its_own_answer(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_a_burst_of_mixed_follows_gets_each_its_own_answer() {
+        super::a_burst_of_mixed_follows_gets_each_its_own_answer(Backend::Postgres).await;
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_counters_stay_exact_under_concurrent_follows() {

@@ -332,6 +332,18 @@ impl TestApp {
         store.set_role(user.id, role, None).await.unwrap();
     }
 
+    /// Suspend `username` as the moderator signed in with `moderator`; asserts it worked.
+    pub async fn suspend(&self, username: &str, moderator: &str) {
+        let answer = self
+            .post(
+                &format!("/api/admin/users/{username}/suspend"),
+                json!({"reason": "spam"}),
+                Some(moderator),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "suspend: {}", answer.text);
+    }
+
     /// Ids of a timeline response.
     pub async fn ids(&self, path: &str) -> Vec<i64> {
         self.ids_as(path, None).await

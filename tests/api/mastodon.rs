@@ -43,7 +43,7 @@ async fn register_app(app: &TestApp, scopes: &str, redirect: &str) -> (String, S
 }
 
 /// A user's token with `scopes`, by the password grant.
-async fn token(app: &TestApp, username: &str, scopes: &str) -> String {
+pub async fn token(app: &TestApp, username: &str, scopes: &str) -> String {
     let (id, secret) = register_app(app, scopes, "urn:ietf:wg:oauth:2.0:oob").await;
     let answer = app
         .post(
@@ -60,7 +60,7 @@ async fn token(app: &TestApp, username: &str, scopes: &str) -> String {
 }
 
 /// A signed-up user and a full-scope Mastodon token for them.
-async fn member(app: &TestApp, username: &str) -> (String, String) {
+pub async fn member(app: &TestApp, username: &str) -> (String, String) {
     let id = app.sign_up(username).await["id"].as_i64().unwrap();
     (
         id.to_string(),
@@ -68,7 +68,12 @@ async fn member(app: &TestApp, username: &str) -> (String, String) {
     )
 }
 
-async fn form(app: &TestApp, path: &str, pairs: &[(&str, &str)], token: Option<&str>) -> Answer {
+pub async fn form(
+    app: &TestApp,
+    path: &str,
+    pairs: &[(&str, &str)],
+    token: Option<&str>,
+) -> Answer {
     let mut request = app.request(Method::POST, path).form(pairs);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -380,14 +385,7 @@ async fn revoked_and_signed_out_tokens_stop_working(app: &TestApp) {
     app.sign_up("mod").await;
     app.set_role("mod", chirp::domain::Role::Moderator).await;
     let moderator = app.sign_in("mod").await;
-    let suspended = app
-        .post(
-            "/api/admin/users/cyd/suspend",
-            json!({"reason": "spam"}),
-            Some(&moderator),
-        )
-        .await;
-    assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.text);
+    app.suspend("cyd", &moderator).await;
     let after = app
         .get("/api/v1/accounts/verify_credentials", Some(&token))
         .await;
@@ -719,6 +717,30 @@ async fn notifications_list_dismiss_and_clear(app: &TestApp) {
         .get("/api/v1/notifications?exclude_types[]=mention", Some(&bob))
         .await;
     assert_eq!(except.body.as_array().unwrap().len(), 2);
+    // The next page keeps the filters: one at a time, `favourite` then `follow`, never the
+    // mention.
+    let first_page = app
+        .get(
+            "/api/v1/notifications?exclude_types[]=mention&limit=1",
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(first_page.body[0]["type"], "favourite");
+    let link = first_page.headers["link"].to_str().unwrap();
+    let next = link
+        .split(", ")
+        .find(|l| l.ends_with("rel=\"next\""))
+        .and_then(|l| l.strip_prefix('<'))
+        .and_then(|l| l.split('>').next())
+        .unwrap();
+    assert!(next.contains("exclude_types%5B%5D=mention"), "{link}");
+    let path = next.strip_prefix(app.base.as_str()).unwrap();
+    let second_page = app.get(path, Some(&bob)).await;
+    assert_eq!(
+        second_page.body[0]["type"], "follow",
+        "{}",
+        second_page.text
+    );
     let first = list.body[0]["id"].as_str().unwrap();
     let one = app
         .get(&format!("/api/v1/notifications/{first}"), Some(&bob))

@@ -96,14 +96,7 @@ async fn replies_to_a_suspended_account_stay_off_public_streams(app: &TestApp) {
         std::slice::from_ref(&first)
     );
 
-    let suspended = app
-        .post(
-            "/api/admin/users/cyd/suspend",
-            json!({"reason": "spam"}),
-            Some(&moderator),
-        )
-        .await;
-    assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.text);
+    app.suspend("cyd", &moderator).await;
     let reply = app
         .post(
             "/api/tweets",

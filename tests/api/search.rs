@@ -22,6 +22,7 @@ crate::on_every_backend!(
     trending_counts_people_and_tweets_of_the_last_day,
     bad_queries_are_400s,
     tweets_stored_before_search_are_indexed_after_an_upgrade,
+    the_server_moves_new_words_into_the_index,
 );
 
 async fn put(app: &TestApp, path: &str, token: &str) {
@@ -236,14 +237,7 @@ async fn hidden_authors_and_their_threads_are_left_out_before_the_page_is_cut(ap
         "blocked by bob: still hidden"
     );
     // A suspended author's tweets leave search for everyone.
-    let answer = app
-        .post(
-            "/api/admin/users/bob/suspend",
-            json!({"reason": "spam"}),
-            Some(&moderator),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    app.suspend("bob", &moderator).await;
     let anonymous = found(app, "zebra", None).await;
     assert_eq!(
         anonymous.len(),
@@ -316,14 +310,7 @@ async fn people_search_by_name_prefix_most_followed_first(app: &TestApp) {
         "{}",
         answer.text
     );
-    let suspend = app
-        .post(
-            "/api/admin/users/elodie/suspend",
-            json!({"reason": "spam"}),
-            Some(&moderator),
-        )
-        .await;
-    assert_eq!(suspend.status, StatusCode::OK, "{}", suspend.text);
+    app.suspend("elodie", &moderator).await;
     assert_eq!(
         names(app.get("/api/search?q=el&type=users", Some(&ann)).await),
         ["el_fan"]
@@ -376,12 +363,7 @@ async fn trending_counts_people_and_tweets_of_the_last_day(app: &TestApp) {
     );
     // A suspended account's tweets stop counting.
     app.tweet(&bob, "#bobs").await;
-    app.post(
-        "/api/admin/users/ann/suspend",
-        json!({"reason": "spam"}),
-        Some(&moderator),
-    )
-    .await;
+    app.suspend("ann", &moderator).await;
     assert_eq!(
         trending().await,
         json!([{"name": "bobs", "tweets": 1, "people": 1}])
@@ -452,13 +434,14 @@ async fn tweets_stored_before_search_are_indexed_after_an_upgrade(app: &TestApp)
     old.reverse();
     // As a database from before search: no tags, no words, and the backfill to do.
     let unindex = match app.backend {
-        Backend::Sqlite => "DELETE FROM tweet_words",
-        Backend::Postgres => "UPDATE tweets SET search = NULL",
+        Backend::Sqlite => ["DELETE FROM tweet_words", "DELETE FROM tweet_words_pending"],
+        Backend::Postgres => ["UPDATE tweets SET search = NULL", "SELECT 1"],
     };
     run_sql(
         &app,
         &[
-            unindex,
+            unindex[0],
+            unindex[1],
             "DELETE FROM tweet_tags",
             "UPDATE tweets SET tags_json = '[]'",
             "UPDATE search_backfill SET upto = (SELECT MAX(id) FROM tweets)",
@@ -479,4 +462,41 @@ async fn tweets_stored_before_search_are_indexed_after_an_upgrade(app: &TestApp)
     assert_eq!(app.ids("/api/tags/old/tweets").await, old);
     let one = app.get(&format!("/api/tweets/{}", old[0]), None).await;
     assert_eq!(one.body["tags"], json!(["old"]));
+}
+
+/// SQLite: a running server moves new tweets' words from `tweet_words_pending` into the FTS5
+/// index by itself, and they are found the same way before and after (the two parts are
+/// checked directly in `search_store`). PostgreSQL has no pending words.
+async fn the_server_moves_new_words_into_the_index(app: &TestApp) {
+    let (_, ann) = app.user("ann").await;
+    let posted = id(&app.tweet(&ann, "moving along").await);
+    assert_eq!(found(app, "moving", None).await, [posted]);
+    if app.backend != Backend::Sqlite {
+        return;
+    }
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(app.database_url())
+        .await
+        .unwrap();
+    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+    let started = Instant::now();
+    while count("SELECT COUNT(*) FROM tweet_words_pending")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        > 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the words never moved"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let indexed = count("SELECT COUNT(*) FROM tweet_words WHERE tweet_words MATCH '\"moving\"'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(indexed, 1);
+    assert_eq!(found(app, "moving", None).await, [posted]);
+    assert_eq!(found(app, "mov", None).await, [posted]);
 }

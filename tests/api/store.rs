@@ -51,7 +51,10 @@ both_backends!(
     home_pages_with_many_authors_match_the_model,
     notify_makes_each_notification_once_for_many_recipients,
     a_secret_is_made_once_and_read_back,
+    search_reads_pending_words_then_the_index,
 );
+
+use crate::search_store::search_reads_pending_words_then_the_index;
 
 fn name(raw: &str) -> Username {
     Username::parse(raw).unwrap()

@@ -226,11 +226,11 @@ export async function startPostgres(res) {
 }
 
 /**
- * Starts `chirp serve` on `databaseUrl` (with `--redis-url` when given). Stopped after the
+ * Starts `chirp serve` on `databaseUrl` (with `--redis-url` when given, and `args`). Stopped after the
  * test (SIGTERM, SIGKILL after a short grace). `node.kill9()` kills it the hard way.
  */
-export async function startNode(res, { databaseUrl, redisUrl, label = 'node' }) {
-  const args = redisUrl ? ['--redis-url', redisUrl] : [];
+export async function startNode(res, { databaseUrl, redisUrl, label = 'node', args: extra = [] }) {
+  const args = [...(redisUrl ? ['--redis-url', redisUrl] : []), ...extra];
   const node = await startChirp({ args, databaseUrl });
   node.label = label;
   node.kill9 = async () => {
@@ -260,9 +260,9 @@ const STOP_GRACE_MS = 2000;
  * deployment would: each applies the migrations at start, and they must not trip over
  * each other on a fresh database.
  */
-export async function startNodes(res, n, { databaseUrl, redisUrl }) {
+export async function startNodes(res, n, { databaseUrl, redisUrl, args }) {
   const labels = Array.from({ length: n }, (_, i) => String.fromCharCode(65 + i));
-  const started = await Promise.allSettled(labels.map((label) => startNode(res, { databaseUrl, redisUrl, label })));
+  const started = await Promise.allSettled(labels.map((label) => startNode(res, { databaseUrl, redisUrl, label, args })));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
   return started.map((s) => s.value);
@@ -272,11 +272,11 @@ export async function startNodes(res, n, { databaseUrl, redisUrl }) {
  * The usual cluster for a test: a private Redis, a database, and `nodes` nodes on both,
  * started together (labelled A, B, C…). The database is a fresh one on the shared PostgreSQL,
  * or with `postgres: 'private'` the `chirp` database of a PostgreSQL cluster of the test's
- * own (`pg`), which the test may stop and start. Returns `{ res, databaseUrl, pg, redis,
+ * own (`pg`), which the test may stop and start; `args` go to every node. Returns `{ res, databaseUrl, pg, redis,
  * nodes, apis }`: `res` to register whatever else the test starts (torn down first), `apis`
  * an API client per node.
  */
-export async function startCluster(t, { nodes: count = 2, postgres = 'shared' } = {}) {
+export async function startCluster(t, { nodes: count = 2, postgres = 'shared', args = [] } = {}) {
   const res = resources(t);
   let pg = null;
   let databaseUrl;
@@ -288,7 +288,7 @@ export async function startCluster(t, { nodes: count = 2, postgres = 'shared' } 
     databaseUrl = await createDatabase(res);
   }
   const redis = await startRedis(res);
-  const nodes = await startNodes(res, count, { databaseUrl, redisUrl: redis.url });
+  const nodes = await startNodes(res, count, { databaseUrl, redisUrl: redis.url, args });
   return { res, databaseUrl, pg, redis, nodes, apis: nodes.map((node) => api(node.url)) };
 }
 

@@ -1,10 +1,11 @@
 // masto.js 7 (the TypeScript Mastodon client), unchanged, against Chirp's Mastodon client
 // API: app registration and sign-in (OAuth password grant), verify credentials, home and
-// public timelines with paging, post, reply, favourite, follow, context, notifications,
-// delete — each answer read by masto's own entity parsing (JSON answers, absolute `Link`
-// headers for its paginator).
+// public timelines with paging, post (with an image made here, and its description), reply,
+// favourite, follow, context, notifications, delete — each answer read by masto's own entity
+// parsing (JSON answers, absolute `Link` headers for its paginator).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { deflateSync } from 'node:zlib';
 import { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient } from 'masto';
 import WebSocket from 'ws';
 
@@ -89,6 +90,73 @@ test('post, reply, favourite, follow, context, notifications and delete', async 
   const removed = await ada.masto.v1.statuses.$select(reply.id).remove();
   assert.equal(removed.id, reply.id);
   await assert.rejects(ada.masto.v1.statuses.$select(reply.id).fetch(), (e) => e.statusCode === 404);
+});
+
+// A real PNG of one colour, made here.
+function png(width, height, [r, g, b]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (kind, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(kind, 4, 'latin1');
+    data.copy(out, 8);
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(width).fill([r, g, b]).flat())]);
+  const rows = Buffer.concat(Array(height).fill(row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('post with an image and its description', async () => {
+  const { masto } = await signUp('painter');
+  // masto waits for the attachment to be processed (it polls GET /api/v1/media/:id).
+  const media = await masto.v2.media.create({
+    file: new Blob([png(30, 20, [200, 30, 30])], { type: 'image/png' }),
+    description: 'a red rectangle',
+  });
+  assert.equal(media.type, 'image');
+  assert.equal(media.description, 'a red rectangle');
+  assert.ok(media.url.startsWith(chirp.url), media.url);
+  assert.deepEqual([media.meta.original.width, media.meta.original.height], [30, 20]);
+  const post = await masto.v1.statuses.create({ status: 'a picture', mediaIds: [media.id] });
+  assert.deepEqual(post.mediaAttachments.map((m) => m.id), [media.id]);
+  assert.equal(post.mediaAttachments[0].description, 'a red rectangle');
+  const fetched = await masto.v1.statuses.$select(post.id).fetch();
+  assert.equal(fetched.mediaAttachments[0].url, media.url);
+  const served = await fetch(media.url);
+  assert.equal(served.status, 200);
+  assert.match(served.headers.get('content-type'), /^image\//);
+  assert.ok((await served.arrayBuffer()).byteLength > 100);
+  // Attached once, never again.
+  await assert.rejects(
+    masto.v1.statuses.create({ status: 'again', mediaIds: [media.id] }),
+    (e) => e.statusCode === 422,
+  );
+  // Without waiting, an image and no text.
+  const quick = await masto.v2.media.create({ file: new Blob([png(4, 4, [0, 0, 255])]), skipPolling: true });
+  assert.ok(quick.url, 'processed before the answer');
+  const quiet = await masto.v1.statuses.create({ status: '', mediaIds: [quick.id] });
+  assert.equal(quiet.content, '');
+  assert.equal(quiet.mediaAttachments.length, 1);
 });
 
 test('timelines page through the Link header', async () => {

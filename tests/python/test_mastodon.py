@@ -1,16 +1,19 @@
 """Mastodon.py, unchanged, against Chirp's Mastodon client API.
 
 The library registers an app, signs up and signs in (password grant), reads the home and
-public timelines with paging, posts, replies, favourites, follows, reads a context and
-notifications, deletes, and streams over Server-Sent Events — as a script written for
-Mastodon would. A raw SSE client checks `Last-Event-ID` replay.
+public timelines with paging, posts (with images made here, and their descriptions),
+replies, favourites, follows, reads a context and notifications, deletes, and streams over
+Server-Sent Events — as a script written for Mastodon would. A raw SSE client checks
+`Last-Event-ID` replay.
 """
 
 import json
 import re
+import struct
 import threading
 import time
 import uuid
+import zlib
 
 import pytest
 import requests
@@ -88,6 +91,54 @@ def test_sign_in_post_reply_favourite_follow_and_notifications(chirp, app):
     assert deleted.text == "@" + bob_name + " nice one"
     with pytest.raises(MastodonNotFoundError):
         ada.status(reply.id)
+
+
+def png(width, height, rgb):
+    """A real PNG of one colour, made here."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_post_with_images_and_their_descriptions(chirp, app):
+    api, _ = signed_up(chirp, app, "painter")
+    red = api.media_post(png(32, 24, (200, 30, 30)), mime_type="image/png", description="a red rectangle",
+                         focus=(0.5, -0.5))
+    assert red.type == "image" and red.url.startswith(chirp.url)
+    assert red.description == "a red rectangle"
+    assert (red.meta.original.width, red.meta.original.height) == (32, 24)
+    # Processed before the answer: `url` is set, and reading it back needs no polling.
+    assert api.media(red).url == red.url
+    red = api.media_update(red, description="a red rectangle, 32 by 24")
+    assert red.description == "a red rectangle, 32 by 24"
+    blue = api.media_post(png(8, 8, (0, 0, 255)), mime_type="image/png")
+    assert blue.description is None
+
+    post = api.status_post("two pictures", media_ids=[red, blue])
+    assert [m.id for m in post.media_attachments] == [red.id, blue.id]
+    assert post.media_attachments[0].description == "a red rectangle, 32 by 24"
+    assert [m.id for m in api.status(post.id).media_attachments] == [red.id, blue.id]
+    served = requests.get(post.media_attachments[0].url, timeout=10)
+    # Re-encoded: an opaque image is served as a JPEG.
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert served.content.startswith(b"\xff\xd8\xff") and len(served.content) > 100
+    # Attached: no longer an upload to read, nor to attach again.
+    with pytest.raises(MastodonNotFoundError):
+        api.media(red)
+    with pytest.raises(MastodonAPIError) as refused:
+        api.status_post("again", media_ids=[red])
+    assert refused.value.args[1] == 422
+
+    # Images alone, no text.
+    green = api.media_post(png(4, 4, (0, 200, 0)), mime_type="image/png", description="green")
+    quiet = api.status_post("", media_ids=[green])
+    assert quiet.content == "" and quiet.media_attachments[0].description == "green"
+    # Not an image: refused in Mastodon's shape.
+    with pytest.raises(MastodonAPIError) as refused:
+        api.media_post(b"<html>not an image</html>", mime_type="image/png")
+    assert refused.value.args[1] == 422
 
 
 def test_timelines_page_with_fetch_next_and_previous(chirp, app):

@@ -1,4 +1,5 @@
-//! The few HTTP calls of Chirp's contract the load needs: sign up, sign in, post a tweet.
+//! The few HTTP calls of Chirp's contract the load needs: sign up, sign in, post a tweet,
+//! follow.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -100,6 +101,27 @@ impl Api {
         Ok(serde_json::from_str::<TweetJson>(&text)
             .context("tweet answer")?
             .id)
+    }
+
+    /// Follows (`on`) or unfollows `username`; anything but a 200 is an error.
+    pub async fn follow(&self, token: &str, username: &str, on: bool) -> anyhow::Result<()> {
+        let url = format!("{}/api/users/{username}/follow", self.base);
+        let req = if on {
+            self.http.put(url)
+        } else {
+            self.http.delete(url)
+        };
+        let res = req
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .context("follow")?;
+        let status = res.status().as_u16();
+        let text = res.text().await?;
+        if status != 200 {
+            bail!("follow {username} ({on}): {status} {text}");
+        }
+        Ok(())
     }
 
     /// A cheap request that leaves a warm keep-alive connection in the pool.

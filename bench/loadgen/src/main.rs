@@ -8,6 +8,7 @@
 //! # Layout
 //! - `modes`: seed, idle, fanout, rate, polling, listen: what each run does and reports
 //! - `home`: home-timeline fan-out checked against a seeded follow graph
+//! - `follows`: follows and unfollows stored per second
 //! - `sio`: the WebSocket and long-polling Socket.IO clients
 //! - `record`: deliveries → HDR histograms
 //! - `api`: sign up, sign in, post over HTTP
@@ -15,6 +16,7 @@
 //! - `procfs`: CPU seconds and RSS of the server and of this process
 
 mod api;
+mod follows;
 mod home;
 mod modes;
 mod procfs;
@@ -78,6 +80,9 @@ enum Mode {
     /// N signed-in sockets watch their home timelines; authors post on schedule; every
     /// delivery is checked against the follow graph (see bench/home-seed.mjs).
     Home(home::HomeArgs),
+    /// Every ordered pair of N fresh users follows, then unfollows, M requests in flight:
+    /// follows and unfollows per second.
+    Follows(follows::FollowsArgs),
     /// Hold N anonymous sockets until a tweet posted by someone else reached them all (for
     /// several processes and nodes: bench/cluster100k.sh).
     Listen(modes::ListenArgs),
@@ -99,6 +104,7 @@ fn main() {
             Mode::Rate(a) => modes::rate(&ctx, a).await,
             Mode::Polling(a) => modes::polling(&ctx, a).await,
             Mode::Home(a) => home::home(&ctx, a).await,
+            Mode::Follows(a) => follows::follows(&ctx, a).await,
             Mode::Listen(a) => modes::listen(&ctx, a).await,
         }
     });

@@ -330,13 +330,20 @@ pub struct IdleArgs {
     /// Seconds to hold them after they are all connected.
     #[arg(long, default_value_t = 10.0)]
     hold_secs: f64,
+    /// Long-polling clients instead (each holds one GET while idle).
+    #[arg(long)]
+    polling: bool,
 }
 
 pub async fn idle(ctx: &Ctx, a: IdleArgs) -> anyhow::Result<Value> {
     target::ensure_open_files(a.sockets)?;
     let before = Snapshot::take(ctx.server_pid);
     let mut fleet = Fleet::new(ctx);
-    fleet.spawn_websockets(ctx, a.sockets, None, Role::Listener);
+    if a.polling {
+        fleet.spawn_polling(ctx, a.sockets);
+    } else {
+        fleet.spawn_websockets(ctx, a.sockets, None, Role::Listener);
+    }
     let connect_secs = fleet.wait_connected("idle").await;
     require_connected(&fleet, "socket")?;
     let connected = fleet.connected();
@@ -358,6 +365,7 @@ pub async fn idle(ctx: &Ctx, a: IdleArgs) -> anyhow::Result<Value> {
     };
     let report = json!({
         "mode": "idle",
+        "transport": if a.polling { "polling" } else { "websocket" },
         "sockets": a.sockets,
         "hold_secs": a.hold_secs,
         "connect": connect,

@@ -40,8 +40,14 @@ pub fn open(hub: &Arc<Hub>, attachment: Attachment, address: Option<AddressSlot>
 
 /// A GET or POST on an open session.
 pub async fn request(hub: Arc<Hub>, session: Arc<Session>, request: Request) -> Response {
-    match *request.method() {
-        Method::GET => poll(&hub, &session).await,
+    let method = request.method().clone();
+    match method {
+        Method::GET => {
+            // Nothing of a GET is read: let its headers go (they share the connection's
+            // read buffer) rather than hold them while it waits, maybe for minutes.
+            drop(request);
+            poll(&hub, &session).await
+        }
         Method::POST => post(&hub, &session, request).await,
         _ => EngineError::BadRequest.into_response(),
     }

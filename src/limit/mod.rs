@@ -6,8 +6,18 @@
 //!
 //! Memory stays bounded without a timer: every `FORGET_EVERY` checks, keys whose allowance
 //! is full again are forgotten (they would be admitted exactly as a new key is).
+//!
+//! In a cluster a limit may be shared by every node (`KeyedLimit::shared`, `--rate-limit-store`):
+//! `admit` then counts in Redis (`shared`, the same GCRA in a Lua script), and on this node's
+//! own buckets only while Redis does not answer. `check` always counts on this node.
 
+mod shared;
+
+pub use shared::SharedLimits;
+
+use std::fmt::Display;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -20,7 +30,10 @@ const FORGET_EVERY: u64 = 4096;
 /// One keyed limit; see the module doc.
 pub struct KeyedLimit<K: Hash + Eq + Clone> {
     name: &'static str,
+    quota: Option<Quota>,
     limiter: Option<DefaultKeyedRateLimiter<K>>,
+    /// Where `admit` counts first, when the limit is shared by the cluster.
+    shared: Option<Arc<SharedLimits>>,
     checks: AtomicU64,
 }
 
@@ -30,8 +43,23 @@ impl<K: Hash + Eq + Clone> KeyedLimit<K> {
         metrics::counter!("chirp_rate_limited_total", "limit" => name).increment(0);
         Self {
             name,
+            quota,
             limiter: quota.map(RateLimiter::keyed),
+            shared: None,
             checks: AtomicU64::new(0),
+        }
+    }
+
+    /// `new`, counted in Redis by `admit` when `shared` is given (one allowance per key for
+    /// the whole cluster).
+    pub fn shared(
+        name: &'static str,
+        quota: Option<Quota>,
+        shared: Option<Arc<SharedLimits>>,
+    ) -> Self {
+        Self {
+            shared,
+            ..Self::new(name, quota)
         }
     }
 
@@ -50,9 +78,30 @@ impl<K: Hash + Eq + Clone> KeyedLimit<K> {
             limiter.retain_recent();
         }
         limiter.check_key(key).map_err(|not_until| {
-            metrics::counter!("chirp_rate_limited_total", "limit" => self.name).increment(1);
+            self.refused();
             not_until.wait_time_from(DefaultClock::default().now())
         })
+    }
+
+    /// Count one attempt by `key` where the limit is kept: in Redis for a shared limit (on
+    /// this node while Redis does not answer), else as `check`.
+    pub async fn admit(&self, key: &K) -> Result<(), Duration>
+    where
+        K: Display,
+    {
+        if let (Some(shared), Some(quota)) = (&self.shared, self.quota) {
+            let interval = quota.replenish_interval();
+            let burst = quota.burst_size().get();
+            let key = key.to_string();
+            if let Some(answer) = shared.check(self.name, &key, interval, burst).await {
+                return answer.inspect_err(|_| self.refused());
+            }
+        }
+        self.check(key)
+    }
+
+    fn refused(&self) {
+        metrics::counter!("chirp_rate_limited_total", "limit" => self.name).increment(1);
     }
 }
 
