@@ -32,7 +32,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::Hasher;
 use crate::caps::{self, Admission, ConnectionCap, ConnectionSlot, TrustedProxies};
-use crate::changes::{Changes, ChangesConfig, Listener};
+use crate::changes::{ChangeLog, Changes, ChangesConfig, Listener};
 use crate::config::{ServeConfig, Switch};
 use crate::domain::{CursorKey, Page, PageCursor};
 use crate::feed::{Caches, Feed, FeedConfig, NotificationLimits};
@@ -121,6 +121,14 @@ impl App {
             .await?;
         let watch_rate_limit = std::num::NonZeroU32::new(config.limits.watch_rate_limit)
             .filter(|_| config.limits.rate_limits == Switch::On);
+        // The one ordered log of delivered events that Socket.IO recovery and the Mastodon
+        // SSE `Last-Event-ID` resume from.
+        let recovery_window = Duration::from_millis(config.realtime.socket_recovery_window_ms);
+        let newest_tweet_id = newest.first().map_or(0, |t| t.id);
+        let log = ChangeLog::new(
+            mastodon::REPLAY_WINDOW.max(recovery_window),
+            newest_tweet_id,
+        );
         let realtime = Realtime::build(RealtimeConfig {
             watch_rate_limit,
             handshake: HandshakeContext {
@@ -133,13 +141,19 @@ impl App {
             ping_interval: Duration::from_millis(config.realtime.ping_interval_ms.max(1)),
             ping_timeout: Duration::from_millis(config.realtime.ping_timeout_ms.max(1)),
             max_backlog: config.realtime.max_backlog_bytes,
+            recovery: config.realtime.socket_recovery,
+            recovery_window,
+            log: log.clone(),
+            redis_url: config.cluster.redis_url.clone(),
         });
         // Who hears of changes: caches first (a change drops what it makes stale before it
         // is delivered anywhere), then this node's sockets.
-        let streams = mastodon::Streams::new(store.clone());
+        let streams = mastodon::Streams::new(store.clone(), log.clone());
         let listeners: Vec<Arc<dyn Listener>> = vec![
             sessions.clone(),
             caches.clone(),
+            // Before the sockets and the streams: they read the number of the event they are told.
+            log.clone(),
             realtime.listener(),
             streams.clone(),
         ];
@@ -147,7 +161,7 @@ impl App {
             ChangesConfig {
                 store: store.clone(),
                 redis_url: config.cluster.redis_url.clone(),
-                newest_tweet_id: newest.first().map_or(0, |t| t.id),
+                newest_tweet_id,
             },
             listeners,
         )?;

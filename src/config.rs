@@ -438,6 +438,34 @@ pub struct RealtimeArgs {
         hide = true
     )]
     pub max_backlog_bytes: usize,
+
+    /// Socket.IO connection state recovery: `ask` recovers the sockets whose handshake
+    /// `auth` has `recover: true` (the web app's), `all` every socket, `off` none. A
+    /// recovering socket gets a `pid` and an offset after each event, and after a short
+    /// disconnection what it missed.
+    #[arg(long, env = "CHIRP_SOCKET_RECOVERY", value_enum, default_value_t = SocketRecovery::Ask)]
+    pub socket_recovery: SocketRecovery,
+
+    /// Milliseconds after a disconnection during which a socket may still be recovered.
+    /// For tests; 2 minutes by default (as socket.io's `maxDisconnectionDuration`).
+    #[arg(
+        long,
+        env = "CHIRP_SOCKET_RECOVERY_WINDOW_MS",
+        default_value_t = 120_000,
+        hide = true
+    )]
+    pub socket_recovery_window_ms: u64,
+}
+
+/// Which sockets get connection state recovery (`--socket-recovery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SocketRecovery {
+    /// Those that ask (`auth.recover === true`).
+    Ask,
+    /// Every socket.
+    All,
+    /// None.
+    Off,
 }
 
 /// What is kept in memory.

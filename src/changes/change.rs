@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::domain::visibility::Facts;
 use crate::domain::{Author, Notification, Tweet};
 
 /// Something that changed, as this node or another tells it.
@@ -131,7 +132,43 @@ pub enum Control {
     },
 }
 
+/// A new tweet as watchers route it (`Change::tweeted`).
+#[derive(Debug, Clone, Copy)]
+pub struct Tweeted<'a> {
+    /// The tweet's id.
+    pub id: i64,
+    /// Its author.
+    pub author: &'a Author,
+    /// Who wrote it and what it answers, for the visibility rule.
+    pub facts: Facts,
+    /// Its hashtags' names.
+    pub tags: &'a [String],
+}
+
 impl Change {
+    /// A new tweet's routing, if this is one.
+    pub fn tweeted(&self) -> Option<Tweeted<'_>> {
+        match self {
+            Self::Event(Event::Tweet {
+                id,
+                author,
+                reply_to,
+                reply_to_author,
+                tags,
+            }) => Some(Tweeted {
+                id: *id,
+                author,
+                facts: Facts {
+                    author: author.id,
+                    reply_to: *reply_to,
+                    reply_to_author: *reply_to_author,
+                },
+                tags,
+            }),
+            _ => None,
+        }
+    }
+
     /// A stored tweet.
     pub fn tweet(tweet: &Tweet) -> Self {
         Self::Event(Event::Tweet {

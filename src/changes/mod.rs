@@ -44,6 +44,8 @@
 //! - `delivery`, `order`, `gate`, `seen`, `store_reads`: the delivery loop — in order, each
 //!   once, gaps and sweeps read from the store, and in one order with other nodes' follows.
 //! - `sessions`: the session cache as a listener.
+//! - `log`: the ordered log of delivered events that clients resume from (Socket.IO
+//!   recovery, Mastodon SSE `Last-Event-ID`).
 
 mod broker;
 mod bus;
@@ -52,6 +54,7 @@ mod delivery;
 mod gate;
 mod inbox;
 mod listener;
+mod log;
 mod order;
 mod redis;
 mod seen;
@@ -69,8 +72,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-pub use change::{Change, Control, Event, Stale};
+pub use change::{Change, Control, Event, Stale, Tweeted};
 pub use listener::{Listener, Listeners};
+pub use log::{ChangeLog, Marks};
 
 use broker::{Broker, MemoryBroker};
 use delivery::{Delivery, InOrder, Queued};

@@ -43,6 +43,8 @@ const FLAGS: &[(&str, Option<&str>, &str)] = &[
     ("ping-interval-ms", Some("25000"), "100"),
     ("ping-timeout-ms", Some("20000"), "100"),
     ("max-backlog-bytes", Some("1048576"), "1024"),
+    ("socket-recovery", Some("ask"), "all"),
+    ("socket-recovery-window-ms", Some("120000"), "200"),
     ("home-cache-tweets", Some("100000"), "0"),
     ("media-url", Some("file://./media"), "s3://bucket/prefix"),
     ("media-max-bytes", Some("10485760"), "1000"),

@@ -43,7 +43,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
 pub use state::{Limits, MastodonState, Services};
-pub use streams::Streams;
+pub use streams::{REPLAY_WINDOW, Streams};
 
 /// Every route of the Mastodon API, with its state.
 pub fn router(state: MastodonState) -> Router {

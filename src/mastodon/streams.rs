@@ -5,31 +5,30 @@
 //! every node's tweets, deletions, notifications, follows, hides and sign-outs reach it in
 //! order, as they reach the sockets.
 //!
-//! Every event delivered is also kept in a log for ten minutes, numbered; the SSE `id:` is
+//! Every event delivered is numbered in this node's change log (`changes::ChangeLog`, the one
+//! Socket.IO recovery replays from too), kept for ten minutes; the SSE `id:` is its position
 //! `<node epoch>-<number>`, and a client reconnecting with `Last-Event-ID` gets first what
-//! it missed, in order, once — registration and the read of the log happen under the one
-//! lock that delivery takes, so nothing falls between them or comes twice. The numbers are
-//! this process's: an id from another node or an earlier run replays nothing.
+//! it missed, in order, once — registration and the read of the log up to the last event
+//! routed here happen under the one lock that delivery takes, so nothing falls between them
+//! or comes twice. The numbers are this process's: an id from another node or an earlier run
+//! replays nothing.
 //!
-//! One lock (`Inner`: the index and the log together) because delivery must append to the
-//! log and find recipients atomically with respect to a new subscription's snapshot.
+//! One lock (`Inner`: the index and the number of the last event routed) because delivery
+//! must find recipients atomically with respect to a new subscription's snapshot.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{OnceCell, mpsc};
 
-use crate::changes::{Change, Listener};
+use crate::changes::{Change, ChangeLog, Event, Listener};
 use crate::domain::visibility::{self, List};
 use crate::realtime::{Key, Routed, Routing, Timeline, WatchError, WatchIndex};
 use crate::storage::Store;
 
 /// How long events are kept for `Last-Event-ID` replay.
 pub const REPLAY_WINDOW: Duration = Duration::from_secs(600);
-/// Most events kept (a bound on memory whatever the rate).
-const MAX_LOGGED: usize = 200_000;
 /// Events queued for one connection that stopped reading; past it, it is closed.
 pub const QUEUE: usize = 1024;
 
@@ -116,14 +115,10 @@ pub struct Subscription {
     out: mpsc::Sender<Delivery>,
 }
 
-struct Log {
-    next: u64,
-    events: VecDeque<(u64, Instant, Arc<Pending>)>,
-}
-
 struct Inner {
     index: WatchIndex<Arc<Subscription>>,
-    log: Log,
+    /// The log number of the last event routed here.
+    routed: u64,
 }
 
 /// This node's Mastodon streams.
@@ -132,7 +127,7 @@ pub struct Streams {
     me: std::sync::Weak<Streams>,
     inner: Mutex<Inner>,
     next_key: AtomicU64,
-    epoch: String,
+    log: Arc<ChangeLog>,
     store: Arc<dyn Store>,
 }
 
@@ -154,19 +149,17 @@ pub struct Viewpoint {
 }
 
 impl Streams {
-    /// No streams yet; events numbered from 1 under a fresh epoch.
-    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+    /// No streams yet; events numbered by `log`, which must be registered as a listener
+    /// before the streams.
+    pub fn new(store: Arc<dyn Store>, log: Arc<ChangeLog>) -> Arc<Self> {
         let streams = Arc::new_cyclic(|me| Self {
             me: me.clone(),
             inner: Mutex::new(Inner {
                 index: WatchIndex::default(),
-                log: Log {
-                    next: 1,
-                    events: VecDeque::new(),
-                },
+                routed: 0,
             }),
             next_key: AtomicU64::new(1),
-            epoch: format!("{:08x}", rand::random::<u32>()),
+            log,
             store,
         });
         let reading = streams.clone();
@@ -183,7 +176,7 @@ impl Streams {
 
     /// The SSE id of event `seq`.
     pub fn event_id(&self, seq: u64) -> String {
-        format!("{}-{seq}", self.epoch)
+        self.log.position(seq)
     }
 
     /// Read what `viewer` needs to subscribe (followees and hides), numbered so that what
@@ -256,24 +249,17 @@ impl Streams {
                 Ok((sub, Vec::new()))
             };
         }
-        let replay = match last_id.and_then(|id| self.parse_id(id)) {
-            Some(after) => inner
+        let replay = match last_id.and_then(|id| self.log.parse(id)) {
+            Some(after) => self
                 .log
-                .events
-                .iter()
-                .filter(|(seq, _, event)| {
-                    *seq > after && receives(&sub, event, view, |a| inner.index.is_suspended(a))
-                })
-                .map(|(seq, _, event)| (*seq, event.clone()))
+                .kept_since(after, inner.routed)
+                .into_iter()
+                .filter_map(|(seq, change)| Some((seq, Arc::new(pending(&change)?))))
+                .filter(|(_, event)| receives(&sub, event, view, |a| inner.index.is_suspended(a)))
                 .collect(),
             None => Vec::new(),
         };
         Ok((sub, replay))
-    }
-
-    fn parse_id(&self, id: &str) -> Option<u64> {
-        let (epoch, seq) = id.split_once('-')?;
-        (epoch == self.epoch).then(|| seq.parse().ok()).flatten()
     }
 
     /// Forget a subscription (idempotent).
@@ -281,22 +267,15 @@ impl Streams {
         self.lock().index.disconnect(key);
     }
 
-    /// Append an event to the log and hand it to `recipients`; full queues are closed.
-    fn send(&self, inner: &mut Inner, event: Pending, recipients: Vec<Arc<Subscription>>) {
-        let now = Instant::now();
-        let log = &mut inner.log;
-        while log.events.len() >= MAX_LOGGED
-            || log
-                .events
-                .front()
-                .is_some_and(|(_, at, _)| now.duration_since(*at) > REPLAY_WINDOW)
-        {
-            log.events.pop_front();
-        }
-        let seq = log.next;
-        log.next += 1;
+    /// Hand event number `seq` to `recipients`; full queues are closed.
+    fn send(
+        &self,
+        inner: &mut Inner,
+        seq: u64,
+        event: Pending,
+        recipients: Vec<Arc<Subscription>>,
+    ) {
         let event = Arc::new(event);
-        log.events.push_back((seq, now, event.clone()));
         for sub in recipients {
             let delivery = Delivery {
                 seq,
@@ -308,6 +287,32 @@ impl Streams {
                 inner.index.disconnect(sub.key);
             }
         }
+    }
+}
+
+/// A logged change as a stream event (`None` for what streams are not told).
+fn pending(change: &Change) -> Option<Pending> {
+    match change {
+        Change::Event(Event::Tweet { .. }) => {
+            let tweet = change.tweeted()?;
+            Some(Pending::Update {
+                id: tweet.id,
+                routing: tweet.facts,
+                tags: tweet.tags.to_vec(),
+                rendered: OnceCell::new(),
+            })
+        }
+        Change::Event(Event::Deleted { id }) => Some(Pending::Delete { id: *id }),
+        Change::Event(Event::Notification { recipient, payload }) => {
+            let id = serde_json::from_str::<serde_json::Value>(payload)
+                .ok()
+                .and_then(|v| v["id"].as_i64())?;
+            Some(Pending::Notification {
+                id,
+                recipient: *recipient,
+            })
+        }
+        _ => None,
     }
 }
 
@@ -395,26 +400,11 @@ impl Listener for Streams {
         let routed = inner
             .index
             .apply(change, |s: &Arc<Subscription>| recipients.push(s.clone()));
-        let event = match routed {
-            Routed::Tweet {
-                id, routing, tags, ..
-            } => Pending::Update {
-                id,
-                routing,
-                tags: tags.to_vec(),
-                rendered: OnceCell::new(),
-            },
-            Routed::Deleted { id } => Pending::Delete { id },
-            Routed::Notification { recipient, payload } => {
-                let Some(id) = serde_json::from_str::<serde_json::Value>(payload)
-                    .ok()
-                    .and_then(|v| v["id"].as_i64())
-                else {
-                    return;
-                };
-                recipients.retain(|s| s.kind.hears_notifications());
-                Pending::Notification { id, recipient }
-            }
+        let seq = self.log.last();
+        inner.routed = seq;
+        match routed {
+            Routed::Tweet { .. } | Routed::Deleted { .. } => {}
+            Routed::Notification { .. } => recipients.retain(|s| s.kind.hears_notifications()),
             Routed::SessionEnded { token_hash } => {
                 for sub in recipients {
                     if sub.token_hash.as_deref() == Some(token_hash) {
@@ -424,9 +414,9 @@ impl Listener for Streams {
                 return;
             }
             Routed::UnreadCount { .. } | Routed::Nothing => return,
-        };
-        // Logged even when nobody streams here now: a client reconnecting in a moment
-        // must not miss it.
-        self.send(&mut inner, event, recipients);
+        }
+        if let Some(event) = pending(change) {
+            self.send(&mut inner, seq, event, recipients);
+        }
     }
 }

@@ -71,6 +71,13 @@ pub fn notification_packet(payload: &str) -> String {
     packet::event(&format!("[\"{NOTIFICATION}\",{payload}]"))
 }
 
+/// `packet` (an event) with one more argument, the string `offset`: what a socket with
+/// connection state recovery receives (the official clients keep the last string argument).
+pub fn with_offset(packet: &str, offset: &str) -> String {
+    let body = packet.strip_suffix(']').unwrap_or(packet);
+    format!("{body},{}]", Value::String(offset.to_owned()))
+}
+
 /// The `unreadCount` packet: `["unreadCount", {"unread_count": n}]`.
 pub fn unread_count_packet(unread_count: i64) -> String {
     packet::event(&format!(
@@ -185,6 +192,10 @@ mod tests {
             r#"42["newTweet",true,{"author":{"id":3,"username":"ada"},"id":8,"reply_to":null}]"#
         );
         assert_eq!(tweet_deleted_packet(7), r#"42["tweetDeleted",{"id":7}]"#);
+        assert_eq!(
+            with_offset(&tweet_deleted_packet(7), "0a1b2c3d-12"),
+            r#"42["tweetDeleted",{"id":7},"0a1b2c3d-12"]"#
+        );
         assert_eq!(
             notification_packet(r#"{"id":1}"#),
             r#"42["notification",{"id":1}]"#

@@ -4,7 +4,8 @@
 //! once as one WebSocket frame and one polling packet and the same bytes written to every
 //! receiving socket (`engine::Hub::write_each`); a follow re-routes `home` watchers; a
 //! sign-out ends that session's sockets; a block or mute changes whom a viewer's sockets hear
-//! from. When the broker comes back or settles, `home`
+//! from. Sockets with connection state recovery get each logged event with its offset
+//! (`recovery`), encoded once more for all of them. When the broker comes back or settles, `home`
 //! watchers' followees are read again from the store.
 
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use super::engine::{Broadcast, Hub};
 use super::events;
 use super::index::Index;
+use super::recovery::Recovery;
 use super::socketio::{self, SocketIo};
 use super::watch::Routed;
 use crate::changes::{Change, Listener};
@@ -24,6 +26,7 @@ pub struct Sockets {
     pub(super) io: Arc<SocketIo>,
     pub(super) index: Arc<Index>,
     pub(super) store: Arc<dyn Store>,
+    pub(super) recovery: Arc<Recovery>,
 }
 
 impl Listener for Sockets {
@@ -42,10 +45,15 @@ impl Sockets {
     /// Act on one change on this node (see the module doc).
     fn route(&self, change: &Change) {
         let mut recipients = Vec::new();
-        let routed = self
-            .index
-            .lock()
-            .apply(change, |s| recipients.push(s.clone()));
+        let (routed, number) = {
+            let mut index = self.index.lock();
+            let routed = index.apply(change, |s| recipients.push(s.clone()));
+            (routed, self.recovery.route_next())
+        };
+        let logged = matches!(
+            routed,
+            Routed::Tweet { .. } | Routed::Deleted { .. } | Routed::Notification { .. }
+        );
         let (event, packet) = match routed {
             Routed::Tweet {
                 id,
@@ -71,7 +79,23 @@ impl Sockets {
             }
             Routed::Nothing => return,
         };
-        let sockets = self.hub.write_each(&recipients, &Broadcast::new(packet));
+        // Sockets with connection state recovery get the event with its offset: one more
+        // encoding, shared by all of them, and only while there is one.
+        let with_offset = (logged && self.recovery.any_live()).then(|| {
+            let offset = self.recovery.log.offset(number);
+            Broadcast::new(events::with_offset(&packet, &offset))
+        });
+        let plain = Broadcast::new(packet);
+        let sockets = match &with_offset {
+            Some(variant) => self.hub.write_each_by(&recipients, |state| {
+                if socketio::recovering(state) {
+                    variant
+                } else {
+                    &plain
+                }
+            }),
+            None => self.hub.write_each(&recipients, &plain),
+        };
         metrics::counter!("chirp_broadcasts_total", "event" => event).increment(1);
         tracing::debug!(event, sockets, "broadcast");
     }

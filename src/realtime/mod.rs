@@ -17,12 +17,16 @@
 //! - `watch`: which socket watches which timeline (who receives a tweet); `index`: this
 //!   node's watch index behind its lock.
 //! - `listener`: what each change does to this node's sockets.
+//! - `recovery`: connection state recovery (pids, offsets, what a socket that left had);
+//!   `parked`: the same, in a cluster's Redis, for the other nodes.
 
 mod engine;
 mod events;
 mod handshake;
 mod index;
 mod listener;
+mod parked;
+mod recovery;
 mod socketio;
 mod watch;
 
@@ -75,6 +79,14 @@ pub struct RealtimeConfig {
     /// `watch` changes allowed per minute per account, or per address when signed out
     /// (`None`: no limit).
     pub watch_rate_limit: Option<std::num::NonZeroU32>,
+    /// Which sockets get connection state recovery.
+    pub recovery: crate::config::SocketRecovery,
+    /// How long after a disconnection a socket may be recovered.
+    pub recovery_window: Duration,
+    /// The change log recovery replays from (registered as a listener before `listener`).
+    pub log: Arc<crate::changes::ChangeLog>,
+    /// A cluster's Redis, where recovering sockets are recorded for the other nodes.
+    pub redis_url: Option<String>,
 }
 
 impl Realtime {
@@ -83,10 +95,14 @@ impl Realtime {
     pub fn build(config: RealtimeConfig) -> Self {
         let store = config.handshake.store.clone();
         let index = Arc::new(Index::new());
+        let parked = config.redis_url.as_deref().and_then(parked::Parked::start);
+        let recovery =
+            recovery::Recovery::new(config.recovery, config.recovery_window, config.log, parked);
         let io = Arc::new(SocketIo::new(
             config.handshake,
             index.clone(),
             config.watch_rate_limit,
+            recovery.clone(),
         ));
         let hub = Hub::new(
             EngineConfig {
@@ -109,6 +125,7 @@ impl Realtime {
                 io,
                 index,
                 store,
+                recovery,
             }),
         }
     }

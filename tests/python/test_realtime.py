@@ -103,3 +103,20 @@ def test_unknown_token_is_refused(chirp, transport):
         if transport == "polling":
             # Close the Engine.IO session ourselves (the CLOSE above may be dropped, see above).
             requests.post(session_url, data="1", headers={"Content-Type": "text/plain"}, timeout=5)
+
+
+def test_a_python_client_asking_for_recovery_gets_each_event_with_its_offset(chirp, listeners):
+    """python-socketio keeps no pid, but a socket that asks (`auth.recover`) gets what the
+    official server sends: one more, last, string argument; one that does not, nothing more."""
+    author = chirp.sign_up("offsets")
+    asking = Listener(chirp.url, TRANSPORTS["websocket"], auth={"recover": True})
+    plain = Listener(chirp.url, TRANSPORTS["websocket"])
+    listeners.extend([asking, plain])
+
+    tweet = chirp.post_tweet(author["token"], "with an offset")
+
+    event, args = asking.next()
+    assert event == "newTweet"
+    assert args[:-1] == new_tweet_args(tweet)
+    assert isinstance(args[-1], str) and args[-1].count("-") == 3
+    assert plain.next() == ("newTweet", new_tweet_args(tweet))

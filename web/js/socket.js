@@ -1,8 +1,13 @@
 // The Socket.IO connection (the official client, loaded by a classic <script> before this
 // module, as `window.io`). Same origin, so the handshake carries the session cookie and the
 // server knows who we are; after signing in or out we reconnect so it learns the change.
-// Every (re)connect is reported: announcements sent while we were away are not replayed,
-// so the page asks the API what it missed.
+//
+// It asks for connection state recovery (`auth: {recover: true}`): after a short drop the
+// client reconnects with its pid and last offset, and when the server recovered the
+// connection (`socket.recovered`) it kept our watch and replays every announcement we
+// missed, so the page asks the API nothing. Otherwise (too long away, a server restart,
+// another node) the watch is sent again and, once acknowledged, the page asks the API what
+// it missed (`onWatched`).
 //
 // Each page says which timeline it shows with `watch(kind)` ("home", "everyone",
 // "user:<name>"); the server then announces only tweets that timeline gains. A new
@@ -15,16 +20,20 @@
  * notification with the recipient's `unread_count`), onUnreadCount(n) (the count went down:
  * a block or mute took notifications away), onConnect(), onStatus(state)
  * with state "up", "down" or "unavailable", onWatched(kind, ok) when the server answered a
- * watch. Returns { reconnect(), watch(kind), watching, socket }.
+ * watch, onRecovered() when a reconnect was recovered (the watch kept, what was missed on
+ * its way). Returns { reconnect(), watch(kind), watching, socket }.
  */
-export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWatched = () => {}, onNotification = () => {}, onUnreadCount = () => {} }) {
+export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWatched = () => {}, onRecovered = () => {}, onNotification = () => {}, onUnreadCount = () => {} }) {
   if (typeof window.io !== 'function') {
     onStatus('unavailable');
     return { socket: null, watching: null, reconnect() {}, watch() {} };
   }
-  const socket = window.io({ withCredentials: true });
+  const socket = window.io({ withCredentials: true, auth: { recover: true } });
   let switching = false;
   let wanted = 'everyone';
+  // The last timeline the server acknowledged (kept across drops: a recovered connection
+  // still watches it).
+  let confirmed = null;
   let seq = 0;
 
   const handle = {
@@ -53,15 +62,23 @@ export function connect({ onNewTweet, onTweetDeleted, onConnect, onStatus, onWat
       if (mine !== seq || !socket.connected) return; // a newer watch or connection took over
       const ok = !err && !!answer && answer.ok === true;
       handle.watching = ok ? kind : null;
+      confirmed = ok ? kind : null;
       onWatched(kind, ok);
     });
   }
 
   socket.on('connect', () => {
     switching = false;
-    handle.watching = null;
     onStatus('up');
-    send();
+    if (socket.recovered && confirmed !== null && confirmed === wanted) {
+      // The server kept the watch and sends what we missed right after this: no API call.
+      handle.watching = confirmed;
+      onRecovered();
+    } else {
+      handle.watching = null;
+      confirmed = null;
+      send();
+    }
     onConnect();
   });
   socket.on('disconnect', () => {

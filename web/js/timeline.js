@@ -7,8 +7,8 @@
 // only backwards: it has no banner).
 //
 // Invariants: the list is sorted by id, descending (ascending for replies), with no duplicates. `syncedId` is the
-// newest id up to which this page has seen every tweet of its source (shown or counted as
-// pending); the user's own posts are inserted at once but do not advance it, so "what is
+// newest id up to which this page has seen every tweet of its source (shown, counted as
+// pending, or for replies reachable by "load more"); the user's own posts are inserted at once but do not advance it, so "what is
 // newer than syncedId" never skips someone else's tweet that landed just before ours. Only
 // this module writes it: the first page sets it, `advanceSynced` (the banner) moves it on.
 // Tweets of an account the viewer has just blocked or muted (hidden.js) are never shown:
@@ -117,11 +117,16 @@ export class Timeline {
     this.setStatus('Loading…');
     this.list.setAttribute('aria-busy', 'true');
     try {
+      // Replies page oldest first, so the first page's newest is not the newest reply: every
+      // reply stored before the page loaded has an id at most the newest tweet's then (ids
+      // grow in commit order), and is old news ("load more" shows it), never a new reply.
+      const floor = this.replyTo ? await this.newestTweetId() : 0;
+      if (gen !== this.generation) return;
       const tweets = await this.fetch({ limit: PAGE });
       if (gen !== this.generation) return;
       this.setStatus('');
       this.append(tweets);
-      this.#syncedId = tweets.reduce((m, t) => Math.max(m, t.id), 0);
+      this.#syncedId = tweets.reduce((m, t) => Math.max(m, t.id), floor);
       // The id "load more" continues from: the oldest shown, or for replies the newest.
       this.oldestId = tweets.length ? tweets[tweets.length - 1].id : null;
       this.more.hidden = tweets.length < PAGE;
@@ -138,6 +143,12 @@ export class Timeline {
     } finally {
       if (gen === this.generation) this.list.removeAttribute('aria-busy');
     }
+  }
+
+  /** The newest tweet's id now (0 when there is none). */
+  async newestTweetId() {
+    const [newest] = await api.listTweets({ limit: 1 });
+    return newest ? newest.id : 0;
   }
 
   /** Show one tweet on its own (the /tweets/{id} page). */

@@ -173,13 +173,25 @@ impl Hub {
         sessions: impl IntoIterator<Item = &'a Arc<Session>>,
         broadcast: &Broadcast,
     ) -> usize {
+        self.write_each_by(sessions, |_| broadcast)
+    }
+
+    /// `write_each`, with the broadcast for each session picked by `pick` from its state
+    /// (under its lock): the layer above may send one variant to some sessions.
+    pub fn write_each_by<'a, 'b>(
+        &self,
+        sessions: impl IntoIterator<Item = &'a Arc<Session>>,
+        pick: impl Fn(&session::State) -> &'b Broadcast,
+    ) -> usize {
         let mut delivered = 0;
         let mut backlogged = Vec::new();
         let max = self.config.max_backlog;
         for session in sessions {
-            let written = session
-                .lock()
-                .write(&broadcast.frame, &broadcast.packet, max);
+            let written = {
+                let mut state = session.lock();
+                let broadcast = pick(&state);
+                state.write(&broadcast.frame, &broadcast.packet, max)
+            };
             match written {
                 Written::Done => delivered += 1,
                 Written::Backlogged => {

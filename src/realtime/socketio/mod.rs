@@ -9,6 +9,7 @@
 //! (both happen under that lock) until its session closes.
 
 pub mod packet;
+mod resume;
 mod watch_limit;
 
 use std::sync::Arc;
@@ -19,10 +20,11 @@ use packet::{Packet, PacketError};
 use serde_json::Value;
 
 use super::Index;
-use super::engine::session::{Attachment, Session, Sid, State};
+use super::engine::session::{Attachment, Session, Sid, State, Written};
 use super::engine::{Handler, Hub};
 use super::events::{self, NEW_TWEET, WATCH, WatchRequest};
 use super::handshake::{Handshake, HandshakeContext, SocketUser, authenticate};
+use super::recovery::Recovery;
 use super::watch::{Timeline, WatchError};
 use crate::domain::Username;
 use watch_limit::{WatchLimit, Watcher};
@@ -44,6 +46,16 @@ struct Connected {
     user: Option<SocketUser>,
     /// Whose allowance its `watch` changes count against.
     watcher: Option<Watcher>,
+    /// Its pid, when it has connection state recovery.
+    pid: Option<Sid>,
+}
+
+/// Whether the socket of a session has connection state recovery (its events carry offsets).
+pub fn recovering(state: &State) -> bool {
+    matches!(
+        state.attachment.downcast_ref::<Sio>(),
+        Some(Sio::Connected(Connected { pid: Some(_), .. }))
+    )
 }
 
 /// The Socket.IO server: the handshake's context and the watch index it keeps current.
@@ -52,21 +64,25 @@ pub struct SocketIo {
     index: Arc<Index>,
     next_key: AtomicU64,
     watch_limit: WatchLimit,
+    recovery: Arc<Recovery>,
 }
 
 impl SocketIo {
     /// A Socket.IO server registering its sockets in `index`, allowing each account (or
     /// anonymous address) `watch_per_minute` timeline changes a minute (`None`: no limit).
+    /// `recovery` decides which sockets get connection state recovery.
     pub fn new(
         context: HandshakeContext,
         index: Arc<Index>,
         watch_per_minute: Option<std::num::NonZeroU32>,
+        recovery: Arc<Recovery>,
     ) -> Self {
         Self {
             context,
             index,
             next_key: AtomicU64::new(1),
             watch_limit: WatchLimit::new(watch_per_minute),
+            recovery,
         }
     }
 }
@@ -114,7 +130,9 @@ impl Handler for SocketIo {
         let connected = {
             let mut state = session.lock();
             match sio(&mut state) {
-                Some(Sio::Connected(c)) => Some((c.key, c.user.as_ref().map(|u| u.id), c.watcher)),
+                Some(Sio::Connected(c)) => {
+                    Some((c.key, c.user.as_ref().map(|u| u.id), c.watcher, c.pid))
+                }
                 _ => None,
             }
         };
@@ -137,12 +155,12 @@ impl Handler for SocketIo {
                 ack,
                 args,
             } => {
-                let Some((key, user, watcher)) = connected else {
+                let Some((key, user, watcher, pid)) = connected else {
                     return Ok(());
                 };
                 if name == WATCH {
                     let answer = if self.watch_limit.admit(watcher) {
-                        self.watch(key, user, args.first()).await
+                        self.watch(key, user, pid, args.first()).await
                     } else {
                         events::watch_error(
                             "rate_limited",
@@ -174,7 +192,7 @@ impl Handler for SocketIo {
         if let Ok(sio) = attachment.downcast::<Sio>()
             && let Sio::Connected(connected) = *sio
         {
-            self.disconnected(&connected, transport, reason);
+            self.disconnected(&connected, transport, reason, true);
         }
     }
 }
@@ -208,6 +226,14 @@ impl SocketIo {
             }
             None => None,
         };
+        let user_id = user.as_ref().map(|u| u.id);
+        let recovering = self.recovery.wanted(auth.as_ref());
+        let prepared = if recovering {
+            let parts = (&*self.recovery, &*self.index, &*self.context.store);
+            resume::prepare(parts, auth.as_ref(), user_id).await
+        } else {
+            None
+        };
         let id = Sid::random();
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         let username = user.as_ref().map(|u| u.username.clone());
@@ -222,7 +248,7 @@ impl SocketIo {
         // In the index (so broadcasts reach it) in the same critical section that
         // acknowledges: no announcement can slip between the two, nor come before the ack.
         let mut index = self.index.lock();
-        index.connect(key, session.clone(), user.as_ref().map(|u| u.id));
+        index.connect(key, session.clone(), user_id);
         if let Some((viewer, authors, read_at)) = hides
             && index.set_hides(viewer, authors, read_at).is_err()
         {
@@ -232,20 +258,39 @@ impl SocketIo {
                 index.reload_hides_of(&*store, viewer).await;
             });
         }
+        let resumed =
+            recovering.then(|| resume::resume(&self.recovery, &mut index, key, user_id, prepared));
         drop(index);
+        let pid = resumed.as_ref().map(|r| r.pid);
         state.attachment = Box::new(Sio::Connected(Connected {
             id,
             key,
             user,
             watcher,
+            pid,
         }));
         state.established = true;
-        let written = state.send_text(&packet::connect_ok(id.as_str()), hub.config.max_backlog);
+        let max = hub.config.max_backlog;
+        let answer = packet::connect_ok(id.as_str(), pid.as_ref().map(Sid::as_str));
+        let mut written = state.send_text(&answer, max);
+        let (mut recovered, mut replayed, mut old) = (false, 0, None);
+        if let Some(resumed) = resumed {
+            for missed in &resumed.replay {
+                if state.send_text(missed, max) != Written::Done {
+                    written = Written::Backlogged;
+                }
+            }
+            (recovered, replayed, old) = (resumed.recovered, resumed.replay.len(), resumed.old);
+        }
         let transport = state.transport_name();
         drop(state);
         session.after_write(written);
+        if let Some(old) = old {
+            // Its transport died unnoticed; the client is here now.
+            hub.close(&old, "recovered by a new connection");
+        }
         let user = username.as_deref().unwrap_or("-");
-        tracing::info!(socket = %id, %transport, %user, "socket connected");
+        tracing::info!(socket = %id, %transport, %user, recovered, replayed, "socket connected");
         metrics::gauge!("chirp_connected_sockets").increment(1.0);
     }
 
@@ -259,12 +304,21 @@ impl SocketIo {
             };
             (connected, state.transport_name())
         };
-        self.disconnected(&connected, transport, "client namespace disconnect");
+        self.disconnected(&connected, transport, "client namespace disconnect", false);
     }
 
-    /// Out of the index; the disconnect log line and gauge.
-    fn disconnected(&self, connected: &Connected, transport: &str, reason: &str) {
-        self.index.lock().disconnect(connected.key);
+    /// Out of the index (and, for a lost connection with recovery, kept for the recovery
+    /// window when `park`); the disconnect log line and gauge.
+    fn disconnected(&self, connected: &Connected, transport: &str, reason: &str, park: bool) {
+        let mut index = self.index.lock();
+        if let Some(pid) = &connected.pid
+            && let Some(timeline) = index.timeline(connected.key)
+        {
+            let user = connected.user.as_ref().map(|u| u.id);
+            self.recovery.left(pid, connected.key, user, timeline, park);
+        }
+        index.disconnect(connected.key);
+        drop(index);
         let user = connected.user.as_ref().map_or("-", |u| u.username.as_str());
         let id = connected.id;
         tracing::info!(socket = %id, %transport, %user, reason, "socket disconnected");
@@ -272,7 +326,13 @@ impl SocketIo {
     }
 
     /// Move a socket to the timeline `arg` names; the acknowledgement's value.
-    async fn watch(&self, key: u64, user: Option<i64>, arg: Option<&Value>) -> Value {
+    async fn watch(
+        &self,
+        key: u64,
+        user: Option<i64>,
+        pid: Option<Sid>,
+        arg: Option<&Value>,
+    ) -> Value {
         let Some(request) = WatchRequest::parse(arg) else {
             return events::watch_error(
                 "invalid_timeline",
@@ -289,7 +349,7 @@ impl SocketIo {
                         "Sign in to watch your home timeline.",
                     );
                 };
-                return self.watch_home(key, user).await;
+                return self.watch_home(key, user, pid).await;
             }
             WatchRequest::User(name) => {
                 let found = match Username::parse(&name) {
@@ -309,21 +369,42 @@ impl SocketIo {
             },
             WatchRequest::Tag(tag) => Timeline::Tag(tag.as_str().into()),
         };
-        answer(self.index.lock().watch(key, timeline))
+        let mut index = self.index.lock();
+        let watched = index.watch(key, timeline.clone());
+        self.watched((key, pid, user), &timeline, &watched);
+        answer(watched)
+    }
+
+    /// A recovering socket watches something else from the last routed event on. Call under
+    /// the index lock.
+    fn watched(
+        &self,
+        (key, pid, user): (u64, Option<Sid>, Option<i64>),
+        timeline: &Timeline,
+        result: &Result<(), WatchError>,
+    ) {
+        if let (Some(pid), Ok(())) = (pid, result) {
+            let start = self.recovery.routed();
+            self.recovery.watched(&pid, key, start, user, timeline);
+        }
     }
 
     /// Watch `home`: read the followees, then register them (replaying follows that landed
     /// meanwhile); read again if the read was too old to replay onto.
-    async fn watch_home(&self, key: u64, user: i64) -> Value {
+    async fn watch_home(&self, key: u64, user: i64, pid: Option<Sid>) -> Value {
         for _ in 0..3 {
             let read_at = self.index.lock().follow_seq();
             let followees = match self.context.store.following_ids(user).await {
                 Ok(ids) => ids,
                 Err(e) => return unavailable(&e),
             };
-            match self.index.lock().watch_home(key, followees, read_at) {
+            let mut index = self.index.lock();
+            match index.watch_home(key, followees, read_at) {
                 Err(WatchError::Stale) => continue,
-                other => return answer(other),
+                other => {
+                    self.watched((key, pid, Some(user)), &Timeline::Home, &other);
+                    return answer(other);
+                }
             }
         }
         events::watch_error("unavailable", "Too busy to watch home; try again.")
@@ -359,7 +440,7 @@ pub fn sign_out(io: &SocketIo, hub: &Hub, sessions: &[Arc<Session>], token_hash:
             (connected, state.transport_name(), written)
         };
         session.after_write(written);
-        io.disconnected(&connected, transport, "signed out");
+        io.disconnected(&connected, transport, "signed out", false);
         ended += 1;
     }
     ended

@@ -121,9 +121,13 @@ pub fn parse(text: &str) -> Result<Packet<'_>, PacketError> {
     }
 }
 
-/// `40{"sid":…}`: the connection to `/` is accepted.
-pub fn connect_ok(sid: &str) -> String {
-    format!(r#"40{{"sid":"{sid}"}}"#)
+/// `40{"sid":…}`: the connection to `/` is accepted; with `"pid":…` for a socket with
+/// connection state recovery.
+pub fn connect_ok(sid: &str, pid: Option<&str>) -> String {
+    match pid {
+        Some(pid) => format!(r#"40{{"sid":"{sid}","pid":"{pid}"}}"#),
+        None => format!(r#"40{{"sid":"{sid}"}}"#),
+    }
 }
 
 /// `44[nsp,]{"message":…}`: the connection is refused.
@@ -242,7 +246,11 @@ mod tests {
 
     #[test]
     fn encodes_server_packets() {
-        assert_eq!(connect_ok("abc"), r#"40{"sid":"abc"}"#);
+        assert_eq!(connect_ok("abc", None), r#"40{"sid":"abc"}"#);
+        assert_eq!(
+            connect_ok("abc", Some("p1")),
+            r#"40{"sid":"abc","pid":"p1"}"#
+        );
         assert_eq!(
             connect_error("/", "invalid token"),
             r#"44{"message":"invalid token"}"#

@@ -1,9 +1,10 @@
 //! Routing a tweet to its sockets, the hot path: the visibility rule names the timelines that
 //! gain the tweet, and the index's sets for them are concatenated, the author's own sockets
-//! left out, and those of viewers who hide it (`hides`).
+//! left out, and those of viewers who hide it (`hides`). And the same question for one
+//! socket (`receives`), to replay what a recovering socket missed.
 
-use super::{Key, Routing, WatchIndex};
-use crate::domain::visibility::{Audiences, List};
+use super::{Key, Routing, Timeline, WatchIndex};
+use crate::domain::visibility::{self, Audiences, List};
 
 impl<S: Clone> WatchIndex<S> {
     /// Every socket a tweet is announced to: those watching a timeline that gains it, except
@@ -65,5 +66,38 @@ impl<S: Clone> WatchIndex<S> {
             }
         }
         count
+    }
+
+    /// Whether socket `key`, as it watches and hides now, is among a tweet's recipients
+    /// (`recipients` for one socket).
+    pub fn receives(&self, key: Key, tweet: Routing, tags: &[String]) -> bool {
+        let Some(watcher) = self.sockets.get(&key) else {
+            return false;
+        };
+        if watcher.user == Some(tweet.author) {
+            return false;
+        }
+        let list = match &watcher.timeline {
+            Timeline::Everyone => List::Everyone,
+            Timeline::User(user) => List::User(*user),
+            Timeline::Replies(parent) => List::Replies(*parent),
+            Timeline::Tag(name) if tags.iter().any(|t| t.as_str() == &**name) => List::Tag,
+            Timeline::Tag(_) => return false,
+            Timeline::Home => match watcher.user {
+                Some(user) => List::Home(user),
+                None => return false,
+            },
+        };
+        let follows = |author: i64| {
+            let slot = watcher.user.and_then(|u| self.home_slot.get(&u));
+            slot.and_then(|s| self.homes.get(*s as usize))
+                .and_then(Option::as_ref)
+                .is_some_and(|home| home.followees.contains(author))
+        };
+        let hidden = watcher.user.and_then(|u| self.hides.get(&u));
+        let hides = |author: i64| {
+            self.is_suspended(author) || hidden.is_some_and(|h| h.binary_search(&author).is_ok())
+        };
+        visibility::shows(list, tweet, follows, hides)
     }
 }

@@ -92,9 +92,13 @@ impl<S: Clone> WatchIndex<S> {
     }
 
     /// The timeline a socket watches.
-    #[cfg(test)]
     pub fn timeline(&self, key: Key) -> Option<Timeline> {
         self.sockets.get(&key).map(|w| w.timeline.clone())
+    }
+
+    /// A socket's handle and user, if it is here.
+    pub fn socket(&self, key: Key) -> Option<(&S, Option<i64>)> {
+        self.sockets.get(&key).map(|w| (&w.handle, w.user))
     }
 
     pub(super) fn set_timeline(&mut self, key: Key, timeline: Timeline) {
