@@ -46,8 +46,9 @@ struct Connected {
     user: Option<SocketUser>,
     /// Whose allowance its `watch` changes count against.
     watcher: Option<Watcher>,
-    /// Its pid, when it has connection state recovery.
-    pid: Option<Sid>,
+    /// Its pid, when it has connection state recovery (boxed: most sockets have none, and
+    /// every idle socket carries this struct).
+    pid: Option<Box<Sid>>,
 }
 
 /// Whether the socket of a session has connection state recovery (its events carry offsets).
@@ -131,7 +132,7 @@ impl Handler for SocketIo {
             let mut state = session.lock();
             match sio(&mut state) {
                 Some(Sio::Connected(c)) => {
-                    Some((c.key, c.user.as_ref().map(|u| u.id), c.watcher, c.pid))
+                    Some((c.key, c.user.as_ref().map(|u| u.id), c.watcher, c.pid.as_deref().copied()))
                 }
                 _ => None,
             }
@@ -267,7 +268,7 @@ impl SocketIo {
             key,
             user,
             watcher,
-            pid,
+            pid: pid.map(Box::new),
         }));
         state.established = true;
         let max = hub.config.max_backlog;
