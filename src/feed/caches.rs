@@ -29,19 +29,17 @@ impl Caches {
 
 impl Listener for Caches {
     fn heard(&self, change: &Change) {
+        if let Some(t) = change.tweeted() {
+            let facts = t.facts;
+            self.first_page.invalidate();
+            self.home
+                .tweeted(t.id, facts.author, facts.reply_to, facts.reply_to_author);
+            self.trending.tweeted(t.id, facts.author, t.tags);
+            return;
+        }
         match change {
-            Change::Event(Event::Tweet {
-                id,
-                author,
-                reply_to,
-                reply_to_author,
-                tags,
-            }) => {
-                self.first_page.invalidate();
-                self.home
-                    .tweeted(*id, author.id, *reply_to, *reply_to_author);
-                self.trending.tweeted(*id, author.id, tags);
-            }
+            // Above.
+            Change::Event(Event::Tweet { .. }) => {}
             Change::Event(Event::Deleted { id }) => {
                 self.first_page.invalidate();
                 self.home.deleted(*id);

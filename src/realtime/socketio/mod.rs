@@ -131,9 +131,12 @@ impl Handler for SocketIo {
         let connected = {
             let mut state = session.lock();
             match sio(&mut state) {
-                Some(Sio::Connected(c)) => {
-                    Some((c.key, c.user.as_ref().map(|u| u.id), c.watcher, c.pid.as_deref().copied()))
-                }
+                Some(Sio::Connected(c)) => Some((
+                    c.key,
+                    c.user.as_ref().map(|u| u.id),
+                    c.watcher,
+                    c.pid.as_deref().copied(),
+                )),
                 _ => None,
             }
         };

@@ -50,27 +50,18 @@ impl<S: Clone> WatchIndex<S> {
     /// Apply `change`: update routing, or visit the watchers an event is for and say what it
     /// is.
     pub fn apply<'a>(&mut self, change: &'a Change, visit: impl FnMut(&S)) -> Routed<'a> {
+        if let Some(tweet) = change.tweeted() {
+            self.recipients(tweet.facts, tweet.tags, visit);
+            return Routed::Tweet {
+                id: tweet.id,
+                author: tweet.author,
+                routing: tweet.facts,
+                tags: tweet.tags,
+            };
+        }
         match change {
-            Change::Event(Event::Tweet {
-                id,
-                author,
-                reply_to,
-                reply_to_author,
-                tags,
-            }) => {
-                let routing = Routing {
-                    author: author.id,
-                    reply_to: *reply_to,
-                    reply_to_author: *reply_to_author,
-                };
-                self.recipients(routing, tags, visit);
-                Routed::Tweet {
-                    id: *id,
-                    author,
-                    routing,
-                    tags,
-                }
-            }
+            // Above.
+            Change::Event(Event::Tweet { .. }) => Routed::Nothing,
             Change::Event(Event::Deleted { id }) => {
                 self.all(visit);
                 Routed::Deleted { id: *id }
