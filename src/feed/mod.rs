@@ -14,6 +14,7 @@
 //! announcements then all follow the same order, and a burst costs one commit, not many.
 //! Follows and unfollows have a writer of their own (`follow_writer`) for the same reasons.
 
+mod accounts;
 mod caches;
 mod first_page;
 mod follow_writer;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+pub use accounts::{SignUpError, sign_up};
 pub use caches::Caches;
 pub use first_page::FirstPage;
 pub use home_pages::{FromMemory, HomePages, Viewpoint};

@@ -13,8 +13,8 @@ use super::paging::{PageParams, PageQuery};
 use super::state::AppState;
 use super::tweets::TweetList;
 use crate::config::Registrations;
-use crate::domain::{Password, User, Username};
-use crate::storage::{Constraint, StoreError};
+use crate::domain::{User, Username};
+use crate::feed::{self, SignUpError};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -75,19 +75,13 @@ async fn sign_up(
     }
     attempt?;
     let ApiJson(body) = body?;
-    let username = Username::parse(&body.username)?;
-    let password = Password::parse(&body.password)?;
-    let hash = state
-        .hasher
-        .hash_password(password.expose().to_owned())
-        .await?;
-    let user = state
-        .store
-        .create_user(&username, &hash)
+    let user = feed::sign_up(&*state.store, &state.hasher, &body.username, &body.password)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(Constraint::Username) => ApiError::UsernameTaken,
-            other => other.into(),
+            SignUpError::Invalid(e) => e.into(),
+            SignUpError::UsernameTaken => ApiError::UsernameTaken,
+            SignUpError::Hash(e) => e.into(),
+            SignUpError::Store(e) => e.into(),
         })?;
     tracing::info!(user = %user.username, "user signed up");
     Ok((StatusCode::CREATED, Json(user)))

@@ -20,9 +20,9 @@ use super::timelines::{Keep, answer, only_media, read_page, with_filters};
 use crate::auth::{new_token, token_hash};
 use crate::config::Registrations;
 use crate::domain::{
-    Bio, DisplayName, FollowCursor, Password, Profile, ProfileUpdate, Tweet, Username, now_micros,
+    Bio, DisplayName, FollowCursor, Profile, ProfileUpdate, Tweet, Username, now_micros,
 };
-use crate::storage::{Constraint, StoreError};
+use crate::feed::{self, SignUpError};
 
 /// Routes of this module.
 pub fn router() -> Router<MastodonState> {
@@ -141,21 +141,17 @@ async fn register(
             "Validation failed: agreement must be accepted",
         ));
     }
-    let username = Username::parse(&params.str("username").unwrap_or_default())?;
-    let password = Password::parse(&params.str("password").unwrap_or_default())?;
-    let hash = state
-        .hasher
-        .hash_password(password.expose().to_owned())
-        .await?;
-    let user = state
-        .store
-        .create_user(&username, &hash)
+    let username = params.str("username").unwrap_or_default();
+    let password = params.str("password").unwrap_or_default();
+    let user = feed::sign_up(&*state.store, &state.hasher, &username, &password)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(Constraint::Username) => {
+            SignUpError::Invalid(e) => e.into(),
+            SignUpError::UsernameTaken => {
                 MastoError::invalid("Validation failed: Username has already been taken")
             }
-            other => other.into(),
+            SignUpError::Hash(e) => e.into(),
+            SignUpError::Store(e) => e.into(),
         })?;
     tracing::info!(user = %user.username, "user signed up through a Mastodon app");
     let access = new_token();
