@@ -275,9 +275,13 @@ macro_rules! impl_search {
                 use $crate::storage::search as sql;
                 let (bound, ascending) = $crate::storage::timelines::bound(page);
                 let (plans, combine) = sql::plans(Self::DIALECT, query, ascending);
-                // One read transaction: parts read from one snapshot, so a tweet moving
-                // from one part to the next meanwhile is in exactly one of them.
-                let mut tx = self.pool.begin().await?;
+                // Parts are read in one read transaction, from one snapshot, so a tweet
+                // moving from one part to the next meanwhile is in exactly one of them. A
+                // page read whole by one statement needs none (no BEGIN/COMMIT round trips).
+                let mut tx = match combine {
+                    sql::Combine::Concatenate => Some(self.pool.begin().await?),
+                    sql::Combine::FirstFull => None,
+                };
                 let mut rows: Vec<$crate::storage::tweets::TweetRow> = Vec::new();
                 for &plan in plans {
                     let Some(statement) =
@@ -297,7 +301,10 @@ macro_rules! impl_search {
                     for value in &statement.binds {
                         q = q.bind(value);
                     }
-                    let part = q.fetch_all(&mut *tx).await?;
+                    let part = match &mut tx {
+                        Some(tx) => q.fetch_all(&mut **tx).await?,
+                        None => q.fetch_all(&self.pool).await?,
+                    };
                     match combine {
                         sql::Combine::FirstFull => rows = part,
                         sql::Combine::Concatenate => rows.extend(part),
@@ -306,7 +313,9 @@ macro_rules! impl_search {
                         break;
                     }
                 }
-                tx.commit().await?;
+                if let Some(tx) = tx {
+                    tx.commit().await?;
+                }
                 let mut tweets: Vec<$crate::domain::Tweet> =
                     rows.into_iter().map(Into::into).collect();
                 if ascending {
@@ -416,6 +425,15 @@ macro_rules! impl_search {
                     return Ok(0);
                 }
                 use $crate::storage::words as sql;
+                // Looked at without the write lock first: an idle server must not take it
+                // ten times a second for nothing.
+                let (waiting,): (Option<i64>,) = sqlx::query_as(sql::PENDING_BATCH_END)
+                    .bind(1_i64)
+                    .fetch_one(&self.pool)
+                    .await?;
+                if waiting.is_none() {
+                    return Ok(0);
+                }
                 let mut tx = self.begin_write().await?;
                 let (upto,): (Option<i64>,) = sqlx::query_as(sql::PENDING_BATCH_END)
                     .bind(batch)
